@@ -1,0 +1,24 @@
+"""The ``mashflow`` command: operators' and compliance officers' tool."""
+
+from __future__ import annotations
+
+import typer
+
+from cli import stack_cmds
+
+app = typer.Typer(
+    name="mashflow",
+    help="Information sharing for multi-agency safeguarding hubs.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+stack_cmds.register(app)
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

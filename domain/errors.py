@@ -1,0 +1,69 @@
+"""The domain's errors: a small hierarchy, translated only at the edges.
+
+``api/`` maps them to HTTP statuses and ``workflows/`` to ``ApplicationError``
+types (the class name is the type). Messages are read by coordinators,
+workers and advisors, so they say plainly what is wrong and what to do.
+They are built only from field names, enum values, agency codes and ids:
+never from personal or safeguarding detail, which the domain only ever holds
+as ciphertext anyway.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    """One reason a decision is inconsistent: a stable code for machines, a sentence for people."""
+
+    code: str
+    message: str
+
+
+class DomainError(Exception):
+    """Base of every rule the domain refuses to break."""
+
+    code: str = "domain_error"
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class ValidationFailed(DomainError):
+    """A command or model field holds a value the rules do not accept."""
+
+    code = "validation_failed"
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(f"{field}: {message}")
+        self.field = field
+
+
+class NotPermitted(DomainError):
+    """The actor's role or agency may not do this."""
+
+    code = "not_permitted"
+
+
+class InvalidState(DomainError):
+    """The step is not open at this point of the decision (too early, too late, done)."""
+
+    code = "invalid_state"
+
+
+class InconsistentDecision(DomainError):
+    """A decision that contradicts what has been recorded; lists every problem at once."""
+
+    code = "inconsistent_decision"
+
+    def __init__(self, problems: Sequence[Problem]) -> None:
+        self.problems = tuple(problems)
+        listed = "; ".join(p.message for p in self.problems)
+        super().__init__(f"the decision cannot be recorded: {listed}")
+
+    @property
+    def codes(self) -> tuple[str, ...]:
+        return tuple(p.code for p in self.problems)

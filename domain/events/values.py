@@ -1,0 +1,166 @@
+"""Value objects shared by events and commands: the parts of a decision record.
+
+Free text and anything that could identify someone is :class:`Sealed`; ids,
+enums, dates, user ids, roles and agency codes stay in clear so that the
+decision trail stays auditable after the subject's key is destroyed.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from typing import Annotated, Self
+from uuid import UUID
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, StringConstraints, model_validator
+
+from domain.events.base import Sealed
+from domain.vocabulary import (
+    AdviceRecommendation,
+    Art6Basis,
+    Art9Condition,
+    ConsentOutcome,
+    CouldNotObtainReason,
+    FactOrOpinion,
+    InstrumentKind,
+    NotInformedReason,
+    NotSoughtReason,
+    NotShareReason,
+    Outcome,
+    PurposeCategory,
+    Role,
+    WithoutConsentGround,
+)
+
+
+def _as_utc(value: datetime) -> datetime:
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise ValueError("must be timezone-aware")
+    return value.astimezone(UTC)
+
+
+UtcDateTime = Annotated[datetime, AfterValidator(_as_utc)]
+"""An instant: refused when naive, normalised to UTC."""
+
+AgencyCode = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{1,39}$")]
+"""A hub's short id for an agency, such as ``police`` or ``csc_north``."""
+
+UserId = Annotated[str, StringConstraints(min_length=1, max_length=128, pattern=r"^\S+$")]
+"""An opaque user id from the identity provider: never a name or an email address."""
+
+Citation = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=3, max_length=160, pattern=r"^[^\r\n]+$"),
+]
+"""A statute and section, or a kind of order and its court: public law, never a case detail."""
+
+Sha256Hex = Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{64}$")]
+
+
+class Value(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class InformationItem(Value):
+    """One piece of information selected for sharing (step 8: how to share)."""
+
+    item_id: UUID
+    description: Sealed
+    content: Sealed
+    kind: FactOrOpinion
+    dated: date
+    source: Sealed
+    historical: bool
+
+
+class LegalInstrument(Value):
+    """The statutory duty or court order relied on: the record must name it."""
+
+    kind: InstrumentKind
+    citation: Citation
+    reference: Sealed | None = None
+    """A court's case reference, if any: it can identify people, so it is sealed."""
+
+
+class LawfulBasis(Value):
+    """The lawful basis for sharing, as determined by the worker."""
+
+    art6: Art6Basis
+    art9: Art9Condition | None = None
+    without_consent: WithoutConsentGround | None = None
+    instrument: LegalInstrument | None = None
+    rationale: Sealed | None = None
+    """The judgement on the facts (required for a public-interest ground)."""
+
+
+class ConsentRecord(Value):
+    """The consent outcome of a decision, with the reason when there is no consent."""
+
+    outcome: ConsentOutcome
+    could_not_obtain_reason: CouldNotObtainReason | None = None
+    not_sought_reason: NotSoughtReason | None = None
+    note: Sealed | None = None
+    recorded_at: UtcDateTime
+
+    @model_validator(mode="after")
+    def _reason_matches_outcome(self) -> Self:
+        needs_cno = self.outcome is ConsentOutcome.COULD_NOT_BE_OBTAINED
+        needs_ns = self.outcome is ConsentOutcome.NOT_SOUGHT
+        if needs_cno != (self.could_not_obtain_reason is not None):
+            raise ValueError("a reason is required exactly when consent could not be obtained")
+        if needs_ns != (self.not_sought_reason is not None):
+            raise ValueError("a reason is required exactly when consent was not sought")
+        return self
+
+
+class AdviceTaken(Value):
+    """Advice given by an advisor (manager, Caldicott guardian, data protection officer)."""
+
+    advisor_id: UserId
+    recommendation: AdviceRecommendation
+    agrees_to_share_without_consent: bool
+    advice: Sealed
+    given_at: UtcDateTime
+    review_after_urgent_share: bool = False
+
+
+class InformPlan(Value):
+    """Whether the person will be told their information was shared, and if not, why."""
+
+    will_inform: bool
+    reason_not: NotInformedReason | None = None
+
+    @model_validator(mode="after")
+    def _reason_when_not_informing(self) -> Self:
+        if self.will_inform == (self.reason_not is not None):
+            raise ValueError("give a reason exactly when the person will not be informed")
+        return self
+
+
+class DecisionRecord(Value):
+    """The full record of one agency's decision, after the ICO request and decision form."""
+
+    request_id: UUID
+    agency: AgencyCode
+    requesting_agency: AgencyCode
+    requested_by: UserId
+    received_at: UtcDateTime
+    data_requested: Sealed
+    purpose_category: PurposeCategory
+    purpose: Sealed
+    lawful_basis: LawfulBasis | None
+    necessity: Sealed | None
+    """Why sharing is necessary and proportionate (required to share)."""
+    isp_exists: bool
+    consent: ConsentRecord
+    advice: list[AdviceTaken]
+    outcome: Outcome
+    reasons: Sealed
+    not_share_reasons: list[NotShareReason]
+    items: list[InformationItem]
+    shared_with: AgencyCode | None
+    inform: InformPlan | None
+    urgent_override: Sealed | None
+    """Why waiting for an advisor's agreement would have put someone at risk."""
+    decided_by: UserId
+    decided_by_role: Role
+    decided_at: UtcDateTime

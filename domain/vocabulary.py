@@ -1,0 +1,229 @@
+"""The words of the domain: every enumeration, in one module with no imports of its own.
+
+Kept apart from :mod:`domain.models` so that the event catalogue can use them
+without an import cycle (``domain.models`` needs ``Sealed`` from
+``domain.events``, whose package imports the catalogue). ``domain.models``
+re-exports all of them: import from there.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class AgencyKind(StrEnum):
+    POLICE = "police"
+    CHILDRENS_SOCIAL_CARE = "childrens_social_care"
+    ADULT_SOCIAL_CARE = "adult_social_care"
+    HEALTH_GP = "health_gp"
+    HEALTH_HOSPITAL = "health_hospital"
+    HEALTH_VISITING = "health_visiting"
+    EDUCATION = "education"
+    PROBATION = "probation"
+    YOUTH_OFFENDING = "youth_offending"
+    HOUSING = "housing"
+    VOLUNTARY_SECTOR = "voluntary_sector"
+
+
+HEALTH_OR_CARE_KINDS = frozenset(
+    {
+        AgencyKind.HEALTH_GP,
+        AgencyKind.HEALTH_HOSPITAL,
+        AgencyKind.HEALTH_VISITING,
+        AgencyKind.CHILDRENS_SOCIAL_CARE,
+        AgencyKind.ADULT_SOCIAL_CARE,
+    }
+)
+
+
+class Role(StrEnum):
+    COORDINATOR = "coordinator"
+    AGENCY_WORKER = "agency_worker"
+    ADVISOR = "advisor"
+    RECIPIENT = "recipient"
+    COMPLIANCE_OFFICER = "compliance_officer"
+    SYSTEM = "system"
+    """The engine itself (timers, secure transfer); never a person's role."""
+
+
+class SubjectKind(StrEnum):
+    CHILD = "child"
+    YOUNG_PERSON = "young_person"
+    ADULT = "adult"
+    FAMILY = "family"
+
+
+UNDER_18_KINDS = frozenset({SubjectKind.CHILD, SubjectKind.YOUNG_PERSON, SubjectKind.FAMILY})
+"""Kinds of subject that are, or include, someone under 18 (a family is taken to include a child)."""
+
+ADULT_KINDS = frozenset({SubjectKind.ADULT, SubjectKind.FAMILY})
+
+
+class Rating(StrEnum):
+    """The hub's urgency rating. Red is immediate risk of significant harm."""
+
+    RED = "red"
+    AMBER = "amber"
+    GREEN = "green"
+
+    @property
+    def urgency(self) -> int:
+        """0 is the most urgent."""
+        return _URGENCY[self]
+
+
+_URGENCY = {Rating.RED: 0, Rating.AMBER: 1, Rating.GREEN: 2}
+
+
+class PurposeCategory(StrEnum):
+    SAFEGUARDING_WELFARE = "safeguarding_welfare"
+    EARLY_HELP = "early_help"
+    CRIME_PREVENTION_DETECTION = "crime_prevention_detection"
+    PUBLIC_PROTECTION = "public_protection"
+    OTHER = "other"
+    NONE = "none"
+
+
+LEGITIMATE_PURPOSES = frozenset(
+    {
+        PurposeCategory.SAFEGUARDING_WELFARE,
+        PurposeCategory.EARLY_HELP,
+        PurposeCategory.CRIME_PREVENTION_DETECTION,
+        PurposeCategory.PUBLIC_PROTECTION,
+    }
+)
+
+
+class Outcome(StrEnum):
+    SHARE = "share"
+    NOT_SHARE = "not_share"
+
+
+class ConsentOutcome(StrEnum):
+    GIVEN = "given"
+    REFUSED = "refused"
+    COULD_NOT_BE_OBTAINED = "could_not_be_obtained"
+    NOT_SOUGHT = "not_sought"
+    NOT_REQUIRED = "not_required"
+    """The information is not confidential, or identifies no one: consent is not the question."""
+
+
+class CouldNotObtainReason(StrEnum):
+    NO_CONTACT = "no_contact"
+    NO_CAPACITY = "no_capacity"
+
+
+class NotSoughtReason(StrEnum):
+    """The only reasons the guidance accepts for not seeking consent."""
+
+    RISK_OF_SIGNIFICANT_HARM_TO_CHILD = "risk_of_significant_harm_to_child"
+    RISK_OF_SERIOUS_HARM_TO_ADULT = "risk_of_serious_harm_to_adult"
+    WOULD_PREJUDICE_SERIOUS_CRIME = "would_prejudice_serious_crime"
+    HARMFUL_DELAY_IN_URGENT_CASE = "harmful_delay_in_urgent_case"
+
+
+class Art6Basis(StrEnum):
+    """UK GDPR Article 6(1) lawful bases."""
+
+    CONSENT = "consent"
+    LEGAL_OBLIGATION = "legal_obligation"
+    VITAL_INTERESTS = "vital_interests"
+    PUBLIC_TASK = "public_task"
+    LEGITIMATE_INTERESTS = "legitimate_interests"
+    RECOGNISED_LEGITIMATE_INTEREST = "recognised_legitimate_interest"
+    """Article 6(1)(ea); its safeguarding condition needs no balancing test."""
+
+
+class Art9Condition(StrEnum):
+    """Conditions for special-category data (UK GDPR Article 9, DPA 2018 Schedule 1)."""
+
+    EXPLICIT_CONSENT = "explicit_consent"
+    VITAL_INTERESTS = "vital_interests"
+    HEALTH_OR_SOCIAL_CARE = "health_or_social_care"
+    STATUTORY_PURPOSES = "statutory_purposes"
+    PREVENTING_OR_DETECTING_UNLAWFUL_ACTS = "preventing_or_detecting_unlawful_acts"
+    SAFEGUARDING_CHILDREN_AND_INDIVIDUALS_AT_RISK = "safeguarding_children_and_individuals_at_risk"
+    """DPA 2018 Schedule 1 paragraph 18."""
+
+
+class WithoutConsentGround(StrEnum):
+    """Why confidential information may be shared without consent (step 6 of the decision)."""
+
+    STATUTORY_DUTY = "statutory_duty"
+    COURT_ORDER = "court_order"
+    SIGNIFICANT_HARM_TO_CHILD = "significant_harm_to_child"
+    SERIOUS_HARM_TO_ADULT = "serious_harm_to_adult"
+    VITAL_INTERESTS = "vital_interests"
+    SAFEGUARDING_CONDITION = "safeguarding_condition"
+    PUBLIC_INTEREST = "public_interest"
+
+
+NAMED_INSTRUMENT_GROUNDS = frozenset(
+    {WithoutConsentGround.STATUTORY_DUTY, WithoutConsentGround.COURT_ORDER}
+)
+
+
+class InstrumentKind(StrEnum):
+    STATUTORY_DUTY = "statutory_duty"
+    COURT_ORDER = "court_order"
+
+
+class AdviceRecommendation(StrEnum):
+    SHARE = "share"
+    NOT_SHARE = "not_share"
+    MORE_INFORMATION_NEEDED = "more_information_needed"
+
+
+class NotShareReason(StrEnum):
+    """Structured reasons for not sharing. The absence of an ISP is deliberately not one."""
+
+    NO_LEGITIMATE_PURPOSE = "no_legitimate_purpose"
+    NO_LAWFUL_BASIS = "no_lawful_basis"
+    RESPECTING_REFUSAL = "respecting_refusal"
+    NOT_NECESSARY_OR_PROPORTIONATE = "not_necessary_or_proportionate"
+    INFORMATION_NOT_HELD = "information_not_held"
+    OTHER = "other"
+
+
+class FactOrOpinion(StrEnum):
+    FACT = "fact"
+    OPINION = "opinion"
+
+
+class NotInformedReason(StrEnum):
+    WOULD_PUT_SOMEONE_AT_RISK = "would_put_someone_at_risk"
+    WOULD_PREJUDICE_INVESTIGATION = "would_prejudice_investigation"
+    CANNOT_BE_CONTACTED = "cannot_be_contacted"
+
+
+class DeadlineKind(StrEnum):
+    DECISION = "decision"
+    CONSENT = "consent"
+    ADVICE = "advice"
+    ACKNOWLEDGEMENT = "acknowledgement"
+
+
+class EscalationLevel(StrEnum):
+    WARNING = "warning"
+    BREACH = "breach"
+
+
+class RecordType(StrEnum):
+    """Kinds of record a retention policy covers."""
+
+    SHARED_DECISION = "shared_decision"
+    NOT_SHARED_DECISION = "not_shared_decision"
+    WITHDRAWN_REQUEST = "withdrawn_request"
+    PACKAGE = "package"
+
+
+class RetentionAnchor(StrEnum):
+    CASE_CLOSED = "case_closed"
+    SUBJECT_18TH_BIRTHDAY = "subject_18th_birthday"
+    DECISION_DATE = "decision_date"
+
+
+class DisposalReason(StrEnum):
+    RETENTION_PERIOD_ENDED = "retention_period_ended"
+    NO_LONGER_NECESSARY = "no_longer_necessary"
+    ERASURE_REQUEST_UPHELD = "erasure_request_upheld"

@@ -1,0 +1,57 @@
+"""SQLAlchemy async engine for the application, connected as the restricted app role."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import event
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+
+from infra.settings import ConfigurationError, Settings
+
+APP_ROLE = "mashflow_app"
+"""The role the application acts as: SELECT and INSERT only (see the migrations)."""
+
+
+def asyncpg_url(url: str) -> str:
+    """Any postgres URL spelled for SQLAlchemy's asyncpg dialect."""
+    for prefix in ("postgresql+asyncpg://", "postgresql://", "postgres://"):
+        if url.startswith(prefix):
+            return "postgresql+asyncpg://" + url[len(prefix) :]
+    raise ConfigurationError("MASHFLOW_DATABASE_URL: must be a postgresql:// URL")
+
+
+def plain_url(url: str) -> str:
+    """Any postgres URL spelled for asyncpg itself."""
+    return "postgresql://" + asyncpg_url(url)[len("postgresql+asyncpg://") :]
+
+
+def create_engine(url: str, *, pool_size: int = 10, role: str | None = APP_ROLE) -> AsyncEngine:
+    """An engine whose every connection acts as ``role`` (None: the login role itself).
+
+    Acting through ``SET ROLE`` means the login role may be a superuser on a
+    developer machine while every statement the application runs still has
+    only INSERT and SELECT; in production the login role is a member of the
+    app role and nothing more (docs/operations.md).
+    """
+    engine = create_async_engine(
+        asyncpg_url(url),
+        pool_size=pool_size,
+        max_overflow=pool_size,
+        pool_pre_ping=True,
+    )
+    if role is not None:
+
+        @event.listens_for(engine.sync_engine, "connect")
+        def _act_as_app_role(dbapi_connection: Any, _record: Any) -> None:
+            cursor = dbapi_connection.cursor()
+            cursor.execute(f'SET ROLE "{role}"')
+            cursor.close()
+
+    return engine
+
+
+def app_engine(settings: Settings) -> AsyncEngine:
+    if settings.database_url is None:
+        raise ConfigurationError("MASHFLOW_DATABASE_URL: not set and no embedded database running")
+    return create_engine(settings.database_url, pool_size=settings.database_pool_size)

@@ -1,0 +1,210 @@
+"""Settings: one class, read once per process, passed down.
+
+Nothing reads the environment at import time: the entry points call
+:func:`load_settings` and hand the result to whatever they wire up.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import os
+import secrets
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Any
+from urllib.parse import urlsplit, urlunsplit
+
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PLACEHOLDERS = frozenset(
+    {"changeme", "change-me", "changethis", "secret", "password", "placeholder", "example", "xxx"}
+)
+
+
+class Environment(StrEnum):
+    DEVELOPMENT = "development"
+    TEST = "test"
+    PRODUCTION = "production"
+
+
+class LogFormat(StrEnum):
+    AUTO = "auto"
+    JSON = "json"
+    CONSOLE = "console"
+
+
+class ConfigurationError(Exception):
+    """A setting is missing, malformed or unusable. The message names the setting."""
+
+
+class Settings(BaseSettings):
+    """Every knob of a mashflow process. Environment variables use the ``MASHFLOW_`` prefix."""
+
+    model_config = SettingsConfigDict(env_prefix="MASHFLOW_", extra="ignore", frozen=True)
+
+    environment: Environment = Environment.DEVELOPMENT
+
+    database_url: str | None = Field(
+        default=None,
+        description="PostgreSQL URL (postgresql://user:pass@host:5432/db). Unset: embedded.",
+    )
+    database_admin_url: str | None = Field(
+        default=None,
+        description="URL of a role allowed to run migrations; defaults to database_url.",
+    )
+    database_pool_size: Annotated[int, Field(ge=1, le=200)] = 10
+
+    temporal_address: str | None = Field(
+        default=None, description="host:port of a Temporal frontend. Unset: embedded dev server."
+    )
+    temporal_namespace: str = "default"
+    temporal_task_queue: str = "mashflow"
+    temporal_tls_cert: Path | None = None
+    temporal_tls_key: Path | None = None
+    temporal_tls_ca: Path | None = None
+    temporal_api_key: SecretStr | None = None
+
+    data_dir: Path = Path(".data")
+    embedded_temporal_port: Annotated[int, Field(ge=1, le=65535)] = 7233
+    embedded_temporal_ui_port: Annotated[int, Field(ge=1, le=65535)] = 8233
+
+    kek: SecretStr | None = Field(
+        default=None,
+        description="Key-encryption key: 32 random bytes, base64. Or give kek_file.",
+    )
+    kek_file: Path | None = None
+
+    api_host: str = "127.0.0.1"
+    api_port: Annotated[int, Field(ge=1, le=65535)] = 8000
+
+    log_format: LogFormat = LogFormat.AUTO
+    log_level: str = "INFO"
+
+    @field_validator("database_url", "database_admin_url")
+    @classmethod
+    def _postgres_url(cls, value: str | None) -> str | None:
+        if value is None or value == "":
+            return None
+        scheme = urlsplit(value).scheme
+        if scheme not in {"postgres", "postgresql", "postgresql+asyncpg"}:
+            raise ValueError(f"must be a postgresql:// URL, got scheme {scheme!r}")
+        return value
+
+    @field_validator("temporal_address")
+    @classmethod
+    def _host_port(cls, value: str | None) -> str | None:
+        if value is None or value == "":
+            return None
+        host, sep, port = value.rpartition(":")
+        if not sep or not host or not port.isdigit():
+            raise ValueError(f"must be host:port, got {value!r}")
+        return value
+
+    @field_validator("log_level")
+    @classmethod
+    def _level(cls, value: str) -> str:
+        upper = value.upper()
+        if upper not in {"DEBUG", "INFO", "WARNING", "ERROR"}:
+            raise ValueError("must be one of DEBUG, INFO, WARNING, ERROR")
+        return upper
+
+    @model_validator(mode="after")
+    def _production_needs_real_services_and_secrets(self) -> Settings:
+        if self.kek is not None:
+            _decode_kek(self.kek.get_secret_value(), "MASHFLOW_KEK")
+        if self.temporal_api_key is not None and _is_placeholder(
+            self.temporal_api_key.get_secret_value()
+        ):
+            raise ValueError("temporal_api_key is a placeholder; set a real key")
+        if (self.temporal_tls_cert is None) != (self.temporal_tls_key is None):
+            raise ValueError("temporal_tls_cert and temporal_tls_key go together")
+        if self.environment is Environment.PRODUCTION:
+            missing = [
+                name
+                for name, value in (
+                    ("MASHFLOW_DATABASE_URL", self.database_url),
+                    ("MASHFLOW_TEMPORAL_ADDRESS", self.temporal_address),
+                )
+                if value is None
+            ]
+            if missing:
+                raise ValueError(
+                    f"production needs {', '.join(missing)}: the embedded stack is for one machine"
+                )
+            if self.kek is None and self.kek_file is None:
+                raise ValueError("production needs MASHFLOW_KEK or MASHFLOW_KEK_FILE")
+        return self
+
+    # -- derived values -----------------------------------------------------------------
+
+    @property
+    def embedded_database(self) -> bool:
+        return self.database_url is None
+
+    @property
+    def embedded_temporal(self) -> bool:
+        return self.temporal_address is None
+
+    def with_overrides(self, **changes: Any) -> Settings:
+        """A copy with some values replaced (the embedded stack fills in its URLs this way)."""
+        return self.model_copy(update=changes)
+
+    def key_encryption_key(self) -> bytes:
+        """The 32-byte KEK. In development a key is made once under the data directory."""
+        if self.kek is not None:
+            return _decode_kek(self.kek.get_secret_value(), "MASHFLOW_KEK")
+        path = self.kek_file
+        if path is None:
+            if self.environment is Environment.PRODUCTION:
+                raise ConfigurationError("MASHFLOW_KEK: required in production")
+            path = self.data_dir / "kek"
+            if not path.exists():
+                path.parent.mkdir(parents=True, exist_ok=True)
+                fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+                with os.fdopen(fd, "w") as out:
+                    out.write(base64.b64encode(secrets.token_bytes(32)).decode())
+        try:
+            text = path.read_text().strip()
+        except OSError as exc:
+            raise ConfigurationError(f"MASHFLOW_KEK_FILE: cannot read {path}: {exc.strerror}") from None
+        return _decode_kek(text, "MASHFLOW_KEK_FILE")
+
+
+def _is_placeholder(value: str) -> bool:
+    return value.strip().lower() in PLACEHOLDERS or len(set(value.strip())) <= 1
+
+
+def _decode_kek(text: str, setting: str) -> bytes:
+    if _is_placeholder(text):
+        raise ConfigurationError(f"{setting}: is a placeholder; use 32 random bytes, base64")
+    try:
+        raw = base64.b64decode(text, validate=True)
+    except (binascii.Error, ValueError):
+        raise ConfigurationError(f"{setting}: not valid base64") from None
+    if len(raw) != 32:
+        raise ConfigurationError(f"{setting}: must decode to 32 bytes, got {len(raw)}")
+    if len(set(raw)) < 8:
+        raise ConfigurationError(f"{setting}: too little entropy; use 32 random bytes")
+    return raw
+
+
+def redact_url(url: str) -> str:
+    """A database URL with its password removed, for messages."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    netloc = parts.netloc.replace(f":{parts.password}@", ":***@")
+    return urlunsplit(parts._replace(netloc=netloc))
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Read the environment once. Errors become one :class:`ConfigurationError` naming the setting."""
+    try:
+        return Settings(**overrides)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        loc = "_".join(str(part) for part in first["loc"]) or "settings"
+        name = f"MASHFLOW_{loc.upper()}" if first["loc"] else "settings"
+        raise ConfigurationError(f"{name}: {first['msg']}") from None

