@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from cli import stack_cmds
+from cli import agencies_cmds, api_cmds, stack_cmds, users_cmds
 
 app = typer.Typer(
     name="mashflow",
@@ -14,6 +14,9 @@ app = typer.Typer(
     add_completion=False,
 )
 stack_cmds.register(app)
+api_cmds.register(app)
+users_cmds.register(app)
+agencies_cmds.register(app)
 
 
 def main() -> None:

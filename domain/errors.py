@@ -32,7 +32,7 @@ class DomainError(Exception):
         self.message = message
 
 
-class ValidationFailed(DomainError):
+class ValidationFailed(DomainError):  # noqa: N818 - names from the brief read as domain verdicts
     """A command or model field holds a value the rules do not accept."""
 
     code = "validation_failed"
@@ -42,19 +42,19 @@ class ValidationFailed(DomainError):
         self.field = field
 
 
-class NotPermitted(DomainError):
+class NotPermitted(DomainError):  # noqa: N818 - names from the brief read as domain verdicts
     """The actor's role or agency may not do this."""
 
     code = "not_permitted"
 
 
-class InvalidState(DomainError):
+class InvalidState(DomainError):  # noqa: N818 - names from the brief read as domain verdicts
     """The step is not open at this point of the decision (too early, too late, done)."""
 
     code = "invalid_state"
 
 
-class InconsistentDecision(DomainError):
+class InconsistentDecision(DomainError):  # noqa: N818 - names from the brief read as domain verdicts
     """A decision that contradicts what has been recorded; lists every problem at once."""
 
     code = "inconsistent_decision"

@@ -54,7 +54,7 @@ class SubjectKind(StrEnum):
 
 
 UNDER_18_KINDS = frozenset({SubjectKind.CHILD, SubjectKind.YOUNG_PERSON, SubjectKind.FAMILY})
-"""Kinds of subject that are, or include, someone under 18 (a family is taken to include a child)."""
+"""Subjects who are, or include, someone under 18 (a family is taken to include a child)."""
 
 ADULT_KINDS = frozenset({SubjectKind.ADULT, SubjectKind.FAMILY})
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from infra.settings import ConfigurationError, Settings
@@ -29,25 +28,26 @@ def plain_url(url: str) -> str:
 def create_engine(url: str, *, pool_size: int = 10, role: str | None = APP_ROLE) -> AsyncEngine:
     """An engine whose every connection acts as ``role`` (None: the login role itself).
 
-    Acting through ``SET ROLE`` means the login role may be a superuser on a
-    developer machine while every statement the application runs still has
+    Acting as the role (a startup parameter, like SET ROLE) means the login
+    role may be a superuser on a developer machine while every statement the
+    application runs still has
     only INSERT and SELECT; in production the login role is a member of the
     app role and nothing more (docs/operations.md).
     """
+    # The role is a startup parameter, not a SET ROLE statement: a SET ROLE run in the
+    # connect hook lands in the transaction the driver opens lazily, and the pool's
+    # reset-on-return rolls it back, leaving later checkouts as the login role.
+    # As a startup parameter it is the session's reset value: even RESET ROLE keeps it.
+    connect_args: dict[str, Any] = {}
+    if role is not None:
+        connect_args["server_settings"] = {"role": role}
     engine = create_async_engine(
         asyncpg_url(url),
         pool_size=pool_size,
         max_overflow=pool_size,
         pool_pre_ping=True,
+        connect_args=connect_args,
     )
-    if role is not None:
-
-        @event.listens_for(engine.sync_engine, "connect")
-        def _act_as_app_role(dbapi_connection: Any, _record: Any) -> None:
-            cursor = dbapi_connection.cursor()
-            cursor.execute(f'SET ROLE "{role}"')
-            cursor.close()
-
     return engine
 
 

@@ -58,7 +58,7 @@ REDACTED = "[redacted]"
 
 def redact_personal(_logger: WrappedLogger, _name: str, event_dict: EventDict) -> EventDict:
     """Replace values of keys that name personal data or secrets, at any nesting depth."""
-    return _redact(event_dict)  # type: ignore[return-value]
+    return _redact(event_dict)
 
 
 def _redact(mapping: MutableMapping[str, Any]) -> MutableMapping[str, Any]:

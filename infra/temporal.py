@@ -26,7 +26,9 @@ def tls_config(settings: Settings) -> TLSConfig | bool:
         return bool(settings.temporal_api_key)  # Temporal Cloud API keys need TLS
     try:
         return TLSConfig(
-            client_cert=settings.temporal_tls_cert.read_bytes() if settings.temporal_tls_cert else None,
+            client_cert=settings.temporal_tls_cert.read_bytes()
+            if settings.temporal_tls_cert
+            else None,
             client_private_key=(
                 settings.temporal_tls_key.read_bytes() if settings.temporal_tls_key else None
             ),
@@ -40,7 +42,9 @@ def tls_config(settings: Settings) -> TLSConfig | bool:
 
 async def connect_client(settings: Settings) -> Client:
     if settings.temporal_address is None:
-        raise ConfigurationError("MASHFLOW_TEMPORAL_ADDRESS: not set and no embedded server running")
+        raise ConfigurationError(
+            "MASHFLOW_TEMPORAL_ADDRESS: not set and no embedded server running"
+        )
     return await Client.connect(
         settings.temporal_address,
         namespace=settings.temporal_namespace,

@@ -68,7 +68,7 @@ def make_settings(database_url: str | None, data_dir: Path, **extra: object) -> 
         environment=Environment.TEST,
         database_url=database_url,
         database_admin_url=database_url,
-        kek=base64.b64encode(secrets.token_bytes(32)).decode(),  # type: ignore[arg-type]
+        kek=base64.b64encode(secrets.token_bytes(32)).decode(),
         data_dir=data_dir,
         **extra,  # type: ignore[arg-type]
     )

@@ -54,7 +54,9 @@ def test_refuses_a_key_of_the_wrong_length() -> None:
 
 
 def test_production_refuses_the_embedded_stack_and_a_missing_key() -> None:
-    with pytest.raises(ConfigurationError, match="MASHFLOW_DATABASE_URL, MASHFLOW_TEMPORAL_ADDRESS"):
+    with pytest.raises(
+        ConfigurationError, match="MASHFLOW_DATABASE_URL, MASHFLOW_TEMPORAL_ADDRESS"
+    ):
         load_settings(environment="production", kek=GOOD_KEK)
     with pytest.raises(ConfigurationError, match="MASHFLOW_KEK"):
         load_settings(

@@ -31,9 +31,7 @@ async def test_temporal_dev_server_keeps_workflows_across_a_restart(tmp_path: Pa
     server = EmbeddedTemporal(tmp_path, free_port(), ui_port=None)
     address = await server.start()
     client = await Client.connect(address)
-    await client.start_workflow(
-        "NoWorkerHere", id="kept-across-restart", task_queue="nobody-polls"
-    )
+    await client.start_workflow("NoWorkerHere", id="kept-across-restart", task_queue="nobody-polls")
     server.stop()
     assert _processes_using(tmp_path) == []
     with pytest.raises(RuntimeError, match="connect"):
@@ -98,7 +96,9 @@ def test_embedded_postgres_keeps_its_data_across_a_restart(tmp_path: Path) -> No
     assert _processes_using(server.pgdata) == []
 
 
-def _mashflow(*args: str, env: dict[str, str], timeout: float = 60) -> subprocess.CompletedProcess[str]:
+def _mashflow(
+    *args: str, env: dict[str, str], timeout: float = 60
+) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "cli.main", *args],
         env={**os.environ, **env},

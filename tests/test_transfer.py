@@ -47,7 +47,9 @@ def test_a_flipped_bit_is_detected_and_changes_the_digest() -> None:
 def test_sealing_twice_gives_different_ciphertexts() -> None:
     police = transfer.new_agency_keypair(KEK)
     aad = transfer.package_aad("a", "s", "police")
-    assert transfer.seal(police.public_key, b"x", aad) != transfer.seal(police.public_key, b"x", aad)
+    assert transfer.seal(police.public_key, b"x", aad) != transfer.seal(
+        police.public_key, b"x", aad
+    )
 
 
 def test_private_keys_do_not_open_under_another_kek() -> None:

@@ -81,7 +81,7 @@ E = TypeVar("E", bound=type[Event])
 Upcaster = Callable[[dict[str, Any]], dict[str, Any]]
 
 
-class UnknownEventType(LookupError):
+class UnknownEventType(LookupError):  # noqa: N818 - reads as the domain's verdict
     """An event type name that no registered model knows."""
 
     def __init__(self, event_type: str) -> None:

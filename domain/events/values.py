@@ -16,6 +16,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, StringConstraints, m
 from domain.events.base import Sealed
 from domain.vocabulary import (
     AdviceRecommendation,
+    AgencyKind,
     Art6Basis,
     Art9Condition,
     ConsentOutcome,
@@ -23,8 +24,8 @@ from domain.vocabulary import (
     FactOrOpinion,
     InstrumentKind,
     NotInformedReason,
-    NotSoughtReason,
     NotShareReason,
+    NotSoughtReason,
     Outcome,
     PurposeCategory,
     Role,
@@ -58,6 +59,15 @@ Sha256Hex = Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{64}$")]
 
 class Value(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class Holder(Value):
+    """A holding agency as it stood at the request's opening."""
+
+    agency: AgencyCode
+    kind: AgencyKind
+    isp_with_requester: bool
+    """Whether an ISP with the requesting agency was in force: recorded, never a precondition."""
 
 
 class InformationItem(Value):
@@ -137,16 +147,18 @@ class InformPlan(Value):
 
 
 class DecisionRecord(Value):
-    """The full record of one agency's decision, after the ICO request and decision form."""
+    """The full record of one agency's decision, after the ICO request and decision form.
+
+    The data requested and the purpose narrative are referred to, not copied:
+    they are sealed in the ``request.opened`` event of the same ``request_id``.
+    """
 
     request_id: UUID
     agency: AgencyCode
     requesting_agency: AgencyCode
     requested_by: UserId
     received_at: UtcDateTime
-    data_requested: Sealed
     purpose_category: PurposeCategory
-    purpose: Sealed
     lawful_basis: LawfulBasis | None
     necessity: Sealed | None
     """Why sharing is necessary and proportionate (required to share)."""

@@ -1,0 +1,136 @@
+"""The application factory: the one place an API process wires itself together.
+
+``create_app(settings)`` builds a FastAPI app with nothing global: the engine
+(unless one is passed in), the directory, the authenticator, the templates and
+the metrics registry are made in the lifespan and kept on ``app.state``;
+routes reach them through :mod:`api.deps`.
+
+Adding a resource: write ``api/routes/<resource>.py`` with an ``APIRouter``
+(request and response models in ``api/schemas/<resource>.py``, queries in a
+repository or service, never in the route), then add it to :data:`ROUTERS`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from fastapi import APIRouter, FastAPI, Request
+from fastapi.responses import RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
+from sqlalchemy.ext.asyncio import AsyncEngine
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from temporalio.client import Client
+
+from api.deps import CsrfRejected, SignInRequired
+from api.metrics import MetricsMiddleware
+from api.problems import install_problem_handlers, kind_for_status, problem_response
+from api.routes import agencies, health, me, pages
+from api.services import HealthCheck, build_services, new_metrics
+from infra.db import app_engine
+from infra.settings import Settings
+
+ROUTERS: tuple[APIRouter, ...] = (health.router, me.router, agencies.router, pages.router)
+
+STATIC = Path(__file__).parent / "static"
+
+DESCRIPTION = """\
+Information sharing for multi-agency safeguarding hubs.
+
+Authenticate with `Authorization: Bearer <token>`: a token issued by
+`mashflow users add`, or (where the hub has single sign-on) a JWT from its
+identity provider. Every error is an RFC 9457 problem (`application/problem+json`).
+"""
+
+
+def create_app(
+    settings: Settings,
+    *,
+    engine: AsyncEngine | None = None,
+    temporal: Client | None = None,
+    temporal_health: HealthCheck | None = None,
+) -> FastAPI:
+    """A ready-to-serve app. An ``engine`` passed in is the caller's to dispose; one made
+    here (from ``settings.database_url``) is disposed when the app shuts down."""
+    metrics = new_metrics()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        own_engine = engine is None
+        db = app_engine(settings) if engine is None else engine
+        try:
+            app.state.services = build_services(
+                settings, db, metrics, temporal=temporal, temporal_health=temporal_health
+            )
+            yield
+        finally:
+            if own_engine:
+                await db.dispose()
+
+    app = FastAPI(
+        title="mashflow",
+        version="0.1.0",
+        description=DESCRIPTION,
+        lifespan=lifespan,
+        docs_url="/docs",
+        redoc_url=None,
+    )
+    for router in ROUTERS:
+        app.include_router(router)
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    install_problem_handlers(app)
+    app.add_exception_handler(SignInRequired, _to_signin)
+    app.add_exception_handler(CsrfRejected, _csrf_rejected)
+    app.add_middleware(SecurityHeaders)
+    app.add_middleware(MetricsMiddleware, metrics=metrics)
+    return app
+
+
+async def _to_signin(_request: Request, _exc: Exception) -> Response:
+    return RedirectResponse("/signin", status_code=303)
+
+
+async def _csrf_rejected(request: Request, _exc: Exception) -> Response:
+    return problem_response(
+        request,
+        kind_for_status(403),
+        "the form has expired or did not come from this site; reload the page and try again",
+    )
+
+
+class SecurityHeaders:
+    """Headers every response carries: no framing, no sniffing, no third-party anything."""
+
+    HEADERS = (
+        (b"x-content-type-options", b"nosniff"),
+        (b"x-frame-options", b"DENY"),
+        (b"referrer-policy", b"same-origin"),
+    )
+    CSP = (
+        b"content-security-policy",
+        b"default-src 'self'; img-src 'self' data:; frame-ancestors 'none'; "
+        b"form-action 'self'; base-uri 'none'",
+    )
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = list(message.get("headers", []))
+                present = {name.lower() for name, _ in headers}
+                headers += [(k, v) for k, v in self.HEADERS if k not in present]
+                if scope["path"] != "/docs":  # Swagger UI loads its script from a CDN
+                    headers.append(self.CSP)
+                if not scope["path"].startswith(("/static/", "/metrics")):
+                    headers.append((b"cache-control", b"no-store"))
+                message["headers"] = headers
+            await send(message)
+
+        await self.app(scope, receive, with_headers)

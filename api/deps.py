@@ -1,0 +1,145 @@
+"""Dependencies for routes, as ``Annotated`` aliases: the one place routes get what they need.
+
+``CurrentPrincipal`` authenticates the API's bearer token (a directory token or,
+where configured, an OIDC JWT). ``require_role(...)`` narrows it to some roles::
+
+    @router.post("/things")
+    async def add(principal: Annotated[Principal, require_role(Role.COORDINATOR)]) -> ...
+
+Pages use ``PagePrincipal`` (the session cookie; no session redirects to the
+sign-in page) and every form POST passes the router-wide ``csrf_protect``.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from api.services import Services
+from api.sessions import CSRF_COOKIE, CSRF_FIELD, SESSION_COOKIE, Session, tokens_match
+from domain.vocabulary import Role
+from infra.auth import Forbidden, Principal, Unauthenticated
+from infra.directory import AgencyDirectory, UserDirectory
+
+_bearer = HTTPBearer(
+    auto_error=False,
+    description="A mashflow token (mf_...) from `mashflow users add`, or an OIDC JWT.",
+)
+
+
+def get_services(request: Request) -> Services:
+    services: Services = request.app.state.services
+    return services
+
+
+ServicesDep = Annotated[Services, Depends(get_services)]
+
+
+def get_agencies(services: ServicesDep) -> AgencyDirectory:
+    return services.agencies
+
+
+def get_users(services: ServicesDep) -> UserDirectory:
+    return services.users
+
+
+Agencies = Annotated[AgencyDirectory, Depends(get_agencies)]
+Users = Annotated[UserDirectory, Depends(get_users)]
+
+
+async def current_principal(
+    services: ServicesDep,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> Principal:
+    if credentials is None or credentials.scheme.lower() != "bearer":
+        raise Unauthenticated("send 'Authorization: Bearer <token>'")
+    return await services.authenticator.bearer(credentials.credentials)
+
+
+CurrentPrincipal = Annotated[Principal, Depends(current_principal)]
+
+
+def require_role(*roles: Role) -> Any:
+    """A dependency admitting only principals holding one of ``roles`` (403 otherwise)."""
+    allowed = frozenset(roles)
+    names = " or ".join(sorted(r.value for r in allowed))
+
+    async def check(principal: CurrentPrincipal) -> Principal:
+        if principal.role not in allowed:
+            raise Forbidden(f"this needs the {names} role")
+        return principal
+
+    return Depends(check)
+
+
+Coordinator = Annotated[Principal, require_role(Role.COORDINATOR)]
+ComplianceOfficer = Annotated[Principal, require_role(Role.COMPLIANCE_OFFICER)]
+
+
+# -- web pages ------------------------------------------------------------------------------
+
+
+class SignInRequired(Exception):  # noqa: N818 - control flow: becomes a redirect
+    """A page needs a signed-in user; the handler redirects to the sign-in page."""
+
+
+class CsrfRejected(Exception):  # noqa: N818
+    """A form POST without the right CSRF token."""
+
+
+def current_session(services: ServicesDep, request: Request) -> Session | None:
+    return services.sessions.read(request.cookies.get(SESSION_COOKIE))
+
+
+SessionDep = Annotated[Session | None, Depends(current_session)]
+
+
+async def optional_page_principal(services: ServicesDep, session: SessionDep) -> Principal | None:
+    if session is None:
+        return None
+    return await services.authenticator.user(session.user_id)
+
+
+OptionalPagePrincipal = Annotated[Principal | None, Depends(optional_page_principal)]
+
+
+async def page_principal(principal: OptionalPagePrincipal) -> Principal:
+    if principal is None:
+        raise SignInRequired()
+    return principal
+
+
+PagePrincipal = Annotated[Principal, Depends(page_principal)]
+
+
+def csrf_token(services: ServicesDep, request: Request, session: SessionDep) -> str:
+    """The token the page's forms must carry (the session's, or the pre-sign-in cookie's)."""
+    if session is not None:
+        return session.csrf
+    cookie = request.cookies.get(CSRF_COOKIE)
+    if services.sessions.anonymous_csrf_valid(cookie) and cookie is not None:
+        return cookie
+    token = services.sessions.anonymous_csrf()
+    request.state.set_csrf_cookie = token  # the page route's response sets it
+    return token
+
+
+CsrfToken = Annotated[str, Depends(csrf_token)]
+
+
+async def csrf_protect(services: ServicesDep, request: Request, session: SessionDep) -> None:
+    """Router-wide on the pages: every unsafe request must carry the right ``csrf_token``."""
+    if request.method in {"GET", "HEAD", "OPTIONS"}:
+        return
+    form = await request.form()
+    given = form.get(CSRF_FIELD)
+    given_text = given if isinstance(given, str) else None
+    if session is not None:
+        expected: str | None = session.csrf
+    else:
+        cookie = request.cookies.get(CSRF_COOKIE)
+        expected = cookie if services.sessions.anonymous_csrf_valid(cookie) else None
+    if not tokens_match(expected, given_text):
+        raise CsrfRejected()

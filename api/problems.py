@@ -1,0 +1,264 @@
+"""Every error as RFC 9457 problem details (``application/problem+json``).
+
+One table maps exception classes to a status and a problem type; the domain's
+errors are looked up by name in :mod:`domain.errors`, so the table keeps
+working while that module grows. Messages come from the exceptions, which are
+written to be safe to show (field names, codes, ids; never personal detail).
+A crash becomes a bare 500 that names nothing of the internals; the log gets
+the exception's type and where it was raised, not its message.
+
+Browsers asking for a page get the same status and words as an HTML page.
+"""
+
+from __future__ import annotations
+
+import traceback
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import structlog
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import HTMLResponse, JSONResponse, Response
+from pydantic import BaseModel, ConfigDict, Field
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+import domain.errors
+from infra.auth import Forbidden, Unauthenticated
+from infra.directory import AlreadyExistsError, NotFoundError
+
+log = structlog.get_logger(__name__)
+
+MEDIA_TYPE = "application/problem+json"
+TYPE_PREFIX = "urn:mashflow:problem:"
+
+
+class FieldError(BaseModel):
+    """One invalid input: where it is and what is wrong with it (never the value itself)."""
+
+    field: str = Field(description="Dotted path of the field within its location, e.g. 'name'.")
+    location: str = Field(description="body, query, path, header or cookie.")
+    message: str
+
+
+class Problem(BaseModel):
+    """RFC 9457 problem details."""
+
+    model_config = ConfigDict(extra="allow")
+
+    type: str = Field(description="A URI naming the kind of problem.")
+    title: str = Field(description="A short summary of the kind of problem.")
+    status: int
+    detail: str | None = Field(default=None, description="What went wrong this time.")
+    instance: str | None = Field(default=None, description="The request path.")
+    errors: list[FieldError] | None = Field(
+        default=None, description="For 422: each invalid field."
+    )
+    codes: list[str] | None = Field(
+        default=None, description="For an inconsistent decision: each problem's stable code."
+    )
+
+
+@dataclass(frozen=True)
+class ProblemKind:
+    status: int
+    slug: str
+    title: str
+
+
+_BY_STATUS = {
+    400: ProblemKind(400, "bad-request", "Bad request"),
+    401: ProblemKind(401, "unauthenticated", "Sign-in required"),
+    403: ProblemKind(403, "forbidden", "Not permitted"),
+    404: ProblemKind(404, "not-found", "Not found"),
+    405: ProblemKind(405, "method-not-allowed", "Method not allowed"),
+    409: ProblemKind(409, "conflict", "Conflict with the current state"),
+    413: ProblemKind(413, "too-large", "Request too large"),
+    415: ProblemKind(415, "unsupported-media-type", "Unsupported media type"),
+    422: ProblemKind(422, "validation", "Invalid input"),
+    429: ProblemKind(429, "too-many-requests", "Too many requests"),
+    500: ProblemKind(500, "internal", "Internal error"),
+    503: ProblemKind(503, "unavailable", "Service unavailable"),
+}
+
+_DOMAIN = {
+    "ValidationFailed": ProblemKind(422, "validation", "Invalid input"),
+    "InconsistentDecision": ProblemKind(422, "inconsistent-decision", "Inconsistent decision"),
+    "NotPermitted": ProblemKind(403, "forbidden", "Not permitted"),
+    "InvalidState": ProblemKind(409, "invalid-state", "Not possible at this stage"),
+    "DomainError": ProblemKind(400, "refused", "Refused by the rules"),
+}
+
+_EXCEPTIONS: dict[type[BaseException], ProblemKind] = {
+    Unauthenticated: _BY_STATUS[401],
+    Forbidden: _BY_STATUS[403],
+    NotFoundError: _BY_STATUS[404],
+    AlreadyExistsError: ProblemKind(409, "already-exists", "Already exists"),
+}
+
+
+def register_problem(exc_type: type[BaseException], status: int, slug: str, title: str) -> None:
+    """Map another exception class (say, the event store's concurrency error) to a problem."""
+    _EXCEPTIONS[exc_type] = ProblemKind(status, slug, title)
+
+
+def kind_for_status(status: int) -> ProblemKind:
+    return _BY_STATUS.get(status) or ProblemKind(status, f"http-{status}", "Error")
+
+
+def problem_response(
+    request: Request,
+    kind: ProblemKind,
+    detail: str | None,
+    *,
+    headers: Mapping[str, str] | None = None,
+    **extensions: Any,
+) -> Response:
+    body = Problem(
+        type=TYPE_PREFIX + kind.slug,
+        title=kind.title,
+        status=kind.status,
+        detail=detail,
+        instance=request.url.path,
+        **extensions,
+    )
+    if _wants_page(request):
+        page = _render_page(request, body)
+        if page is not None:
+            return page
+    return JSONResponse(
+        body.model_dump(exclude_none=True),
+        status_code=kind.status,
+        media_type=MEDIA_TYPE,
+        headers=dict(headers or {}),
+    )
+
+
+def _wants_page(request: Request) -> bool:
+    return not request.url.path.startswith("/api/") and "text/html" in request.headers.get(
+        "accept", ""
+    )
+
+
+def _render_page(request: Request, problem: Problem) -> Response | None:
+    services = getattr(request.app.state, "services", None)
+    if services is None:
+        return None
+    return HTMLResponse(
+        services.templates.get_template("error.html").render(
+            request=request, problem=problem, principal=None, csrf_token=None
+        ),
+        status_code=problem.status,
+    )
+
+
+# -- handlers ---------------------------------------------------------------------------------
+
+
+def _kind_of(exc: BaseException) -> ProblemKind | None:
+    for cls in type(exc).__mro__:
+        if cls in _EXCEPTIONS:
+            return _EXCEPTIONS[cls]
+        if cls.__module__ == domain.errors.__name__ and cls.__name__ in _DOMAIN:
+            return _DOMAIN[cls.__name__]
+    return None
+
+
+async def _known_error(request: Request, exc: Exception) -> Response:
+    kind = _kind_of(exc)
+    if kind is None:  # registered by a superclass we no longer know: treat as a crash
+        return await _crash(request, exc)
+    extensions: dict[str, Any] = {}
+    field = getattr(exc, "field", None)
+    detail = getattr(exc, "message", None) or str(exc)
+    if isinstance(field, str):
+        message = detail.removeprefix(f"{field}: ")
+        extensions["errors"] = [FieldError(field=field, location="body", message=message)]
+    problems = getattr(exc, "problems", None)
+    if isinstance(problems, Sequence):
+        extensions["codes"] = [str(getattr(p, "code", "")) for p in problems]
+    headers = {"WWW-Authenticate": "Bearer"} if kind.status == 401 else None
+    return problem_response(request, kind, detail, headers=headers, **extensions)
+
+
+async def _http_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, StarletteHTTPException)
+    kind = kind_for_status(exc.status_code)
+    detail = exc.detail if isinstance(exc.detail, str) and exc.detail != kind.title else None
+    if exc.status_code == 404 and detail in (None, "Not Found"):
+        detail = f"nothing at {request.url.path}"
+    return problem_response(request, kind, detail, headers=exc.headers)
+
+
+async def _validation_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, RequestValidationError)
+    errors = [_field_error(e) for e in exc.errors()]
+    first = errors[0] if errors else None
+    detail = f"{first.field}: {first.message}" if first else "the request is not valid"
+    if len(errors) > 1:
+        detail += f" (and {len(errors) - 1} more)"
+    return problem_response(request, _BY_STATUS[422], detail, errors=errors)
+
+
+def _field_error(error: Mapping[str, Any]) -> FieldError:
+    loc = [str(part) for part in error.get("loc", ())]
+    location = loc[0] if loc and loc[0] in {"body", "query", "path", "header", "cookie"} else "body"
+    path = loc[1:] if loc and loc[0] == location else loc
+    # The message only, never ``input``: the rejected value may be personal data.
+    return FieldError(
+        field=".".join(path) or location, location=location, message=str(error.get("msg", ""))
+    )
+
+
+async def _crash(request: Request, exc: BaseException) -> Response:
+    frames = traceback.extract_tb(exc.__traceback__)
+    where = f"{frames[-1].filename}:{frames[-1].lineno}" if frames else "?"
+    route = getattr(request.scope.get("route"), "path", "unmatched")
+    log.error("unhandled_error", error_type=type(exc).__qualname__, where=where, route=route)
+    return problem_response(
+        request, _BY_STATUS[500], "something went wrong on our side; it has been logged"
+    )
+
+
+def install_problem_handlers(app: FastAPI) -> None:
+    handler: Callable[[Request, Exception], Any]
+    for exc_type in (*_EXCEPTIONS, domain.errors.DomainError):
+        handler = _known_error
+        app.add_exception_handler(exc_type, handler)
+    app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_middleware(CrashAsProblem)
+
+
+class CrashAsProblem:
+    """Turn an unhandled exception into a plain 500 problem before the server logs internals."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def tracking_send(message: Message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        try:
+            await self.app(scope, receive, tracking_send)
+        except Exception as exc:
+            if started:
+                raise
+            request = Request(scope, receive)
+            # Classes registered after start-up have no handler of their own: map them here.
+            if _kind_of(exc) is not None:
+                response = await _known_error(request, exc)
+            else:
+                response = await _crash(request, exc)
+            await response(scope, receive, send)

@@ -1,0 +1,84 @@
+"""The hub's register: agencies (with their public keys) and the ISPs between them.
+
+Reading is open to every signed-in user (senders need the public keys, workers
+want to see which protocols exist). Changing the register is hub
+administration, which is the coordinator's job: compliance officers audit
+the hub and do not administer it.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from fastapi import APIRouter, Response, status
+
+from api.deps import Agencies, Coordinator, CurrentPrincipal
+from api.problems import Problem
+from api.schemas.agencies import (
+    AgencyCreate,
+    AgencyResponse,
+    ProtocolCreate,
+    ProtocolResponse,
+    RegisterResponse,
+)
+
+router = APIRouter(prefix="/api", tags=["agencies"])
+
+_AUTH: dict[int | str, dict[str, Any]] = {401: {"model": Problem}, 403: {"model": Problem}}
+_WRITE = _AUTH | {409: {"model": Problem}, 422: {"model": Problem}}
+
+
+@router.get("/agencies", response_model=RegisterResponse, responses=_AUTH)
+async def register(_: CurrentPrincipal, agencies: Agencies) -> RegisterResponse:
+    """Every agency with its public key, and every information sharing protocol."""
+    today = datetime.now(UTC).date()
+    return RegisterResponse(
+        agencies=[AgencyResponse.of(a) for a in await agencies.list()],
+        protocols=[ProtocolResponse.of(p, today) for p in await agencies.protocols()],
+    )
+
+
+@router.get(
+    "/agencies/{code}", response_model=AgencyResponse, responses=_AUTH | {404: {"model": Problem}}
+)
+async def agency(code: str, _: CurrentPrincipal, agencies: Agencies) -> AgencyResponse:
+    return AgencyResponse.of(await agencies.get(code))
+
+
+@router.post(
+    "/agencies",
+    response_model=AgencyResponse,
+    status_code=status.HTTP_201_CREATED,
+    responses=_WRITE,
+)
+async def add_agency(
+    body: AgencyCreate, _: Coordinator, agencies: Agencies, response: Response
+) -> AgencyResponse:
+    """Register an agency (coordinator). Its transfer keypair is made here; the private half
+    stays wrapped under the hub's key-encryption key."""
+    added = await agencies.add(body.code, body.name, body.kind)
+    response.headers["Location"] = f"/api/agencies/{added.code}"
+    return AgencyResponse.of(added)
+
+
+@router.post(
+    "/protocols",
+    response_model=ProtocolResponse,
+    status_code=status.HTTP_201_CREATED,
+    responses=_WRITE,
+)
+async def add_protocol(
+    body: ProtocolCreate, _: Coordinator, agencies: Agencies
+) -> ProtocolResponse:
+    """Record an information sharing protocol between two agencies (coordinator)."""
+    first, second = body.agencies
+    added = await agencies.add_protocol(
+        first,
+        second,
+        title=body.title,
+        reference=body.reference,
+        valid_from=body.valid_from,
+        valid_to=body.valid_to,
+    )
+    return ProtocolResponse.of(added, datetime.now(UTC).date())

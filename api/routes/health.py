@@ -1,0 +1,53 @@
+"""Liveness, readiness and metrics: for orchestrators and Prometheus, no authentication."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable
+
+from fastapi import APIRouter, Response
+from fastapi.responses import JSONResponse
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+
+from api.deps import ServicesDep
+from api.schemas.health import CheckResult, LiveResponse, ReadyResponse
+from infra.health import check_database
+
+router = APIRouter(tags=["operations"])
+
+PROBE_TIMEOUT_S = 3.0
+
+
+@router.get("/healthz", response_model=LiveResponse)
+async def healthz() -> LiveResponse:
+    """The process is up (it does not look at its dependencies: see /readyz)."""
+    return LiveResponse()
+
+
+@router.get(
+    "/readyz",
+    response_model=ReadyResponse,
+    responses={503: {"model": ReadyResponse, "description": "A dependency is unreachable."}},
+)
+async def readyz(services: ServicesDep) -> Response:
+    """The database and Temporal answer; 503 with the failing check otherwise."""
+    checks: dict[str, CheckResult] = {"database": await _probe(check_database(services.engine))}
+    health = services.temporal_health
+    checks["temporal"] = "not_configured" if health is None else await _probe(health())
+    ready = all(result != "failed" for result in checks.values())
+    body = ReadyResponse(status="ready" if ready else "not_ready", checks=checks)
+    return JSONResponse(body.model_dump(), status_code=200 if ready else 503)
+
+
+async def _probe(check: Awaitable[None]) -> CheckResult:
+    try:
+        await asyncio.wait_for(check, PROBE_TIMEOUT_S)
+    except Exception:
+        return "failed"
+    return "ok"
+
+
+@router.get("/metrics", response_class=Response, responses={200: {"content": {"text/plain": {}}}})
+async def metrics(services: ServicesDep) -> Response:
+    """Prometheus exposition: request counts and latencies per route template."""
+    return Response(generate_latest(services.metrics.registry), media_type=CONTENT_TYPE_LATEST)

@@ -1,0 +1,192 @@
+"""Server-rendered pages: sign-in, sign-out, home, the agency register.
+
+Every unsafe request on this router passes ``csrf_protect`` (router-wide), so
+a new form POST cannot forget it. Templates autoescape everything.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Form, Request, Response
+from fastapi.responses import RedirectResponse
+
+from api.deps import (
+    Agencies,
+    CsrfToken,
+    OptionalPagePrincipal,
+    PagePrincipal,
+    ServicesDep,
+    csrf_protect,
+)
+from api.services import Services
+from api.sessions import CSRF_COOKIE, SESSION_COOKIE
+from domain.vocabulary import Role
+from infra.auth import AuthError, Principal
+from infra.settings import Environment
+
+router = APIRouter(include_in_schema=False, dependencies=[Depends(csrf_protect)])
+
+MAX_TOKEN = 8192
+
+ROLE_TITLES = {
+    Role.COORDINATOR: "hub coordinator",
+    Role.AGENCY_WORKER: "agency worker",
+    Role.ADVISOR: "advisor",
+    Role.RECIPIENT: "recipient",
+    Role.COMPLIANCE_OFFICER: "compliance officer",
+}
+
+ROLE_INTRO = {
+    Role.COORDINATOR: "Open sharing requests for a requesting agency and follow their progress.",
+    Role.AGENCY_WORKER: "Work your agency's tasks: purpose, consent, the decision, what to send.",
+    Role.ADVISOR: "Give advice where a worker is in doubt and approve sharing without consent.",
+    Role.RECIPIENT: "Open the packages delivered to your agency and acknowledge them.",
+    Role.COMPLIANCE_OFFICER: "Replay and verify request histories and run retention reviews.",
+}
+
+ROLE_PAGES: dict[Role, list[tuple[str, str]]] = {
+    Role.COORDINATOR: [("Open a new request", "/requests/new"), ("Requests", "/requests")],
+    Role.AGENCY_WORKER: [("Your inbox", "/tasks")],
+    Role.ADVISOR: [("Advice and approvals", "/tasks")],
+    Role.RECIPIENT: [("Packages received", "/packages")],
+    Role.COMPLIANCE_OFFICER: [
+        ("Request histories", "/requests"),
+        ("Retention reviews", "/retention"),
+    ],
+}
+COMMON_PAGES = [("Agency register", "/agencies")]
+
+
+def render(
+    services: Services,
+    request: Request,
+    name: str,
+    *,
+    principal: Principal | None,
+    csrf: str | None,
+    status_code: int = 200,
+    **context: Any,
+) -> Response:
+    response = services.templates.TemplateResponse(
+        request,
+        name,
+        {
+            "principal": principal,
+            "csrf_token": csrf,
+            "role_title": ROLE_TITLES.get(principal.role) if principal else None,
+            **context,
+        },
+        status_code=status_code,
+    )
+    new_csrf = getattr(request.state, "set_csrf_cookie", None)
+    if new_csrf is not None:
+        _set_cookie(services, request, response, CSRF_COOKIE, new_csrf, max_age=3600)
+    return response
+
+
+def _set_cookie(
+    services: Services, request: Request, response: Response, name: str, value: str, max_age: int
+) -> None:
+    response.set_cookie(
+        name,
+        value,
+        max_age=max_age,
+        httponly=True,
+        samesite="lax",
+        secure=request.url.scheme == "https"
+        or services.settings.environment is Environment.PRODUCTION,
+        path="/",
+    )
+
+
+@router.get("/")
+async def home(
+    services: ServicesDep, request: Request, principal: PagePrincipal, csrf: CsrfToken
+) -> Response:
+    return render(
+        services,
+        request,
+        "home.html",
+        principal=principal,
+        csrf=csrf,
+        intro=ROLE_INTRO[principal.role],
+        links=ROLE_PAGES.get(principal.role, []) + COMMON_PAGES,
+    )
+
+
+@router.get("/signin")
+async def signin_form(
+    services: ServicesDep, request: Request, principal: OptionalPagePrincipal, csrf: CsrfToken
+) -> Response:
+    if principal is not None:
+        return RedirectResponse("/", status_code=303)
+    return render(services, request, "signin.html", principal=None, csrf=csrf, error=None)
+
+
+@router.post("/signin")
+async def signin(
+    services: ServicesDep,
+    request: Request,
+    csrf: CsrfToken,
+    token: Annotated[str, Form()] = "",
+) -> Response:
+    token = token.strip()
+    error = None
+    principal: Principal | None = None
+    if not token:
+        error = "Enter your access token."
+    elif len(token) > MAX_TOKEN:
+        error = "That is not an access token."
+    else:
+        try:
+            principal = await services.authenticator.bearer(token)
+        except AuthError as exc:
+            error = f"Not signed in: {exc}."
+    if principal is None:
+        return render(
+            services,
+            request,
+            "signin.html",
+            principal=None,
+            csrf=csrf,
+            error=error,
+            status_code=401,
+        )
+    cookie, _ = services.sessions.issue(principal.user_id)
+    response = RedirectResponse("/", status_code=303)
+    _set_cookie(
+        services, request, response, SESSION_COOKIE, cookie, max_age=services.sessions.max_age_s
+    )
+    response.delete_cookie(CSRF_COOKIE, path="/")
+    return response
+
+
+@router.post("/signout")
+async def signout() -> Response:
+    response = RedirectResponse("/signin", status_code=303)
+    response.delete_cookie(SESSION_COOKIE, path="/")
+    return response
+
+
+@router.get("/agencies")
+async def agencies_page(
+    services: ServicesDep,
+    request: Request,
+    principal: PagePrincipal,
+    csrf: CsrfToken,
+    agencies: Agencies,
+) -> Response:
+    today = datetime.now(UTC).date()
+    register = await agencies.list()
+    return render(
+        services,
+        request,
+        "agencies.html",
+        principal=principal,
+        csrf=csrf,
+        agencies=register,
+        protocols=[(p, p.in_force(today)) for p in await agencies.protocols()],
+        names={a.code: a.name for a in register},
+    )

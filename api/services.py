@@ -1,0 +1,90 @@
+"""What a request handler can reach: built once per app, in one place (:func:`build_services`).
+
+Routes get these through :mod:`api.deps`; nothing here is global. When the
+workflows arrive, their Temporal client and the application services that
+wrap it are added as fields here and built in :func:`build_services`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import jinja2
+from prometheus_client import CollectorRegistry
+from sqlalchemy.ext.asyncio import AsyncEngine
+from starlette.templating import Jinja2Templates
+from temporalio.client import Client
+
+from api.metrics import HttpMetrics
+from api.sessions import SessionCodec
+from infra.auth import Authenticator, OidcVerifier
+from infra.directory import AgencyDirectory, UserDirectory
+from infra.settings import Settings
+
+HealthCheck = Callable[[], Awaitable[None]]
+"""An async probe that returns when its dependency is reachable and raises otherwise."""
+
+TEMPLATES = Path(__file__).parent / "templates"
+
+
+@dataclass(frozen=True)
+class Services:
+    settings: Settings
+    engine: AsyncEngine
+    agencies: AgencyDirectory
+    users: UserDirectory
+    authenticator: Authenticator
+    sessions: SessionCodec
+    templates: Jinja2Templates
+    metrics: HttpMetrics
+    temporal: Client | None = None
+    temporal_health: HealthCheck | None = None
+
+
+def build_services(
+    settings: Settings,
+    engine: AsyncEngine,
+    metrics: HttpMetrics,
+    *,
+    temporal: Client | None = None,
+    temporal_health: HealthCheck | None = None,
+) -> Services:
+    kek = settings.key_encryption_key()
+    agencies = AgencyDirectory(engine, kek)
+    users = UserDirectory(engine)
+    oidc = OidcVerifier(settings) if settings.oidc_enabled else None
+    if temporal_health is None and temporal is not None:
+        client = temporal
+
+        async def temporal_health() -> None:
+            await client.service_client.check_health()
+
+    return Services(
+        settings=settings,
+        engine=engine,
+        agencies=agencies,
+        users=users,
+        authenticator=Authenticator(users, agencies, oidc),
+        sessions=SessionCodec(kek, max_age_s=settings.session_max_age_s),
+        templates=make_templates(),
+        metrics=metrics,
+        temporal=temporal,
+        temporal_health=temporal_health,
+    )
+
+
+def make_templates() -> Jinja2Templates:
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(TEMPLATES),
+        autoescape=True,  # every template, whatever its extension
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    return Jinja2Templates(env=env)
+
+
+def new_metrics() -> HttpMetrics:
+    return HttpMetrics(CollectorRegistry(auto_describe=True))

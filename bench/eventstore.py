@@ -1,0 +1,361 @@
+"""Event store benchmark: appends and replay against raw SQL, measured in the same run.
+
+    .venv/bin/python bench/eventstore.py [--events 1000000] [--seconds 3] [--url URL]
+
+Uses the PostgreSQL at 127.0.0.1:5432 when it answers (or --url), else the
+embedded server; works in a scratch database it drops at the end. Prints a
+table, then one ``key=value`` a line (see docs/performance.md).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import socket
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+
+import asyncpg
+import psutil
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from domain.events import Event, EventMetadata, Sealed, event
+from infra.crypto import Keyring
+from infra.db import create_engine, plain_url
+from infra.eventstore import ANY_VERSION, EventStore, NewEvent
+from infra.migrate import upgrade
+from infra.settings import Environment, Settings
+from infra.stack import EmbeddedPostgres, with_database
+
+LOCAL = "postgresql://postgres@127.0.0.1:5432/postgres"
+
+
+@event("bench.note_recorded")
+class NoteRecorded(Event):
+    request_id: uuid.UUID
+    step: int
+    outcome: str
+    person: Sealed
+
+
+RAW_TABLES = """
+CREATE TABLE raw_events (
+    position bigserial PRIMARY KEY, stream_id text NOT NULL, version int NOT NULL,
+    event_id uuid NOT NULL UNIQUE, event_type text NOT NULL, schema_version int NOT NULL,
+    data jsonb NOT NULL, metadata jsonb NOT NULL, correlation_id uuid,
+    recorded_at timestamptz NOT NULL DEFAULT now(), hash bytea,
+    UNIQUE (stream_id, version));
+CREATE TABLE ser_events (LIKE raw_events INCLUDING ALL);
+ALTER TABLE ser_events ALTER COLUMN position DROP DEFAULT;
+CREATE FUNCTION ser_append(s text, v int, e uuid, d jsonb, m jsonb) RETURNS bigint
+LANGUAGE plpgsql AS $$
+DECLARE p bigint;
+BEGIN
+    -- The serialised strategy: one global lock held to commit, position = max + 1.
+    PERFORM pg_advisory_xact_lock(4242);
+    SELECT coalesce(max(position), 0) + 1 INTO p FROM ser_events;
+    INSERT INTO ser_events (position, stream_id, version, event_id, event_type, schema_version,
+                            data, metadata) VALUES (p, s, v, e, 'bench', 1, d, m);
+    RETURN p;
+END $$;
+"""
+
+RAW_INSERT = (
+    "INSERT INTO raw_events (stream_id, version, event_id, event_type, schema_version, data, "
+    "metadata, correlation_id) SELECT $1, $2 + o, e, 'bench.note_recorded', 1, d::jsonb, "
+    "$5::text::jsonb, $6 FROM unnest($3::uuid[], $4::text[]) WITH ORDINALITY AS t(e, d, o)"
+)
+
+
+def local_answers() -> bool:
+    try:
+        with socket.create_connection(("127.0.0.1", 5432), timeout=1):
+            return True
+    except OSError:
+        return False
+
+
+async def timed(writers: int, seconds: float, one: Callable[[int, int], Awaitable[int]]) -> float:
+    """Events per second of ``writers`` tasks each calling ``one(writer, i)`` for ``seconds``."""
+    deadline = time.perf_counter() + seconds
+    counts = [0] * writers
+
+    async def loop(w: int) -> None:
+        i = 0
+        while time.perf_counter() < deadline:
+            counts[w] += await one(w, i)
+            i += 1
+
+    start = time.perf_counter()
+    await asyncio.gather(*(loop(w) for w in range(writers)))
+    return sum(counts) / (time.perf_counter() - start)
+
+
+class Bench:
+    def __init__(self, url: str, seconds: float) -> None:
+        self.url = url
+        self.seconds = seconds
+        self.engine = create_engine(url, pool_size=40)
+        kek = os.urandom(32)
+        self.keyring = Keyring(self.engine, kek)
+        self.store = EventStore(self.engine, keyring=self.keyring)
+        self.results: dict[str, float] = {}
+        self.sealed: list[Sealed] = []
+
+    async def setup(self) -> None:
+        conn = await asyncpg.connect(plain_url(self.url))
+        try:
+            await conn.execute(RAW_TABLES)
+        finally:
+            await conn.close()
+        session = self.keyring.session()
+        self.sealed = [
+            await session.seal(uuid.uuid4(), {"name": f"Person {i}", "dob": "2014-05-06"})
+            for i in range(1000)
+        ]
+
+    def batch(self, w: int, i: int, size: int) -> list[NewEvent]:
+        request = uuid.uuid5(uuid.NAMESPACE_URL, f"{w}")
+        meta = EventMetadata(
+            actor_id=f"worker-{w}", actor_role="coordinator", correlation_id=request
+        )
+        return [
+            NewEvent(
+                uuid.uuid4(),
+                NoteRecorded(
+                    request_id=request,
+                    step=i,
+                    outcome="shared",
+                    person=self.sealed[(w * 31 + i) % len(self.sealed)],
+                ),
+                meta,
+            )
+            for _ in range(size)
+        ]
+
+    async def appends(self) -> None:
+        pool = await asyncpg.create_pool(plain_url(self.url), min_size=32, max_size=32)
+        assert pool is not None
+        try:
+            for size in (1, 10):
+                for writers in (1, 8, 32):
+                    run = uuid.uuid4().hex[:8]
+                    versions = [0] * writers
+
+                    async def store_one(
+                        w: int,
+                        i: int,
+                        run: str = run,
+                        size: int = size,
+                        versions: list[int] = versions,
+                    ) -> int:
+                        result = await self.store.append(
+                            f"bench-{run}-{w}", versions[w], self.batch(w, i, size)
+                        )
+                        versions[w] = result.version
+                        return size
+
+                    async def raw_one(w: int, i: int, run: str = run, size: int = size) -> int:
+                        evs = self.batch(w, i, size)
+                        async with pool.acquire() as conn:
+                            await conn.execute(
+                                RAW_INSERT,
+                                f"raw-{run}-{w}",
+                                i * size,
+                                [e.event_id for e in evs],
+                                [e.event.model_dump_json() for e in evs],
+                                evs[0].metadata.model_dump_json(),
+                                evs[0].metadata.correlation_id,
+                            )
+                        return size
+
+                    raw = await timed(writers, self.seconds, raw_one)
+                    ours = await timed(writers, self.seconds, store_one)
+                    key = f"{size}x{writers}"
+                    self.results[f"raw_append_{key}"] = raw
+                    self.results[f"store_append_{key}"] = ours
+                    print(
+                        f"append {size:>2} ev/tx {writers:>2} writers: store {ours:>9.0f} ev/s"
+                        f"  raw {raw:>9.0f} ev/s  ratio {ours / raw:.2f}"
+                    )
+            await self.strategies(pool)
+        finally:
+            await pool.close()
+
+    async def strategies(self, pool: asyncpg.Pool) -> None:
+        """The two position strategies on equally shaped raw tables, one event per tx."""
+        data = self.batch(0, 0, 1)[0].event.model_dump_json()
+        for writers in (1, 8):
+            run = uuid.uuid4().hex[:8]
+
+            async def serialised(w: int, i: int, run: str = run) -> int:
+                async with pool.acquire() as conn:
+                    await conn.fetchval(
+                        "SELECT ser_append($1, $2, $3, $4::text::jsonb, '{}')",
+                        f"s-{run}-{w}",
+                        i + 1,
+                        uuid.uuid4(),
+                        data,
+                    )
+                return 1
+
+            async def horizon(w: int, i: int, run: str = run) -> int:
+                async with pool.acquire() as conn:
+                    await conn.execute(
+                        "INSERT INTO raw_events (position, stream_id, version, event_id, "
+                        "event_type, schema_version, data, metadata) VALUES "
+                        "(pg_current_xact_id()::text::bigint * 65536 + 1, $1, $2, $3, 'b', 1, "
+                        "$4::text::jsonb, '{}')",
+                        f"x-{run}-{w}",
+                        i + 1,
+                        uuid.uuid4(),
+                        data,
+                    )
+                return 1
+
+            ser = await timed(writers, self.seconds, serialised)
+            xid = await timed(writers, self.seconds, horizon)
+            self.results[f"serialised_{writers}"] = ser
+            self.results[f"xid_horizon_{writers}"] = xid
+            print(
+                f"position strategy, {writers} writers: serialised {ser:.0f} ev/s, "
+                f"xid horizon {xid:.0f} ev/s"
+            )
+
+    async def populate(self, total: int) -> None:
+        per_stream = 100
+        streams = total // per_stream
+        started = time.perf_counter()
+        queue: asyncio.Queue[int] = asyncio.Queue()
+        for s in range(streams):
+            queue.put_nowait(s)
+
+        async def worker() -> None:
+            while not queue.empty():
+                s = queue.get_nowait()
+                await self.store.append(f"replay-{s}", ANY_VERSION, self.batch(s, 0, per_stream))
+
+        await asyncio.gather(*(worker() for _ in range(6)))
+        elapsed = time.perf_counter() - started
+        # Autovacuum would analyse the grown table in time; a benchmark cannot wait for it.
+        conn = await asyncpg.connect(plain_url(self.url))
+        try:
+            await conn.execute("VACUUM ANALYZE events")
+        finally:
+            await conn.close()
+        print(
+            f"populated {streams * per_stream} events in {elapsed:.1f}s "
+            f"({streams * per_stream / elapsed:.0f} ev/s in batches of {per_stream})"
+        )
+
+    async def replay(self, batch: int = 5000) -> None:
+        process = psutil.Process()
+        rss_before = process.memory_info().rss
+        # Raw: the same rows, the same keyset pagination, no decoding at all.
+        started = time.perf_counter()
+        raw_rows = 0
+        async for rows in self.store.row_batches(0, batch):
+            raw_rows += len(rows)
+        raw_rate = raw_rows / (time.perf_counter() - started)
+
+        peak = process.memory_info().rss
+        session = self.keyring.session()
+        opened = 0
+        started = time.perf_counter()
+        count = 0
+        async for recorded in self.store.read_all(0, batch):
+            count += 1
+            person = getattr(recorded.event, "person", None)
+            if person is not None:
+                try:  # keys come in once per subject; then every open is a dict hit
+                    session.open_loaded(person)
+                except KeyError:
+                    await session.open(person)
+                opened += 1
+            if count % 20000 == 0:
+                peak = max(peak, process.memory_info().rss)
+        rate = count / (time.perf_counter() - started)
+        peak = max(peak, process.memory_info().rss)
+        self.results.update(
+            replay_events=count,
+            replay_events_per_s=rate,
+            raw_select_rows_per_s=raw_rate,
+            replay_ratio=rate / raw_rate,
+            replay_opened=opened,
+            replay_rss_before_mb=rss_before / 2**20,
+            replay_peak_rss_mb=peak / 2**20,
+        )
+        print(
+            f"replay {count} events (hash-checked, decoded, {opened} values decrypted): "
+            f"{rate:.0f} ev/s; raw SELECT {raw_rate:.0f} rows/s; ratio {rate / raw_rate:.2f}; "
+            f"RSS {rss_before / 2**20:.0f} MB before, peak {peak / 2**20:.0f} MB"
+        )
+
+    def summary(self) -> None:
+        r = self.results
+        lines = {
+            "append_events_per_s": r["store_append_1x8"],
+            "raw_append_events_per_s": r["raw_append_1x8"],
+            "append_ratio": r["store_append_1x8"] / r["raw_append_1x8"],
+            **{k: v for k, v in r.items() if k.startswith(("store_append", "raw_append"))},
+            "serialised_ratio_8": r["serialised_8"] / r["raw_append_1x8"],
+            "xid_horizon_ratio_8": r["xid_horizon_8"] / r["raw_append_1x8"],
+            "serialised_8": r["serialised_8"],
+            "xid_horizon_8": r["xid_horizon_8"],
+            "replay_events": r["replay_events"],
+            "replay_events_per_s": r["replay_events_per_s"],
+            "raw_select_rows_per_s": r["raw_select_rows_per_s"],
+            "replay_ratio": r["replay_ratio"],
+            "replay_peak_rss_mb": r["replay_peak_rss_mb"],
+            "replay_rss_before_mb": r["replay_rss_before_mb"],
+        }
+        print()
+        for key, value in lines.items():
+            shown = f"{value:.2f}" if isinstance(value, float) and value < 100 else f"{value:.0f}"
+            print(f"{key}={shown}")
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--events", type=int, default=1_000_000, help="events to replay")
+    parser.add_argument("--seconds", type=float, default=3.0, help="per append measurement")
+    parser.add_argument("--url", help="superuser URL of a PostgreSQL server")
+    args = parser.parse_args()
+
+    embedded: EmbeddedPostgres | None = None
+    server = args.url or (LOCAL if local_answers() else None)
+    if server is None:
+        embedded = EmbeddedPostgres(Path(tempfile.mkdtemp(prefix="mashflow-bench-")))
+        server = await asyncio.to_thread(embedded.start)
+    name = f"mashflow_bench_{uuid.uuid4().hex[:8]}"
+    admin = await asyncpg.connect(plain_url(server))
+    await admin.execute(f'CREATE DATABASE "{name}"')
+    url = with_database(server, name)
+    print(f"PostgreSQL {admin.get_server_version()}, {os.cpu_count()} cores, database {name}")
+    await admin.close()
+    bench = Bench(url, args.seconds)
+    try:
+        await upgrade(Settings(environment=Environment.TEST, database_url=url))
+        await bench.setup()
+        await bench.appends()
+        await bench.populate(args.events)
+        await bench.replay()
+        bench.summary()
+    finally:
+        await bench.store.close()
+        await bench.engine.dispose()
+        admin = await asyncpg.connect(plain_url(server))
+        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await admin.close()
+        if embedded is not None:
+            await asyncio.to_thread(embedded.stop)
+
+
+if __name__ == "__main__":
+    asyncio.run(main())

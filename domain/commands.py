@@ -1,0 +1,171 @@
+"""Commands: what a person asks the system to do, in the imperative.
+
+One model per step, so fields can be added without breaking running
+workflows. Each is handled by a ``decide_*`` function that validates it and
+returns the events to append. The actor and the current time are passed
+alongside, never inside, a command.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Self
+from uuid import UUID
+
+from pydantic import BaseModel, ConfigDict, model_validator
+
+from domain.events.base import Sealed
+from domain.events.values import InformationItem, InformPlan, LawfulBasis, Sha256Hex
+from domain.models import SharingRequest
+from domain.vocabulary import (
+    AdviceRecommendation,
+    ConsentOutcome,
+    CouldNotObtainReason,
+    DisposalReason,
+    NotInformedReason,
+    NotShareReason,
+    NotSoughtReason,
+    Outcome,
+    Rating,
+)
+
+
+class Command(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+# --- the request (coordinator) -----------------------------------------------
+
+
+class OpenRequest(Command):
+    request: SharingRequest
+
+
+class ChangeRating(Command):
+    rating: Rating
+    rationale: Sealed
+
+
+class WithdrawRequest(Command):
+    reason: Sealed
+
+
+# --- one agency's decision (worker unless noted) ------------------------------
+
+
+class AssessPurpose(Command):
+    purpose_clear: bool
+    """The worker finds the stated purpose clear and genuinely of the stated category."""
+    identifiable: bool
+    confidential: bool
+    special_category: bool
+    adult_at_risk: bool = False
+    note: Sealed | None = None
+
+
+class SeekConsent(Command):
+    note: Sealed | None = None
+
+
+class RecordConsent(Command):
+    outcome: ConsentOutcome
+    could_not_obtain_reason: CouldNotObtainReason | None = None
+    note: Sealed | None = None
+
+    @model_validator(mode="after")
+    def _outcome_of_seeking(self) -> Self:
+        allowed = {
+            ConsentOutcome.GIVEN,
+            ConsentOutcome.REFUSED,
+            ConsentOutcome.COULD_NOT_BE_OBTAINED,
+        }
+        if self.outcome not in allowed:
+            raise ValueError("outcome: record given, refused or could_not_be_obtained")
+        return self
+
+
+class RecordConsentNotSought(Command):
+    reason: NotSoughtReason
+    explanation: Sealed
+
+
+class RequestAdvice(Command):
+    question: Sealed
+    subject_named: bool = False
+
+
+class GiveAdvice(Command):
+    """Advisor of the holding agency."""
+
+    recommendation: AdviceRecommendation
+    agrees_to_share_without_consent: bool = False
+    advice: Sealed
+
+
+class DetermineLawfulBasis(Command):
+    basis: LawfulBasis
+
+
+class SelectInformation(Command):
+    items: list[InformationItem]
+
+
+class RecordDecision(Command):
+    outcome: Outcome
+    reasons: Sealed
+    not_share_reasons: list[NotShareReason] = []
+    necessity: Sealed | None = None
+    inform: InformPlan | None = None
+    urgent_override: Sealed | None = None
+    """Only when sharing without consent before an advisor agrees: why waiting was unsafe."""
+
+
+class RecordPackageSent(Command):
+    """The engine, after sealing and delivering the package."""
+
+    package_id: UUID
+    sha256: Sha256Hex
+
+
+class OpenPackage(Command):
+    """Recipient of the requesting agency."""
+
+    package_id: UUID
+
+
+class AcknowledgeReceipt(Command):
+    """Recipient of the requesting agency; the digest must match what was sent."""
+
+    package_id: UUID
+    sha256: Sha256Hex
+
+
+class RevokePackage(Command):
+    """Worker or advisor of the holding agency."""
+
+    package_id: UUID
+    reason: Sealed
+
+
+class RecordInforming(Command):
+    informed: bool
+    reason_not: NotInformedReason | None = None
+    note: Sealed | None = None
+
+    @model_validator(mode="after")
+    def _reason_when_not_informed(self) -> Self:
+        if self.informed == (self.reason_not is not None):
+            raise ValueError("reason_not: give a reason exactly when the person is not informed")
+        return self
+
+
+# --- retention (compliance officer) --------------------------------------------
+
+
+class RetainRecord(Command):
+    reason: Sealed
+    next_review_on: date
+
+
+class DisposeRecord(Command):
+    reason: DisposalReason

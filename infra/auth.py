@@ -1,0 +1,184 @@
+"""Who is calling: bearer tokens of the directory, or OIDC tokens from the hub's identity provider.
+
+:class:`Authenticator` turns a credential into a :class:`Principal` or
+raises :class:`Unauthenticated` (401: no valid credential) or
+:class:`Forbidden` (403: a valid identity the hub does not admit, such as
+an unknown role or agency). Messages never repeat the credential or any
+claim value beyond role names and agency codes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import jwt
+
+from domain.errors import ValidationFailed
+from domain.vocabulary import Role
+from infra.directory import (
+    HUB_ROLES,
+    PERSON_ROLES,
+    TOKEN_PREFIX,
+    AgencyDirectory,
+    NotFoundError,
+    User,
+    UserDirectory,
+    role_names,
+)
+from infra.settings import Settings
+
+JWKS_TIMEOUT_S = 5
+JWKS_CACHE_S = 300
+
+
+class AuthError(Exception):
+    """A credential the hub does not accept. The message is safe to show the caller."""
+
+
+class Unauthenticated(AuthError):  # noqa: N818 - reads as the HTTP status it becomes
+    """No credential, or one that is malformed, unknown, expired, revoked or wrongly signed."""
+
+
+class Forbidden(AuthError):  # noqa: N818
+    """A genuine identity that may not act here (unknown role, agency not in the register)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    """The person behind a request, as every permission check sees them."""
+
+    user_id: uuid.UUID
+    display_name: str
+    role: Role
+    agency: str | None
+
+    @classmethod
+    def of(cls, user: User) -> Principal:
+        return cls(user.id, user.display_name, user.role, user.agency)
+
+    @property
+    def hub_level(self) -> bool:
+        return self.role in HUB_ROLES
+
+
+class OidcVerifier:
+    """Validates JWTs from the configured issuer: signature (JWKS), issuer, audience, expiry."""
+
+    def __init__(self, settings: Settings) -> None:
+        if settings.oidc_jwks_url is None:
+            raise ValueError("OIDC is not configured")
+        self._issuer = settings.oidc_issuer
+        self._audience = settings.oidc_audience
+        self._algorithms = list(settings.oidc_algorithms)
+        self._leeway = settings.oidc_leeway_s
+        self.role_claim = settings.oidc_role_claim
+        self.agency_claim = settings.oidc_agency_claim
+        self.name_claim = settings.oidc_name_claim
+        # PyJWKClient caches the key set and refetches when it meets an unknown key id.
+        self._jwks = jwt.PyJWKClient(
+            settings.oidc_jwks_url,
+            cache_jwk_set=True,
+            lifespan=JWKS_CACHE_S,
+            timeout=JWKS_TIMEOUT_S,
+        )
+
+    async def claims(self, token: str) -> dict[str, Any]:
+        try:
+            # The JWKS fetch is blocking I/O (urllib): keep it off the event loop.
+            key = await asyncio.to_thread(self._jwks.get_signing_key_from_jwt, token)
+            claims: dict[str, Any] = jwt.decode(
+                token,
+                key.key,
+                algorithms=self._algorithms,
+                audience=self._audience,
+                issuer=self._issuer,
+                leeway=self._leeway,
+                options={"require": ["exp", "iss", "aud", "sub"]},
+            )
+        except jwt.ExpiredSignatureError:
+            raise Unauthenticated("the sign-on token has expired") from None
+        except jwt.InvalidAudienceError:
+            raise Unauthenticated("the sign-on token is not meant for this hub") from None
+        except jwt.InvalidIssuerError:
+            raise Unauthenticated("the sign-on token is from another issuer") from None
+        except jwt.PyJWKClientError:
+            raise Unauthenticated("the sign-on token's key is unknown to the issuer") from None
+        except jwt.PyJWTError:
+            raise Unauthenticated("the sign-on token is not valid") from None
+        return claims
+
+
+def claim(claims: Mapping[str, Any], path: str) -> Any:
+    """A claim by dotted path (``realm_access.roles``), or None."""
+    value: Any = claims
+    for part in path.split("."):
+        if not isinstance(value, Mapping) or part not in value:
+            return None
+        value = value[part]
+    return value
+
+
+def role_from_claim(value: Any) -> Role:
+    """The one person role a claim names (a string, or a list holding exactly one role)."""
+    names = [value] if isinstance(value, str) else value if isinstance(value, list) else []
+    known = {r.value for r in PERSON_ROLES}
+    roles = {Role(n) for n in names if isinstance(n, str) and n in known}
+    if len(roles) != 1:
+        raise Forbidden(f"the sign-on token names no single mashflow role ({role_names()})")
+    return roles.pop()
+
+
+class Authenticator:
+    """One entry point for every credential the API and the pages accept."""
+
+    def __init__(
+        self,
+        users: UserDirectory,
+        agencies: AgencyDirectory,
+        oidc: OidcVerifier | None = None,
+    ) -> None:
+        self._users = users
+        self._agencies = agencies
+        self._oidc = oidc
+
+    async def bearer(self, token: str) -> Principal:
+        if token.startswith(TOKEN_PREFIX + "_"):
+            user = await self._users.authenticate(token)
+            if user is None:
+                raise Unauthenticated("the token is not valid or has been revoked")
+            return Principal.of(user)
+        if self._oidc is not None and token.count(".") == 2:
+            return await self._from_oidc(token)
+        raise Unauthenticated("the token is not valid or has been revoked")
+
+    async def user(self, user_id: uuid.UUID) -> Principal | None:
+        """The principal of a signed-in web session, if the user is still active."""
+        user = await self._users.get_active(user_id)
+        return None if user is None else Principal.of(user)
+
+    async def _from_oidc(self, token: str) -> Principal:
+        assert self._oidc is not None
+        claims = await self._oidc.claims(token)
+        role = role_from_claim(claim(claims, self._oidc.role_claim))
+        agency = claim(claims, self._oidc.agency_claim)
+        if agency is not None and not isinstance(agency, str):
+            raise Forbidden("the sign-on token's agency claim is not an agency code")
+        if agency:
+            try:
+                await self._agencies.get(agency)
+            except NotFoundError:
+                raise Forbidden(f"agency {agency!r} is not in the hub's register") from None
+        name = claim(claims, self._oidc.name_claim)
+        name = "".join(ch for ch in name if ch.isprintable())[:200] if isinstance(name, str) else ""
+        subject = f"{claims['iss']}#{claims['sub']}"
+        try:
+            user = await self._users.ensure_oidc_user(subject, name, role, agency or None)
+        except ValidationFailed as exc:
+            raise Forbidden(f"the sign-on token cannot act here: {exc.message}") from None
+        if user is None:
+            raise Unauthenticated("this user has been revoked in mashflow")
+        return Principal.of(user)

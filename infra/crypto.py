@@ -1,0 +1,243 @@
+"""The keyring: one AES-256-GCM data key per data subject, wrapped by the KEK.
+
+Personal values are sealed at the edge (API, CLI) into :class:`Sealed`
+ciphertext whose associated data binds the subject id, so a ciphertext
+copied under another subject never opens. Data keys live in
+``subject_keys``, each wrapped (AES-GCM) under a key derived from the
+key-encryption key, with the subject id as associated data so wrapped keys
+cannot be swapped between rows either.
+
+Erasure (crypto-shredding) nulls the wrapped key; the row stays as the
+record that, and when, the subject was erased. Every event that mentions the
+subject keeps its bytes and hashes, and its sealed values open as
+:data:`~domain.events.ERASED`. The old wrapped key may survive in WAL and
+backups until they age out, and it is useless without the KEK.
+
+Caching, and why it is scoped. Unwrapping a key costs a query, which a replay
+of a million events cannot pay per event; but a process that lives for weeks
+(the API) must never show plaintext after another process erased the
+subject. So :class:`Keyring` itself caches nothing: :meth:`Keyring.open`
+reads the key row every time. Bulk readers take a :class:`KeySession` (one
+replay, one HTTP request, one activity) whose cache dies with it. A session
+that began before an erase may still open that subject's values until it
+ends, exactly as if it had finished a moment earlier; never after.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import os
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from pydantic import BaseModel
+from pydantic_core import to_json
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from domain.events import ERASED, Erased, Sealed
+from infra.codec import derive_key
+from infra.settings import Settings
+
+NONCE_BYTES = 12
+WRAP_PURPOSE = b"mashflow subject key wrap v1"
+_SEAL_AAD = b"mashflow sealed v1\x00"
+_WRAP_AAD = b"mashflow subject key v1\x00"
+
+
+class KeyringError(Exception):
+    """A sealed value or a key cannot be used. Messages carry subject ids only."""
+
+
+class SubjectErased(KeyringError):  # noqa: N818 - reads as a state
+    """Sealing for a subject whose key was destroyed: their data may never be written again."""
+
+    def __init__(self, subject_id: UUID) -> None:
+        super().__init__(f"subject {subject_id} has been erased")
+        self.subject_id = subject_id
+
+
+def _seal_aad(subject_id: UUID) -> bytes:
+    return _SEAL_AAD + subject_id.bytes
+
+
+def _encrypt(aead: AESGCM, subject_id: UUID, value: Any) -> Sealed:
+    nonce = os.urandom(NONCE_BYTES)
+    body = aead.encrypt(nonce, to_json(value), _seal_aad(subject_id))
+    return Sealed(subject_id=subject_id, ct=base64.b64encode(nonce + body).decode("ascii"))
+
+
+def _decrypt(aead: AESGCM, sealed: Sealed) -> Any:
+    try:
+        raw = base64.b64decode(sealed.ct, validate=True)
+        plain = aead.decrypt(raw[:NONCE_BYTES], raw[NONCE_BYTES:], _seal_aad(sealed.subject_id))
+    except (binascii.Error, ValueError, InvalidTag):
+        raise KeyringError(f"sealed value for subject {sealed.subject_id} does not open") from None
+    return json.loads(plain)
+
+
+class Keyring:
+    """Seals and opens personal values; destroys a subject's key. Caches nothing (see module)."""
+
+    def __init__(self, engine: AsyncEngine, kek: bytes) -> None:
+        if len(kek) != 32:
+            raise ValueError("the key-encryption key must be 32 bytes")
+        self._engine = engine
+        wrap_key = derive_key(kek, WRAP_PURPOSE)
+        self._wrap = AESGCM(wrap_key)
+        digest = hashes.Hash(hashes.SHA256())
+        digest.update(wrap_key)
+        # Names the KEK generation a key was wrapped under (not secret), for rotation.
+        self.kek_id = digest.finalize()[:8].hex()
+
+    @classmethod
+    def from_settings(cls, engine: AsyncEngine, settings: Settings) -> Keyring:
+        return cls(engine, settings.key_encryption_key())
+
+    def session(self) -> KeySession:
+        """A short-lived scope whose unwrapped keys are cached (one replay, one request)."""
+        return KeySession(self)
+
+    async def seal(self, subject_id: UUID, value: Any) -> Sealed:
+        """Encrypt a JSON-serialisable value for ``subject_id``, creating its key on first use."""
+        return await self.session().seal(subject_id, value)
+
+    async def open(self, sealed: Sealed) -> Any | Erased:
+        """The plaintext, or ERASED once the subject's key is destroyed. Reads the key afresh."""
+        return await self.session().open(sealed)
+
+    async def erase_subject(self, subject_id: UUID) -> datetime:
+        """Destroy the subject's key (idempotent); returns when the subject was erased.
+
+        A subject never sealed for is recorded as erased too, so nothing can be
+        sealed for them afterwards.
+        """
+        async with self._engine.begin() as conn:
+            erased_at = await conn.scalar(
+                text(
+                    "INSERT INTO subject_keys (subject_id, wrapped_key, kek_id, erased_at) "
+                    "VALUES (:id, NULL, :kek, now()) "
+                    "ON CONFLICT (subject_id) DO UPDATE "
+                    "SET wrapped_key = NULL, erased_at = now() "
+                    "WHERE subject_keys.wrapped_key IS NOT NULL "
+                    "RETURNING erased_at"
+                ),
+                {"id": subject_id, "kek": self.kek_id},
+            )
+            if erased_at is None:  # erased before: keep the first date
+                erased_at = await conn.scalar(
+                    text("SELECT erased_at FROM subject_keys WHERE subject_id = :id"),
+                    {"id": subject_id},
+                )
+        assert isinstance(erased_at, datetime)
+        return erased_at
+
+    async def erased_at(self, subject_id: UUID) -> datetime | None:
+        async with self._engine.connect() as conn:
+            value = await conn.scalar(
+                text("SELECT erased_at FROM subject_keys WHERE subject_id = :id"),
+                {"id": subject_id},
+            )
+        return value if isinstance(value, datetime) else None
+
+    # -- used by KeySession ---------------------------------------------------------------
+
+    async def _fetch(self, subject_ids: list[UUID]) -> dict[UUID, AESGCM | None]:
+        """Unwrapped keys by subject (None: erased); subjects without a key are left out."""
+        async with self._engine.connect() as conn:
+            rows = (
+                await conn.execute(
+                    text(
+                        "SELECT subject_id, wrapped_key, kek_id FROM subject_keys "
+                        "WHERE subject_id = ANY(:ids)"
+                    ),
+                    {"ids": subject_ids},
+                )
+            ).all()
+        return {row[0]: self._unwrap(row[0], row[1], row[2]) for row in rows}
+
+    async def _create(self, subject_id: UUID) -> None:
+        """Make the subject's key unless one exists; concurrent creators agree on one row."""
+        data_key = AESGCM.generate_key(bit_length=256)
+        nonce = os.urandom(NONCE_BYTES)
+        wrapped = nonce + self._wrap.encrypt(nonce, data_key, _WRAP_AAD + subject_id.bytes)
+        async with self._engine.begin() as conn:
+            await conn.execute(
+                text(
+                    "INSERT INTO subject_keys (subject_id, wrapped_key, kek_id) "
+                    "VALUES (:id, :key, :kek) ON CONFLICT (subject_id) DO NOTHING"
+                ),
+                {"id": subject_id, "key": wrapped, "kek": self.kek_id},
+            )
+
+    def _unwrap(self, subject_id: UUID, wrapped: bytes | None, kek_id: str) -> AESGCM | None:
+        if wrapped is None:
+            return None
+        if kek_id != self.kek_id:
+            raise KeyringError(f"key of subject {subject_id} is wrapped under another KEK")
+        try:
+            key = self._wrap.decrypt(
+                wrapped[:NONCE_BYTES], wrapped[NONCE_BYTES:], _WRAP_AAD + subject_id.bytes
+            )
+        except InvalidTag:
+            raise KeyringError(f"key of subject {subject_id} does not unwrap") from None
+        return AESGCM(key)
+
+
+class KeySession:
+    """Unwrapped keys cached for one operation. Do not keep one longer than that operation."""
+
+    def __init__(self, keyring: Keyring) -> None:
+        self._keyring = keyring
+        self._keys: dict[UUID, AESGCM | None] = {}
+
+    async def load(self, subject_ids: Iterable[UUID]) -> None:
+        """Fetch the keys of many subjects in one query (replays call this per batch)."""
+        missing = list({s for s in subject_ids if s not in self._keys})
+        if missing:
+            self._keys.update(await self._keyring._fetch(missing))
+
+    def open_loaded(self, sealed: Sealed) -> Any | Erased:
+        """Open with a key already loaded; KeyError when it was not (see :meth:`load`)."""
+        aead = self._keys[sealed.subject_id]
+        return ERASED if aead is None else _decrypt(aead, sealed)
+
+    async def open(self, sealed: Sealed) -> Any | Erased:
+        if sealed.subject_id not in self._keys:
+            await self.load([sealed.subject_id])
+        if sealed.subject_id not in self._keys:
+            # No key row at all: never sealed here, or a forged reference.
+            raise KeyringError(f"no key for subject {sealed.subject_id}")
+        return self.open_loaded(sealed)
+
+    async def seal(self, subject_id: UUID, value: Any) -> Sealed:
+        if subject_id not in self._keys:
+            await self.load([subject_id])
+        if subject_id not in self._keys:
+            await self._keyring._create(subject_id)
+            await self.load([subject_id])
+        aead = self._keys[subject_id]
+        if aead is None:
+            raise SubjectErased(subject_id)
+        return _encrypt(aead, subject_id, value)
+
+    async def reveal(self, value: Any) -> Any:
+        """A JSON-like copy of a model or value with every Sealed opened (or ERASED)."""
+        if isinstance(value, Sealed):
+            return await self.open(value)
+        if isinstance(value, BaseModel):
+            return {
+                name: await self.reveal(getattr(value, name)) for name in type(value).model_fields
+            }
+        if isinstance(value, dict):
+            return {key: await self.reveal(item) for key, item in value.items()}
+        if isinstance(value, list | tuple):
+            return [await self.reveal(item) for item in value]
+        return value

@@ -1,0 +1,52 @@
+"""The immutable, tamper-evident event store on PostgreSQL.
+
+- :class:`EventStore`: append (optimistic concurrency, idempotent by event
+  id, atomic batches), read a stream, a request (correlation id) or the whole
+  log (streaming, live), checkpoint, verify, erase a data subject.
+- :class:`Subscription`: exactly-once feeding of a projection's read model.
+
+Positions, hashing and checkpoints are explained in ``store``, ``rows`` and
+``integrity``; the measurements behind them in docs/performance.md.
+"""
+
+from infra.eventstore.errors import (
+    ConcurrencyError,
+    EventIdConflict,
+    EventStoreError,
+    TamperedEvent,
+    UnknownEventType,
+)
+from infra.eventstore.integrity import CHECKPOINTS, CheckpointRecorded
+from infra.eventstore.model import (
+    ANY_VERSION,
+    NEW_STREAM,
+    AppendResult,
+    Checkpoint,
+    NewEvent,
+    Problem,
+    ProblemKind,
+    VerifyReport,
+)
+from infra.eventstore.store import EventStore
+from infra.eventstore.subscriptions import Handler, Subscription
+
+__all__ = [
+    "ANY_VERSION",
+    "CHECKPOINTS",
+    "NEW_STREAM",
+    "AppendResult",
+    "Checkpoint",
+    "CheckpointRecorded",
+    "ConcurrencyError",
+    "EventIdConflict",
+    "EventStore",
+    "EventStoreError",
+    "Handler",
+    "NewEvent",
+    "Problem",
+    "ProblemKind",
+    "Subscription",
+    "TamperedEvent",
+    "UnknownEventType",
+    "VerifyReport",
+]

@@ -1,0 +1,168 @@
+"""The web pages: sign-in with a token, CSRF on every form, escaping, role-aware home."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import AsyncIterator
+
+import httpx
+import pytest
+
+from domain.vocabulary import AgencyKind, Role
+from infra.directory import AgencyDirectory, UserDirectory
+from tests.api.conftest import Hub, unique_code
+
+CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
+
+
+@pytest.fixture
+async def browser(api_url: str) -> AsyncIterator[httpx.AsyncClient]:
+    """A client that keeps cookies and asks for pages, like a browser."""
+    async with httpx.AsyncClient(
+        base_url=api_url, headers={"accept": "text/html"}, timeout=10
+    ) as client:
+        yield client
+
+
+def csrf_of(page: httpx.Response) -> str:
+    match = CSRF.search(page.text)
+    assert match, "the page has no CSRF field"
+    return match.group(1)
+
+
+async def sign_in(browser: httpx.AsyncClient, token: str) -> httpx.Response:
+    form = await browser.get("/signin")
+    return await browser.post("/signin", data={"token": token, "csrf_token": csrf_of(form)})
+
+
+async def test_home_redirects_to_sign_in_when_signed_out(browser: httpx.AsyncClient) -> None:
+    response = await browser.get("/")
+    assert response.status_code == 303
+    assert response.headers["location"] == "/signin"
+
+
+async def test_sign_in_page_is_accessible_and_protected(browser: httpx.AsyncClient) -> None:
+    page = await browser.get("/signin")
+    assert page.status_code == 200
+    html = page.text
+    assert '<a class="skip-link" href="#main">' in html
+    assert '<main id="main"' in html and '<html lang="en-GB">' in html
+    assert '<label for="token">Access token</label>' in html
+    assert page.headers["x-frame-options"] == "DENY"
+    assert "frame-ancestors 'none'" in page.headers["content-security-policy"]
+    assert page.headers["cache-control"] == "no-store"
+    cookie = page.headers["set-cookie"].lower()
+    assert "mashflow_csrf=" in cookie and "httponly" in cookie and "samesite=lax" in cookie
+
+
+async def test_signs_in_with_a_token_and_greets_by_role(
+    browser: httpx.AsyncClient, hub: Hub
+) -> None:
+    coordinator = hub.people[Role.COORDINATOR]
+    response = await sign_in(browser, coordinator.token)
+    assert response.status_code == 303 and response.headers["location"] == "/"
+    session_cookie = next(
+        h for h in response.headers.get_list("set-cookie") if h.startswith("mashflow_session=")
+    ).lower()
+    assert "httponly" in session_cookie and "samesite=lax" in session_cookie
+    home = await browser.get("/")
+    assert home.status_code == 200
+    assert "Hello, Test coordinator" in home.text
+    assert "signed in as a hub coordinator" in home.text
+    assert 'href="/requests/new"' in home.text and 'href="/agencies"' in home.text
+    assert coordinator.token not in home.text
+
+
+async def test_each_role_sees_its_own_pages(browser: httpx.AsyncClient, hub: Hub) -> None:
+    expected = {
+        Role.AGENCY_WORKER: "/tasks",
+        Role.ADVISOR: "/tasks",
+        Role.RECIPIENT: "/packages",
+        Role.COMPLIANCE_OFFICER: "/retention",
+    }
+    for role, link in expected.items():
+        browser.cookies.clear()
+        await sign_in(browser, hub.people[role].token)
+        home = await browser.get("/")
+        assert f'href="{link}"' in home.text, role
+        assert 'href="/requests/new"' not in home.text
+
+
+async def test_a_wrong_token_is_refused_without_echoing_it(browser: httpx.AsyncClient) -> None:
+    wrong = "mf_0123456789abcdef_" + "Z" * 43
+    response = await sign_in(browser, wrong)
+    assert response.status_code == 401
+    assert "There is a problem" in response.text
+    assert wrong not in response.text
+    assert (await browser.get("/")).status_code == 303
+
+
+async def test_sign_in_without_the_csrf_token_is_refused(
+    browser: httpx.AsyncClient, hub: Hub
+) -> None:
+    await browser.get("/signin")  # has the CSRF cookie, but the form field is missing
+    response = await browser.post("/signin", data={"token": hub.people[Role.ADVISOR].token})
+    assert response.status_code == 403
+    assert "mashflow_session" not in response.headers.get("set-cookie", "")
+
+
+async def test_sign_in_with_a_forged_csrf_token_is_refused(
+    browser: httpx.AsyncClient, hub: Hub
+) -> None:
+    browser.cookies.set("mashflow_csrf", "forged.value")
+    response = await browser.post(
+        "/signin", data={"token": hub.people[Role.ADVISOR].token, "csrf_token": "forged.value"}
+    )
+    assert response.status_code == 403
+
+
+async def test_sign_out_needs_the_sessions_csrf_token(browser: httpx.AsyncClient, hub: Hub) -> None:
+    await sign_in(browser, hub.people[Role.RECIPIENT].token)
+    home = await browser.get("/")
+    refused = await browser.post("/signout", data={"csrf_token": "not-the-one"})
+    assert refused.status_code == 403
+    assert (await browser.get("/")).status_code == 200  # still signed in
+    done = await browser.post("/signout", data={"csrf_token": csrf_of(home)})
+    assert done.status_code == 303 and done.headers["location"] == "/signin"
+    assert (await browser.get("/")).status_code == 303
+
+
+async def test_a_revoked_users_session_ends_at_once(
+    browser: httpx.AsyncClient, users: UserDirectory, hub: Hub
+) -> None:
+    issued = await users.add("Short stay", Role.AGENCY_WORKER, hub.police)
+    await sign_in(browser, issued.token)
+    assert (await browser.get("/")).status_code == 200
+    await users.revoke(issued.user.id)
+    assert (await browser.get("/")).status_code == 303
+
+
+async def test_a_tampered_session_cookie_is_ignored(browser: httpx.AsyncClient, hub: Hub) -> None:
+    await sign_in(browser, hub.people[Role.ADVISOR].token)
+    cookie = browser.cookies["mashflow_session"]
+    body, mac = cookie.split(".")
+    browser.cookies.clear()
+    browser.cookies.set("mashflow_session", body[:-2] + "xx." + mac)
+    assert (await browser.get("/")).status_code == 303
+
+
+async def test_hostile_text_is_escaped_in_pages(
+    browser: httpx.AsyncClient, users: UserDirectory, agencies: AgencyDirectory
+) -> None:
+    script = '<script>alert("x")</script>'
+    agency = await agencies.add(unique_code("evil"), f"Evil {script} & co", AgencyKind.HOUSING)
+    issued = await users.add(f"Mallory {script}", Role.AGENCY_WORKER, agency.code)
+    await sign_in(browser, issued.token)
+    home = await browser.get("/")
+    register = await browser.get("/agencies")
+    for page in (home, register):
+        assert page.status_code == 200
+        assert script not in page.text
+        assert "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt;" in page.text
+
+
+async def test_an_unknown_page_is_an_html_error_page(browser: httpx.AsyncClient) -> None:
+    response = await browser.get("/no-such-page/<b>x</b>")
+    assert response.status_code == 404
+    assert response.headers["content-type"].startswith("text/html")
+    assert "<b>x</b>" not in response.text

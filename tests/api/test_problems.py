@@ -1,0 +1,163 @@
+"""Every error is RFC 9457 problem details: shape, status, the field named, no internals."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import httpx
+import pytest
+from fastapi import APIRouter
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from api.app import create_app
+from domain.errors import (
+    InconsistentDecision,
+    InvalidState,
+    NotPermitted,
+    Problem,
+    ValidationFailed,
+)
+from domain.vocabulary import Role
+from infra.settings import Settings
+from tests.api.conftest import Hub, serving
+
+PROBLEM_KEYS = {"type", "title", "status", "detail", "instance"}
+
+failing = APIRouter(prefix="/api/test-failures")
+
+
+@failing.get("/crash")
+async def crash() -> None:
+    raise RuntimeError("SELECT secret FROM internals WHERE child = 'Jane Doe'")
+
+
+@failing.get("/validation")
+async def validation() -> None:
+    raise ValidationFailed("purpose", "must be a legitimate purpose")
+
+
+@failing.get("/state")
+async def state() -> None:
+    raise InvalidState("the decision has already been recorded")
+
+
+@failing.get("/permission")
+async def permission() -> None:
+    raise NotPermitted("only the holding agency's workers may decide")
+
+
+@failing.get("/inconsistent")
+async def inconsistent() -> None:
+    raise InconsistentDecision(
+        [
+            Problem("basis_missing", "sharing without consent needs a lawful basis"),
+            Problem("advice_missing", "an advisor must agree"),
+        ]
+    )
+
+
+@pytest.fixture(scope="module")
+async def failing_url(settings: Settings, engine: AsyncEngine) -> AsyncIterator[str]:
+    app = create_app(settings, engine=engine)
+    app.include_router(failing)
+    async with serving(app) as url:
+        yield url
+
+
+def assert_problem(response: httpx.Response, status: int) -> dict[str, object]:
+    assert response.status_code == status
+    assert response.headers["content-type"] == "application/problem+json"
+    body: dict[str, object] = response.json()
+    assert body.keys() >= PROBLEM_KEYS
+    assert body["status"] == status
+    assert str(body["type"]).startswith("urn:mashflow:problem:")
+    return body
+
+
+async def test_unknown_path_is_a_404_problem(client: httpx.AsyncClient) -> None:
+    body = assert_problem(await client.get("/api/nothing-here"), 404)
+    assert body["instance"] == "/api/nothing-here"
+
+
+async def test_unknown_agency_is_a_404_problem(client: httpx.AsyncClient, hub: Hub) -> None:
+    headers = hub.people[Role.RECIPIENT].headers
+    body = assert_problem(await client.get("/api/agencies/no-such-agency", headers=headers), 404)
+    assert body["detail"] == "no agency 'no-such-agency' in the register"
+
+
+async def test_wrong_method_is_a_405_problem(client: httpx.AsyncClient) -> None:
+    assert_problem(await client.delete("/api/agencies"), 405)
+
+
+async def test_validation_error_names_the_field(client: httpx.AsyncClient, hub: Hub) -> None:
+    headers = hub.people[Role.COORDINATOR].headers
+    body = {"code": "valid-code", "name": "Fine", "kind": "spaceship"}
+    problem = assert_problem(await client.post("/api/agencies", json=body, headers=headers), 422)
+    assert problem["errors"] == [
+        {"field": "kind", "location": "body", "message": problem["errors"][0]["message"]}  # type: ignore[index]
+    ]
+    assert str(problem["detail"]).startswith("kind: ")
+    assert "spaceship" not in str(problem)  # the rejected value is never echoed
+
+
+async def test_hostile_and_oversized_input_is_refused_by_field(
+    client: httpx.AsyncClient, hub: Hub
+) -> None:
+    headers = hub.people[Role.COORDINATOR].headers
+    body = {"code": "<script>", "name": "x" * 5000, "kind": "police", "extra": 1}
+    problem = assert_problem(await client.post("/api/agencies", json=body, headers=headers), 422)
+    fields = {e["field"] for e in problem["errors"]}  # type: ignore[attr-defined]
+    assert fields == {"code", "name", "extra"}
+    assert "<script>" not in str(problem)
+
+
+async def test_malformed_json_is_a_422_problem(client: httpx.AsyncClient, hub: Hub) -> None:
+    headers = hub.people[Role.COORDINATOR].headers | {"content-type": "application/json"}
+    assert_problem(await client.post("/api/agencies", content=b"{not json", headers=headers), 422)
+
+
+async def test_a_crash_is_a_500_without_internals(failing_url: str) -> None:
+    async with httpx.AsyncClient(base_url=failing_url) as client:
+        response = await client.get("/api/test-failures/crash")
+    body = assert_problem(response, 500)
+    assert "SELECT" not in response.text and "Jane" not in response.text
+    assert body["title"] == "Internal error"
+
+
+@pytest.mark.parametrize(
+    ("path", "status", "kind"),
+    [
+        ("validation", 422, "validation"),
+        ("state", 409, "invalid-state"),
+        ("permission", 403, "forbidden"),
+        ("inconsistent", 422, "inconsistent-decision"),
+    ],
+)
+async def test_domain_errors_become_problems(
+    failing_url: str, path: str, status: int, kind: str
+) -> None:
+    async with httpx.AsyncClient(base_url=failing_url) as client:
+        body = assert_problem(await client.get(f"/api/test-failures/{path}"), status)
+    assert body["type"] == f"urn:mashflow:problem:{kind}"
+    if path == "validation":
+        assert body["errors"] == [
+            {"field": "purpose", "location": "body", "message": "must be a legitimate purpose"}
+        ]
+    if path == "inconsistent":
+        assert body["codes"] == ["basis_missing", "advice_missing"]
+
+
+async def test_openapi_publishes_separate_request_and_response_schemas(
+    client: httpx.AsyncClient,
+) -> None:
+    spec = (await client.get("/openapi.json")).json()
+    schemas = spec["components"]["schemas"]
+    assert {"AgencyCreate", "AgencyResponse", "RegisterResponse", "MeResponse", "Problem"} <= set(
+        schemas
+    )
+    post = spec["paths"]["/api/agencies"]["post"]
+    assert post["requestBody"]["content"]["application/json"]["schema"]["$ref"].endswith(
+        "/AgencyCreate"
+    )
+    assert "403" in post["responses"] and "422" in post["responses"]
+    assert "HTTPBearer" in spec["components"]["securitySchemes"]

@@ -1,0 +1,240 @@
+"""Tamper evidence: each superuser tampering (triggers disabled) is detected and located.
+
+Every test here works in a database of its own (``fresh``): tampering is for real.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+import asyncpg
+import pytest
+
+from domain.events import EventMetadata
+from infra.eventstore import (
+    CHECKPOINTS,
+    NEW_STREAM,
+    Checkpoint,
+    EventStore,
+    NewEvent,
+    Problem,
+    ProblemKind,
+    TamperedEvent,
+)
+from infra.eventstore.rows import CANONICAL_SQL
+from tests.eventstore.conftest import Fresh
+from tests.eventstore.events import ThingHappened
+
+A, B, C = "case-a", "case-b", "case-c"
+
+
+def new(n: int) -> NewEvent:
+    return NewEvent(uuid.uuid4(), ThingHappened(n=n), EventMetadata(actor_id="worker-1"))
+
+
+async def populate(store: EventStore) -> Checkpoint:
+    await store.append(A, NEW_STREAM, [new(1), new(2), new(3)])
+    await store.append(B, NEW_STREAM, [new(1), new(2), new(3)])
+    await store.append(C, NEW_STREAM, [new(1)])
+    checkpoint = await store.checkpoint()
+    await store.append(C, 1, [new(2)])  # after the checkpoint: chains alone cover it
+    return checkpoint
+
+
+async def tamper(fresh: Fresh, *statements: str) -> None:
+    """Run statements as the superuser with every trigger off for the session."""
+    conn = await fresh.admin()
+    try:
+        await conn.execute("SET session_replication_role = replica")
+        for statement in statements:
+            await conn.execute(statement)
+    finally:
+        await conn.close()
+
+
+def located(problems: tuple[Problem, ...]) -> set[tuple[ProblemKind, str, int | None]]:
+    return {(p.kind, p.stream_id, p.version) for p in problems}
+
+
+async def test_an_untouched_log_verifies_and_exports_its_digest(fresh: Fresh) -> None:
+    checkpoint = await populate(fresh.store)
+    calls: list[tuple[int, int]] = []
+
+    report = await fresh.store.verify(lambda done, total: calls.append((done, total)))
+
+    assert report.ok, report.problems
+    assert report.events_checked == 9  # 8 events and the checkpoint
+    assert report.checkpoint_digest == checkpoint.digest
+    assert calls and calls[-1] == (9, 9)
+    assert (await fresh.store.verify(trusted_digest=checkpoint.digest)).ok
+
+
+async def test_detects_a_changed_payload(fresh: Fresh) -> None:
+    await populate(fresh.store)
+    await tamper(
+        fresh,
+        f"UPDATE events SET data = jsonb_set(data, '{{n}}', '99') "
+        f"WHERE stream_id = '{A}' AND version = 2",
+    )
+    report = await fresh.store.verify()
+    assert located(report.problems) == {(ProblemKind.CHANGED, A, 2)}
+    with pytest.raises(TamperedEvent, match="version 2"):
+        await fresh.store.read_stream(A)
+
+
+async def test_detects_changed_metadata(fresh: Fresh) -> None:
+    await populate(fresh.store)
+    await tamper(
+        fresh,
+        "UPDATE events SET metadata = jsonb_set(metadata, '{actor_id}', '\"mallory\"') "
+        f"WHERE stream_id = '{B}' AND version = 1",
+    )
+    assert located((await fresh.store.verify()).problems) == {(ProblemKind.CHANGED, B, 1)}
+
+
+async def test_detects_a_rehashed_change_by_the_broken_link(fresh: Fresh) -> None:
+    await populate(fresh.store)
+    # A careful forger fixes the changed event's own hash; its successor still points back.
+    await tamper(
+        fresh,
+        f"UPDATE events SET data = jsonb_set(data, '{{n}}', '99') "
+        f"WHERE stream_id = '{A}' AND version = 2",
+        "UPDATE events SET hash = sha256(prev_hash || "
+        + CANONICAL_SQL.format(
+            stream="stream_id",
+            version="version",
+            event_id="event_id",
+            event_type="event_type",
+            schema_version="schema_version",
+            data="data",
+            metadata="metadata",
+            recorded_at="recorded_at",
+        )
+        + f") WHERE stream_id = '{A}' AND version = 2",
+    )
+    assert located((await fresh.store.verify()).problems) == {(ProblemKind.CHANGED, A, 2)}
+
+
+async def test_detects_a_removed_event(fresh: Fresh) -> None:
+    await populate(fresh.store)
+    await tamper(fresh, f"DELETE FROM events WHERE stream_id = '{A}' AND version = 2")
+    assert located((await fresh.store.verify()).problems) == {(ProblemKind.REMOVED, A, 2)}
+
+
+async def test_detects_a_removed_stream_tail_covered_by_a_checkpoint(fresh: Fresh) -> None:
+    await populate(fresh.store)
+    await tamper(fresh, f"DELETE FROM events WHERE stream_id = '{B}' AND version = 3")
+    assert located((await fresh.store.verify()).problems) == {(ProblemKind.REMOVED, B, 3)}
+
+
+async def test_detects_an_inserted_event(fresh: Fresh) -> None:
+    await populate(fresh.store)
+    # A forger who knows the hashing appends a well-formed event to A, placed before
+    # the checkpoint; only the checkpoint knows A ended at version 3.
+    forged = (
+        "INSERT INTO events (position, stream_id, version, event_id, event_type, "
+        "schema_version, data, metadata, correlation_id, recorded_at, prev_hash, hash) "
+        "SELECT p.position + 1, p.stream_id, 4, gen_random_uuid(), p.event_type, "
+        "p.schema_version, p.data, p.metadata, NULL, p.recorded_at, p.hash, sha256(p.hash || "
+        + CANONICAL_SQL.format(
+            stream="p.stream_id",
+            version="4",
+            event_id="n.id",
+            event_type="p.event_type",
+            schema_version="p.schema_version",
+            data="p.data",
+            metadata="p.metadata",
+            recorded_at="p.recorded_at",
+        )
+        + f") FROM events p, (SELECT gen_random_uuid() AS id) n "
+        f"WHERE p.stream_id = '{A}' AND p.version = 3"
+    )
+    # gen_random_uuid() twice would differ: use the one from n for both columns.
+    forged = forged.replace("4, gen_random_uuid(), p.event_type", "4, n.id, p.event_type")
+    await tamper(fresh, forged)
+    assert located((await fresh.store.verify()).problems) == {(ProblemKind.INSERTED, A, 4)}
+
+
+async def test_detects_a_second_event_at_an_existing_version(fresh: Fresh) -> None:
+    await populate(fresh.store)
+    await tamper(
+        fresh,
+        "ALTER TABLE events DROP CONSTRAINT events_stream_version_key",
+        "INSERT INTO events SELECT position + 1, stream_id, version, gen_random_uuid(), "
+        "event_type, schema_version, data, metadata, correlation_id, recorded_at, prev_hash, "
+        f"hash FROM events WHERE stream_id = '{C}' AND version = 2",
+    )
+    assert (ProblemKind.INSERTED, C, 2) in located((await fresh.store.verify()).problems)
+
+
+async def test_detects_reordered_events(fresh: Fresh) -> None:
+    await populate(fresh.store)
+    where = f"stream_id = '{A}' AND version"
+    await tamper(
+        fresh,
+        "CREATE TEMP TABLE p AS SELECT version, position FROM events "
+        f"WHERE stream_id = '{A}' AND version IN (2, 3)",
+        f"UPDATE events SET position = -1 WHERE {where} = 2",
+        f"UPDATE events SET position = (SELECT position FROM p WHERE version = 2) "
+        f"WHERE {where} = 3",
+        f"UPDATE events SET position = (SELECT position FROM p WHERE version = 3) "
+        f"WHERE {where} = 2",
+    )
+    assert located((await fresh.store.verify()).problems) == {(ProblemKind.REORDERED, A, 2)}
+
+
+async def test_detects_a_whole_stream_deleted_with_triggers_disabled(fresh: Fresh) -> None:
+    await populate(fresh.store)
+    conn = await fresh.admin()
+    try:
+        await conn.execute("ALTER TABLE events DISABLE TRIGGER ALL")
+        await conn.execute(f"DELETE FROM events WHERE stream_id = '{B}'")
+        await conn.execute("ALTER TABLE events ENABLE TRIGGER ALL")
+    finally:
+        await conn.close()
+    assert located((await fresh.store.verify()).problems) == {(ProblemKind.STREAM_MISSING, B, None)}
+
+
+async def test_detects_a_rewritten_checkpoint_and_an_unknown_exported_digest(
+    fresh: Fresh,
+) -> None:
+    checkpoint = await populate(fresh.store)
+    await tamper(
+        fresh,
+        "UPDATE events SET data = jsonb_set(data, '{heads}', '[]') "
+        f"WHERE stream_id = '{CHECKPOINTS}'",
+    )
+    report = await fresh.store.verify(trusted_digest=checkpoint.digest)
+    found = located(report.problems)
+    assert (ProblemKind.CHANGED, CHECKPOINTS, 1) in found
+    assert (ProblemKind.CHECKPOINT_MISMATCH, CHECKPOINTS, 1) in found
+
+    untouched = await fresh.store.verify(trusted_digest="0" * 64)
+    assert (ProblemKind.CHECKPOINT_MISMATCH, CHECKPOINTS, None) in located(untouched.problems)
+
+
+async def test_checkpoints_chain_and_cover_only_what_moved(fresh: Fresh) -> None:
+    first = await populate(fresh.store)
+    second = await fresh.store.checkpoint()
+    assert second.version == first.version + 1
+    assert second.heads_changed == 2  # C moved, and $checkpoints itself
+    report = await fresh.store.verify(trusted_digest=first.digest)
+    assert report.ok, report.problems
+    assert report.checkpoint_digest == second.digest
+    assert report.checkpoints_checked == 2
+
+
+async def test_the_database_refuses_changes_even_to_a_superuser(fresh: Fresh) -> None:
+    await populate(fresh.store)
+    conn = await fresh.admin()
+    try:
+        for statement in (
+            f"UPDATE events SET data = '{{}}' WHERE stream_id = '{A}'",
+            f"DELETE FROM events WHERE stream_id = '{A}'",
+            "TRUNCATE events",
+        ):
+            with pytest.raises(asyncpg.RestrictViolationError, match="append-only"):
+                await conn.execute(statement)
+    finally:
+        await conn.close()
+    assert (await fresh.store.verify()).ok
