@@ -524,12 +524,18 @@ def decide_acknowledge(
 def decide_revoke(
     state: AgencyDecisionState, command: RevokePackage, actor: Actor, now: datetime
 ) -> list[Event]:
-    """The sender may withdraw access after sending, even once the request is withdrawn."""
+    """The sender may withdraw access after sending, even once the request is withdrawn,
+    as long as nobody at the recipient agency has opened it: what has been read cannot be
+    recalled, only followed up with the recipient."""
     package = _package(state, command.package_id)
     if actor.role not in (Role.AGENCY_WORKER, Role.ADVISOR) or actor.agency != state.agency:
         raise NotPermitted(f"only a worker or advisor of {state.agency} may revoke its package")
     if package.revoked_at is not None:
         raise InvalidState("the package has already been revoked")
+    if package.times_opened > 0:
+        raise InvalidState(
+            "the package has already been opened by the recipient agency and cannot be recalled"
+        )
     _same_subject(state, command)
     event = PackageRevoked(
         request_id=state.request_id,

@@ -1,0 +1,260 @@
+"""Commands on sharing requests: the one application layer the API, CLI and demo share.
+
+Plain text from people is sealed under the subject's key here, at the edge,
+so workflows and Temporal only ever carry ciphertext. Domain rules run before
+anything starts (``decide_open``), and again in the workflows' validators.
+Refusals from a workflow come back as the domain's own errors.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Awaitable
+from datetime import UTC, date, datetime
+from typing import Any, TypeVar
+from uuid import UUID
+
+from pydantic import BaseModel, ConfigDict, Field
+from temporalio.client import Client, WorkflowHandle, WorkflowUpdateFailedError
+from temporalio.common import WorkflowIDReusePolicy
+from temporalio.exceptions import ApplicationError
+from temporalio.service import RPCError, RPCStatusCode
+
+from activities.models import EventEnvelope
+from domain import errors
+from domain.commands import ChangeRating, OpenRequest, WithdrawRequest
+from domain.events import EventMetadata, Sealed
+from domain.models import (
+    Actor,
+    Agency,
+    AgencyRegister,
+    Isp,
+    IspRegister,
+    SharingRequest,
+)
+from domain.policy import DEFAULT_POLICY, HubPolicy
+from domain.request import decide_open
+from domain.vocabulary import PurposeCategory, Rating, SubjectKind
+from infra.crypto import Keyring
+from infra.directory import AgencyDirectory
+from workflows.agency_decision import AgencyDecisionWorkflow, StepResult, TaskList
+from workflows.common import agency_workflow_id, request_workflow_id
+from workflows.sharing_request import (
+    RequestView,
+    SharingRequestInput,
+    SharingRequestResult,
+    SharingRequestWorkflow,
+)
+
+R = TypeVar("R")
+
+Text = Field(min_length=1, max_length=10_000)
+
+
+class SubjectDetails(BaseModel):
+    """Who the request is about. Sealed under the subject's own key at once."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    name: str = Field(min_length=1, max_length=200)
+    date_of_birth: date | None = None
+    address: str | None = Field(default=None, max_length=500)
+
+
+class NewRequest(BaseModel):
+    """A coordinator's new request, in plain words, before sealing."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    subject: SubjectDetails
+    subject_kind: SubjectKind
+    requesting_agency: str = Field(min_length=2, max_length=40)
+    requested_by: str = Field(min_length=1, max_length=128)
+    holding_agencies: list[str] = Field(min_length=1, max_length=20)
+    purpose_category: PurposeCategory
+    purpose: str = Text
+    information_sought: str = Text
+    rating: Rating
+    consent_already_held: bool = False
+
+
+class RequestService:
+    def __init__(
+        self,
+        client: Client,
+        keyring: Keyring,
+        agencies: AgencyDirectory,
+        task_queue: str,
+        policy: HubPolicy = DEFAULT_POLICY,
+    ) -> None:
+        self.client = client
+        self.keyring = keyring
+        self.agencies = agencies
+        self.task_queue = task_queue
+        self.policy = policy
+
+    async def seal(self, subject_id: UUID, value: Any) -> Sealed:
+        return await self.keyring.seal(subject_id, value)
+
+    async def registers(self) -> tuple[AgencyRegister, IspRegister]:
+        agencies = AgencyRegister(
+            agencies=[
+                Agency(code=a.code, name=a.name, kind=a.kind, public_key=a.public_key)
+                for a in await self.agencies.list()
+            ]
+        )
+        isps = IspRegister(
+            isps=[
+                Isp(
+                    isp_id=p.id,
+                    agencies=list(p.agencies),
+                    title=p.title,
+                    signed_on=p.valid_from,
+                    expires_on=p.valid_to,
+                )
+                for p in await self.agencies.protocols()
+            ]
+        )
+        return agencies, isps
+
+    async def open_request(self, actor: Actor, new: NewRequest) -> UUID:
+        """Validate, seal and start a request; returns its id."""
+        request_id, subject_id = uuid.uuid4(), uuid.uuid4()
+        session = self.keyring.session()
+        request = SharingRequest(
+            request_id=request_id,
+            subject_id=subject_id,
+            subject_kind=new.subject_kind,
+            requesting_agency=new.requesting_agency,
+            requested_by=new.requested_by,
+            holding_agencies=new.holding_agencies,
+            purpose_category=new.purpose_category,
+            rating=new.rating,
+            subject_details=await session.seal(subject_id, new.subject.model_dump(mode="json")),
+            purpose=await session.seal(subject_id, new.purpose),
+            information_sought=await session.seal(subject_id, new.information_sought),
+            consent_already_held=new.consent_already_held,
+        )
+        agencies, isps = await self.registers()
+        now = datetime.now(UTC)
+        (opened,) = decide_open(
+            OpenRequest(request=request), actor, now, agencies, isps, self.policy
+        )
+        workflow_id = request_workflow_id(request_id)
+        envelope = EventEnvelope.wrap(
+            uuid.uuid4(),
+            opened,
+            EventMetadata(
+                actor_id=actor.user_id,
+                actor_role=str(actor.role),
+                actor_agency=actor.agency,
+                workflow_id=workflow_id,
+                correlation_id=request_id,
+            ),
+        )
+        await self.client.start_workflow(
+            SharingRequestWorkflow.run,
+            SharingRequestInput(opened=envelope, policy=self.policy),
+            id=workflow_id,
+            task_queue=self.task_queue,
+            id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+        )
+        return request_id
+
+    async def step(
+        self,
+        actor: Actor,
+        request_id: UUID,
+        agency: str,
+        update: str,
+        command: BaseModel,
+        task_id: str | None = None,
+    ) -> StepResult:
+        """Run one human step (an update of the agency's decision workflow).
+
+        ``task_id`` is the update id: the same id twice runs the step once. Without one,
+        it is derived from the decision's current version, so a double submission of the
+        same form is harmless and a stale one is refused.
+        """
+        handle = self.client.get_workflow_handle_for(
+            AgencyDecisionWorkflow.run, agency_workflow_id(request_id, agency)
+        )
+        if task_id is None:
+            tasks = await handle.query(AgencyDecisionWorkflow.tasks)
+            task_id = f"{request_id}:{agency}:{update}:{tasks.version}"
+        return await _refusals(
+            handle.execute_update(update, args=[actor, command], id=task_id, result_type=StepResult)
+        )
+
+    async def tasks(self, request_id: UUID, agency: str) -> TaskList:
+        handle = self.client.get_workflow_handle_for(
+            AgencyDecisionWorkflow.run, agency_workflow_id(request_id, agency)
+        )
+        return await handle.query(AgencyDecisionWorkflow.tasks)
+
+    async def change_rating(
+        self, actor: Actor, request_id: UUID, rating: Rating, rationale: str, subject_id: UUID
+    ) -> RequestView:
+        command = ChangeRating(rating=rating, rationale=await self.seal(subject_id, rationale))
+        handle = self._request(request_id)
+        return await _refusals(
+            handle.execute_update(SharingRequestWorkflow.change_rating, args=[actor, command])
+        )
+
+    async def withdraw(
+        self, actor: Actor, request_id: UUID, reason: str, subject_id: UUID
+    ) -> RequestView:
+        command = WithdrawRequest(reason=await self.seal(subject_id, reason))
+        handle = self._request(request_id)
+        return await _refusals(
+            handle.execute_update(SharingRequestWorkflow.withdraw, args=[actor, command])
+        )
+
+    async def view(self, request_id: UUID) -> RequestView:
+        return await self._request(request_id).query(SharingRequestWorkflow.current)
+
+    async def result(self, request_id: UUID) -> SharingRequestResult:
+        return await self._request(request_id).result()
+
+    def _request(
+        self, request_id: UUID
+    ) -> WorkflowHandle[SharingRequestWorkflow, SharingRequestResult]:
+        return self.client.get_workflow_handle_for(
+            SharingRequestWorkflow.run, request_workflow_id(request_id)
+        )
+
+
+_REFUSALS: dict[str, type[errors.DomainError]] = {
+    "NotPermitted": errors.NotPermitted,
+    "InvalidState": errors.InvalidState,
+    "DomainError": errors.DomainError,
+}
+
+
+async def _refusals(call: Awaitable[R]) -> R:
+    """Await a workflow update; a domain refusal inside comes back as the domain error."""
+    try:
+        return await call
+    except RPCError as exc:
+        if exc.status is RPCStatusCode.NOT_FOUND:
+            raise errors.InvalidState(
+                "this request or decision is no longer open (it has been completed or closed)"
+            ) from None
+        raise
+    except WorkflowUpdateFailedError as exc:
+        cause = exc.cause
+        if isinstance(cause, ApplicationError) and cause.type is not None:
+            raise domain_error(cause) from None
+        raise
+
+
+def domain_error(cause: ApplicationError) -> errors.DomainError:
+    message = cause.message
+    if cause.type == "ValidationFailed":
+        field = str(cause.details[0]) if cause.details else "input"
+        prefix = f"{field}: "
+        return errors.ValidationFailed(field, message.removeprefix(prefix))
+    if cause.type == "InconsistentDecision":
+        text = message.removeprefix("the decision cannot be recorded: ")
+        return errors.InconsistentDecision([errors.Problem("inconsistent_decision", text)])
+    return _REFUSALS.get(cause.type or "", errors.DomainError)(message)

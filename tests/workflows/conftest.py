@@ -1,0 +1,60 @@
+"""Workflow fixtures: the real store on real PostgreSQL, a worker on a real Temporal server."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator
+
+import pytest
+from temporalio.client import Client
+from temporalio.testing import WorkflowEnvironment
+
+from app.packages import PackageService
+from app.requests import RequestService
+from app.scenarios import Hub
+from infra.directory import AgencyDirectory, AlreadyExistsError
+from infra.settings import Settings
+from worker.main import Infrastructure, build_worker, infrastructure
+
+HUB = [
+    ("police", "Northshire Police", "police"),
+    ("csc", "Northshire Children's Social Care", "childrens_social_care"),
+    ("asc", "Northshire Adult Social Care", "adult_social_care"),
+    ("gp_riverside", "Riverside GP Practice", "health_gp"),
+    ("school_oak", "Oak Primary School", "education"),
+    ("probation", "Probation Service North", "probation"),
+]
+
+
+async def register_hub(agencies: AgencyDirectory) -> None:
+    for code, name, kind in HUB:
+        with contextlib.suppress(AlreadyExistsError):
+            await agencies.add(code, name, kind)
+
+
+@pytest.fixture(scope="session")
+async def infra(settings: Settings) -> AsyncIterator[Infrastructure]:
+    async with infrastructure(settings) as made:
+        await register_hub(made.agencies)
+        yield made
+
+
+@contextlib.asynccontextmanager
+async def running_worker(
+    client: Client, task_queue: str, infra: Infrastructure
+) -> AsyncIterator[RequestService]:
+    async with build_worker(client, task_queue, infra.activities()):
+        yield RequestService(client, infra.keyring, infra.agencies, task_queue)
+
+
+@pytest.fixture
+async def service(
+    time_skipping_env: WorkflowEnvironment, task_queue: str, infra: Infrastructure
+) -> AsyncIterator[RequestService]:
+    async with running_worker(time_skipping_env.client, task_queue, infra) as made:
+        yield made
+
+
+@pytest.fixture
+async def hub(service: RequestService, infra: Infrastructure, settings: Settings) -> Hub:
+    return Hub(service, PackageService(service, infra.packages, infra.agencies, settings))

@@ -1,0 +1,129 @@
+"""Every path of the decision, end to end: real workflows, real store, real PostgreSQL."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+from uuid import UUID
+
+from temporalio.testing import WorkflowEnvironment
+
+from app import scenarios
+from app.scenarios import Hub
+from domain.events import RecordedEvent
+from domain.events.catalogue import DecisionRecorded
+from domain.vocabulary import ConsentOutcome, Outcome
+from worker.main import Infrastructure
+
+
+async def history(infra: Infrastructure, request_id: UUID) -> list[RecordedEvent]:
+    return await infra.store.read_correlation(request_id)
+
+
+def types(events: list[RecordedEvent]) -> list[str]:
+    return [e.event_type for e in events]
+
+
+def record(events: list[RecordedEvent]) -> DecisionRecorded:
+    (found,) = [e.event for e in events if isinstance(e.event, DecisionRecorded)]
+    return found
+
+
+async def test_consent_given_shares_delivers_and_closes(hub: Hub, infra: Infrastructure) -> None:
+    rid = await scenarios.consent_given(hub)
+    result = await hub.requests.result(rid)
+    assert result.shared_by == ["police"] and not result.withdrawn
+    events = await history(infra, rid)
+    assert types(events) == [
+        "request.opened",
+        "purpose.assessed",
+        "consent.sought",
+        "consent.recorded",
+        "lawful_basis.determined",
+        "information.selected",
+        "decision.recorded",
+        "package.sent",
+        "package.opened",
+        "package.acknowledged",
+        "person.informed",
+        "agency_decision.completed",
+        "request.closed",
+    ]
+    decision = record(events).record
+    assert decision.outcome is Outcome.SHARE and decision.consent.outcome is ConsentOutcome.GIVEN
+    assert decision.decided_by == "u-worker-police" and decision.shared_with == "csc"
+
+
+async def test_a_refusal_is_respected_and_nothing_is_sent(hub: Hub, infra: Infrastructure) -> None:
+    rid = await scenarios.consent_refused_not_shared(hub)
+    result = await hub.requests.result(rid)
+    assert result.not_shared_by == ["school_oak"]
+    events = await history(infra, rid)
+    assert "package.sent" not in types(events)
+    decision = record(events).record
+    assert decision.outcome is Outcome.NOT_SHARE
+    assert decision.consent.outcome is ConsentOutcome.REFUSED
+    assert await infra.packages.list_for_request(rid) == []
+
+
+async def test_refused_consent_can_be_overridden_with_advice_on_a_safeguarding_ground(
+    hub: Hub, infra: Infrastructure
+) -> None:
+    rid = await scenarios.refused_but_shared_with_advice(hub)
+    assert (await hub.requests.result(rid)).shared_by == ["police"]
+    events = await history(infra, rid)
+    assert types(events).index("advice.given") < types(events).index("decision.recorded")
+    decision = record(events).record
+    assert decision.consent.outcome is ConsentOutcome.REFUSED
+    assert decision.advice and decision.advice[0].agrees_to_share_without_consent
+    assert decision.lawful_basis is not None and decision.lawful_basis.without_consent
+    assert "person.not_informed" in types(events)
+
+
+async def test_red_shares_without_seeking_consent_and_the_advisor_reviews_after(
+    hub: Hub, infra: Infrastructure
+) -> None:
+    rid = await scenarios.red_consent_not_sought(hub)
+    assert (await hub.requests.result(rid)).shared_by == ["police"]
+    events = await history(infra, rid)
+    kinds = types(events)
+    assert "consent.not_sought" in kinds and "consent.sought" not in kinds
+    assert kinds.index("package.sent") < kinds.index("advice.given")
+    decision = record(events).record
+    assert decision.urgent_override is not None
+    completed = [e for e in events if e.event_type == "agency_decision.completed"]
+    assert len(completed) == 1
+
+
+async def test_no_legitimate_purpose_means_no_share(hub: Hub, infra: Infrastructure) -> None:
+    rid = await scenarios.no_legitimate_purpose(hub)
+    assert (await hub.requests.result(rid)).not_shared_by == ["gp_riverside"]
+    events = await history(infra, rid)
+    assessed = next(e.event for e in events if e.event_type == "purpose.assessed")
+    assert assessed.legitimate is False  # type: ignore[attr-defined]
+    assert record(events).record.outcome is Outcome.NOT_SHARE
+
+
+async def test_a_missed_deadline_escalates_and_the_request_goes_on(
+    hub: Hub, infra: Infrastructure, time_skipping_env: WorkflowEnvironment
+) -> None:
+    opened: asyncio.Queue[UUID] = asyncio.Queue()
+    answered = asyncio.Event()
+    running = asyncio.create_task(scenarios.deadline_missed(hub, opened, answered))
+    rid = await opened.get()
+    await time_skipping_env.sleep(timedelta(hours=5))  # red: 4 hours around the clock
+    events = await history(infra, rid)
+    kinds = types(events)
+    assert "deadline.missed" in kinds
+    escalations = [e.event for e in events if e.event_type == "deadline.escalated"]
+    assert [str(e.level) for e in escalations] == ["warning", "breach"]  # type: ignore[attr-defined]
+    notes = await infra.outbox.for_request(rid)
+    assert {"deadline_warning", "deadline_breach"} <= {n.kind for n in notes}
+    breach = next(n for n in notes if n.kind == "deadline_breach")
+    assert set(breach.audience_roles) == {"advisor", "coordinator"}
+    answered.set()
+    assert await running == rid
+    assert (await hub.requests.result(rid)).not_shared_by == ["probation"]
+    events = await history(infra, rid)
+    completed = next(e.event for e in events if e.event_type == "agency_decision.completed")
+    assert completed.on_time is False  # type: ignore[attr-defined]

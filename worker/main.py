@@ -1,0 +1,82 @@
+"""The worker process: one place wires settings, database, store and Temporal."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+
+import structlog
+from sqlalchemy.ext.asyncio import AsyncEngine
+from temporalio.client import Client
+from temporalio.worker import Worker
+
+from activities.activities import MashflowActivities
+from infra.crypto import Keyring
+from infra.db import app_engine
+from infra.directory import AgencyDirectory
+from infra.eventstore import EventStore
+from infra.packages import Outbox, PackageRepository
+from infra.settings import Settings
+from infra.temporal import connect_client
+from workflows import WORKFLOWS
+
+log = structlog.get_logger(__name__)
+
+
+@dataclass(frozen=True)
+class Infrastructure:
+    """Everything a process talks to, made once and closed once."""
+
+    engine: AsyncEngine
+    store: EventStore
+    keyring: Keyring
+    agencies: AgencyDirectory
+    packages: PackageRepository
+    outbox: Outbox
+
+    def activities(self) -> MashflowActivities:
+        return MashflowActivities(
+            self.store, self.keyring, self.agencies, self.packages, self.outbox
+        )
+
+
+@contextlib.asynccontextmanager
+async def infrastructure(settings: Settings) -> AsyncIterator[Infrastructure]:
+    engine = app_engine(settings)
+    kek = settings.key_encryption_key()
+    keyring = Keyring(engine, kek)
+    store = EventStore(engine, keyring=keyring)
+    try:
+        yield Infrastructure(
+            engine=engine,
+            store=store,
+            keyring=keyring,
+            agencies=AgencyDirectory(engine, kek),
+            packages=PackageRepository(engine),
+            outbox=Outbox(engine),
+        )
+    finally:
+        await store.close()
+        await engine.dispose()
+
+
+def build_worker(client: Client, task_queue: str, activities: MashflowActivities) -> Worker:
+    return Worker(
+        client,
+        task_queue=task_queue,
+        workflows=WORKFLOWS,
+        activities=activities.all(),
+    )
+
+
+async def run_worker(settings: Settings, stop: asyncio.Event) -> None:
+    """Poll the task queue until ``stop`` is set, then drain and shut down cleanly."""
+    client = await connect_client(settings)
+    async with infrastructure(settings) as infra:
+        worker = build_worker(client, settings.temporal_task_queue, infra.activities())
+        log.info("worker_started", task_queue=settings.temporal_task_queue)
+        async with worker:
+            await stop.wait()
+        log.info("worker_stopped")

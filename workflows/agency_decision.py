@@ -1,0 +1,425 @@
+"""One holding agency's decision, step by step, as a durable workflow.
+
+Updates (human steps; each takes the acting ``Actor`` and a command, and each
+validator runs the same pure ``domain.handlers`` function as the handler, so
+a wrong role, a wrong agency or an inconsistent decision is refused before
+anything is written; the update id is the task id, so a double click is
+deduplicated by the server):
+
+    assess_purpose, seek_consent, record_consent, consent_not_sought,
+    request_advice, give_advice, determine_lawful_basis, select_information,
+    record_decision, record_informing, open_package, acknowledge_receipt,
+    revoke_package
+
+Signals (from the parent request): ``rating_changed``, ``withdrawn``.
+Queries: ``state`` (the decision state), ``tasks`` (open tasks and the stream
+version that task ids are made from).
+
+Timers: every outstanding step (decision, consent, advice, acknowledgement)
+has escalation points from the hub policy; when one passes with the step
+still waiting, the escalation (and at the deadline, the missed deadline) is
+appended and the people named are notified. The decision keeps going.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from datetime import datetime, timedelta
+
+from pydantic import BaseModel, ConfigDict
+from temporalio import workflow
+
+with workflow.unsafe.imports_passed_through():
+    from activities.models import (
+        REVOKE_PACKAGE,
+        SEND_PACKAGE,
+        RevokePackageInput,
+        RevokePackageResult,
+        SendPackageInput,
+        SendPackageResult,
+    )
+    from domain import handlers as h
+    from domain.commands import (
+        AcknowledgeReceipt,
+        AssessPurpose,
+        DetermineLawfulBasis,
+        GiveAdvice,
+        OpenPackage,
+        RecordConsent,
+        RecordConsentNotSought,
+        RecordDecision,
+        RecordInforming,
+        RecordPackageSent,
+        RequestAdvice,
+        RevokePackage,
+        SeekConsent,
+        SelectInformation,
+    )
+    from domain.decision import AgencyDecisionState, Task, evolve, fold, open_tasks
+    from domain.events import Event
+    from domain.events.catalogue import (
+        AgencyDecisionCompleted,
+        DeadlineMissed,
+        RatingChanged,
+        RequestWithdrawn,
+    )
+    from domain.models import Actor
+    from domain.policy import HubPolicy, escalation_schedule
+    from domain.request import deadline_reached, outstanding
+    from domain.vocabulary import DeadlineKind, EscalationLevel, Outcome, Role
+    from workflows.common import (
+        STEP_TIMEOUT,
+        STORE_RETRY,
+        StreamWriter,
+        agency_stream,
+        decided,
+        notify,
+    )
+
+
+class AgencyDecisionInput(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    state: AgencyDecisionState
+    """The decision as the request opens (``domain.decision.start``): ids and enums only."""
+    policy: HubPolicy
+
+
+class AgencyDecisionResult(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    agency: str
+    outcome: Outcome | None
+    completed: AgencyDecisionCompleted | None
+    missed: list[DeadlineMissed]
+    withdrawn: bool
+
+
+class StepResult(BaseModel):
+    """What a person's step leaves behind: the stream version and what is open now."""
+
+    model_config = ConfigDict(frozen=True)
+
+    version: int
+    tasks: list[Task]
+
+
+class TaskList(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    version: int
+    tasks: list[Task]
+
+
+Decide = Callable[[datetime], list[Event]]
+
+
+@workflow.defn
+class AgencyDecisionWorkflow:
+    @workflow.init
+    def __init__(self, input: AgencyDecisionInput) -> None:
+        self.state = input.state
+        self.policy = input.policy
+        self.writer = StreamWriter(
+            agency_stream(self.state.request_id, self.state.agency), self.state.request_id
+        )
+        self.lock = asyncio.Lock()
+        self.changed = False
+        self.missed: list[DeadlineMissed] = []
+        self.completed: AgencyDecisionCompleted | None = None
+        self._fired: set[tuple[DeadlineKind, datetime, EscalationLevel]] = set()
+        self._started: dict[tuple[DeadlineKind, datetime], datetime] = {}
+
+    # -- the main loop ---------------------------------------------------------------------
+
+    @workflow.run
+    async def run(self, input: AgencyDecisionInput) -> AgencyDecisionResult:
+        while self.state.is_open:
+            if self.state.shared and self.state.package is None:
+                await self._send_package()
+                continue
+            wake_at = await self._escalate_due()
+            timeout = None if wake_at is None else max(wake_at - workflow.now(), timedelta(0))
+            try:  # noqa: SIM105 - every timed wait names its timeout as a business event
+                await workflow.wait_condition(lambda: self.changed, timeout=timeout)
+            except TimeoutError:
+                pass  # a deadline point passed: escalated at the top of the loop
+            self.changed = False
+        await workflow.wait_condition(workflow.all_handlers_finished)
+        decision = self.state.decision
+        return AgencyDecisionResult(
+            agency=self.state.agency,
+            outcome=decision.outcome if decision else None,
+            completed=self.completed,
+            missed=self.missed,
+            withdrawn=self.state.withdrawn_at is not None,
+        )
+
+    async def _apply(self, events: list[Event], actor: Actor | None) -> None:
+        await self.writer.append(events, actor)
+        for event in events:
+            if isinstance(event, DeadlineMissed):
+                self.missed.append(event)
+            if isinstance(event, AgencyDecisionCompleted):
+                self.completed = event
+        self.state = fold(self.state, events)
+        self.changed = True
+
+    async def _send_package(self) -> None:
+        decision = self.state.decision
+        assert decision is not None
+        async with self.lock:
+            package_id = workflow.uuid4()
+            sent = await workflow.execute_activity(
+                SEND_PACKAGE,
+                SendPackageInput(
+                    package_id=package_id,
+                    request_id=self.state.request_id,
+                    subject_id=self.state.subject_id,
+                    sender_agency=self.state.agency,
+                    recipient_agency=self.state.requesting_agency,
+                    items=decision.items,
+                ),
+                result_type=SendPackageResult,
+                start_to_close_timeout=STEP_TIMEOUT,
+                retry_policy=STORE_RETRY,
+            )
+            command = RecordPackageSent(package_id=package_id, sha256=sent.sha256)
+            events = decided(
+                lambda: h.decide_package_sent(self.state, command, workflow.now(), self.policy)
+            )
+            await self._apply(events, None)
+        await notify(
+            self.state.request_id,
+            self.state.requesting_agency,
+            [Role.RECIPIENT],
+            "package_delivered",
+            due_at=self.state.package.acknowledge_by if self.state.package else None,
+        )
+
+    async def _escalate_due(self) -> datetime | None:
+        """Fire every escalation point already passed; return when the next one falls."""
+        now = workflow.now()
+        next_at: datetime | None = None
+        for kind in DeadlineKind:
+            due = outstanding(self.state, kind)
+            if due is None:
+                continue
+            start = self._started.setdefault(
+                (kind, due),
+                self.state.received_at if kind is DeadlineKind.DECISION else now,
+            )
+            for point, at in escalation_schedule(start, due, self.state.rating, self.policy):
+                key = (kind, due, point.level)
+                if key in self._fired:
+                    continue
+                if at > now:
+                    next_at = at if next_at is None else min(next_at, at)
+                    continue
+                self._fired.add(key)
+                async with self.lock:
+                    events = deadline_reached(self.state, kind, point, now)
+                    await self._apply(events, None)
+                if events:
+                    await notify(
+                        self.state.request_id,
+                        self.state.agency,
+                        [str(r) for r in point.notify],
+                        f"deadline_{point.level}",
+                        due_at=due,
+                    )
+        return next_at
+
+    # -- signals and queries from outside ---------------------------------------------------
+
+    @workflow.signal
+    def rating_changed(self, event: RatingChanged) -> None:
+        self.state = evolve(self.state, event)
+        self.changed = True
+
+    @workflow.signal
+    def withdrawn(self, event: RequestWithdrawn) -> None:
+        self.state = evolve(self.state, event)
+        self.changed = True
+
+    @workflow.query
+    def current(self) -> AgencyDecisionState:
+        return self.state
+
+    @workflow.query
+    def tasks(self) -> TaskList:
+        return TaskList(version=self.writer.version, tasks=open_tasks(self.state))
+
+    # -- the human steps ------------------------------------------------------------------
+
+    def _check(self, decide: Decide) -> None:
+        decided(lambda: decide(workflow.now()))
+
+    async def _step(self, actor: Actor, decide: Decide) -> StepResult:
+        async with self.lock:
+            events = decided(lambda: decide(workflow.now()))
+            await self._apply(events, actor)
+            return StepResult(version=self.writer.version, tasks=open_tasks(self.state))
+
+    @workflow.update
+    async def assess_purpose(self, actor: Actor, command: AssessPurpose) -> StepResult:
+        return await self._step(
+            actor, lambda now: h.decide_assess_purpose(self.state, command, actor, now)
+        )
+
+    @assess_purpose.validator
+    def _assess_purpose(self, actor: Actor, command: AssessPurpose) -> None:
+        self._check(lambda now: h.decide_assess_purpose(self.state, command, actor, now))
+
+    @workflow.update
+    async def seek_consent(self, actor: Actor, command: SeekConsent) -> StepResult:
+        return await self._step(
+            actor, lambda now: h.decide_seek_consent(self.state, command, actor, now, self.policy)
+        )
+
+    @seek_consent.validator
+    def _seek_consent(self, actor: Actor, command: SeekConsent) -> None:
+        self._check(lambda now: h.decide_seek_consent(self.state, command, actor, now, self.policy))
+
+    @workflow.update
+    async def record_consent(self, actor: Actor, command: RecordConsent) -> StepResult:
+        return await self._step(
+            actor, lambda now: h.decide_record_consent(self.state, command, actor, now)
+        )
+
+    @record_consent.validator
+    def _record_consent(self, actor: Actor, command: RecordConsent) -> None:
+        self._check(lambda now: h.decide_record_consent(self.state, command, actor, now))
+
+    @workflow.update
+    async def consent_not_sought(self, actor: Actor, command: RecordConsentNotSought) -> StepResult:
+        return await self._step(
+            actor, lambda now: h.decide_consent_not_sought(self.state, command, actor, now)
+        )
+
+    @consent_not_sought.validator
+    def _consent_not_sought(self, actor: Actor, command: RecordConsentNotSought) -> None:
+        self._check(lambda now: h.decide_consent_not_sought(self.state, command, actor, now))
+
+    @workflow.update
+    async def request_advice(self, actor: Actor, command: RequestAdvice) -> StepResult:
+        result = await self._step(
+            actor,
+            lambda now: h.decide_request_advice(self.state, command, actor, now, self.policy),
+        )
+        await notify(
+            self.state.request_id,
+            self.state.agency,
+            [Role.ADVISOR],
+            "advice_requested",
+            due_at=self.state.advice_respond_by,
+        )
+        return result
+
+    @request_advice.validator
+    def _request_advice(self, actor: Actor, command: RequestAdvice) -> None:
+        self._check(
+            lambda now: h.decide_request_advice(self.state, command, actor, now, self.policy)
+        )
+
+    @workflow.update
+    async def give_advice(self, actor: Actor, command: GiveAdvice) -> StepResult:
+        return await self._step(
+            actor, lambda now: h.decide_give_advice(self.state, command, actor, now)
+        )
+
+    @give_advice.validator
+    def _give_advice(self, actor: Actor, command: GiveAdvice) -> None:
+        self._check(lambda now: h.decide_give_advice(self.state, command, actor, now))
+
+    @workflow.update
+    async def determine_lawful_basis(
+        self, actor: Actor, command: DetermineLawfulBasis
+    ) -> StepResult:
+        return await self._step(
+            actor, lambda now: h.decide_lawful_basis(self.state, command, actor, now)
+        )
+
+    @determine_lawful_basis.validator
+    def _determine_lawful_basis(self, actor: Actor, command: DetermineLawfulBasis) -> None:
+        self._check(lambda now: h.decide_lawful_basis(self.state, command, actor, now))
+
+    @workflow.update
+    async def select_information(self, actor: Actor, command: SelectInformation) -> StepResult:
+        return await self._step(
+            actor,
+            lambda now: h.decide_select_information(self.state, command, actor, now, self.policy),
+        )
+
+    @select_information.validator
+    def _select_information(self, actor: Actor, command: SelectInformation) -> None:
+        self._check(
+            lambda now: h.decide_select_information(self.state, command, actor, now, self.policy)
+        )
+
+    @workflow.update
+    async def record_decision(self, actor: Actor, command: RecordDecision) -> StepResult:
+        result = await self._step(
+            actor, lambda now: h.decide_record_decision(self.state, command, actor, now)
+        )
+        if self.state.review_pending:
+            await notify(self.state.request_id, self.state.agency, [Role.ADVISOR], "review_urgent")
+        await notify(
+            self.state.request_id,
+            self.state.requesting_agency,
+            [Role.COORDINATOR],
+            "decision_recorded",
+        )
+        return result
+
+    @record_decision.validator
+    def _record_decision(self, actor: Actor, command: RecordDecision) -> None:
+        self._check(lambda now: h.decide_record_decision(self.state, command, actor, now))
+
+    @workflow.update
+    async def record_informing(self, actor: Actor, command: RecordInforming) -> StepResult:
+        return await self._step(actor, lambda now: h.decide_inform(self.state, command, actor, now))
+
+    @record_informing.validator
+    def _record_informing(self, actor: Actor, command: RecordInforming) -> None:
+        self._check(lambda now: h.decide_inform(self.state, command, actor, now))
+
+    @workflow.update
+    async def open_package(self, actor: Actor, command: OpenPackage) -> StepResult:
+        return await self._step(
+            actor, lambda now: h.decide_open_package(self.state, command, actor, now)
+        )
+
+    @open_package.validator
+    def _open_package(self, actor: Actor, command: OpenPackage) -> None:
+        self._check(lambda now: h.decide_open_package(self.state, command, actor, now))
+
+    @workflow.update
+    async def acknowledge_receipt(self, actor: Actor, command: AcknowledgeReceipt) -> StepResult:
+        return await self._step(
+            actor, lambda now: h.decide_acknowledge(self.state, command, actor, now)
+        )
+
+    @acknowledge_receipt.validator
+    def _acknowledge_receipt(self, actor: Actor, command: AcknowledgeReceipt) -> None:
+        self._check(lambda now: h.decide_acknowledge(self.state, command, actor, now))
+
+    @workflow.update
+    async def revoke_package(self, actor: Actor, command: RevokePackage) -> StepResult:
+        async with self.lock:
+            events = decided(lambda: h.decide_revoke(self.state, command, actor, workflow.now()))
+            # Delete the sealed copy first: the event then records a recall that has happened.
+            await workflow.execute_activity(
+                REVOKE_PACKAGE,
+                RevokePackageInput(package_id=command.package_id),
+                result_type=RevokePackageResult,
+                start_to_close_timeout=STEP_TIMEOUT,
+                retry_policy=STORE_RETRY,
+            )
+            await self._apply(events, actor)
+            return StepResult(version=self.writer.version, tasks=open_tasks(self.state))
+
+    @revoke_package.validator
+    def _revoke_package(self, actor: Actor, command: RevokePackage) -> None:
+        self._check(lambda now: h.decide_revoke(self.state, command, actor, now))

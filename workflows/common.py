@@ -1,0 +1,137 @@
+"""What both workflows share: appending to a stream, and translating domain refusals.
+
+Workflow code only: deterministic, no I/O but activities, ids from
+``workflow.uuid4()``, time from ``workflow.now()``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from datetime import timedelta
+from typing import TypeVar
+from uuid import UUID
+
+from temporalio import workflow
+from temporalio.common import RetryPolicy
+from temporalio.exceptions import ApplicationError
+
+with workflow.unsafe.imports_passed_through():
+    from activities.models import (
+        APPEND_EVENTS,
+        NOTIFY,
+        AppendInput,
+        AppendResult,
+        EventEnvelope,
+        NotifyInput,
+        NotifyResult,
+    )
+    from domain.errors import DomainError, ValidationFailed
+    from domain.events import Event, EventMetadata
+    from domain.models import Actor
+
+T = TypeVar("T")
+
+# Failures that retrying cannot mend: a bug in the workflow's bookkeeping, not the weather.
+PERMANENT_STORE_ERRORS = ["ConcurrencyError", "EventIdConflict", "UnknownEventType"]
+
+STORE_RETRY = RetryPolicy(
+    initial_interval=timedelta(milliseconds=200),
+    maximum_interval=timedelta(seconds=30),
+    non_retryable_error_types=PERMANENT_STORE_ERRORS,
+)
+STEP_TIMEOUT = timedelta(seconds=30)
+
+
+def request_stream(request_id: UUID) -> str:
+    return f"request:{request_id}"
+
+
+def agency_stream(request_id: UUID, agency: str) -> str:
+    return f"request:{request_id}:agency:{agency}"
+
+
+def request_workflow_id(request_id: UUID) -> str:
+    """Random ids only: workflow ids are stored in clear by Temporal."""
+    return f"request-{request_id}"
+
+
+def agency_workflow_id(request_id: UUID, agency: str) -> str:
+    return f"request-{request_id}-agency-{agency}"
+
+
+def refusal(exc: DomainError) -> ApplicationError:
+    """A domain refusal as the caller sees it: its class name as the type, nothing personal."""
+    details = [exc.field] if isinstance(exc, ValidationFailed) else []
+    return ApplicationError(exc.message, *details, type=type(exc).__name__, non_retryable=True)
+
+
+def decided(fn: Callable[[], T]) -> T:
+    """Run a pure domain decision; a refusal becomes an ``ApplicationError``."""
+    try:
+        return fn()
+    except DomainError as exc:
+        raise refusal(exc) from None
+
+
+class StreamWriter:
+    """Appends one step's events to one stream in one activity call, idempotently.
+
+    Event ids come from ``workflow.uuid4()``, so a retried activity, or a
+    replayed workflow, appends nothing twice; the expected version is tracked
+    here because this workflow is the stream's only writer.
+    """
+
+    def __init__(self, stream_id: str, correlation_id: UUID, version: int = 0) -> None:
+        self.stream_id = stream_id
+        self.correlation_id = correlation_id
+        self.version = version
+
+    async def append(
+        self, events: Sequence[Event], actor: Actor | None, causation_id: UUID | None = None
+    ) -> AppendResult | None:
+        if not events:
+            return None
+        metadata = EventMetadata(
+            actor_id=actor.user_id if actor else "system",
+            actor_role=str(actor.role) if actor else "system",
+            actor_agency=actor.agency if actor else None,
+            workflow_id=workflow.info().workflow_id,
+            causation_id=causation_id,
+            correlation_id=self.correlation_id,
+        )
+        envelopes = [EventEnvelope.wrap(workflow.uuid4(), e, metadata) for e in events]
+        return await self.append_envelopes(envelopes)
+
+    async def append_envelopes(self, envelopes: Sequence[EventEnvelope]) -> AppendResult:
+        result: AppendResult = await workflow.execute_activity(
+            APPEND_EVENTS,
+            AppendInput(
+                stream_id=self.stream_id, expected_version=self.version, events=list(envelopes)
+            ),
+            result_type=AppendResult,
+            start_to_close_timeout=STEP_TIMEOUT,
+            retry_policy=STORE_RETRY,
+        )
+        self.version = result.version
+        return result
+
+
+async def notify(
+    request_id: UUID, agency: str | None, roles: Sequence[str], kind: str, **extra: object
+) -> None:
+    """Put a notification in the outbox (idempotent by an id made here)."""
+    await workflow.execute_activity(
+        NOTIFY,
+        NotifyInput(
+            notification_id=workflow.uuid4(),
+            request_id=request_id,
+            agency=agency,
+            audience_roles=list(roles),
+            kind=kind,
+            created_at=workflow.now(),
+            **extra,
+        ),
+        result_type=NotifyResult,
+        start_to_close_timeout=STEP_TIMEOUT,
+        retry_policy=STORE_RETRY,
+    )

@@ -1,0 +1,177 @@
+"""A sharing request, from opening to closing, as a durable workflow.
+
+It records the opening (already validated by ``domain.request.decide_open`` at
+the edge), runs one child :class:`AgencyDecisionWorkflow` per holding agency,
+follows their outcomes, and closes the request when every agency is done or
+the request is withdrawn, telling the requester.
+
+Updates (coordinator): ``change_rating`` (deadlines move; the children are
+told), ``withdraw`` (the children stop; the request closes).
+Queries: ``current`` (the request state: rating, deadline, each agency's
+progress).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+from uuid import UUID
+
+from pydantic import BaseModel, ConfigDict
+from temporalio import workflow
+from temporalio.workflow import ChildWorkflowHandle, ParentClosePolicy
+
+with workflow.unsafe.imports_passed_through():
+    from activities.models import EventEnvelope
+    from domain.commands import ChangeRating, WithdrawRequest
+    from domain.decision import start
+    from domain.events import Event
+    from domain.events.catalogue import RatingChanged, RequestOpened, RequestWithdrawn
+    from domain.models import Actor
+    from domain.policy import HubPolicy
+    from domain.request import (
+        SharingRequestState,
+        decide_change_rating,
+        decide_close,
+        decide_withdraw,
+        fold_request,
+        start_request,
+    )
+    from domain.vocabulary import Outcome, Role
+    from workflows.agency_decision import (
+        AgencyDecisionInput,
+        AgencyDecisionResult,
+        AgencyDecisionWorkflow,
+    )
+    from workflows.common import (
+        StreamWriter,
+        agency_workflow_id,
+        decided,
+        notify,
+        request_stream,
+    )
+
+
+class SharingRequestInput(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    opened: EventEnvelope
+    """The ``request.opened`` event, validated at the edge; its id makes the append idempotent."""
+    policy: HubPolicy
+
+
+class SharingRequestResult(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    request_id: UUID
+    shared_by: list[str]
+    not_shared_by: list[str]
+    withdrawn: bool
+
+
+class RequestView(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    state: SharingRequestState
+    version: int
+
+
+@workflow.defn
+class SharingRequestWorkflow:
+    @workflow.init
+    def __init__(self, input: SharingRequestInput) -> None:
+        opened = input.opened.unwrap()
+        assert isinstance(opened, RequestOpened)
+        self.opened = opened
+        self.policy = input.policy
+        self.state = start_request(opened)
+        self.writer = StreamWriter(request_stream(opened.request_id), opened.request_id)
+        self.lock = asyncio.Lock()
+        self.children: dict[str, ChildWorkflowHandle[AgencyDecisionWorkflow, AgencyDecisionResult]]
+        self.children = {}
+
+    @workflow.run
+    async def run(self, input: SharingRequestInput) -> SharingRequestResult:
+        async with self.lock:
+            # The opening's event id comes from the edge, so a retried start writes it once.
+            await self.writer.append_envelopes([input.opened])
+        await notify(
+            self.opened.request_id,
+            None,
+            [Role.AGENCY_WORKER],
+            "request_opened",
+            due_at=self.state.decision_due_at,
+        )
+        for holder in self.opened.holders:
+            self.children[holder.agency] = await workflow.start_child_workflow(
+                AgencyDecisionWorkflow.run,
+                AgencyDecisionInput(state=start(self.opened, holder.agency), policy=self.policy),
+                id=agency_workflow_id(self.opened.request_id, holder.agency),
+                parent_close_policy=ParentClosePolicy.REQUEST_CANCEL,
+            )
+        results = await asyncio.gather(*self.children.values())
+        async with self.lock:
+            for result in results:
+                events: list[Event] = [*result.missed]
+                if result.completed is not None:
+                    events.append(result.completed)
+                self.state = fold_request(self.state, events)
+            closing = decide_close(self.state, workflow.now())
+            await self._record(closing, None)
+        await workflow.wait_condition(workflow.all_handlers_finished)
+        await notify(
+            self.opened.request_id,
+            self.opened.requesting_agency,
+            [Role.COORDINATOR, Role.AGENCY_WORKER],
+            "request_closed",
+        )
+        return SharingRequestResult(
+            request_id=self.opened.request_id,
+            shared_by=[r.agency for r in results if r.outcome is Outcome.SHARE],
+            not_shared_by=[r.agency for r in results if r.outcome is Outcome.NOT_SHARE],
+            withdrawn=self.state.withdrawn_at is not None,
+        )
+
+    async def _record(self, events: Sequence[Event], actor: Actor | None) -> None:
+        await self.writer.append(events, actor)
+        self.state = fold_request(self.state, events)
+
+    @workflow.query
+    def current(self) -> RequestView:
+        return RequestView(state=self.state, version=self.writer.version)
+
+    @workflow.update
+    async def change_rating(self, actor: Actor, command: ChangeRating) -> RequestView:
+        async with self.lock:
+            events = decided(
+                lambda: decide_change_rating(
+                    self.state, command, actor, workflow.now(), self.policy
+                )
+            )
+            await self._record(events, actor)
+            for event in events:
+                if isinstance(event, RatingChanged):
+                    for child in self.children.values():
+                        await child.signal(AgencyDecisionWorkflow.rating_changed, event)
+            return self.current()
+
+    @change_rating.validator
+    def _change_rating(self, actor: Actor, command: ChangeRating) -> None:
+        decided(
+            lambda: decide_change_rating(self.state, command, actor, workflow.now(), self.policy)
+        )
+
+    @workflow.update
+    async def withdraw(self, actor: Actor, command: WithdrawRequest) -> RequestView:
+        async with self.lock:
+            events = decided(lambda: decide_withdraw(self.state, command, actor, workflow.now()))
+            await self._record(events, actor)
+            for event in events:
+                if isinstance(event, RequestWithdrawn):
+                    for child in self.children.values():
+                        await child.signal(AgencyDecisionWorkflow.withdrawn, event)
+            return self.current()
+
+    @withdraw.validator
+    def _withdraw(self, actor: Actor, command: WithdrawRequest) -> None:
+        decided(lambda: decide_withdraw(self.state, command, actor, workflow.now()))
