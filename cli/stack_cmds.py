@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import signal
 
 import typer
 
 from cli.common import console, run, settings_or_exit
+from infra.logging import configure_logging
 from infra.settings import Settings
 from infra.stack import RunningStack, running_stack
 
@@ -67,11 +69,13 @@ async def _wait_for_stop() -> None:
 
 def demo() -> None:
     """Start the embedded stack, run the demonstration requests, verify, and stop."""
+    from cli.demo import run_demo
+
     settings = settings_or_exit()
-
-    async def go() -> None:
-        async with running_stack(settings, ui=False) as stack:
-            console.print(f"stack healthy: Temporal at {stack.settings.temporal_address}")
-        console.print("stack stopped cleanly")
-
-    run(go())
+    if "MASHFLOW_LOG_LEVEL" not in os.environ:
+        # The demo speaks through its own output; the engine's info lines would bury it.
+        configure_logging(settings.with_overrides(log_level="WARNING"))
+    ok = run(run_demo(settings))
+    console.print("stack stopped cleanly")
+    if not ok:
+        raise SystemExit(1)

