@@ -19,6 +19,7 @@ db_app = typer.Typer(help="Database administration.", no_args_is_help=True)
 
 def register(app: typer.Typer) -> None:
     app.command("up")(up)
+    app.command("worker")(worker)
     app.command("demo")(demo)
     app.add_typer(db_app, name="db")
 
@@ -29,7 +30,7 @@ def db_upgrade() -> None:
     settings = settings_or_exit()
 
     async def go() -> None:
-        async with running_stack(settings, ui=False, temporal=False):
+        async with running_stack(settings, ui=False, temporal=False, migrate=True):
             console.print("database is at the latest schema")
 
     run(go())
@@ -42,10 +43,63 @@ def up() -> None:
 
 
 async def _up(settings: Settings) -> None:
+    import uvicorn
+
+    from api.app import create_app
+    from infra.temporal import connect_client
+    from worker.main import run_worker
+
     async with running_stack(settings) as stack:
+        resolved = stack.settings
+        client = await connect_client(resolved)
+        stop = asyncio.Event()
+        worker = asyncio.create_task(run_worker(resolved, stop))
+        server = uvicorn.Server(
+            uvicorn.Config(
+                create_app(resolved, temporal=client),
+                host=resolved.api_host,
+                port=resolved.api_port,
+                log_config=None,
+                server_header=False,
+            )
+        )
+        api = asyncio.create_task(server.serve())
         _print_urls(stack)
-        await _wait_for_stop()
+        # uvicorn takes Ctrl-C itself and finishes; our own handler catches SIGTERM.
+        await _first_of(api, asyncio.create_task(_wait_for_stop()))
         console.print("stopping…")
+        server.should_exit = True
+        stop.set()
+        await asyncio.gather(api, worker)
+
+
+def worker() -> None:
+    """Run a worker: poll the task queue until Ctrl-C or SIGTERM, then drain and stop."""
+    settings = settings_or_exit()
+    run(_worker(settings))
+
+
+async def _worker(settings: Settings) -> None:
+    from worker.main import run_worker
+
+    async with running_stack(settings, ui=False) as stack:
+        stop = asyncio.Event()
+        running = asyncio.create_task(run_worker(stack.settings, stop))
+        console.print(f"worker polling {stack.settings.temporal_task_queue} (Ctrl-C stops)")
+        await _first_of(running, asyncio.create_task(_wait_for_stop()))
+        stop.set()
+        await running
+
+
+async def _first_of(*tasks: asyncio.Task[None]) -> None:
+    """Wait until one task ends, cancel the others, and surface the first one's error."""
+    done, pending = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+    for task in pending:
+        if task is not tasks[0]:
+            task.cancel()
+    for task in done:
+        if not task.cancelled() and task.exception() is not None:
+            raise task.exception()  # type: ignore[misc]
 
 
 def _print_urls(stack: RunningStack) -> None:

@@ -254,9 +254,14 @@ class RunningStack:
 
 @contextlib.asynccontextmanager
 async def running_stack(
-    settings: Settings, *, ui: bool = True, temporal: bool = True
+    settings: Settings, *, ui: bool = True, temporal: bool = True, migrate: bool | None = None
 ) -> AsyncIterator[RunningStack]:
-    """Start what is not configured, check what is, migrate the database; stop on exit."""
+    """Start what is not configured, check what is; stop on exit.
+
+    The embedded database is migrated on start; an external one only when asked
+    (``mashflow db upgrade``), because in production the application's role may not
+    change the schema and migrations are a release step of their own.
+    """
     postgres: EmbeddedPostgres | None = None
     embedded_temporal: EmbeddedTemporal | None = None
     try:
@@ -287,9 +292,10 @@ async def running_stack(
         resolved = settings.with_overrides(**updates)
         if temporal and not settings.embedded_temporal:
             await check_temporal(resolved)
-        from infra.migrate import upgrade
+        if migrate or (migrate is None and postgres is not None):
+            from infra.migrate import upgrade
 
-        await upgrade(resolved)
+            await upgrade(resolved)
         yield RunningStack(resolved, embedded_temporal.ui_url if embedded_temporal else None)
     finally:
         if embedded_temporal is not None:

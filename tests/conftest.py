@@ -10,9 +10,7 @@
 
 from __future__ import annotations
 
-import base64
 import os
-import secrets
 import socket
 import tempfile
 import uuid
@@ -29,6 +27,9 @@ from infra.stack import EmbeddedPostgres, venv_binary, with_database
 from infra.temporal import data_converter
 
 LOCAL_POSTGRES = "postgresql://postgres@127.0.0.1:5432/test"
+
+TEST_KEK = "Mm67Flg+tx3kasZlZBlP/CQ0gPWIRNN+V34fjBk8SLM="
+"""A key for tests only, fixed so that recorded workflow histories (tests/histories/) decode."""
 
 
 def _local_postgres_answers() -> bool:
@@ -68,7 +69,7 @@ def make_settings(database_url: str | None, data_dir: Path, **extra: object) -> 
         environment=Environment.TEST,
         database_url=database_url,
         database_admin_url=database_url,
-        kek=base64.b64encode(secrets.token_bytes(32)).decode(),
+        kek=TEST_KEK,
         data_dir=data_dir,
         **extra,  # type: ignore[arg-type]
     )

@@ -13,6 +13,7 @@ from app.scenarios import Hub
 from domain.events import RecordedEvent
 from domain.events.catalogue import DecisionRecorded
 from domain.vocabulary import ConsentOutcome, Outcome
+from tests.workflows.histories import replay_and_keep
 from worker.main import Infrastructure
 
 
@@ -32,6 +33,7 @@ def record(events: list[RecordedEvent]) -> DecisionRecorded:
 async def test_consent_given_shares_delivers_and_closes(hub: Hub, infra: Infrastructure) -> None:
     rid = await scenarios.consent_given(hub)
     result = await hub.requests.result(rid)
+    await replay_and_keep(hub.requests.client, "consent_given", rid, ["police"])
     assert result.shared_by == ["police"] and not result.withdrawn
     events = await history(infra, rid)
     assert types(events) == [
@@ -57,6 +59,7 @@ async def test_consent_given_shares_delivers_and_closes(hub: Hub, infra: Infrast
 async def test_a_refusal_is_respected_and_nothing_is_sent(hub: Hub, infra: Infrastructure) -> None:
     rid = await scenarios.consent_refused_not_shared(hub)
     result = await hub.requests.result(rid)
+    await replay_and_keep(hub.requests.client, "consent_refused_not_shared", rid, ["school_oak"])
     assert result.not_shared_by == ["school_oak"]
     events = await history(infra, rid)
     assert "package.sent" not in types(events)
@@ -71,6 +74,7 @@ async def test_refused_consent_can_be_overridden_with_advice_on_a_safeguarding_g
 ) -> None:
     rid = await scenarios.refused_but_shared_with_advice(hub)
     assert (await hub.requests.result(rid)).shared_by == ["police"]
+    await replay_and_keep(hub.requests.client, "refused_but_shared_with_advice", rid, ["police"])
     events = await history(infra, rid)
     assert types(events).index("advice.given") < types(events).index("decision.recorded")
     decision = record(events).record
@@ -85,6 +89,7 @@ async def test_red_shares_without_seeking_consent_and_the_advisor_reviews_after(
 ) -> None:
     rid = await scenarios.red_consent_not_sought(hub)
     assert (await hub.requests.result(rid)).shared_by == ["police"]
+    await replay_and_keep(hub.requests.client, "red_consent_not_sought", rid, ["police"])
     events = await history(infra, rid)
     kinds = types(events)
     assert "consent.not_sought" in kinds and "consent.sought" not in kinds
@@ -98,6 +103,7 @@ async def test_red_shares_without_seeking_consent_and_the_advisor_reviews_after(
 async def test_no_legitimate_purpose_means_no_share(hub: Hub, infra: Infrastructure) -> None:
     rid = await scenarios.no_legitimate_purpose(hub)
     assert (await hub.requests.result(rid)).not_shared_by == ["gp_riverside"]
+    await replay_and_keep(hub.requests.client, "no_legitimate_purpose", rid, ["gp_riverside"])
     events = await history(infra, rid)
     assessed = next(e.event for e in events if e.event_type == "purpose.assessed")
     assert assessed.legitimate is False  # type: ignore[attr-defined]
@@ -124,6 +130,7 @@ async def test_a_missed_deadline_escalates_and_the_request_goes_on(
     answered.set()
     assert await running == rid
     assert (await hub.requests.result(rid)).not_shared_by == ["probation"]
+    await replay_and_keep(hub.requests.client, "deadline_missed", rid, ["probation"])
     events = await history(infra, rid)
     completed = next(e.event for e in events if e.event_type == "agency_decision.completed")
     assert completed.on_time is False  # type: ignore[attr-defined]
