@@ -7,7 +7,7 @@ workflow code can use these models inside the sandbox.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 from uuid import UUID
 
@@ -15,12 +15,17 @@ from pydantic import BaseModel, ConfigDict
 
 from domain.events import Event, EventMetadata, registry
 from domain.events.values import InformationItem
+from domain.policy import RetentionPolicy
+from domain.vocabulary import RecordType
 
 APPEND_EVENTS = "append_events"
 SEND_PACKAGE = "send_package"
 REVOKE_PACKAGE = "revoke_package"
 NOTIFY = "notify"
 ERASE_SUBJECT = "erase_subject"
+FIND_DUE_RECORDS = "find_due_records"
+FORGET_READ_MODELS = "forget_read_models"
+PURGE_PACKAGES = "purge_packages"
 
 
 class _Model(BaseModel):
@@ -113,3 +118,44 @@ class EraseSubjectInput(_Model):
 
 class EraseSubjectResult(_Model):
     erased: bool
+
+
+class FindDueRecordsInput(_Model):
+    today: date
+    policy: RetentionPolicy
+    limit: int = 500
+    """At most this many reviews are opened per run; the next run picks up the rest."""
+
+
+class DueReview(_Model):
+    """A record due for review, as a workflow may know it: ids, a type and a date.
+
+    The retention anchor is left out on purpose: it may be derived from the
+    subject's date of birth, and Temporal never holds personal data.
+    """
+
+    request_id: UUID
+    subject_id: UUID
+    record_type: RecordType
+    due_on: date
+
+
+class FindDueRecordsResult(_Model):
+    due: list[DueReview]
+    requests_scanned: int
+
+
+class ForgetReadModelsInput(_Model):
+    request_id: UUID
+
+
+class ForgetReadModelsResult(_Model):
+    forgotten: bool
+
+
+class PurgePackagesInput(_Model):
+    subject_id: UUID
+
+
+class PurgePackagesResult(_Model):
+    purged: int

@@ -26,12 +26,35 @@ from temporalio.client import Client
 from api.deps import CsrfRejected, SignInRequired
 from api.metrics import MetricsMiddleware
 from api.problems import install_problem_handlers, kind_for_status, problem_response
-from api.routes import agencies, health, me, pages
+from api.routes import (
+    agencies,
+    audit,
+    health,
+    me,
+    packages,
+    pages,
+    request_pages,
+    requests_read,
+    requests_write,
+    tasks_write,
+)
 from api.services import HealthCheck, build_services, new_metrics
 from infra.db import app_engine
 from infra.settings import Settings
 
-ROUTERS: tuple[APIRouter, ...] = (health.router, me.router, agencies.router, pages.router)
+ROUTERS: tuple[APIRouter, ...] = (
+    health.router,
+    me.router,
+    requests_read.router,  # before agencies: /api/agencies/response-times
+    agencies.router,
+    pages.router,
+    audit.router,
+    audit.pages,
+    requests_write.router,
+    tasks_write.router,
+    packages.router,
+    request_pages.router,
+)
 
 STATIC = Path(__file__).parent / "static"
 
@@ -65,6 +88,9 @@ def create_app(
             )
             yield
         finally:
+            services = getattr(app.state, "services", None)
+            if services is not None and services.events is not None:
+                await services.events.close()
             if own_engine:
                 await db.dispose()
 

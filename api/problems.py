@@ -206,6 +206,9 @@ def _field_error(error: Mapping[str, Any]) -> FieldError:
     loc = [str(part) for part in error.get("loc", ())]
     location = loc[0] if loc and loc[0] in {"body", "query", "path", "header", "cookie"} else "body"
     path = loc[1:] if loc and loc[0] == location else loc
+    if error.get("type") in {"union_tag_invalid", "union_tag_not_found"}:
+        # A tagged union's tag is wrong or missing: name the tag field, not the whole body.
+        path = [*path, str(error.get("ctx", {}).get("discriminator", "")).strip("'\"")]
     # The message only, never ``input``: the rejected value may be personal data.
     return FieldError(
         field=".".join(path) or location, location=location, message=str(error.get("msg", ""))

@@ -19,8 +19,14 @@ from temporalio.client import Client
 
 from api.metrics import HttpMetrics
 from api.sessions import SessionCodec
+from app.packages import PackageService
+from app.queries import Queries
+from app.requests import RequestService
 from infra.auth import Authenticator, OidcVerifier
+from infra.crypto import Keyring
 from infra.directory import AgencyDirectory, UserDirectory
+from infra.eventstore import EventStore
+from infra.packages import PackageRepository
 from infra.settings import Settings
 
 HealthCheck = Callable[[], Awaitable[None]]
@@ -39,8 +45,17 @@ class Services:
     sessions: SessionCodec
     templates: Jinja2Templates
     metrics: HttpMetrics
+    queries: Queries
+    """Reads of the read models (request lists, inboxes, response times)."""
     temporal: Client | None = None
     temporal_health: HealthCheck | None = None
+    keyring: Keyring | None = None
+    events: EventStore | None = None
+    """The event store (its own connection pool; closed with the app)."""
+    requests: RequestService | None = None
+    """Commands on sharing requests (only with a Temporal client)."""
+    packages: PackageService | None = None
+    """The recipient's side of secure transfer (only with a Temporal client)."""
 
 
 def build_services(
@@ -55,11 +70,18 @@ def build_services(
     agencies = AgencyDirectory(engine, kek)
     users = UserDirectory(engine)
     oidc = OidcVerifier(settings) if settings.oidc_enabled else None
+    keyring = Keyring(engine, kek)
     if temporal_health is None and temporal is not None:
         client = temporal
 
         async def temporal_health() -> None:
             await client.service_client.check_health()
+
+    requests: RequestService | None = None
+    packages: PackageService | None = None
+    if temporal is not None:
+        requests = RequestService(temporal, keyring, agencies, settings.temporal_task_queue)
+        packages = PackageService(requests, PackageRepository(engine), agencies, settings)
 
     return Services(
         settings=settings,
@@ -70,8 +92,13 @@ def build_services(
         sessions=SessionCodec(kek, max_age_s=settings.session_max_age_s),
         templates=make_templates(),
         metrics=metrics,
+        queries=Queries(engine),
         temporal=temporal,
         temporal_health=temporal_health,
+        keyring=keyring,
+        events=EventStore(engine, keyring=keyring),
+        requests=requests,
+        packages=packages,
     )
 
 

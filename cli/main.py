@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from cli import agencies_cmds, api_cmds, stack_cmds, users_cmds
+from cli import agencies_cmds, api_cmds, audit_cmds, projections_cmds, stack_cmds, users_cmds
 
 app = typer.Typer(
     name="mashflow",
@@ -17,6 +17,8 @@ stack_cmds.register(app)
 api_cmds.register(app)
 users_cmds.register(app)
 agencies_cmds.register(app)
+audit_cmds.register(app)
+projections_cmds.register(app)
 
 
 def main() -> None:

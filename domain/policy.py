@@ -90,6 +90,8 @@ class RetentionRule(Frozen):
 
 
 class RetentionPolicy(Frozen):
+    review_within: timedelta = timedelta(days=28)
+    """A review's decision is due this long after it opens; past it, compliance escalates."""
     rules: list[RetentionRule] = [
         RetentionRule(
             record_type=RecordType.SHARED_DECISION,

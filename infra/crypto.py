@@ -29,11 +29,13 @@ import base64
 import binascii
 import json
 import os
+from binascii import a2b_base64
 from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 from uuid import UUID
 
+import orjson
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
@@ -74,13 +76,20 @@ def _encrypt(aead: AESGCM, subject_id: UUID, value: Any) -> Sealed:
     return Sealed(subject_id=subject_id, ct=base64.b64encode(nonce + body).decode("ascii"))
 
 
-def _decrypt(aead: AESGCM, sealed: Sealed) -> Any:
+def _decrypt(aead: AESGCM, sealed: Sealed, aad: bytes | None = None) -> Any:
     try:
-        raw = base64.b64decode(sealed.ct, validate=True)
-        plain = aead.decrypt(raw[:NONCE_BYTES], raw[NONCE_BYTES:], _seal_aad(sealed.subject_id))
+        raw = a2b_base64(sealed.ct, strict_mode=True)
+        plain = aead.decrypt(
+            raw[:NONCE_BYTES],
+            raw[NONCE_BYTES:],
+            _seal_aad(sealed.subject_id) if aad is None else aad,
+        )
     except (binascii.Error, ValueError, InvalidTag):
         raise KeyringError(f"sealed value for subject {sealed.subject_id} does not open") from None
-    return json.loads(plain)
+    try:
+        return orjson.loads(plain)
+    except orjson.JSONDecodeError:  # what orjson refuses (integers beyond 64 bits, NaN)
+        return json.loads(plain)
 
 
 class Keyring:
@@ -196,18 +205,21 @@ class KeySession:
 
     def __init__(self, keyring: Keyring) -> None:
         self._keyring = keyring
-        self._keys: dict[UUID, AESGCM | None] = {}
+        # Per subject: its key and the associated data its values are sealed under
+        # (built once, not per value), or None once erased.
+        self._keys: dict[UUID, tuple[AESGCM, bytes] | None] = {}
 
     async def load(self, subject_ids: Iterable[UUID]) -> None:
         """Fetch the keys of many subjects in one query (replays call this per batch)."""
         missing = list({s for s in subject_ids if s not in self._keys})
         if missing:
-            self._keys.update(await self._keyring._fetch(missing))
+            for subject_id, aead in (await self._keyring._fetch(missing)).items():
+                self._keys[subject_id] = None if aead is None else (aead, _seal_aad(subject_id))
 
     def open_loaded(self, sealed: Sealed) -> Any | Erased:
         """Open with a key already loaded; KeyError when it was not (see :meth:`load`)."""
-        aead = self._keys[sealed.subject_id]
-        return ERASED if aead is None else _decrypt(aead, sealed)
+        entry = self._keys[sealed.subject_id]
+        return ERASED if entry is None else _decrypt(entry[0], sealed, entry[1])
 
     async def open(self, sealed: Sealed) -> Any | Erased:
         if sealed.subject_id not in self._keys:
@@ -223,10 +235,10 @@ class KeySession:
         if subject_id not in self._keys:
             await self._keyring._create(subject_id)
             await self.load([subject_id])
-        aead = self._keys[subject_id]
-        if aead is None:
+        entry = self._keys[subject_id]
+        if entry is None:
             raise SubjectErased(subject_id)
-        return _encrypt(aead, subject_id, value)
+        return _encrypt(entry[0], subject_id, value)
 
     async def reveal(self, value: Any) -> Any:
         """A JSON-like copy of a model or value with every Sealed opened (or ERASED)."""

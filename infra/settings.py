@@ -95,6 +95,10 @@ class Settings(BaseSettings):
     oidc_algorithms: tuple[str, ...] = ("RS256", "PS256", "ES256")
     oidc_leeway_s: Annotated[int, Field(ge=0, le=300)] = 30
 
+    retention_review_interval_hours: Annotated[int, Field(ge=1, le=24 * 31)] = Field(
+        default=24, description="How often the retention schedule looks for records due."
+    )
+
     log_format: LogFormat = LogFormat.AUTO
     log_level: str = "INFO"
 

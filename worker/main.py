@@ -13,13 +13,16 @@ from temporalio.client import Client
 from temporalio.worker import Worker
 
 from activities.activities import MashflowActivities
+from activities.retention import RetentionActivities
 from infra.crypto import Keyring
 from infra.db import app_engine
 from infra.directory import AgencyDirectory
 from infra.eventstore import EventStore
 from infra.packages import Outbox, PackageRepository
+from infra.readmodels import ProjectionRunner
 from infra.settings import Settings
 from infra.temporal import connect_client
+from worker.schedules import ensure_retention_schedule
 from workflows import WORKFLOWS
 
 log = structlog.get_logger(__name__)
@@ -40,6 +43,9 @@ class Infrastructure:
         return MashflowActivities(
             self.store, self.keyring, self.agencies, self.packages, self.outbox
         )
+
+    def retention_activities(self) -> RetentionActivities:
+        return RetentionActivities(self.store, self.keyring, self.engine, self.packages)
 
 
 @contextlib.asynccontextmanager
@@ -62,12 +68,17 @@ async def infrastructure(settings: Settings) -> AsyncIterator[Infrastructure]:
         await engine.dispose()
 
 
-def build_worker(client: Client, task_queue: str, activities: MashflowActivities) -> Worker:
+def build_worker(
+    client: Client,
+    task_queue: str,
+    activities: MashflowActivities,
+    retention: RetentionActivities | None = None,
+) -> Worker:
     return Worker(
         client,
         task_queue=task_queue,
         workflows=WORKFLOWS,
-        activities=activities.all(),
+        activities=activities.all() + (retention.all() if retention is not None else []),
     )
 
 
@@ -75,8 +86,21 @@ async def run_worker(settings: Settings, stop: asyncio.Event) -> None:
     """Poll the task queue until ``stop`` is set, then drain and shut down cleanly."""
     client = await connect_client(settings)
     async with infrastructure(settings) as infra:
-        worker = build_worker(client, settings.temporal_task_queue, infra.activities())
+        worker = build_worker(
+            client,
+            settings.temporal_task_queue,
+            infra.activities(),
+            infra.retention_activities(),
+        )
+        await ensure_retention_schedule(
+            client, settings.temporal_task_queue, settings.retention_review_interval_hours
+        )
+        projections = ProjectionRunner(infra.store)  # keeps the read models live
+        projections.start()
         log.info("worker_started", task_queue=settings.temporal_task_queue)
-        async with worker:
-            await stop.wait()
+        try:
+            async with worker:
+                await stop.wait()
+        finally:
+            await projections.stop()
         log.info("worker_stopped")

@@ -1,8 +1,20 @@
 """Temporal workflows: orchestration only, deterministic, no I/O but activities."""
 
 from workflows.agency_decision import AgencyDecisionWorkflow
+from workflows.retention import RetentionReviewTaskWorkflow, RetentionReviewWorkflow
 from workflows.sharing_request import SharingRequestWorkflow
 
-WORKFLOWS: list[type] = [SharingRequestWorkflow, AgencyDecisionWorkflow]
+WORKFLOWS: list[type] = [
+    SharingRequestWorkflow,
+    AgencyDecisionWorkflow,
+    RetentionReviewWorkflow,
+    RetentionReviewTaskWorkflow,
+]
 
-__all__ = ["WORKFLOWS", "AgencyDecisionWorkflow", "SharingRequestWorkflow"]
+__all__ = [
+    "WORKFLOWS",
+    "AgencyDecisionWorkflow",
+    "RetentionReviewTaskWorkflow",
+    "RetentionReviewWorkflow",
+    "SharingRequestWorkflow",
+]

@@ -1,5 +1,6 @@
 """The event catalogue. Importing this package registers every event type."""
 
+from domain.events import access as access  # registers the access events
 from domain.events.base import (
     ERASED,
     Erased,
@@ -41,6 +42,7 @@ from domain.events.catalogue import (
     RequestOpened,
     RequestWithdrawn,
     RetentionReviewOpened,
+    RetentionReviewOverdue,
     SubjectErased,
 )
 
@@ -79,6 +81,7 @@ __all__ = [
     "RequestOpened",
     "RequestWithdrawn",
     "RetentionReviewOpened",
+    "RetentionReviewOverdue",
     "Sealed",
     "SubjectErased",
     "UnknownEventType",

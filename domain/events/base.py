@@ -128,9 +128,7 @@ class EventRegistry:
         while version < cls.schema_version:
             step = self._upcasters.get((event_type, version))
             if step is None:
-                raise ValueError(
-                    f"no upcaster for {event_type!r} from schema version {version}"
-                )
+                raise ValueError(f"no upcaster for {event_type!r} from schema version {version}")
             payload = step(payload)
             version += 1
         if version > cls.schema_version:

@@ -297,6 +297,17 @@ class RecordDisposed(RequestEvent):
     disposed_at: UtcDateTime
 
 
+@event("retention.review_overdue")
+class RetentionReviewOverdue(RequestEvent):
+    """A review's decision was not made by its due time: escalated, and still open."""
+
+    review_id: UUID
+    record_type: RecordType
+    due_at: UtcDateTime
+    notify: list[Role]
+    escalated_at: UtcDateTime
+
+
 @event("retention.subject_erased")
 class SubjectErased(RequestEvent):
     """The subject's key was destroyed: every sealed value about them is now unreadable."""

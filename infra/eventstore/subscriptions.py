@@ -64,7 +64,7 @@ class Subscription:
             rows = await self._store._fetch_after(after, self._batch_size)
             if not rows:
                 return applied
-            events = [decoder.decode(row) for row in rows]
+            events = decoder.decode_rows(rows)
             applied += await self._apply(events)
         return applied
 

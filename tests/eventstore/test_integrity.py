@@ -238,3 +238,43 @@ async def test_the_database_refuses_changes_even_to_a_superuser(fresh: Fresh) ->
     finally:
         await conn.close()
     assert (await fresh.store.verify()).ok
+
+
+async def test_reads_refuse_a_rehashed_change_and_a_changed_time(fresh: Fresh) -> None:
+    await populate(fresh.store)
+    rehash = (
+        "UPDATE events SET hash = sha256(prev_hash || "
+        + CANONICAL_SQL.format(
+            stream="stream_id",
+            version="version",
+            event_id="event_id",
+            event_type="event_type",
+            schema_version="schema_version",
+            data="data",
+            metadata="metadata",
+            recorded_at="recorded_at",
+        )
+        + ") WHERE stream_id = '{stream}' AND version = {version}"
+    )
+    await tamper(
+        fresh,
+        f"UPDATE events SET data = jsonb_set(data, '{{n}}', '99') "
+        f"WHERE stream_id = '{A}' AND version = 2",
+        rehash.format(stream=A, version=2),
+        f"UPDATE events SET recorded_at = recorded_at + interval '1 second' "
+        f"WHERE stream_id = '{B}' AND version = 3",
+    )
+    # The forged event's own hash now matches: its successor's link gives it away.
+    with pytest.raises(TamperedEvent, match="version 3: previous event's hash"):
+        await fresh.store.read_stream(A)
+    with pytest.raises(TamperedEvent, match="version 3: content does not match"):
+        await fresh.store.read_stream(B)
+    with pytest.raises(TamperedEvent):
+        async for _ in fresh.store.read_all_batches(batch_size=2):
+            pass
+    with pytest.raises(TamperedEvent):
+        async for _ in fresh.store.read_all():
+            pass
+    # Opting out of the check is explicit, and then the forged values do come back.
+    forged = [e async for e in fresh.store.read_all(verify=False) if e.stream_id == A]
+    assert [getattr(e.event, "n", None) for e in forged] == [1, 99, 3]

@@ -163,3 +163,15 @@ async def test_an_unknown_event_type_is_an_error_naming_it(fresh: Fresh, stream:
             stream, ANY_VERSION, [NewEvent(uuid.uuid4(), model.model_validate({"full_name": "X"}))]
         )
     await writer.close()
+
+
+async def test_read_all_batches_gives_what_read_all_gives(store: EventStore, stream: str) -> None:
+    for i in range(5):
+        await store.append(stream, ANY_VERSION, [new(i)] if i % 2 else [new(i), new(i + 10)])
+    one_by_one = [e async for e in store.read_all(batch_size=3)]
+    batches = [batch async for batch in store.read_all_batches(batch_size=3)]
+    assert all(0 < len(batch) <= 3 for batch in batches)
+    assert [e for batch in batches for e in batch] == one_by_one
+    mine = [e for e in one_by_one if e.stream_id == stream]
+    assert [e.version for e in mine] == list(range(1, 9))
+    assert [e.event for e in mine] == [e.event for e in await store.read_stream(stream)]

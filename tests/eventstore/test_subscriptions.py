@@ -46,10 +46,12 @@ async def count(store: EventStore, table: str) -> int:
 
 
 async def append_some(store: EventStore, stream: str, n: int) -> None:
+    """Append ``n`` events and wait until readers of the log can see them all."""
     for i in range(n):
-        await store.append(
+        result = await store.append(
             stream, ANY_VERSION, [NewEvent(uuid.uuid4(), ThingHappened(n=i), EventMetadata())]
         )
+    await store.wait_visible(result.positions[-1])
 
 
 async def test_two_live_runners_apply_every_event_exactly_once(

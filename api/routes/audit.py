@@ -1,0 +1,161 @@
+"""Compliance: a request's history and export, whole-store verification, the history page.
+
+Compliance officers only. Every view that opens personal data (``reveal``) is
+itself appended to the request's access stream before the data is returned,
+so there is no way to see it unrecorded.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import Annotated, Any
+from uuid import UUID
+
+from fastapi import APIRouter, Depends, Query, Request, Response
+
+from api.deps import ComplianceOfficer, CsrfToken, PagePrincipal, ServicesDep, csrf_protect
+from api.problems import Problem, register_problem
+from api.routes.pages import render
+from api.schemas.audit import HistoryResponse, VerifyRequest, VerifyResponse
+from api.services import Services
+from app.history import (
+    MEDIA_TYPES,
+    ExportFormat,
+    RequestHistory,
+    RequestNotFound,
+    export_request,
+    history_json,
+    record_view,
+    request_history,
+    verify_store,
+)
+from domain.events.access import ViewKind
+from domain.vocabulary import Role
+from infra.auth import Forbidden, Principal
+from infra.crypto import Keyring
+from infra.eventstore import EventStore
+
+register_problem(RequestNotFound, 404, "not-found", "Not found")
+
+router = APIRouter(prefix="/api", tags=["audit"])
+pages = APIRouter(include_in_schema=False, dependencies=[Depends(csrf_protect)])
+
+_AUTH: dict[int | str, dict[str, Any]] = {401: {"model": Problem}, 403: {"model": Problem}}
+_FOUND = _AUTH | {404: {"model": Problem}, 422: {"model": Problem}}
+
+AsOf = Annotated[
+    datetime | None, Query(description="Show only what was known at this time (ISO 8601).")
+]
+Reveal = Annotated[bool, Query(description="Open the personal data; the view itself is recorded.")]
+
+
+def _store(services: Services) -> tuple[EventStore, Keyring]:
+    assert services.events is not None and services.keyring is not None
+    return services.events, services.keyring
+
+
+async def _history(
+    services: Services,
+    principal: Principal,
+    request_id: UUID,
+    as_of: datetime | None,
+    reveal: bool,
+    what: ViewKind,
+) -> RequestHistory:
+    store, keyring = _store(services)
+    if reveal:
+        # Recorded first: if the history cannot be shown, an attempted view is still a view.
+        await request_history(store, keyring, request_id, reveal=False)  # 404 before recording
+        await record_view(
+            store,
+            request_id,
+            viewer_id=str(principal.user_id),
+            viewer_role=principal.role,
+            viewer_agency=principal.agency,
+            what=what,
+        )
+    return await request_history(store, keyring, request_id, as_of=as_of, reveal=reveal)
+
+
+@router.get("/requests/{request_id}/history", response_model=HistoryResponse, responses=_FOUND)
+async def history(
+    request_id: UUID,
+    services: ServicesDep,
+    principal: ComplianceOfficer,
+    as_of: AsOf = None,
+    reveal: Reveal = False,
+) -> HistoryResponse:
+    """Every event of the request in order, with actor and time; the state replayed from them;
+    each agency's decision record; who has viewed the personal data; and whether each of the
+    request's hash chains verifies."""
+    found = await _history(services, principal, request_id, as_of, reveal, ViewKind.HISTORY)
+    return HistoryResponse.model_validate(
+        history_json(found) | {"request_id": str(found.request_id)}
+    )
+
+
+@router.get(
+    "/requests/{request_id}/export",
+    responses=_FOUND
+    | {200: {"content": {m: {} for m in MEDIA_TYPES.values()}, "description": "The export."}},
+)
+async def export(
+    request_id: UUID,
+    services: ServicesDep,
+    principal: ComplianceOfficer,
+    fmt: Annotated[
+        ExportFormat, Query(alias="format", description="json, csv or html.")
+    ] = ExportFormat.JSON,
+    reveal: Reveal = False,
+) -> Response:
+    """The audit export of one request as JSON, CSV or a printable HTML page."""
+    found = await _history(services, principal, request_id, None, reveal, ViewKind.EXPORT)
+    body = export_request(found, fmt)
+    filename = f"request-{request_id}.{fmt.value}"
+    return Response(
+        body,
+        media_type=MEDIA_TYPES[fmt],
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )
+
+
+@router.post("/audit/verify", response_model=VerifyResponse, responses=_AUTH)
+async def verify(
+    services: ServicesDep, _: ComplianceOfficer, body: VerifyRequest | None = None
+) -> VerifyResponse:
+    """Walk the whole event store and report every break, with the latest checkpoint digest."""
+    store, _keyring = _store(services)
+    options = body or VerifyRequest()
+    report = await verify_store(
+        store, trusted_digest=options.trusted_digest, checkpoint_first=options.checkpoint
+    )
+    return VerifyResponse.of(report)
+
+
+@pages.get("/requests/{request_id}/history")
+async def history_page(
+    request_id: UUID,
+    services: ServicesDep,
+    request: Request,
+    principal: PagePrincipal,
+    csrf: CsrfToken,
+    as_of: AsOf = None,
+    reveal: Reveal = False,
+) -> Response:
+    if principal.role is not Role.COMPLIANCE_OFFICER:
+        raise Forbidden("this needs the compliance_officer role")
+    found = await _history(services, principal, request_id, as_of, reveal, ViewKind.HISTORY)
+    return render(
+        services,
+        request,
+        "request_history.html",
+        principal=principal,
+        csrf=csrf,
+        history=found,
+        dumps=_dumps,
+    )
+
+
+def _dumps(value: Any) -> str:
+    return json.dumps(value, indent=2, ensure_ascii=False)

@@ -1,0 +1,503 @@
+"""Pages for requests, tasks and packages: the practitioners' main tool.
+
+Coordinator: a new-request form (messages in place), the request list (RAG
+colour, time left) and each request's per-agency progress. Worker and
+advisor: the inbox and one page per task kind walking the guidance's
+questions. Recipient: packages received, open, acknowledge. Every form
+carries the CSRF token (router-wide ``csrf_protect``); templates autoescape.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from uuid import UUID
+
+import pydantic
+from fastapi import APIRouter, Depends, Request, Response
+from fastapi.responses import RedirectResponse
+from starlette.datastructures import FormData
+from temporalio.service import RPCError, RPCStatusCode
+
+from api.deps import Agencies, CsrfToken, PagePrincipal, ServicesDep, csrf_protect
+from api.routes.pages import render
+from api.routes.requests_write import (
+    Packages,
+    Requests,
+    actor_of,
+    new_request,
+)
+from api.routes.tasks_write import TASK_ID, complete, parse_task_id
+from api.schemas.packages import PackageItem
+from api.schemas.requests_write import RequestCreate
+from api.schemas.tasks import TaskAction
+from app.packages import PackageNotFoundError
+from app.queries import RequestSummary
+from app.requests import RequestService
+from domain.decision import AgencyDecisionState
+from domain.errors import DomainError
+from domain.rules import ApplicableBases, applicable_bases
+from domain.vocabulary import (
+    AdviceRecommendation,
+    Art6Basis,
+    Art9Condition,
+    CouldNotObtainReason,
+    NotInformedReason,
+    NotShareReason,
+    NotSoughtReason,
+    PurposeCategory,
+    Rating,
+    Role,
+    SubjectKind,
+    WithoutConsentGround,
+)
+from infra.auth import Forbidden, Principal
+from infra.directory import NotFoundError
+from workflows.agency_decision import AgencyDecisionWorkflow
+from workflows.common import agency_workflow_id
+
+router = APIRouter(include_in_schema=False, dependencies=[Depends(csrf_protect)])
+
+MAX_ITEMS = 10
+
+
+def words(value: object) -> str:
+    """An enum value as plain words: ``significant_harm_to_child`` -> significant harm to child."""
+    return str(value).replace("_", " ")
+
+
+VOCABULARY: dict[str, Any] = {
+    "subject_kinds": list(SubjectKind),
+    "purposes": list(PurposeCategory),
+    "ratings": list(Rating),
+    "not_sought": list(NotSoughtReason),
+    "could_not_obtain": list(CouldNotObtainReason),
+    "recommendations": list(AdviceRecommendation),
+    "not_share": list(NotShareReason),
+    "not_informed": list(NotInformedReason),
+    "words": words,
+}
+
+
+def _require(principal: Principal, *roles: Role) -> None:
+    if principal.role not in roles:
+        raise Forbidden("this page is not for your role")
+
+
+def time_left(summary: RequestSummary, now: datetime) -> str:
+    left = summary.time_left(now)
+    if summary.status != "open" or left is None:
+        return "closed" if summary.status == "closed" else summary.status
+    if left <= timedelta(0):
+        return f"overdue by {_span(-left)}"
+    return f"{_span(left)} left"
+
+
+def _span(delta: timedelta) -> str:
+    minutes = int(delta.total_seconds() // 60)
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours} h {minutes:02d} min" if hours else f"{minutes} min"
+
+
+# -- coordinator: requests ------------------------------------------------------------------
+
+
+@router.get("/requests")
+async def requests_page(
+    services: ServicesDep, request: Request, principal: PagePrincipal, csrf: CsrfToken
+) -> Response:
+    _require(principal, Role.COORDINATOR, Role.COMPLIANCE_OFFICER)
+    now = datetime.now(UTC)
+    rows = await services.queries.list_requests(now=now, limit=200)
+    return render(
+        services,
+        request,
+        "requests_list.html",
+        principal=principal,
+        csrf=csrf,
+        rows=[(r, time_left(r, now), r.overdue(now)) for r in rows],
+        words=words,
+    )
+
+
+async def _new_form(
+    services: ServicesDep,
+    request: Request,
+    principal: Principal,
+    csrf: str,
+    agencies: Agencies,
+    *,
+    values: dict[str, Any],
+    errors: dict[str, str],
+    status_code: int = 200,
+) -> Response:
+    register = await agencies.list()
+    return render(
+        services,
+        request,
+        "request_new.html",
+        principal=principal,
+        csrf=csrf,
+        agencies=register,
+        values=values,
+        errors=errors,
+        status_code=status_code,
+        **VOCABULARY,
+    )
+
+
+@router.get("/requests/new")
+async def new_request_page(
+    services: ServicesDep,
+    request: Request,
+    principal: PagePrincipal,
+    csrf: CsrfToken,
+    agencies: Agencies,
+) -> Response:
+    _require(principal, Role.COORDINATOR)
+    values: dict[str, Any] = {"rating": "amber", "holding_agencies": []}
+    return await _new_form(services, request, principal, csrf, agencies, values=values, errors={})
+
+
+def request_values(form: FormData) -> dict[str, Any]:
+    """The new-request form as the API's body (blank optional fields left out)."""
+
+    def text(name: str) -> str:
+        value = form.get(name)
+        return value if isinstance(value, str) else ""
+
+    subject: dict[str, Any] = {"name": text("subject_name")}
+    if text("subject_dob"):
+        subject["date_of_birth"] = text("subject_dob")
+    if text("subject_address"):
+        subject["address"] = text("subject_address")
+    body: dict[str, Any] = {"subject": subject}
+    for name in (
+        "subject_kind",
+        "requesting_agency",
+        "purpose_category",
+        "purpose",
+        "information_sought",
+        "rating",
+    ):
+        body[name] = text(name)
+    body["holding_agencies"] = [v for v in form.getlist("holding_agencies") if isinstance(v, str)]
+    body["consent_already_held"] = text("consent_already_held") == "true"
+    return body
+
+
+def form_errors(exc: pydantic.ValidationError, tag: str | None = None) -> dict[str, str]:
+    """Each invalid field, keyed by its form field's name, with a plain message.
+
+    ``tag``: the union member's tag, which pydantic puts first in the path.
+    """
+    errors: dict[str, str] = {}
+    for error in exc.errors():
+        loc = [str(p) for p in error.get("loc", ())]
+        if tag is not None and loc[:1] == [tag]:
+            loc = loc[1:]
+        if loc[:1] == ["subject"] and len(loc) > 1:
+            name = f"subject_{'dob' if loc[1] == 'date_of_birth' else loc[1]}"
+        elif loc and loc[0] == "items" and len(loc) > 2:
+            name = f"item-{loc[1]}-{loc[2]}"
+        elif loc and loc[0] in ("inform", "instrument") and len(loc) > 1:
+            name = f"{loc[0]}_{loc[1]}"
+        else:
+            name = loc[0] if loc else "form"
+        message = str(error.get("msg", "invalid")).removeprefix("Value error, ")
+        errors.setdefault(name, message)
+    return errors
+
+
+@router.post("/requests/new")
+async def new_request_submit(
+    services: ServicesDep,
+    request: Request,
+    principal: PagePrincipal,
+    csrf: CsrfToken,
+    agencies: Agencies,
+    requests: Requests,
+) -> Response:
+    _require(principal, Role.COORDINATOR)
+    form = await request.form()
+    values = request_values(form)
+    try:
+        body = RequestCreate.model_validate(values)
+        request_id = await requests.open_request(actor_of(principal), new_request(body, principal))
+    except pydantic.ValidationError as exc:
+        errors = form_errors(exc)
+    except DomainError as exc:
+        field = getattr(exc, "field", "form")
+        errors = {str(field).split(".")[0]: exc.message}
+    else:
+        return RedirectResponse(f"/requests/{request_id}", status_code=303)
+    flat = {**values, **{f"subject_{k}": v for k, v in values["subject"].items()}}
+    flat["subject_dob"] = values["subject"].get("date_of_birth", "")
+    return await _new_form(
+        services, request, principal, csrf, agencies, values=flat, errors=errors, status_code=422
+    )
+
+
+@router.get("/requests/{request_id}")
+async def request_page(
+    request_id: UUID,
+    services: ServicesDep,
+    request: Request,
+    principal: PagePrincipal,
+    csrf: CsrfToken,
+) -> Response:
+    _require(principal, Role.COORDINATOR, Role.COMPLIANCE_OFFICER)
+    now = datetime.now(UTC)
+    summary = await services.queries.get_request(request_id)
+    return render(
+        services,
+        request,
+        "request_detail.html",
+        principal=principal,
+        csrf=csrf,
+        request_id=request_id,
+        summary=summary,
+        left=time_left(summary, now) if summary else None,
+        words=words,
+    )
+
+
+# -- worker and advisor: the inbox and the task pages ----------------------------------------
+
+
+@router.get("/tasks")
+async def inbox_page(
+    services: ServicesDep, request: Request, principal: PagePrincipal, csrf: CsrfToken
+) -> Response:
+    _require(principal, Role.AGENCY_WORKER, Role.ADVISOR)
+    now = datetime.now(UTC)
+    tasks = await services.queries.inbox(actor_of(principal), now)
+    return render(
+        services,
+        request,
+        "tasks.html",
+        principal=principal,
+        csrf=csrf,
+        tasks=tasks,
+        now=now,
+        words=words,
+    )
+
+
+async def decision_state(
+    requests: RequestService, request_id: UUID, agency: str
+) -> AgencyDecisionState:
+    """The agency's decision as its workflow holds it now (ids, enums, ciphertext)."""
+    handle = requests.client.get_workflow_handle_for(
+        AgencyDecisionWorkflow.run, agency_workflow_id(request_id, agency)
+    )
+    try:
+        return await handle.query(AgencyDecisionWorkflow.current)
+    except RPCError as exc:
+        if exc.status is RPCStatusCode.NOT_FOUND:
+            raise NotFoundError(f"no decision of {agency} on request {request_id}") from None
+        raise
+
+
+def bases_for(state: AgencyDecisionState) -> ApplicableBases | None:
+    return applicable_bases(state.facts()) if state.assessment is not None else None
+
+
+async def _task_page(
+    services: ServicesDep,
+    request: Request,
+    principal: Principal,
+    csrf: str,
+    requests: RequestService,
+    task_id: str,
+    *,
+    errors: dict[str, str],
+    status_code: int = 200,
+) -> Response:
+    _require(principal, Role.AGENCY_WORKER, Role.ADVISOR)
+    if not _valid_task_id(task_id):
+        raise NotFoundError("no such task")
+    ref = parse_task_id(task_id)
+    if principal.agency != ref.agency:
+        raise Forbidden("this task belongs to another agency")
+    state = await decision_state(requests, ref.request_id, ref.agency)
+    return render(
+        services,
+        request,
+        "task.html",
+        principal=principal,
+        csrf=csrf,
+        task_id=task_id,
+        kind=ref.kind,
+        state=state,
+        bases=bases_for(state),
+        art6_all=list(Art6Basis),
+        art9_all=list(Art9Condition),
+        grounds_all=list(WithoutConsentGround),
+        item_rows=range(3),
+        errors=errors,
+        status_code=status_code,
+        **VOCABULARY,
+    )
+
+
+def _valid_task_id(task_id: str) -> bool:
+    return len(task_id) <= 200 and re.fullmatch(TASK_ID, task_id) is not None
+
+
+@router.get("/tasks/{task_id}")
+async def task_page(
+    task_id: str,
+    services: ServicesDep,
+    request: Request,
+    principal: PagePrincipal,
+    csrf: CsrfToken,
+    requests: Requests,
+) -> Response:
+    return await _task_page(services, request, principal, csrf, requests, task_id, errors={})
+
+
+@functools.cache
+def _actions() -> pydantic.TypeAdapter[TaskAction]:
+    return pydantic.TypeAdapter(TaskAction)
+
+
+def action_values(form: FormData) -> dict[str, Any]:
+    """A task form as the API's body: nested inform / instrument / items, blanks left out."""
+    data: dict[str, Any] = {}
+    items: dict[int, dict[str, Any]] = {}
+    for key, value in form.multi_items():
+        if not isinstance(value, str) or key == "csrf_token":
+            continue
+        if key.startswith("item-"):
+            parts = key.split("-", 2)
+            if len(parts) == 3 and parts[1].isdigit() and int(parts[1]) < MAX_ITEMS:
+                items.setdefault(int(parts[1]), {})[parts[2]] = value
+        elif key == "not_share_reasons":
+            data.setdefault(key, []).append(value)
+        elif key.startswith(("inform_", "instrument_")):
+            group, field = key.split("_", 1)
+            if value:
+                data.setdefault(group, {})[field] = value
+        elif value != "":
+            data[key] = value
+    rows = []
+    for _, row in sorted(items.items()):
+        if not any(row.get(f) for f in ("description", "content", "source")):
+            continue
+        row = {k: v for k, v in row.items() if v != ""}
+        row["historical"] = row.get("historical") == "true"
+        rows.append(row)
+    if rows or data.get("action") == "select_information":
+        data["items"] = rows
+    return data
+
+
+@router.post("/tasks/{task_id}")
+async def task_submit(
+    task_id: str,
+    services: ServicesDep,
+    request: Request,
+    principal: PagePrincipal,
+    csrf: CsrfToken,
+    requests: Requests,
+) -> Response:
+    _require(principal, Role.AGENCY_WORKER, Role.ADVISOR)
+    if not _valid_task_id(task_id):
+        raise NotFoundError("no such task")
+    data = action_values(await request.form())
+    action = str(data.get("action", ""))
+    try:
+        body = _actions().validate_python(data)
+        done = await complete(requests, actor_of(principal), task_id, body)
+    except pydantic.ValidationError as exc:
+        errors = form_errors(exc, action)
+    except DomainError as exc:
+        errors = {"form": exc.message}
+    else:
+        ref = parse_task_id(task_id)
+        mine = [
+            t for t in done.open_tasks if t.role == principal.role and t.agency == principal.agency
+        ]
+        if mine:
+            return RedirectResponse(
+                f"/tasks/{ref.request_id}:{ref.agency}:{mine[0].kind}:{done.version}",
+                status_code=303,
+            )
+        return RedirectResponse("/tasks", status_code=303)
+    return await _task_page(
+        services, request, principal, csrf, requests, task_id, errors=errors, status_code=422
+    )
+
+
+# -- recipient: packages ----------------------------------------------------------------------
+
+
+@router.get("/packages")
+async def packages_page(
+    services: ServicesDep,
+    request: Request,
+    principal: PagePrincipal,
+    csrf: CsrfToken,
+    packages: Packages,
+) -> Response:
+    _require(principal, Role.RECIPIENT)
+    return render(
+        services,
+        request,
+        "packages.html",
+        principal=principal,
+        csrf=csrf,
+        packages=await packages.inbox(actor_of(principal)),
+    )
+
+
+@router.post("/packages/{package_id}/open")
+async def package_open(
+    package_id: UUID,
+    services: ServicesDep,
+    request: Request,
+    principal: PagePrincipal,
+    csrf: CsrfToken,
+    packages: Packages,
+) -> Response:
+    """Opening is a recorded act, so it is a POST; the page shows what arrived."""
+    _require(principal, Role.RECIPIENT)
+    try:
+        opened = await packages.open(actor_of(principal), package_id)
+    except PackageNotFoundError:
+        raise NotFoundError(f"no package {package_id}") from None
+    return render(
+        services,
+        request,
+        "package.html",
+        principal=principal,
+        csrf=csrf,
+        package=opened.package,
+        sha256=opened.sha256,
+        items=[PackageItem.of(i) for i in opened.items],
+        error=None,
+    )
+
+
+@router.post("/packages/{package_id}/acknowledge")
+async def package_acknowledge(
+    package_id: UUID,
+    request: Request,
+    principal: PagePrincipal,
+    packages: Packages,
+) -> Response:
+    _require(principal, Role.RECIPIENT)
+    form = await request.form()
+    sha = form.get("sha256")
+    try:
+        await packages.acknowledge(
+            actor_of(principal), package_id, sha if isinstance(sha, str) else ""
+        )
+    except PackageNotFoundError:
+        raise NotFoundError(f"no package {package_id}") from None
+    except pydantic.ValidationError:
+        raise DomainError("the package's digest is not valid") from None
+    return RedirectResponse("/packages", status_code=303)

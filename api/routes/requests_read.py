@@ -1,0 +1,113 @@
+"""Reading requests and tasks: lists, one request's progress, the caller's inbox.
+
+Served from the read models (``app.queries``). Coordinators and compliance
+officers see every request; agency people see only requests their agency is
+party to (requester or holder), and a request they may not see is a 404, as
+if it did not exist.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated, Any
+from uuid import UUID
+
+from fastapi import APIRouter, Depends, Query
+
+from api.deps import CurrentPrincipal, ServicesDep, require_role
+from api.problems import Problem
+from api.schemas.requests_read import (
+    InboxResponse,
+    RequestListResponse,
+    RequestSummaryResponse,
+    ResponseTimesResponse,
+    TaskResponse,
+)
+from app.queries import Queries
+from domain.models import Actor
+from domain.vocabulary import Rating, Role
+from infra.auth import Principal
+from infra.directory import NotFoundError
+
+router = APIRouter(prefix="/api", tags=["requests"])
+
+_AUTH: dict[int | str, dict[str, Any]] = {401: {"model": Problem}, 403: {"model": Problem}}
+_SEES_ALL = frozenset({Role.COORDINATOR, Role.COMPLIANCE_OFFICER})
+Overseer = Annotated[Principal, require_role(Role.COORDINATOR, Role.COMPLIANCE_OFFICER)]
+Status = Annotated[str | None, Query(pattern="^(open|closed|withdrawn)$")]
+
+
+def get_queries(services: ServicesDep) -> Queries:
+    return services.queries
+
+
+QueriesDep = Annotated[Queries, Depends(get_queries)]
+
+
+def _scope(principal: Principal) -> str | None:
+    """The agency a principal's view is limited to (None: the whole hub)."""
+    if principal.role in _SEES_ALL:
+        return None
+    if principal.agency is None:  # an agency role without an agency sees nothing
+        return ""
+    return principal.agency
+
+
+@router.get("/requests", response_model=RequestListResponse, responses=_AUTH)
+async def list_requests(
+    principal: CurrentPrincipal,
+    queries: QueriesDep,
+    status: Status = None,
+    rating: Rating | None = None,
+    agency: Annotated[str | None, Query(max_length=40)] = None,
+    overdue: bool | None = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 200,
+) -> RequestListResponse:
+    """Requests, newest first; agency people see those their agency is party to."""
+    now = datetime.now(UTC)
+    scope = _scope(principal)
+    if scope is not None and agency is not None and agency != scope:
+        return RequestListResponse(requests=[])
+    found = await queries.list_requests(
+        status=status,
+        rating=None if rating is None else str(rating),
+        agency=scope if scope is not None else agency,
+        overdue=overdue,
+        now=now,
+        limit=limit,
+    )
+    return RequestListResponse(requests=[RequestSummaryResponse.of(s, now) for s in found])
+
+
+@router.get(
+    "/requests/{request_id}",
+    response_model=RequestSummaryResponse,
+    responses=_AUTH | {404: {"model": Problem}},
+)
+async def get_request(
+    request_id: UUID, principal: CurrentPrincipal, queries: QueriesDep
+) -> RequestSummaryResponse:
+    """One request: its state, each agency's progress, deadlines and time left."""
+    found = await queries.get_request(request_id)
+    scope = _scope(principal)
+    if found is None or (
+        scope is not None
+        and scope != found.requesting_agency
+        and scope not in {a.agency for a in found.agencies}
+    ):
+        raise NotFoundError(f"no request {request_id}")
+    return RequestSummaryResponse.of(found, datetime.now(UTC))
+
+
+@router.get("/tasks", response_model=InboxResponse, responses=_AUTH)
+async def inbox(principal: CurrentPrincipal, queries: QueriesDep) -> InboxResponse:
+    """The caller's open tasks, most urgent first (red first, then the nearest deadline)."""
+    actor = Actor(user_id=str(principal.user_id), role=principal.role, agency=principal.agency)
+    tasks = await queries.inbox(actor, datetime.now(UTC))
+    return InboxResponse(tasks=[TaskResponse.of(t) for t in tasks])
+
+
+@router.get("/agencies/response-times", response_model=ResponseTimesResponse, responses=_AUTH)
+async def response_times(_: Overseer, queries: QueriesDep) -> ResponseTimesResponse:
+    """Per agency: decisions answered, on time, late, overdue now (coordinator, compliance)."""
+    return ResponseTimesResponse(agencies=await queries.agency_response_times(datetime.now(UTC)))

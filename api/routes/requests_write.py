@@ -1,0 +1,155 @@
+"""The command side of sharing requests: open, withdraw, re-rate (coordinator).
+
+Routes only translate: plain-text bodies go to :class:`app.requests.RequestService`,
+which seals them under the subject's key and drives the workflows; the
+workflows' refusals come back as domain errors and leave as problems.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+from uuid import UUID
+
+import pydantic
+from fastapi import APIRouter, Depends, Response, status
+from temporalio.service import RPCError, RPCStatusCode
+
+from api.deps import Coordinator, ServicesDep
+from api.problems import Problem
+from api.schemas.requests_write import (
+    RatingBody,
+    RequestChanged,
+    RequestCreate,
+    RequestCreated,
+    WithdrawBody,
+)
+from app.packages import PackageService
+from app.requests import NewRequest, RequestService, SubjectDetails
+from domain.errors import ValidationFailed
+from domain.models import Actor
+from infra.auth import Forbidden, Principal
+from infra.directory import NotFoundError
+from workflows.sharing_request import RequestView
+
+router = APIRouter(prefix="/api", tags=["requests"])
+
+WRITE_RESPONSES: dict[int | str, dict[str, Any]] = {
+    code: {"model": Problem} for code in (401, 403, 404, 409, 422, 503)
+}
+
+
+def request_service(services: ServicesDep) -> RequestService:
+    if services.requests is None:
+        raise NotFoundError("commands on requests are not available in this process")
+    return services.requests
+
+
+def package_service(services: ServicesDep) -> PackageService:
+    if services.packages is None:
+        raise NotFoundError("packages are not available in this process")
+    return services.packages
+
+
+Requests = Annotated[RequestService, Depends(request_service)]
+Packages = Annotated[PackageService, Depends(package_service)]
+
+
+def actor_of(principal: Principal) -> Actor:
+    """The principal as the domain sees them: an opaque id, a role, an agency."""
+    try:
+        return Actor(user_id=str(principal.user_id), role=principal.role, agency=principal.agency)
+    except pydantic.ValidationError:
+        raise Forbidden("your account's agency code is not one the hub can act for") from None
+
+
+async def view_of(requests: RequestService, request_id: UUID) -> RequestView:
+    """The request's current state; a request that never existed is a 404."""
+    try:
+        return await requests.view(request_id)
+    except RPCError as exc:
+        if exc.status is RPCStatusCode.NOT_FOUND:
+            raise NotFoundError(f"no request {request_id}") from None
+        raise
+
+
+def new_request(body: RequestCreate, principal: Principal) -> NewRequest:
+    try:
+        return NewRequest(
+            subject=SubjectDetails(
+                name=body.subject.name,
+                date_of_birth=body.subject.date_of_birth,
+                address=body.subject.address or None,
+            ),
+            subject_kind=body.subject_kind,
+            requesting_agency=body.requesting_agency,
+            requested_by=body.requested_by or str(principal.user_id),
+            holding_agencies=body.holding_agencies,
+            purpose_category=body.purpose_category,
+            purpose=body.purpose,
+            information_sought=body.information_sought,
+            rating=body.rating,
+            consent_already_held=body.consent_already_held,
+        )
+    except pydantic.ValidationError as exc:
+        raise as_validation_failed(exc) from None
+
+
+def as_validation_failed(exc: pydantic.ValidationError) -> ValidationFailed:
+    """A model refused at the edge: name the field, never echo the value."""
+    first = exc.errors()[0]
+    field = ".".join(str(p) for p in first.get("loc", ())) or "body"
+    message = str(first.get("msg", "invalid")).removeprefix("Value error, ")
+    return ValidationFailed(field, message.removeprefix(f"{field}: "))
+
+
+@router.post(
+    "/requests",
+    response_model=RequestCreated,
+    status_code=status.HTTP_201_CREATED,
+    responses=WRITE_RESPONSES,
+)
+async def open_request(
+    body: RequestCreate, principal: Coordinator, requests: Requests, response: Response
+) -> RequestCreated:
+    """Open a sharing request for a requesting agency, addressed to holding agencies."""
+    request_id = await requests.open_request(actor_of(principal), new_request(body, principal))
+    href = f"/api/requests/{request_id}"
+    response.headers["Location"] = href
+    return RequestCreated(request_id=request_id, href=href)
+
+
+@router.post(
+    "/requests/{request_id}/withdraw", response_model=RequestChanged, responses=WRITE_RESPONSES
+)
+async def withdraw(
+    request_id: UUID, body: WithdrawBody, principal: Coordinator, requests: Requests
+) -> RequestChanged:
+    """Withdraw a request (coordinator); open decisions stop, the reason is recorded sealed."""
+    view = await view_of(requests, request_id)
+    changed = await requests.withdraw(
+        actor_of(principal), request_id, body.reason, view.state.subject_id
+    )
+    return changed_of(changed)
+
+
+@router.post(
+    "/requests/{request_id}/rating", response_model=RequestChanged, responses=WRITE_RESPONSES
+)
+async def change_rating(
+    request_id: UUID, body: RatingBody, principal: Coordinator, requests: Requests
+) -> RequestChanged:
+    """Re-rate a request (coordinator) with a written rationale; deadlines are recomputed."""
+    view = await view_of(requests, request_id)
+    changed = await requests.change_rating(
+        actor_of(principal), request_id, body.rating, body.rationale, view.state.subject_id
+    )
+    return changed_of(changed)
+
+
+def changed_of(view: RequestView) -> RequestChanged:
+    return RequestChanged(
+        request_id=view.state.request_id,
+        rating=view.state.rating,
+        withdrawn=view.state.withdrawn_at is not None,
+        version=view.version,
+    )

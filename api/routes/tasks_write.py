@@ -1,0 +1,85 @@
+"""Completing a task: ``POST /api/tasks/{task_id}`` with the body its action needs.
+
+The task id (``{request_id}:{agency}:{kind}:{version}``, as the inbox lists it)
+says which decision; the update id is ``{task_id}:{action}``, so the same call
+twice runs the step once. Role and agency are checked here first (nothing is
+sealed for someone who may not act) and again by the workflow's validators.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+from uuid import UUID
+
+import pydantic
+from fastapi import APIRouter, Body, Path
+
+from api.deps import require_role
+from api.routes.requests_write import (
+    WRITE_RESPONSES,
+    Requests,
+    actor_of,
+    as_validation_failed,
+    view_of,
+)
+from api.schemas.tasks import OpenTask, StepDone, TaskAction, TaskRef
+from app.requests import RequestService
+from domain.errors import ValidationFailed
+from domain.events import Sealed
+from domain.models import Actor
+from domain.vocabulary import Role
+from infra.auth import Forbidden, Principal
+
+router = APIRouter(prefix="/api", tags=["tasks"])
+
+TaskPrincipal = Annotated[Principal, require_role(Role.AGENCY_WORKER, Role.ADVISOR)]
+TASK_ID = r"^[0-9a-fA-F-]{36}:[a-z][a-z0-9_]{1,39}:[a-z_]{1,40}:\d{1,9}$"
+TaskId = Annotated[str, Path(max_length=200, pattern=TASK_ID)]
+
+
+def parse_task_id(task_id: str) -> TaskRef:
+    request_id, agency, kind, version = task_id.split(":")
+    try:
+        return TaskRef(request_id=UUID(request_id), agency=agency, kind=kind, version=int(version))
+    except ValueError:
+        raise ValidationFailed("task_id", "not a task id from the inbox") from None
+
+
+async def complete(
+    requests: RequestService, actor: Actor, task_id: str, action: TaskAction
+) -> StepDone:
+    """Seal the action's text, build its command and run the step (API and pages share it)."""
+    ref = parse_task_id(task_id)
+    if actor.agency != ref.agency:
+        raise Forbidden("this task belongs to another agency")
+    view = await view_of(requests, ref.request_id)
+    subject_id = view.state.subject_id
+
+    async def seal(text: str) -> Sealed:
+        return await requests.seal(subject_id, text)
+
+    try:
+        command = await action.command(seal)
+    except pydantic.ValidationError as exc:
+        raise as_validation_failed(exc) from None
+    update_id = f"{task_id}:{action.action}"
+    result = await requests.step(
+        actor, ref.request_id, ref.agency, action.action, command, task_id=update_id
+    )
+    return StepDone(
+        task_id=task_id,
+        action=action.action,
+        version=result.version,
+        open_tasks=[OpenTask.of(t) for t in result.tasks],
+    )
+
+
+@router.post("/tasks/{task_id}", response_model=StepDone, responses=WRITE_RESPONSES)
+async def complete_task(
+    task_id: TaskId,
+    body: Annotated[TaskAction, Body()],
+    principal: TaskPrincipal,
+    requests: Requests,
+) -> StepDone:
+    """Complete one step of a decision (worker or advisor of the holding agency)."""
+    return await complete(requests, actor_of(principal), task_id, body)

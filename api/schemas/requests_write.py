@@ -1,0 +1,73 @@
+"""Request and response bodies for the command side of sharing requests.
+
+Every free-text field is plain text here, bounded in length; the application
+layer seals it under the subject's key before anything leaves the process.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated
+from uuid import UUID
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+from domain.vocabulary import PurposeCategory, Rating, SubjectKind
+
+AgencyCodeIn = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{1,39}$")]
+UserIdIn = Annotated[str, StringConstraints(min_length=1, max_length=128, pattern=r"^\S+$")]
+LongText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=10_000)]
+ShortText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2_000)]
+
+
+class Body(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class SubjectIn(Body):
+    """Who the request is about. Never put in a URL, a log or a workflow id."""
+
+    name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+    date_of_birth: date | None = None
+    address: Annotated[str, StringConstraints(strip_whitespace=True, max_length=500)] | None = None
+
+
+class RequestCreate(Body):
+    """A new sharing request, as the coordinator fills it in."""
+
+    subject: SubjectIn
+    subject_kind: SubjectKind
+    requesting_agency: AgencyCodeIn
+    holding_agencies: list[AgencyCodeIn] = Field(min_length=1, max_length=20)
+    purpose_category: PurposeCategory
+    purpose: LongText
+    information_sought: LongText
+    rating: Rating
+    consent_already_held: bool = False
+    requested_by: UserIdIn | None = Field(
+        default=None,
+        description="The requesting practitioner's user id; the coordinator's own when omitted.",
+    )
+
+
+class RequestCreated(BaseModel):
+    request_id: UUID
+    href: str
+
+
+class WithdrawBody(Body):
+    reason: ShortText
+
+
+class RatingBody(Body):
+    rating: Rating
+    rationale: ShortText
+
+
+class RequestChanged(BaseModel):
+    """What a coordinator's change leaves: the request's rating and state now."""
+
+    request_id: UUID
+    rating: Rating
+    withdrawn: bool
+    version: int

@@ -1,0 +1,258 @@
+"""``mashflow verify | history | export``: the compliance officer's tools.
+
+They read the configured database (``MASHFLOW_DATABASE_URL``) or start the
+embedded one for the command. Exit codes: 0 fine, 1 the store failed
+verification, 2 usage or configuration, 4 no such request.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import sys
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from app.history import (
+    ExportFormat,
+    RequestHistory,
+    RequestNotFound,
+    export_request,
+    history_json,
+    record_view,
+    report_json,
+    request_history,
+    verify_store,
+)
+from cli.common import EXIT_FAILED, console, err_console, fail, run, settings_or_exit
+from cli.directory_common import EXIT_NOT_FOUND, EXIT_USAGE, print_json
+from domain.events.access import ViewKind
+from domain.vocabulary import Role
+from infra.crypto import Keyring
+from infra.db import app_engine
+from infra.eventstore import EventStore
+from infra.settings import Settings
+from infra.stack import running_stack
+
+JsonFlag = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")]
+CLI_VIEWER = "cli-operator"
+"""Who a reveal from the command line is recorded as: the CLI has no signed-in user."""
+
+
+def register(app: typer.Typer) -> None:
+    app.command("verify")(verify)
+    app.command("history")(history)
+    app.command("export")(export)
+
+
+@dataclass(frozen=True)
+class Audit:
+    store: EventStore
+    keyring: Keyring
+
+
+@contextlib.asynccontextmanager
+async def open_store(settings: Settings) -> AsyncIterator[Audit]:
+    async with running_stack(settings, ui=False, temporal=False) as stack:
+        engine = app_engine(stack.settings)
+        keyring = Keyring.from_settings(engine, stack.settings)
+        store = EventStore(engine, keyring=keyring)
+        try:
+            yield Audit(store, keyring)
+        finally:
+            await store.close()
+            await engine.dispose()
+
+
+def _request_id(value: str) -> uuid.UUID:
+    try:
+        return uuid.UUID(value)
+    except ValueError:
+        fail("REQUEST_ID: not a request id (a UUID)", EXIT_USAGE)
+
+
+def _as_of(value: str | None) -> datetime | None:
+    if value is None:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        fail("--as-of: give an ISO 8601 time, e.g. 2026-03-02T10:00:00+00:00", EXIT_USAGE)
+    return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=UTC)
+
+
+def verify(
+    trusted_digest: Annotated[
+        str | None,
+        typer.Option("--trusted-digest", help="A digest exported earlier, kept outside the DB."),
+    ] = None,
+    checkpoint: Annotated[
+        bool, typer.Option("--checkpoint", help="Take a checkpoint of every stream head first.")
+    ] = False,
+    as_json: JsonFlag = False,
+) -> None:
+    """Walk the whole event store and report every changed, removed or inserted event."""
+    settings = settings_or_exit()
+
+    async def go() -> bool:
+        async with open_store(settings) as audit:
+            with Progress(
+                TextColumn("verifying"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TimeElapsedColumn(),
+                console=err_console,
+                transient=True,
+                disable=as_json or not err_console.is_terminal,
+            ) as bar:
+                task = bar.add_task("verify", total=None)
+
+                def progress(done: int, total: int) -> None:
+                    bar.update(task, completed=done, total=total)
+
+                report = await verify_store(
+                    audit.store,
+                    progress,
+                    trusted_digest=trusted_digest,
+                    checkpoint_first=checkpoint,
+                )
+        if as_json:
+            print_json(report_json(report))
+            return report.ok
+        for p in report.problems:
+            where = "-" if p.version is None else str(p.version)
+            console.print(
+                f"[bold red]{p.kind.value}[/] stream={p.stream_id} version={where}: {p.detail}",
+                highlight=False,
+                soft_wrap=True,
+            )
+        verdict = (
+            "[green]intact[/]" if report.ok else f"[bold red]{len(report.problems)} problem(s)[/]"
+        )
+        console.print(
+            f"{verdict}: {report.events_checked} events, "
+            f"{report.checkpoints_checked} checkpoints checked",
+            highlight=False,
+        )
+        if report.checkpoint_digest:
+            console.print(f"checkpoint digest: {report.checkpoint_digest}", highlight=False)
+        else:
+            console.print("no checkpoint yet: run with --checkpoint to take one", highlight=False)
+        return report.ok
+
+    if not run(go()):
+        raise SystemExit(EXIT_FAILED)
+
+
+async def _history(
+    settings: Settings, request_id: uuid.UUID, as_of: datetime | None, reveal: bool, what: ViewKind
+) -> RequestHistory:
+    async with open_store(settings) as audit:
+        try:
+            found = await request_history(
+                audit.store, audit.keyring, request_id, as_of=as_of, reveal=reveal
+            )
+        except RequestNotFound as exc:
+            fail(str(exc), EXIT_NOT_FOUND)
+        if reveal:
+            await record_view(
+                audit.store,
+                request_id,
+                viewer_id=CLI_VIEWER,
+                viewer_role=Role.COMPLIANCE_OFFICER,
+                viewer_agency=None,
+                what=what,
+            )
+        return found
+
+
+def history(
+    request_id: Annotated[str, typer.Argument(metavar="REQUEST_ID", help="The request's id.")],
+    as_of: Annotated[
+        str | None, typer.Option("--as-of", help="Show what was known at this ISO 8601 time.")
+    ] = None,
+    reveal: Annotated[
+        bool, typer.Option("--reveal", help="Open personal data (the view is recorded).")
+    ] = False,
+    as_json: JsonFlag = False,
+) -> None:
+    """A request's history: every event in order, its state replayed, the integrity check."""
+    parsed, when = _request_id(request_id), _as_of(as_of)
+    settings = settings_or_exit()
+    found = run(_history(settings, parsed, when, reveal, ViewKind.HISTORY))
+    if as_json:
+        print_json(history_json(found))
+    else:
+        _print_history(found)
+    if not found.verification.ok:
+        raise SystemExit(EXIT_FAILED)
+
+
+def _print_history(h: RequestHistory) -> None:
+    title = f"request {h.request_id}" + (f" as of {h.as_of.isoformat()}" if h.as_of else "")
+    table = Table(title=title)
+    for column in ("#", "recorded", "what", "actor", "stream"):
+        table.add_column(column)
+    for i, e in enumerate(h.events, 1):
+        actor = e.actor_id or "system"
+        if e.actor_role:
+            actor += f" ({e.actor_role}{', ' + e.actor_agency if e.actor_agency else ''})"
+        table.add_row(
+            str(i),
+            e.recorded_at.strftime("%Y-%m-%d %H:%M:%S"),
+            e.summary,
+            actor,
+            f"{e.stream_id}@{e.version}",
+        )
+    console.print(table)
+    if h.request is not None:
+        state = "closed" if h.request.closed_at else "open"
+        if h.request.withdrawn_at:
+            state += ", withdrawn"
+        console.print(f"state: {state}, rated {h.request.rating.value}", highlight=False)
+        for p in h.request.agencies:
+            outcome = p.outcome.value if p.outcome else "undecided"
+            console.print(f"  {p.agency}: {p.status.value}, {outcome}", highlight=False)
+    for a in h.agencies:
+        if h.revealed and a.decision_record:
+            console.print(f"decision record of {a.agency}:", highlight=False)
+            console.print_json(data=a.decision_record)
+    if h.access_log:
+        console.print(f"personal data viewed {len(h.access_log)} time(s)", highlight=False)
+    if h.verification.ok:
+        console.print("[green]verified[/]: every stream of this request is intact")
+    else:
+        for problem in h.verification.problems:
+            console.print(f"[bold red]broken[/]: {problem}", highlight=False, soft_wrap=True)
+
+
+def export(
+    request_id: Annotated[str, typer.Argument(metavar="REQUEST_ID", help="The request's id.")],
+    fmt: Annotated[
+        ExportFormat, typer.Option("--format", "-f", help="json, csv or html.")
+    ] = ExportFormat.JSON,
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="Write here instead of stdout.")
+    ] = None,
+    reveal: Annotated[
+        bool, typer.Option("--reveal", help="Include personal data (the view is recorded).")
+    ] = False,
+) -> None:
+    """Export one request's audit record: timeline, decision records, access log, check."""
+    parsed = _request_id(request_id)
+    settings = settings_or_exit()
+    found = run(_history(settings, parsed, None, reveal, ViewKind.EXPORT))
+    text = export_request(found, fmt)
+    if output is None:
+        sys.stdout.write(text)
+        sys.stdout.flush()
+    else:
+        output.write_text(text, encoding="utf-8")
+        err_console.print(f"wrote {fmt.value} export to {output}", highlight=False)

@@ -1,0 +1,581 @@
+"""A sharing request through every role over real HTTP, on the real stack.
+
+PostgreSQL, the Temporal dev server and a worker from ``worker.main`` run
+behind the API served by uvicorn; every step is an HTTP call made with a
+person's token. Hostile input is refused with a 422 naming the field, and
+nothing is written.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import re
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+import httpx
+import pytest
+from temporalio.testing import WorkflowEnvironment
+
+from api.app import create_app
+from app.requests import RequestService
+from domain.decision import TaskKind
+from domain.vocabulary import AgencyKind, Role
+from infra.directory import UserDirectory
+from infra.eventstore import EventStore
+from infra.readmodels import ProjectionRunner
+from infra.settings import Settings
+from tests.api.conftest import Person, serving
+from worker.main import build_worker, infrastructure
+
+SCRIPT = "<script>alert('x')</script>"
+WAIT_S = 60.0
+
+
+@dataclass(frozen=True)
+class Stack:
+    url: str
+    store: EventStore
+    requests: RequestService
+    holder: str
+    requester: str
+    other: str
+    people: dict[str, Person]
+
+    async def task_id(self, request_id: str, agency: str, kind: TaskKind) -> str:
+        """Wait until a task of ``kind`` is open; its id as the inbox would list it."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + WAIT_S
+        rid = uuid.UUID(request_id)
+        while loop.time() < deadline:
+            try:
+                tasks = await self.requests.tasks(rid, agency)
+                if any(t.kind is kind for t in tasks.tasks):
+                    return f"{request_id}:{agency}:{kind}:{tasks.version}"
+            except Exception:  # the decision may not have started yet
+                pass
+            await asyncio.sleep(0.1)
+        raise TimeoutError(f"no {kind} task opened for {agency}")
+
+    async def events(self, request_id: str) -> int:
+        return len(await self.store.read_correlation(uuid.UUID(request_id)))
+
+
+def _code(prefix: str) -> str:
+    return f"{prefix}_{uuid.uuid4().hex[:8]}"
+
+
+@pytest.fixture(scope="session", name="stack")
+async def stack_fixture(
+    settings: Settings, dev_server_env: WorkflowEnvironment
+) -> AsyncIterator[Stack]:
+    """The API, a worker and the store on one Temporal dev server and one database."""
+    own = settings.model_copy(update={"temporal_task_queue": f"api-{uuid.uuid4().hex[:10]}"})
+    client = dev_server_env.client
+    async with infrastructure(own) as infra:
+        holder = (await infra.agencies.add(_code("police"), "Police", AgencyKind.POLICE)).code
+        requester = (
+            await infra.agencies.add(
+                _code("csc"), "Children's social care", AgencyKind.CHILDRENS_SOCIAL_CARE
+            )
+        ).code
+        other = (await infra.agencies.add(_code("gp"), "GP practice", AgencyKind.HEALTH_GP)).code
+        users = UserDirectory(infra.engine)
+        people: dict[str, Person] = {}
+        for key, role, agency in (
+            ("coordinator", Role.COORDINATOR, None),
+            ("worker", Role.AGENCY_WORKER, holder),
+            ("advisor", Role.ADVISOR, holder),
+            ("recipient", Role.RECIPIENT, requester),
+            ("compliance", Role.COMPLIANCE_OFFICER, None),
+            ("other_worker", Role.AGENCY_WORKER, other),
+            ("other_advisor", Role.ADVISOR, other),
+            ("other_recipient", Role.RECIPIENT, other),
+        ):
+            issued = await users.add(f"Flow {key}", role, agency)
+            people[key] = Person(issued.user.id, role, agency, issued.token)
+        worker = build_worker(client, own.temporal_task_queue, infra.activities())
+        requests = RequestService(client, infra.keyring, infra.agencies, own.temporal_task_queue)
+        projections = ProjectionRunner(infra.store, poll_interval=0.05)  # the read models
+        projections.start()
+        try:
+            app = create_app(own, engine=infra.engine, temporal=client)
+            async with worker, serving(app) as url:
+                yield Stack(url, infra.store, requests, holder, requester, other, people)
+        finally:
+            await projections.stop()
+
+
+@pytest.fixture
+async def http(stack: Stack) -> AsyncIterator[httpx.AsyncClient]:
+    async with httpx.AsyncClient(base_url=stack.url, timeout=30) as client:
+        yield client
+
+
+def request_body(stack: Stack, **changes: Any) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "subject": {"name": "Ada Example", "date_of_birth": "2017-03-14", "address": "1 Road"},
+        "subject_kind": "child",
+        "requesting_agency": stack.requester,
+        "holding_agencies": [stack.holder],
+        "purpose_category": "safeguarding_welfare",
+        "purpose": "Strategy discussion after concerns raised by the school",
+        "information_sought": "Police contact with the household in the last year",
+        "rating": "amber",
+    }
+    body.update(changes)
+    return body
+
+
+async def open_request(http: httpx.AsyncClient, stack: Stack, **changes: Any) -> str:
+    response = await http.post(
+        "/api/requests",
+        json=request_body(stack, **changes),
+        headers=stack.people["coordinator"].headers,
+    )
+    assert response.status_code == 201, response.text
+    request_id = str(response.json()["request_id"])
+    assert response.headers["location"] == f"/api/requests/{request_id}"
+    return request_id
+
+
+async def act(
+    http: httpx.AsyncClient, person: Person, task_id: str, body: dict[str, Any]
+) -> httpx.Response:
+    return await http.post(f"/api/tasks/{task_id}", json=body, headers=person.headers)
+
+
+ITEMS = [
+    {
+        "description": "Domestic abuse incident attended at the home",
+        "content": f"Officers attended; the child was present and unharmed. {SCRIPT}",
+        "source": "Incident log, response team",
+        "kind": "fact",
+        "dated": (date.today().replace(day=1)).isoformat(),
+        "historical": False,
+    },
+    {
+        "description": "Attending officer's assessment",
+        "content": "The officer was worried about the child's demeanour.",
+        "source": "Officer's notes",
+        "kind": "opinion",
+        "dated": (date.today().replace(day=1)).isoformat(),
+        "historical": False,
+    },
+]
+
+
+async def decide_to_share(http: httpx.AsyncClient, stack: Stack, rid: str) -> None:
+    """Worker and advisor of the holding agency walk the decision to a share."""
+    worker, advisor, agency = stack.people["worker"], stack.people["advisor"], stack.holder
+    task = await stack.task_id(rid, agency, TaskKind.ASSESS_PURPOSE)
+    assess = {
+        "action": "assess_purpose",
+        "purpose_clear": True,
+        "identifiable": True,
+        "confidential": True,
+        "special_category": False,
+        "note": "Purpose checked against the referral",
+    }
+    first = await act(http, worker, task, assess)
+    assert first.status_code == 200, first.text
+    again = await act(http, worker, task, assess)  # a double click: the same step, once
+    assert again.status_code == 200, again.text
+    assert again.json()["version"] == first.json()["version"]
+
+    task = await stack.task_id(rid, agency, TaskKind.RESOLVE_CONSENT)
+    for body in (
+        {"action": "seek_consent"},
+        {"action": "record_consent", "outcome": "refused", "note": "Mother refused"},
+        {"action": "request_advice", "question": "Is sharing without consent justified?"},
+    ):
+        done = await act(http, worker, task, body)
+        assert done.status_code == 200, done.text
+
+    task = await stack.task_id(rid, agency, TaskKind.GIVE_ADVICE)
+    advice = {
+        "action": "give_advice",
+        "recommendation": "share",
+        "agrees_to_share_without_consent": True,
+        "advice": "Risk of significant harm outweighs the refusal: share",
+    }
+    done = await act(http, advisor, task, advice)
+    assert done.status_code == 200, done.text
+
+    task = await stack.task_id(rid, agency, TaskKind.RECORD_DECISION)
+    decision: tuple[dict[str, Any], ...] = (
+        {
+            "action": "determine_lawful_basis",
+            "art6": "public_task",
+            "without_consent": "significant_harm_to_child",
+        },
+        {"action": "select_information", "items": ITEMS},
+        {
+            "action": "record_decision",
+            "outcome": "share",
+            "reasons": "The information bears directly on the child's safety",
+            "necessity": "Only the two entries about the recent incident",
+            "inform": {"will_inform": False, "reason_not": "would_put_someone_at_risk"},
+        },
+    )
+    for body in decision:
+        done = await act(http, worker, task, body)
+        assert done.status_code == 200, done.text
+
+
+async def delivered_package(http: httpx.AsyncClient, stack: Stack, rid: str) -> str:
+    await stack.task_id(rid, stack.holder, TaskKind.ACKNOWLEDGE_RECEIPT)
+    inbox = await http.get("/api/packages", headers=stack.people["recipient"].headers)
+    assert inbox.status_code == 200, inbox.text
+    (package,) = [p for p in inbox.json() if p["request_id"] == rid]
+    return str(package["package_id"])
+
+
+async def test_a_request_goes_through_every_role(http: httpx.AsyncClient, stack: Stack) -> None:
+    rid = await open_request(http, stack)
+    await decide_to_share(http, stack, rid)
+
+    package_id = await delivered_package(http, stack, rid)
+    recipient = stack.people["recipient"]
+    opened = await http.get(f"/api/packages/{package_id}", headers=recipient.headers)
+    assert opened.status_code == 200, opened.text
+    items = opened.json()["items"]
+    assert {i["kind"] for i in items} == {"fact", "opinion"}
+    assert any(SCRIPT in i["content"] for i in items)  # data as sent; pages escape it
+    sha = opened.json()["sha256"]
+    wrong = await http.post(
+        f"/api/packages/{package_id}/acknowledge",
+        json={"sha256": "0" * 64},
+        headers=recipient.headers,
+    )
+    assert wrong.status_code in (409, 422), wrong.text
+    ack = await http.post(
+        f"/api/packages/{package_id}/acknowledge", json={"sha256": sha}, headers=recipient.headers
+    )
+    assert ack.status_code == 200, ack.text
+
+    view = (await stack.requests.view(uuid.UUID(rid))).state
+    (progress,) = view.agencies
+    assert progress.outcome == "share" and progress.status == "completed"
+    types = [e.event_type for e in await stack.store.read_correlation(uuid.UUID(rid))]
+    for expected in ("consent", "advice", "decision", "package"):
+        assert any(expected in t for t in types), (expected, types)
+
+    history = await http.get(
+        f"/api/requests/{rid}/history", headers=stack.people["compliance"].headers
+    )
+    assert history.status_code == 200, history.text
+
+
+async def test_coordinator_rerates_and_withdraws(http: httpx.AsyncClient, stack: Stack) -> None:
+    rid = await open_request(http, stack, rating="green")
+    await stack.task_id(rid, stack.holder, TaskKind.ASSESS_PURPOSE)
+    coordinator = stack.people["coordinator"].headers
+    rated = await http.post(
+        f"/api/requests/{rid}/rating",
+        json={"rating": "red", "rationale": "New information: injury reported"},
+        headers=coordinator,
+    )
+    assert rated.status_code == 200, rated.text
+    assert rated.json()["rating"] == "red"
+    withdrawn = await http.post(
+        f"/api/requests/{rid}/withdraw",
+        json={"reason": "Resolved by the school"},
+        headers=coordinator,
+    )
+    assert withdrawn.status_code == 200, withdrawn.text
+    assert withdrawn.json()["withdrawn"] is True
+    again = await http.post(
+        f"/api/requests/{rid}/withdraw", json={"reason": "Twice"}, headers=coordinator
+    )
+    assert again.status_code == 409, again.text
+    assert again.headers["content-type"].startswith("application/problem+json")
+
+
+async def test_not_share_decision_without_legitimate_purpose(
+    http: httpx.AsyncClient, stack: Stack
+) -> None:
+    rid = await open_request(http, stack)
+    worker = stack.people["worker"]
+    task = await stack.task_id(rid, stack.holder, TaskKind.ASSESS_PURPOSE)
+    body = {
+        "action": "assess_purpose",
+        "purpose_clear": False,
+        "identifiable": True,
+        "confidential": True,
+        "special_category": False,
+    }
+    assert (await act(http, worker, task, body)).status_code == 200
+    task = await stack.task_id(rid, stack.holder, TaskKind.RECORD_DECISION)
+    inconsistent = await act(
+        http, worker, task, {"action": "record_decision", "outcome": "share", "reasons": "x"}
+    )
+    assert inconsistent.status_code == 422, inconsistent.text
+    decided = await act(
+        http,
+        worker,
+        task,
+        {
+            "action": "record_decision",
+            "outcome": "not_share",
+            "reasons": "No concern is stated",
+            "not_share_reasons": ["no_legitimate_purpose"],
+        },
+    )
+    assert decided.status_code == 200, decided.text
+
+
+HOSTILE = [
+    ("subject.name", {"subject": {"name": "x" * 201}}),
+    ("purpose", {"purpose": "x" * 10_001}),
+    ("rating", {"rating": 5}),
+    ("rating", {"rating": "purple"}),
+    ("subject_kind", {"subject_kind": "alien"}),
+    ("purpose_category", {"purpose_category": "curiosity"}),
+    ("holding_agencies", {"holding_agencies": "police"}),
+    ("holding_agencies.0", {"holding_agencies": ["Police Dept; DROP TABLE"]}),
+    ("consent_already_held", {"consent_already_held": "perhaps"}),
+    ("surprise", {"surprise": True}),
+]
+
+
+@pytest.mark.parametrize(
+    ("field", "changes"), HOSTILE, ids=[h[0] + str(i) for i, h in enumerate(HOSTILE)]
+)
+async def test_hostile_request_is_refused_naming_the_field(
+    http: httpx.AsyncClient, stack: Stack, field: str, changes: dict[str, Any]
+) -> None:
+    before = await _all_events(stack)
+    response = await http.post(
+        "/api/requests",
+        json=request_body(stack, **changes),
+        headers=stack.people["coordinator"].headers,
+    )
+    assert response.status_code == 422, response.text
+    problem = response.json()
+    assert response.headers["content-type"].startswith("application/problem+json")
+    assert field in [e["field"] for e in problem["errors"]], problem
+    assert "x" * 50 not in response.text  # never echoes the value
+    assert await _all_events(stack) == before
+
+
+async def test_unknown_agency_is_refused(http: httpx.AsyncClient, stack: Stack) -> None:
+    response = await http.post(
+        "/api/requests",
+        json=request_body(stack, holding_agencies=["nowhere_agency"]),
+        headers=stack.people["coordinator"].headers,
+    )
+    assert response.status_code == 422, response.text
+
+
+async def test_hostile_task_bodies_are_refused(http: httpx.AsyncClient, stack: Stack) -> None:
+    rid = await open_request(http, stack)
+    task = await stack.task_id(rid, stack.holder, TaskKind.ASSESS_PURPOSE)
+    worker = stack.people["worker"]
+    before = await stack.events(rid)
+    cases: list[tuple[str, dict[str, Any]]] = [
+        ("action", {"action": "launch_missiles"}),
+        (
+            "assess_purpose.purpose_clear",
+            {
+                "action": "assess_purpose",
+                "purpose_clear": "maybe",
+                "identifiable": True,
+                "confidential": True,
+                "special_category": False,
+            },
+        ),
+        (
+            "assess_purpose.note",
+            {
+                "action": "assess_purpose",
+                "purpose_clear": True,
+                "identifiable": True,
+                "confidential": True,
+                "special_category": False,
+                "note": "x" * 10_001,
+            },
+        ),
+        ("record_consent.outcome", {"action": "record_consent", "outcome": "not_sought"}),
+    ]
+    for field, body in cases:
+        response = await act(http, worker, task, body)
+        assert response.status_code == 422, (field, response.text)
+        fields = [e["field"] for e in response.json()["errors"]]
+        assert any(f.startswith(field) or field.startswith(f) for f in fields), (field, fields)
+    bad_id = await http.post(
+        "/api/tasks/not-a-task", json={"action": "seek_consent"}, headers=worker.headers
+    )
+    assert bad_id.status_code == 422
+    assert await stack.events(rid) == before
+
+
+async def _all_events(stack: Stack) -> int:
+    """How many requests were ever opened (background steps of other requests aside)."""
+    count = 0
+    async for recorded in stack.store.read_all(verify=False):
+        count += recorded.event_type == "request.opened"
+    return count
+
+
+# -- the pages ---------------------------------------------------------------------------------
+
+CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
+
+
+@contextlib.asynccontextmanager
+async def signed_in(stack: Stack, who: str) -> AsyncIterator[httpx.AsyncClient]:
+    """A cookie-keeping client, like a browser, signed in as ``who``."""
+    async with httpx.AsyncClient(
+        base_url=stack.url, headers={"accept": "text/html"}, timeout=30
+    ) as page:
+        form = await page.get("/signin")
+        done = await page.post(
+            "/signin", data={"token": stack.people[who].token, "csrf_token": csrf_of(form)}
+        )
+        assert done.status_code == 303
+        yield page
+
+
+def csrf_of(response: httpx.Response) -> str:
+    match = CSRF.search(response.text)
+    assert match, "no CSRF field"
+    return match.group(1)
+
+
+async def test_new_request_form_shows_messages_in_place_and_escapes(stack: Stack) -> None:
+    async with signed_in(stack, "coordinator") as page:
+        form = await page.get("/requests/new")
+        assert form.status_code == 200
+        assert '<label for="subject_name">' in form.text
+        response = await page.post(
+            "/requests/new",
+            data={
+                "csrf_token": csrf_of(form),
+                "subject_name": SCRIPT,
+                "subject_kind": "child",
+                "requesting_agency": stack.requester,
+                "holding_agencies": [stack.holder],
+                "purpose_category": "safeguarding_welfare",
+                "purpose": "",
+                "information_sought": "Contacts",
+                "rating": "amber",
+            },
+        )
+        assert response.status_code == 422
+        assert 'id="purpose-error"' in response.text
+        assert SCRIPT not in response.text
+        assert "&lt;script&gt;" in response.text
+        no_csrf = await page.post("/requests/new", data={"subject_name": "x"})
+        assert no_csrf.status_code == 403
+
+
+async def test_pages_walk_a_decision_to_the_coordinator(stack: Stack) -> None:
+    async with signed_in(stack, "coordinator") as coordinator:
+        form = await coordinator.get("/requests/new")
+        opened = await coordinator.post(
+            "/requests/new",
+            data={
+                "csrf_token": csrf_of(form),
+                "subject_name": "Cara Example",
+                "subject_dob": "2016-05-01",
+                "subject_kind": "child",
+                "requesting_agency": stack.requester,
+                "holding_agencies": [stack.holder],
+                "purpose_category": "safeguarding_welfare",
+                "purpose": "Strategy discussion",
+                "information_sought": "Police contact",
+                "rating": "red",
+            },
+        )
+        assert opened.status_code == 303, opened.text
+        location = opened.headers["location"]
+        rid = location.rsplit("/", 1)[1]
+        assert "Cara" not in location
+
+    async with signed_in(stack, "worker") as worker:
+        task = await stack.task_id(rid, stack.holder, TaskKind.ASSESS_PURPOSE)
+        inbox = await worker.get("/tasks")
+        assert inbox.status_code == 200
+        page = await worker.get(f"/tasks/{task}")
+        assert page.status_code == 200 and "legitimate purpose" in page.text
+        steps: list[dict[str, Any]] = [
+            {
+                "action": "assess_purpose",
+                "purpose_clear": "true",
+                "identifiable": "true",
+                "confidential": "true",
+                "special_category": "false",
+            },
+            {
+                "action": "consent_not_sought",
+                "reason": "harmful_delay_in_urgent_case",
+                "explanation": "Immediate risk",
+            },
+            {
+                "action": "determine_lawful_basis",
+                "art6": "public_task",
+                "without_consent": "significant_harm_to_child",
+            },
+            {
+                "action": "select_information",
+                "item-0-description": "Incident",
+                "item-0-content": SCRIPT,
+                "item-0-source": "Log",
+                "item-0-kind": "fact",
+                "item-0-dated": "2026-01-02",
+            },
+            {
+                "action": "record_decision",
+                "outcome": "share",
+                "reasons": "Child at risk",
+                "necessity": "One entry",
+                "inform_will_inform": "false",
+                "inform_reason_not": "would_prejudice_investigation",
+                "urgent_override": "Waiting was unsafe",
+            },
+        ]
+        url = f"/tasks/{task}"
+        for data in steps:
+            current = await worker.get(url)
+            assert current.status_code == 200, current.text
+            if data["action"] == "determine_lawful_basis":
+                assert "Bases that apply on these facts" in current.text
+            done = await worker.post(url, data={"csrf_token": csrf_of(current), **data})
+            assert done.status_code == 303, (data["action"], done.text)
+            url = done.headers["location"]
+            if url == "/tasks":
+                break
+
+    async with signed_in(stack, "recipient") as recipient:
+        await stack.task_id(rid, stack.holder, TaskKind.ACKNOWLEDGE_RECEIPT)
+        listing = await recipient.get("/packages")
+        assert listing.status_code == 200
+        package_id = re.search(r'action="/packages/([0-9a-f-]+)/open"', listing.text)
+        assert package_id
+        opened_page = await recipient.post(
+            f"/packages/{package_id.group(1)}/open", data={"csrf_token": csrf_of(listing)}
+        )
+        assert opened_page.status_code == 200, opened_page.text
+        assert SCRIPT not in opened_page.text and "&lt;script&gt;" in opened_page.text
+        sha = re.search(r'name="sha256" value="([0-9a-f]{64})"', opened_page.text)
+        assert sha
+        ack = await recipient.post(
+            f"/packages/{package_id.group(1)}/acknowledge",
+            data={"csrf_token": csrf_of(opened_page), "sha256": sha.group(1)},
+        )
+        assert ack.status_code == 303, ack.text
+
+    async with signed_in(stack, "coordinator") as coordinator:
+        for _ in range(100):
+            detail = await coordinator.get(f"/requests/{rid}")
+            if 'class="outcome">share<' in detail.text:
+                break
+            await asyncio.sleep(0.1)
+        assert 'class="outcome">share<' in detail.text, detail.text
+        listing = await coordinator.get("/requests")
+        assert 'class="rag rag-red"' in listing.text

@@ -1,0 +1,5 @@
+"""Browser fixtures: the real stack behind the API (from the API tests), and Chromium."""
+
+from __future__ import annotations
+
+from tests.api.test_requests_flow import stack_fixture  # noqa: F401  (the `stack` fixture)

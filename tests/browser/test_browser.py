@@ -1,0 +1,129 @@
+"""A coordinator and a worker in headless Chromium, on the real stack.
+
+Debian's ``chromium`` driven by Playwright's Python API (never ``playwright
+install``). Without Chromium the test fails and says how to install it.
+Screenshots go to ``docs/screenshots/`` for the README.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+from pathlib import Path
+
+import pytest
+from playwright.async_api import Browser, Page, async_playwright
+
+from domain.decision import TaskKind
+from tests.api.test_requests_flow import Stack
+
+CHROMIUM = Path("/usr/bin/chromium")
+SHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+    "--disable-sync",
+]
+
+
+def chromium() -> str:
+    found = str(CHROMIUM) if CHROMIUM.exists() else shutil.which("chromium")
+    if found is None:
+        pytest.fail(
+            "Chromium is missing: install Debian's package with "
+            "`apt-get update && apt-get install -y chromium` (.ci/run does this in CI)",
+            pytrace=False,
+        )
+    return found
+
+
+async def sign_in(browser: Browser, stack: Stack, who: str) -> Page:
+    page = await browser.new_page(viewport={"width": 1366, "height": 900})
+    await page.goto(f"{stack.url}/signin")
+    await page.get_by_label("Access token").fill(stack.people[who].token)
+    await page.get_by_role("button", name="Sign in").click()
+    await page.wait_for_url(f"{stack.url}/")
+    return page
+
+
+async def shot(page: Page, name: str) -> None:
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    await page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
+
+
+async def test_coordinator_opens_worker_decides_coordinator_sees_outcome(stack: Stack) -> None:
+    executable = chromium()
+    async with async_playwright() as p:
+        browser = await p.chromium.launch(executable_path=executable, args=ARGS, headless=True)
+        try:
+            page = await sign_in(browser, stack, "coordinator")
+            await page.goto(f"{stack.url}/requests/new")
+            await page.get_by_label("Full name").fill("Ada Example")
+            await page.get_by_label("The person is").select_option("child")
+            await page.get_by_label("Requesting agency").select_option(stack.requester)
+            await page.locator(f'input[name="holding_agencies"][value="{stack.holder}"]').check()
+            await page.get_by_label("Purpose", exact=True).select_option("safeguarding_welfare")
+            await page.get_by_label("Why is the information needed?").fill("Strategy discussion")
+            await page.get_by_label("What information is sought?").fill("Police contact")
+            await page.locator('input[name="rating"][value="amber"]').check()
+            await shot(page, "01-new-request")
+            await page.get_by_role("button", name="Open the request").click()
+            await page.wait_for_url(f"{stack.url}/requests/*")
+            rid = page.url.rsplit("/", 1)[1]
+            await shot(page, "02-request-opened")
+            await page.close()
+
+            task = await stack.task_id(rid, stack.holder, TaskKind.ASSESS_PURPOSE)
+            page = await sign_in(browser, stack, "worker")
+            await page.goto(f"{stack.url}/tasks")
+            await shot(page, "03-worker-inbox")
+            await page.goto(f"{stack.url}/tasks/{task}")
+            for name in ("purpose_clear", "identifiable", "confidential"):
+                await page.locator(f'input[name="{name}"][value="true"]').check()
+            await page.locator('input[name="special_category"][value="false"]').check()
+            await shot(page, "04-assess-purpose")
+            await page.get_by_role("button", name="Record the assessment").click()
+            await page.get_by_role("button", name="We are seeking consent").click()
+            await page.get_by_role("button", name="Record consent").wait_for()
+            await page.locator('input[name="outcome"][value="given"]').check()
+            await page.get_by_role("button", name="Record consent").click()
+            await page.get_by_text("Bases that apply on these facts").wait_for()
+            await shot(page, "05-decision-lawful-basis")
+            await page.locator('input[name="art6"][value="public_task"]').check()
+            await page.get_by_role("button", name="Record the lawful basis").click()
+            await page.get_by_label("Description").first.fill("Incident attended at the home")
+            await page.get_by_label("Content").first.fill("The child was present, unharmed.")
+            await page.get_by_label("Source").first.fill("Incident log")
+            await page.locator('input[name="item-0-kind"][value="fact"]').check()
+            await page.locator('input[name="item-0-dated"]').fill("2026-01-02")
+            await page.get_by_role("button", name="Select these items").click()
+            await page.locator('input[name="outcome"][value="share"]').check()
+            await page.get_by_label("Reasons (recorded whichever way you decide)").fill(
+                "Bears directly on the child's safety"
+            )
+            await page.get_by_label("Why sharing is necessary and proportionate").fill(
+                "Only the incident itself"
+            )
+            await page.locator('input[name="inform_will_inform"][value="true"]').check()
+            await shot(page, "06-decision")
+            await page.get_by_role("button", name="Record the decision").click()
+            await page.wait_for_load_state()
+            problems = page.locator(".error-summary")
+            assert not await problems.count(), await problems.inner_text()
+            await page.close()
+
+            page = await sign_in(browser, stack, "coordinator")
+            for _ in range(100):
+                await page.goto(f"{stack.url}/requests/{rid}")
+                if await page.locator("td.outcome", has_text="share").count():
+                    break
+                await asyncio.sleep(0.2)
+            await shot(page, "07-coordinator-sees-outcome")
+            assert await page.locator("td.outcome").first.inner_text() == "share"
+            await page.goto(f"{stack.url}/requests")
+            await shot(page, "08-request-list")
+        finally:
+            await browser.close()
