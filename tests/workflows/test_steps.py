@@ -8,11 +8,25 @@ from uuid import UUID
 import pytest
 
 from app.scenarios import Hub, Walk, open_request
-from domain.commands import AssessPurpose, RecordConsentNotSought, RecordDecision
+from domain.commands import (
+    AssessPurpose,
+    RecordConsent,
+    RecordConsentNotSought,
+    RecordDecision,
+    SeekConsent,
+)
 from domain.decision import TaskKind
 from domain.errors import InconsistentDecision, InvalidState, NotPermitted, ValidationFailed
+from domain.events.values import InformPlan, LawfulBasis
 from domain.models import Actor
-from domain.vocabulary import NotSoughtReason, Outcome, Rating, Role
+from domain.vocabulary import (
+    Art6Basis,
+    ConsentOutcome,
+    NotSoughtReason,
+    Outcome,
+    Rating,
+    Role,
+)
 from worker.main import Infrastructure
 from workflows.agency_decision import AgencyDecisionWorkflow
 from workflows.common import agency_workflow_id
@@ -144,3 +158,44 @@ async def test_re_rating_to_red_brings_every_agency_deadline_forward(hub: Hub) -
         await hub.requests.change_rating(
             hub.coordinator, walk.request_id, Rating.RED, "again", walk.subject_id
         )
+
+
+async def _shared_and_delivered(hub: Hub) -> tuple[Walk, UUID]:
+    rid, subject = await open_request(hub, "Ivy Example", ["police"])
+    walk = Walk(hub, rid, subject, "police")
+    await walk.assess()
+    await walk.by_worker("seek_consent", SeekConsent())
+    await walk.by_worker("record_consent", RecordConsent(outcome=ConsentOutcome.GIVEN))
+    await walk.share(
+        LawfulBasis(art6=Art6Basis.PUBLIC_TASK), inform=InformPlan(will_inform=True), override=False
+    )
+    await walk.until(TaskKind.ACKNOWLEDGE_RECEIPT)
+    (package,) = await hub.packages.packages.list_for_request(rid)
+    return walk, package.package_id
+
+
+async def test_a_sender_revokes_a_package_not_yet_opened(hub: Hub, infra: Infrastructure) -> None:
+    walk, package_id = await _shared_and_delivered(hub)
+    with pytest.raises(NotPermitted):
+        await hub.packages.revoke(hub.recipient, package_id, "not mine to recall")
+    await hub.packages.revoke(hub.worker("police"), package_id, "Sent the wrong entries")
+    stored = await infra.packages.get(package_id)
+    assert stored is not None and stored.status == "revoked" and stored.sealed is None
+    with pytest.raises(InvalidState, match="revoked"):
+        await hub.packages.open(hub.recipient, package_id)
+    kinds = [e.event_type for e in await infra.store.read_correlation(walk.request_id)]
+    assert "package.revoked" in kinds and "package.opened" not in kinds
+
+
+async def test_a_package_once_opened_cannot_be_recalled(hub: Hub, infra: Infrastructure) -> None:
+    _, package_id = await _shared_and_delivered(hub)
+    opened = await hub.packages.open(hub.recipient, package_id)
+    assert len(opened.items) == 2 and {i["kind"] for i in opened.items} == {"fact", "opinion"}
+    with pytest.raises(InvalidState, match="opened"):
+        await hub.packages.revoke(hub.worker("police"), package_id, "too late")
+    with pytest.raises(ValidationFailed) as refused:
+        await hub.packages.acknowledge(hub.recipient, package_id, "0" * 64)
+    assert refused.value.field == "sha256"
+    await hub.packages.acknowledge(hub.recipient, package_id, opened.sha256)
+    stored = await infra.packages.get(package_id)
+    assert stored is not None and stored.status == "acknowledged" and stored.sealed is not None
