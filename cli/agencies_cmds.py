@@ -48,7 +48,7 @@ def protocol_json(protocol: Protocol) -> dict[str, Any]:
 
 def _code(value: str, option: str) -> str:
     if not AGENCY_CODE.fullmatch(value):
-        fail(f"{option}: 2-40 lower-case letters, digits, '-' or '_', starting with a letter", 2)
+        fail(f"{option}: 2-40 lower-case letters, digits or '_', starting with a letter", 2)
     return value
 
 

@@ -17,7 +17,6 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from app.history import (
@@ -31,7 +30,7 @@ from app.history import (
     request_history,
     verify_store,
 )
-from cli.common import EXIT_FAILED, console, err_console, fail, run, settings_or_exit
+from cli.common import EXIT_FAILED, console, err_console, fail, progress_bar, run, settings_or_exit
 from cli.directory_common import EXIT_NOT_FOUND, EXIT_USAGE, print_json
 from domain.events.access import ViewKind
 from domain.vocabulary import Role
@@ -103,20 +102,7 @@ def verify(
 
     async def go() -> bool:
         async with open_store(settings) as audit:
-            with Progress(
-                TextColumn("verifying"),
-                BarColumn(),
-                MofNCompleteColumn(),
-                TimeElapsedColumn(),
-                console=err_console,
-                transient=True,
-                disable=as_json or not err_console.is_terminal,
-            ) as bar:
-                task = bar.add_task("verify", total=None)
-
-                def progress(done: int, total: int) -> None:
-                    bar.update(task, completed=done, total=total)
-
+            with progress_bar("verifying", quiet=as_json) as progress:
                 report = await verify_store(
                     audit.store,
                     progress,

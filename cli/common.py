@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import sys
-from collections.abc import Coroutine
+from collections.abc import Callable, Coroutine, Iterator
+from contextlib import contextmanager
 from typing import Any, NoReturn, TypeVar
 
 from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from domain.errors import DomainError
 from infra.logging import configure_logging
@@ -42,8 +45,38 @@ def run(coro: Coroutine[Any, Any, T]) -> T:
     try:
         return asyncio.run(coro)
     except ConfigurationError as exc:
-        fail(str(exc), EXIT_CONFIG)
+        _exit_now(str(exc), EXIT_CONFIG)
     except DomainError as exc:
-        fail(str(exc), EXIT_REFUSED)
+        _exit_now(str(exc), EXIT_REFUSED)
     except KeyboardInterrupt:
         sys.exit(130)
+
+
+def _exit_now(message: str, code: int) -> NoReturn:
+    """Report and leave at once. Everything async has been cleaned up by now (the embedded
+    stack stopped, connections closed); skipping interpreter teardown avoids the Temporal
+    runtime's known abort as a short-lived process exits, which would hide the exit code."""
+    err_console.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
+
+
+@contextmanager
+def progress_bar(label: str, *, quiet: bool) -> Iterator[Callable[[int, int], None]]:
+    """A progress bar on stderr for long work; yields the ``(done, total)`` callback."""
+    with Progress(
+        TextColumn(label),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=err_console,
+        transient=True,
+        disable=quiet or not err_console.is_terminal,
+    ) as bar:
+        task = bar.add_task(label, total=None)
+
+        def progress(done: int, total: int) -> None:
+            bar.update(task, completed=done, total=total)
+
+        yield progress

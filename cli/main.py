@@ -4,7 +4,16 @@ from __future__ import annotations
 
 import typer
 
-from cli import agencies_cmds, api_cmds, audit_cmds, projections_cmds, stack_cmds, users_cmds
+from cli import (
+    agencies_cmds,
+    api_cmds,
+    audit_cmds,
+    projections_cmds,
+    requests_cmds,
+    stack_cmds,
+    tasks_cmds,
+    users_cmds,
+)
 
 app = typer.Typer(
     name="mashflow",
@@ -19,6 +28,8 @@ users_cmds.register(app)
 agencies_cmds.register(app)
 audit_cmds.register(app)
 projections_cmds.register(app)
+requests_cmds.register(app)
+tasks_cmds.register(app)
 
 
 def main() -> None:

@@ -11,9 +11,8 @@ import time
 from typing import Annotated
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from cli.common import console, err_console, run, settings_or_exit
+from cli.common import console, progress_bar, run, settings_or_exit
 from cli.directory_common import print_json
 from infra.crypto import Keyring
 from infra.db import app_engine
@@ -40,20 +39,7 @@ def rebuild_cmd(as_json: JsonFlag = False) -> None:
             engine = app_engine(stack.settings)
             store = EventStore(engine, keyring=Keyring.from_settings(engine, stack.settings))
             try:
-                with Progress(
-                    TextColumn("rebuilding read models"),
-                    BarColumn(),
-                    MofNCompleteColumn(),
-                    TimeElapsedColumn(),
-                    console=err_console,
-                    transient=True,
-                    disable=as_json or not err_console.is_terminal,
-                ) as bar:
-                    task = bar.add_task("rebuild", total=None)
-
-                    def progress(done: int, total: int) -> None:
-                        bar.update(task, completed=done, total=total)
-
+                with progress_bar("rebuilding read models", quiet=as_json) as progress:
                     started = time.perf_counter()
                     applied = await rebuild(store, engine, progress)
                     return applied, time.perf_counter() - started

@@ -109,7 +109,7 @@ class Frozen(BaseModel):
 
 class Agency(Frozen):
     code: AgencyCode
-    name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=120)]
+    name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
     kind: AgencyKind
     public_key: PublicKey | None = None
     """Where sealed packages for this agency are encrypted to; needed to receive information."""

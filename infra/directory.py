@@ -89,7 +89,7 @@ PERSON_ROLES: tuple[Role, ...] = tuple(r for r in Role if r is not Role.SYSTEM)
 HUB_ROLES = frozenset({Role.COORDINATOR, Role.COMPLIANCE_OFFICER})
 """Roles that act for the hub as a whole and so need no agency."""
 
-AGENCY_CODE = re.compile(r"^[a-z][a-z0-9_-]{1,39}$")
+AGENCY_CODE = re.compile(r"^[a-z][a-z0-9_]{1,39}$")
 MAX_NAME = 200
 TOKEN_PREFIX = "mf"  # noqa: S105 - a prefix, not a secret
 _TOKEN = re.compile(r"^mf_([0-9a-f]{16})_([A-Za-z0-9_-]{43})$")
@@ -526,7 +526,7 @@ def _agency_for(role: Role, agency: str | None) -> str | None:
 def _agency_code(code: str, *, field: str = "code") -> str:
     if not AGENCY_CODE.fullmatch(code):
         raise ValidationFailed(
-            field, "2-40 characters: lower-case letters, digits, '-' or '_', starting with a letter"
+            field, "2-40 characters: lower-case letters, digits or '_', starting with a letter"
         )
     return code
 

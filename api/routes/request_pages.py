@@ -29,13 +29,14 @@ from api.routes.requests_write import (
     actor_of,
     new_request,
 )
-from api.routes.tasks_write import TASK_ID, complete, parse_task_id
+from api.routes.tasks_write import TASK_ID, complete
 from api.schemas.packages import PackageItem
 from api.schemas.requests_write import RequestCreate
 from api.schemas.tasks import TaskAction
 from app.packages import PackageNotFoundError
 from app.queries import RequestSummary
 from app.requests import RequestService
+from app.tasks import parse_task_id
 from domain.decision import AgencyDecisionState
 from domain.errors import DomainError
 from domain.rules import ApplicableBases, applicable_bases

@@ -9,7 +9,6 @@ sealed for someone who may not act) and again by the workflow's validators.
 from __future__ import annotations
 
 from typing import Annotated
-from uuid import UUID
 
 import pydantic
 from fastapi import APIRouter, Body, Path
@@ -22,10 +21,8 @@ from api.routes.requests_write import (
     as_validation_failed,
     view_of,
 )
-from api.schemas.tasks import OpenTask, StepDone, TaskAction, TaskRef
 from app.requests import RequestService
-from domain.errors import ValidationFailed
-from domain.events import Sealed
+from app.tasks import StepDone, TaskAction, build_command, parse_task_id, run_step
 from domain.models import Actor
 from domain.vocabulary import Role
 from infra.auth import Forbidden, Principal
@@ -37,14 +34,6 @@ TASK_ID = r"^[0-9a-fA-F-]{36}:[a-z][a-z0-9_]{1,39}:[a-z_]{1,40}:\d{1,9}$"
 TaskId = Annotated[str, Path(max_length=200, pattern=TASK_ID)]
 
 
-def parse_task_id(task_id: str) -> TaskRef:
-    request_id, agency, kind, version = task_id.split(":")
-    try:
-        return TaskRef(request_id=UUID(request_id), agency=agency, kind=kind, version=int(version))
-    except ValueError:
-        raise ValidationFailed("task_id", "not a task id from the inbox") from None
-
-
 async def complete(
     requests: RequestService, actor: Actor, task_id: str, action: TaskAction
 ) -> StepDone:
@@ -53,25 +42,11 @@ async def complete(
     if actor.agency != ref.agency:
         raise Forbidden("this task belongs to another agency")
     view = await view_of(requests, ref.request_id)
-    subject_id = view.state.subject_id
-
-    async def seal(text: str) -> Sealed:
-        return await requests.seal(subject_id, text)
-
     try:
-        command = await action.command(seal)
+        command = await build_command(requests, view.state.subject_id, action)
     except pydantic.ValidationError as exc:
         raise as_validation_failed(exc) from None
-    update_id = f"{task_id}:{action.action}"
-    result = await requests.step(
-        actor, ref.request_id, ref.agency, action.action, command, task_id=update_id
-    )
-    return StepDone(
-        task_id=task_id,
-        action=action.action,
-        version=result.version,
-        open_tasks=[OpenTask.of(t) for t in result.tasks],
-    )
+    return await run_step(requests, actor, task_id, action, command)
 
 
 @router.post("/tasks/{task_id}", response_model=StepDone, responses=WRITE_RESPONSES)

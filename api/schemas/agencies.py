@@ -13,7 +13,7 @@ from infra.directory import Agency, Protocol
 
 AgencyCode = Annotated[
     str,
-    StringConstraints(pattern=r"^[a-z][a-z0-9_-]{1,39}$"),
+    StringConstraints(pattern=r"^[a-z][a-z0-9_]{1,39}$"),
     Field(description="Short lower-case code, e.g. 'police' or 'csc-north'.", examples=["police"]),
 ]
 Text200 = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]

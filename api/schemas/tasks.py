@@ -1,319 +1,47 @@
-"""Completing a task: one body per action, told apart by ``action``.
-
-Free text is plain here and sealed by the route (under the subject's key)
-as it is turned into the domain command; enums, booleans and dates pass
-through as they are. Each body names its workflow update (``action``).
-"""
+"""Completing a task: the bodies live in ``app.tasks`` (the API and the CLI share them)."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-from datetime import date
-from typing import Annotated, Literal, Self
-from uuid import UUID, uuid4
-
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
-
-from domain.commands import (
-    AssessPurpose,
-    Command,
-    DetermineLawfulBasis,
-    GiveAdvice,
-    RecordConsent,
-    RecordConsentNotSought,
-    RecordDecision,
-    RecordInforming,
-    RequestAdvice,
-    SeekConsent,
-    SelectInformation,
-)
-from domain.decision import Task
-from domain.events import Sealed
-from domain.events.values import InformationItem, InformPlan, LawfulBasis, LegalInstrument
-from domain.vocabulary import (
-    AdviceRecommendation,
-    Art6Basis,
-    Art9Condition,
-    ConsentOutcome,
-    CouldNotObtainReason,
-    FactOrOpinion,
-    InstrumentKind,
-    NotInformedReason,
-    NotShareReason,
-    NotSoughtReason,
-    Outcome,
-    WithoutConsentGround,
+from app.tasks import (
+    Action,
+    AssessPurposeBody,
+    ConsentNotSoughtBody,
+    DetermineLawfulBasisBody,
+    GiveAdviceBody,
+    InformPlanIn,
+    InstrumentIn,
+    ItemIn,
+    OpenTask,
+    RecordConsentBody,
+    RecordDecisionBody,
+    RecordInformingBody,
+    RequestAdviceBody,
+    Seal,
+    SeekConsentBody,
+    SelectInformationBody,
+    StepDone,
+    TaskAction,
+    TaskRef,
 )
 
-Seal = Callable[[str], Awaitable[Sealed]]
-
-Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=10_000)]
-Note = Annotated[str, StringConstraints(strip_whitespace=True, max_length=10_000)]
-
-
-async def _maybe(seal: Seal, text: str | None) -> Sealed | None:
-    return await seal(text) if text else None
-
-
-class Action(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    async def command(self, seal: Seal) -> Command:
-        raise NotImplementedError
-
-
-class AssessPurposeBody(Action):
-    """Step 1 to 3: is the purpose clear and legitimate; does it identify; is it confidential."""
-
-    action: Literal["assess_purpose"]
-    purpose_clear: bool
-    identifiable: bool
-    confidential: bool
-    special_category: bool
-    adult_at_risk: bool = False
-    note: Note | None = None
-
-    async def command(self, seal: Seal) -> Command:
-        return AssessPurpose(
-            purpose_clear=self.purpose_clear,
-            identifiable=self.identifiable,
-            confidential=self.confidential,
-            special_category=self.special_category,
-            adult_at_risk=self.adult_at_risk,
-            note=await _maybe(seal, self.note),
-        )
-
-
-class SeekConsentBody(Action):
-    action: Literal["seek_consent"]
-    note: Note | None = None
-
-    async def command(self, seal: Seal) -> Command:
-        return SeekConsent(note=await _maybe(seal, self.note))
-
-
-class RecordConsentBody(Action):
-    action: Literal["record_consent"]
-    outcome: Literal[
-        ConsentOutcome.GIVEN, ConsentOutcome.REFUSED, ConsentOutcome.COULD_NOT_BE_OBTAINED
-    ]
-    could_not_obtain_reason: CouldNotObtainReason | None = None
-    note: Note | None = None
-
-    async def command(self, seal: Seal) -> Command:
-        return RecordConsent(
-            outcome=self.outcome,
-            could_not_obtain_reason=self.could_not_obtain_reason,
-            note=await _maybe(seal, self.note),
-        )
-
-
-class ConsentNotSoughtBody(Action):
-    action: Literal["consent_not_sought"]
-    reason: NotSoughtReason
-    explanation: Text
-
-    async def command(self, seal: Seal) -> Command:
-        return RecordConsentNotSought(reason=self.reason, explanation=await seal(self.explanation))
-
-
-class RequestAdviceBody(Action):
-    action: Literal["request_advice"]
-    question: Text
-    subject_named: bool = False
-
-    async def command(self, seal: Seal) -> Command:
-        return RequestAdvice(question=await seal(self.question), subject_named=self.subject_named)
-
-
-class GiveAdviceBody(Action):
-    action: Literal["give_advice"]
-    recommendation: AdviceRecommendation
-    agrees_to_share_without_consent: bool = False
-    advice: Text
-
-    async def command(self, seal: Seal) -> Command:
-        return GiveAdvice(
-            recommendation=self.recommendation,
-            agrees_to_share_without_consent=self.agrees_to_share_without_consent,
-            advice=await seal(self.advice),
-        )
-
-
-class InstrumentIn(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    kind: InstrumentKind
-    citation: Annotated[
-        str,
-        StringConstraints(
-            strip_whitespace=True, min_length=3, max_length=160, pattern=r"^[^\r\n]+$"
-        ),
-    ]
-    reference: Note | None = None
-
-
-class DetermineLawfulBasisBody(Action):
-    action: Literal["determine_lawful_basis"]
-    art6: Art6Basis
-    art9: Art9Condition | None = None
-    without_consent: WithoutConsentGround | None = None
-    instrument: InstrumentIn | None = None
-    rationale: Note | None = None
-
-    async def command(self, seal: Seal) -> Command:
-        instrument = None
-        if self.instrument is not None:
-            instrument = LegalInstrument(
-                kind=self.instrument.kind,
-                citation=self.instrument.citation,
-                reference=await _maybe(seal, self.instrument.reference),
-            )
-        basis = LawfulBasis(
-            art6=self.art6,
-            art9=self.art9,
-            without_consent=self.without_consent,
-            instrument=instrument,
-            rationale=await _maybe(seal, self.rationale),
-        )
-        return DetermineLawfulBasis(basis=basis)
-
-
-class ItemIn(BaseModel):
-    """One piece of information to send: fact or opinion, dated, historical or current."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    description: Annotated[
-        str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)
-    ]
-    content: Text
-    source: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
-    kind: FactOrOpinion
-    dated: date
-    historical: bool = False
-
-
-class SelectInformationBody(Action):
-    action: Literal["select_information"]
-    items: list[ItemIn] = Field(min_length=1, max_length=50)
-
-    async def command(self, seal: Seal) -> Command:
-        items = [
-            InformationItem(
-                item_id=uuid4(),
-                description=await seal(i.description),
-                content=await seal(i.content),
-                source=await seal(i.source),
-                kind=i.kind,
-                dated=i.dated,
-                historical=i.historical,
-            )
-            for i in self.items
-        ]
-        return SelectInformation(items=items)
-
-
-class InformPlanIn(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    will_inform: bool
-    reason_not: NotInformedReason | None = None
-
-    @model_validator(mode="after")
-    def _reason(self) -> Self:
-        if self.will_inform == (self.reason_not is not None):
-            raise ValueError("give a reason exactly when the person will not be informed")
-        return self
-
-
-class RecordDecisionBody(Action):
-    action: Literal["record_decision"]
-    outcome: Outcome
-    reasons: Text
-    not_share_reasons: list[NotShareReason] = Field(default_factory=list, max_length=10)
-    necessity: Note | None = None
-    inform: InformPlanIn | None = None
-    urgent_override: Note | None = None
-
-    async def command(self, seal: Seal) -> Command:
-        inform = None
-        if self.inform is not None:
-            inform = InformPlan(
-                will_inform=self.inform.will_inform, reason_not=self.inform.reason_not
-            )
-        return RecordDecision(
-            outcome=self.outcome,
-            reasons=await seal(self.reasons),
-            not_share_reasons=self.not_share_reasons,
-            necessity=await _maybe(seal, self.necessity),
-            inform=inform,
-            urgent_override=await _maybe(seal, self.urgent_override),
-        )
-
-
-class RecordInformingBody(Action):
-    action: Literal["record_informing"]
-    informed: bool
-    reason_not: NotInformedReason | None = None
-    note: Note | None = None
-
-    @model_validator(mode="after")
-    def _reason(self) -> Self:
-        if self.informed == (self.reason_not is not None):
-            raise ValueError("give a reason exactly when the person is not informed")
-        return self
-
-    async def command(self, seal: Seal) -> Command:
-        return RecordInforming(
-            informed=self.informed, reason_not=self.reason_not, note=await _maybe(seal, self.note)
-        )
-
-
-TaskAction = Annotated[
-    AssessPurposeBody
-    | SeekConsentBody
-    | RecordConsentBody
-    | ConsentNotSoughtBody
-    | RequestAdviceBody
-    | GiveAdviceBody
-    | DetermineLawfulBasisBody
-    | SelectInformationBody
-    | RecordDecisionBody
-    | RecordInformingBody,
-    Field(discriminator="action"),
+__all__ = [
+    "Action",
+    "AssessPurposeBody",
+    "ConsentNotSoughtBody",
+    "DetermineLawfulBasisBody",
+    "GiveAdviceBody",
+    "InformPlanIn",
+    "InstrumentIn",
+    "ItemIn",
+    "OpenTask",
+    "RecordConsentBody",
+    "RecordDecisionBody",
+    "RecordInformingBody",
+    "RequestAdviceBody",
+    "Seal",
+    "SeekConsentBody",
+    "SelectInformationBody",
+    "StepDone",
+    "TaskAction",
+    "TaskRef",
 ]
-
-
-class TaskRef(BaseModel):
-    """What a task id names: ``{request_id}:{agency}:{kind}:{version}``."""
-
-    request_id: UUID
-    agency: str
-    kind: str
-    version: int
-
-
-class OpenTask(BaseModel):
-    kind: str
-    role: str
-    agency: str
-    due_at: str | None
-
-    @classmethod
-    def of(cls, task: Task) -> OpenTask:
-        return cls(
-            kind=str(task.kind),
-            role=str(task.role),
-            agency=task.agency,
-            due_at=task.due_at.isoformat() if task.due_at else None,
-        )
-
-
-class StepDone(BaseModel):
-    """The decision's stream version after the step, and what is open now."""
-
-    task_id: str
-    action: str
-    version: int
-    open_tasks: list[OpenTask]

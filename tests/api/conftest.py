@@ -80,7 +80,7 @@ async def client(api_url: str) -> AsyncIterator[httpx.AsyncClient]:
 
 
 def unique_code(prefix: str) -> str:
-    return f"{prefix}-{uuid.uuid4().hex[:8]}"
+    return f"{prefix}_{uuid.uuid4().hex[:8]}"
 
 
 @dataclass(frozen=True)

@@ -76,7 +76,7 @@ async def test_adds_an_agency_and_lists_the_register(cli_env: dict[str, str]) ->
 
 
 async def test_a_bad_kind_or_code_is_a_usage_error(cli_env: dict[str, str]) -> None:
-    bad_kind = await mashflow(cli_env, "agencies", "add", "ok-code", "--name", "x", "--kind", "zoo")
+    bad_kind = await mashflow(cli_env, "agencies", "add", "ok_code", "--name", "x", "--kind", "zoo")
     assert bad_kind.returncode == 2
     assert "police" in bad_kind.stderr and "voluntary_sector" in bad_kind.stderr
     bad_code = await mashflow(

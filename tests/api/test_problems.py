@@ -91,7 +91,7 @@ async def test_wrong_method_is_a_405_problem(client: httpx.AsyncClient) -> None:
 
 async def test_validation_error_names_the_field(client: httpx.AsyncClient, hub: Hub) -> None:
     headers = hub.people[Role.COORDINATOR].headers
-    body = {"code": "valid-code", "name": "Fine", "kind": "spaceship"}
+    body = {"code": "valid_code", "name": "Fine", "kind": "spaceship"}
     problem = assert_problem(await client.post("/api/agencies", json=body, headers=headers), 422)
     assert problem["errors"] == [
         {"field": "kind", "location": "body", "message": problem["errors"][0]["message"]}  # type: ignore[index]

@@ -59,6 +59,26 @@ class RetentionHub:
     infra: Infrastructure
 
 
+@pytest.fixture(scope="module")
+async def time_skipping_env(settings: Settings) -> AsyncIterator[WorkflowEnvironment]:
+    """A time-skipping server of the retention tests' own.
+
+    Review workflows wait for people for weeks; left on the session's shared server
+    they would keep it from skipping time for every test that follows.
+    """
+    from infra.stack import venv_binary
+    from infra.temporal import data_converter
+
+    env = await WorkflowEnvironment.start_time_skipping(
+        data_converter=data_converter(settings.key_encryption_key()),
+        test_server_existing_path=str(venv_binary("temporal-test-server")),
+    )
+    try:
+        yield env
+    finally:
+        await env.shutdown()
+
+
 @pytest.fixture
 async def retention_hub(
     time_skipping_env: WorkflowEnvironment,

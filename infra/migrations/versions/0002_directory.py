@@ -30,7 +30,7 @@ def upgrade() -> None:
     op.execute(
         """
         CREATE TABLE agencies (
-            code text PRIMARY KEY CHECK (code ~ '^[a-z][a-z0-9_-]{1,39}$'),
+            code text PRIMARY KEY CHECK (code ~ '^[a-z][a-z0-9_]{1,39}$'),
             name text NOT NULL CHECK (length(name) BETWEEN 1 AND 200),
             kind text NOT NULL CHECK (kind ~ '^[a-z_]{1,40}$'),
             public_key text NOT NULL,

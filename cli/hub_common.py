@@ -1,0 +1,125 @@
+"""What ``mashflow requests`` and ``mashflow tasks`` share: the hub, the acting user, errors.
+
+These commands act on the configured services only (``MASHFLOW_DATABASE_URL``,
+``MASHFLOW_TEMPORAL_ADDRESS``): requests live in a long-running worker's
+workflows, so an embedded server started for one command would be of no use.
+
+The CLI acts as a named user (``--as USER_ID --role ROLE --agency CODE``), for
+operators scripting on behalf of a person. The normal path is the API with the
+person's own token (``POST /api/requests``, ``POST /api/tasks/{task_id}``): it
+checks who they are; here the operator vouches for it. Every event still
+records the user, role and agency given.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import gc
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from typing import Annotated
+
+import pydantic
+import typer
+from temporalio.service import RPCError, RPCStatusCode
+
+from app.queries import Queries
+from app.requests import RequestService
+from cli.common import EXIT_CONFIG, fail
+from cli.directory_common import EXIT_NOT_FOUND, EXIT_USAGE
+from domain.models import Actor
+from domain.vocabulary import Role
+from infra.settings import Settings
+from infra.stack import running_stack
+from infra.temporal import connect_client
+from worker.main import infrastructure
+
+JsonFlag = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")]
+AsUser = Annotated[
+    str,
+    typer.Option(
+        "--as",
+        metavar="USER_ID",
+        help="The user this is done for (recorded on every event). The API, with the "
+        "user's own token, is the normal path; this is for operators' scripts.",
+    ),
+]
+AgencyOpt = Annotated[str | None, typer.Option("--agency", help="The acting user's agency code.")]
+
+
+@dataclass(frozen=True)
+class Hub:
+    queries: Queries
+    requests: RequestService | None
+    """None when the command only reads (no Temporal needed)."""
+
+    def service(self) -> RequestService:
+        assert self.requests is not None
+        return self.requests
+
+
+def actor(user_id: str, role: str, agency: str | None) -> Actor:
+    if role not in {r.value for r in Role if r is not Role.SYSTEM}:
+        names = ", ".join(r.value for r in Role if r is not Role.SYSTEM)
+        fail(f"--role: must be one of {names}", EXIT_USAGE)
+    try:
+        return Actor(user_id=user_id, role=Role(role), agency=agency)
+    except pydantic.ValidationError as exc:
+        field = {"user_id": "--as", "agency": "--agency"}.get(_field(exc), "--as")
+        fail(f"{field}: {_message(exc)}", EXIT_USAGE)
+
+
+def _field(exc: pydantic.ValidationError) -> str:
+    first = exc.errors()[0]
+    return ".".join(str(p) for p in first.get("loc", ())) or "body"
+
+
+def _message(exc: pydantic.ValidationError) -> str:
+    """A model refused the input: say why, never echo the value."""
+    return str(exc.errors()[0].get("msg", "invalid")).removeprefix("Value error, ")
+
+
+def bad_input(exc: pydantic.ValidationError, prefix: str = "") -> str:
+    return f"{prefix}{_field(exc)}: {_message(exc)}"
+
+
+def require_configured(settings: Settings, *, temporal: bool) -> None:
+    if settings.database_url is None:
+        fail(
+            "MASHFLOW_DATABASE_URL: not set; requests and tasks need the hub's database",
+            EXIT_CONFIG,
+        )
+    if temporal and settings.temporal_address is None:
+        fail(
+            "MASHFLOW_TEMPORAL_ADDRESS: not set; requests and tasks need the hub's Temporal "
+            "server (and a worker on MASHFLOW_TEMPORAL_TASK_QUEUE)",
+            EXIT_CONFIG,
+        )
+
+
+@contextlib.asynccontextmanager
+async def open_hub(settings: Settings, *, temporal: bool) -> AsyncIterator[Hub]:
+    """The configured database (and Temporal, when asked), checked reachable first."""
+    require_configured(settings, temporal=temporal)
+    async with (
+        running_stack(settings, ui=False, temporal=temporal) as stack,
+        infrastructure(stack.settings) as infra,
+    ):
+        requests = None
+        if temporal:
+            client = await connect_client(stack.settings)
+            requests = RequestService(
+                client, infra.keyring, infra.agencies, stack.settings.temporal_task_queue
+            )
+            del client
+        try:
+            yield Hub(Queries(infra.engine), requests)
+        except RPCError as exc:
+            if exc.status is RPCStatusCode.NOT_FOUND:
+                fail("no such request (or its decision is not open)", EXIT_NOT_FOUND)
+            raise
+        finally:
+            # The SDK's client holds a handle on its Rust runtime; drop it here, inside
+            # the event loop, rather than at interpreter exit, where it can abort.
+            del requests
+            gc.collect()

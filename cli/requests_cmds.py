@@ -1,0 +1,199 @@
+"""``mashflow requests open | list | show``: sharing requests from the command line.
+
+``open`` starts a request as a named user (see ``cli.hub_common``: the API with a
+token is the normal path). ``list`` and ``show`` read the read models: ids,
+agency codes, ratings and deadlines, never personal data. Exit codes: 0 fine,
+2 bad input or configuration, 3 refused by the hub's rules, 4 no such request.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, date, datetime
+from typing import Annotated, Any
+
+import pydantic
+import typer
+from rich.table import Table
+
+from app.queries import RequestSummary
+from app.requests import NewRequest, SubjectDetails
+from cli.common import console, fail, run, settings_or_exit
+from cli.directory_common import EXIT_NOT_FOUND, EXIT_USAGE, print_json
+from cli.hub_common import AgencyOpt, AsUser, JsonFlag, actor, bad_input, open_hub
+
+requests_app = typer.Typer(
+    help="Sharing requests: open one, list them, show one's progress.", no_args_is_help=True
+)
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(requests_app, name="requests")
+
+
+def summary_json(s: RequestSummary, now: datetime) -> dict[str, Any]:
+    return s.model_dump(mode="json") | {"overdue": s.overdue(now)}
+
+
+def _request_id(value: str) -> uuid.UUID:
+    try:
+        return uuid.UUID(value)
+    except ValueError:
+        fail("ID: not a request id (a UUID, as 'mashflow requests list' shows)", EXIT_USAGE)
+
+
+@requests_app.command("open")
+def open_request(
+    as_user: AsUser,
+    subject_name: Annotated[str, typer.Option("--subject-name", help="Who it is about.")],
+    subject_kind: Annotated[str, typer.Option("--subject-kind", help="child, adult, ...")],
+    requesting_agency: Annotated[
+        str, typer.Option("--requesting-agency", help="The agency that asks (its code).")
+    ],
+    holders: Annotated[
+        list[str], typer.Option("--holder", help="An agency asked to share; repeat for more.")
+    ],
+    purpose_category: Annotated[str, typer.Option("--purpose-category")],
+    purpose: Annotated[str, typer.Option("--purpose", help="Why the information is needed.")],
+    information_sought: Annotated[str, typer.Option("--information-sought")],
+    rating: Annotated[str, typer.Option("--rating", help="red, amber or green.")],
+    role: Annotated[str, typer.Option("--role", help="The acting user's role.")] = "coordinator",
+    agency: AgencyOpt = None,
+    subject_dob: Annotated[
+        str | None, typer.Option("--subject-dob", help="Date of birth, YYYY-MM-DD.")
+    ] = None,
+    subject_address: Annotated[str | None, typer.Option("--subject-address")] = None,
+    requested_by: Annotated[
+        str | None,
+        typer.Option("--requested-by", help="Who in the requesting agency asks (default: --as)."),
+    ] = None,
+    consent_already_held: Annotated[bool, typer.Option("--consent-already-held")] = False,
+    as_json: JsonFlag = False,
+) -> None:
+    """Open a sharing request and print its id. Personal data is sealed at once."""
+    who = actor(as_user, role, agency)
+    try:
+        dob = date.fromisoformat(subject_dob) if subject_dob else None
+    except ValueError:
+        fail("--subject-dob: give a date as YYYY-MM-DD", EXIT_USAGE)
+    try:
+        new = NewRequest(
+            subject=SubjectDetails(name=subject_name, date_of_birth=dob, address=subject_address),
+            subject_kind=subject_kind,
+            requesting_agency=requesting_agency,
+            requested_by=requested_by or as_user,
+            holding_agencies=holders,
+            purpose_category=purpose_category,
+            purpose=purpose,
+            information_sought=information_sought,
+            rating=rating,
+            consent_already_held=consent_already_held,
+        )
+    except pydantic.ValidationError as exc:
+        fail(bad_input(exc), EXIT_USAGE)
+    settings = settings_or_exit()
+
+    async def go() -> uuid.UUID:
+        async with open_hub(settings, temporal=True) as hub:
+            return await hub.service().open_request(who, new)
+
+    request_id = run(go())
+    if as_json:
+        print_json({"request_id": str(request_id)})
+    else:
+        console.print(str(request_id), highlight=False)
+
+
+@requests_app.command("list")
+def list_requests(
+    status: Annotated[
+        str | None, typer.Option("--status", help="open, closed or withdrawn.")
+    ] = None,
+    rating: Annotated[str | None, typer.Option("--rating", help="red, amber or green.")] = None,
+    agency: Annotated[
+        str | None, typer.Option("--agency", help="Requests this agency asks or is asked in.")
+    ] = None,
+    overdue: Annotated[
+        bool | None,
+        typer.Option("--overdue/--not-overdue", help="Only those past (or within) deadline."),
+    ] = None,
+    limit: Annotated[int, typer.Option("--limit", min=1, max=1000)] = 200,
+    as_json: JsonFlag = False,
+) -> None:
+    """Requests, newest first, from the read models (no personal data)."""
+    if status is not None and status not in ("open", "closed", "withdrawn"):
+        fail("--status: must be one of open, closed, withdrawn", EXIT_USAGE)
+    if rating is not None and rating not in ("red", "amber", "green"):
+        fail("--rating: must be one of red, amber, green", EXIT_USAGE)
+    settings = settings_or_exit()
+    now = datetime.now(UTC)
+
+    async def go() -> list[RequestSummary]:
+        async with open_hub(settings, temporal=False) as hub:
+            return await hub.queries.list_requests(
+                status=status, rating=rating, agency=agency, overdue=overdue, now=now, limit=limit
+            )
+
+    found = run(go())
+    if as_json:
+        print_json([summary_json(s, now) for s in found])
+        return
+    table = Table(title=f"{len(found)} requests")
+    for column in ("id", "rating", "status", "from", "asked", "opened", "decision due"):
+        table.add_column(column)
+    for s in found:
+        due = f"{s.decision_due_at:%Y-%m-%d %H:%M}"
+        if s.overdue(now):
+            due = f"[bold red]{due} overdue[/]"
+        table.add_row(
+            str(s.request_id),
+            s.rating,
+            s.status,
+            s.requesting_agency,
+            ", ".join(a.agency for a in s.agencies),
+            f"{s.opened_at:%Y-%m-%d %H:%M}",
+            due,
+        )
+    console.print(table)
+
+
+@requests_app.command("show")
+def show(
+    request_id: Annotated[str, typer.Argument(metavar="ID", help="The request's id.")],
+    as_json: JsonFlag = False,
+) -> None:
+    """One request's progress: each holding agency's status and deadline (no personal data)."""
+    parsed = _request_id(request_id)
+    settings = settings_or_exit()
+    now = datetime.now(UTC)
+
+    async def go() -> RequestSummary | None:
+        async with open_hub(settings, temporal=False) as hub:
+            return await hub.queries.get_request(parsed)
+
+    found = run(go())
+    if found is None:
+        fail(f"no request {parsed}", EXIT_NOT_FOUND)
+    if as_json:
+        print_json(summary_json(found, now))
+        return
+    state = found.status + (" [bold red](overdue)[/]" if found.overdue(now) else "")
+    console.print(f"request {found.request_id}: {state}, rated {found.rating}", highlight=False)
+    console.print(
+        f"from {found.requesting_agency}, opened {found.opened_at:%Y-%m-%d %H:%M}, "
+        f"decisions due {found.decision_due_at:%Y-%m-%d %H:%M}",
+        highlight=False,
+    )
+    table = Table()
+    for column in ("agency", "status", "outcome", "decided", "on time", "missed"):
+        table.add_column(column)
+    for a in found.agencies:
+        table.add_row(
+            a.agency,
+            a.status,
+            a.outcome or "-",
+            f"{a.decided_at:%Y-%m-%d %H:%M}" if a.decided_at else "-",
+            "-" if a.on_time is None else ("yes" if a.on_time else "no"),
+            ", ".join(a.missed) or "-",
+        )
+    console.print(table)

@@ -1,0 +1,132 @@
+"""``mashflow tasks list | complete``: a person's inbox and one step of a decision.
+
+``complete`` takes the same body as ``POST /api/tasks/{task_id}`` and turns it
+into the same sealed command (``app.tasks``). It acts as a named user (see
+``cli.hub_common``: the API with a token is the normal path). Exit codes: 0
+done, 2 bad input or configuration, 3 refused by the hub's rules, 4 no such
+request or decision.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Annotated, Any
+
+import pydantic
+import typer
+from rich.table import Table
+
+from app.queries import InboxTask
+from app.tasks import TASK_ACTIONS, StepDone, TaskAction, build_command, parse_task_id, run_step
+from cli.common import EXIT_REFUSED, console, fail, run, settings_or_exit
+from cli.directory_common import EXIT_USAGE, print_json
+from cli.hub_common import AgencyOpt, AsUser, JsonFlag, actor, bad_input, open_hub
+from domain.errors import ValidationFailed
+from domain.vocabulary import Role
+
+tasks_app = typer.Typer(
+    help="A person's open tasks, and completing one step.", no_args_is_help=True
+)
+
+RoleOpt = Annotated[str, typer.Option("--role", help="The acting user's role.")]
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(tasks_app, name="tasks")
+
+
+@tasks_app.command("list")
+def list_tasks(
+    as_user: AsUser, role: RoleOpt, agency: AgencyOpt = None, as_json: JsonFlag = False
+) -> None:
+    """The user's inbox: open tasks for their role and agency, most urgent first."""
+    who = actor(as_user, role, agency)
+    settings = settings_or_exit()
+
+    async def go() -> list[InboxTask]:
+        async with open_hub(settings, temporal=False) as hub:
+            return await hub.queries.inbox(who, datetime.now(UTC))
+
+    tasks = run(go())
+    if as_json:
+        print_json([t.model_dump(mode="json") for t in tasks])
+        return
+    table = Table(title=f"{len(tasks)} open tasks for {who.role.value} at {who.agency or '-'}")
+    for column in ("task id", "kind", "rating", "due"):
+        table.add_column(column, overflow="fold")
+    for t in tasks:
+        table.add_row(
+            t.task_id, t.kind, t.rating, f"{t.due_at:%Y-%m-%d %H:%M}" if t.due_at else "-"
+        )
+    console.print(table)
+
+
+def _body(text: str, action: str) -> TaskAction:
+    """JSON, or ``@file`` holding JSON: the same shape as ``POST /api/tasks/{task_id}``."""
+    if text.startswith("@"):
+        try:
+            text = Path(text[1:]).read_text(encoding="utf-8")
+        except OSError as exc:
+            fail(f"--body: cannot read {text[1:]}: {exc.strerror}", EXIT_USAGE)
+    try:
+        raw: Any = json.loads(text)
+    except json.JSONDecodeError as exc:
+        fail(f"--body: not JSON ({exc.msg} at line {exc.lineno})", EXIT_USAGE)
+    if not isinstance(raw, dict):
+        fail("--body: give a JSON object", EXIT_USAGE)
+    if raw.setdefault("action", action) != action:
+        fail(f"--body: its action is {raw['action']!r}, not --action {action!r}", EXIT_USAGE)
+    try:
+        return TASK_ACTIONS.validate_python(raw)
+    except pydantic.ValidationError as exc:
+        fail(bad_input(exc, "--body: "), EXIT_USAGE)
+
+
+@tasks_app.command("complete")
+def complete(
+    task_id: Annotated[
+        str, typer.Argument(metavar="TASK_ID", help="As 'mashflow tasks list' shows it.")
+    ],
+    action: Annotated[
+        str, typer.Option("--action", help="The step, e.g. assess_purpose, record_decision.")
+    ],
+    body: Annotated[
+        str, typer.Option("--body", help="JSON, or @FILE: the body of POST /api/tasks/{id}.")
+    ],
+    as_user: AsUser,
+    role: RoleOpt,
+    agency: AgencyOpt = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Complete one step of a decision, as a worker or advisor of the holding agency."""
+    who = actor(as_user, role, agency)
+    try:
+        ref = parse_task_id(task_id)
+    except ValidationFailed:
+        fail("TASK_ID: not a task id from the inbox (as 'mashflow tasks list' shows)", EXIT_USAGE)
+    parsed = _body(body, action)
+    if who.role not in (Role.AGENCY_WORKER, Role.ADVISOR):
+        fail(f"the {who.role.value} role does not complete tasks", EXIT_REFUSED)
+    if who.agency != ref.agency:
+        fail("this task belongs to another agency", EXIT_REFUSED)
+    settings = settings_or_exit()
+
+    async def go() -> StepDone:
+        async with open_hub(settings, temporal=True) as hub:
+            requests = hub.service()
+            view = await requests.view(ref.request_id)
+            try:
+                command = await build_command(requests, view.state.subject_id, parsed)
+            except pydantic.ValidationError as exc:
+                fail(bad_input(exc, "--body: "), EXIT_USAGE)
+            return await run_step(requests, who, task_id, parsed, command)
+
+    done = run(go())
+    if as_json:
+        print_json(done.model_dump(mode="json"))
+        return
+    console.print(f"done: {done.action} (decision version {done.version})", highlight=False)
+    for t in done.open_tasks:
+        console.print(f"  open: {t.kind} for {t.role} at {t.agency}", highlight=False)

@@ -1,0 +1,1 @@
+"""The requests and tasks commands through the real entry point."""
