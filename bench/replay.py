@@ -373,8 +373,7 @@ class Bench:
         ratio = rate / self.results["read_all_events_per_s"]
         async with self.engine.connect() as conn:
             rows = {
-                t: int(await conn.scalar(text(f"SELECT count(*) FROM {t}")) or 0)
-                for t in TABLES
+                t: int(await conn.scalar(text(f"SELECT count(*) FROM {t}")) or 0) for t in TABLES
             }
         self.results.update(
             rebuild_events=applied,

@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
 import tempfile
@@ -78,6 +79,13 @@ def make_settings(database_url: str | None, data_dir: Path, **extra: object) -> 
 @pytest.fixture(scope="session")
 async def database(pg_server_url: str) -> AsyncIterator[TestDatabase]:
     """A fresh database for this test session, migrated to head."""
+    async with fresh_database(pg_server_url) as made:
+        yield made
+
+
+@contextlib.asynccontextmanager
+async def fresh_database(pg_server_url: str) -> AsyncIterator[TestDatabase]:
+    """Create a uniquely named database, migrate it, and drop it afterwards."""
     from infra.migrate import upgrade
 
     name = f"mashflow_test_{uuid.uuid4().hex[:12]}"

@@ -21,8 +21,21 @@ from infra.eventstore import EventStore
 from infra.migrate import upgrade
 from infra.settings import Settings
 from infra.stack import with_database
-from tests.conftest import TestDatabase, make_settings
+from tests.conftest import TestDatabase, fresh_database, make_settings
 from tests.eventstore import events as _events  # noqa: F401  (registers the test event types)
+
+
+@pytest.fixture(scope="session")
+async def database(pg_server_url: str) -> AsyncIterator[TestDatabase]:
+    """The contract suite's own database: its test-only event types never reach the
+    databases that whole-log readers (projections, retention runs) walk in other suites."""
+    async with fresh_database(pg_server_url) as made:
+        yield made
+
+
+@pytest.fixture(scope="session")
+def settings(database: TestDatabase) -> Settings:
+    return database.settings
 
 
 @pytest.fixture(scope="session")
