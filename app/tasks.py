@@ -9,6 +9,7 @@ complete``) all complete tasks through here, so one body means one command.
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from collections.abc import Awaitable, Callable
 from datetime import date
 from typing import TYPE_CHECKING, Annotated, Literal, Self
@@ -62,11 +63,14 @@ async def _maybe(seal: Seal, text: str | None) -> Sealed | None:
     return await seal(text) if text else None
 
 
-class Action(BaseModel):
+class Action(BaseModel, ABC):
+    """A task body in plain words; each kind turns itself into its sealed domain command."""
+
     model_config = ConfigDict(extra="forbid", frozen=True)
 
+    @abstractmethod
     async def command(self, seal: Seal) -> Command:
-        raise NotImplementedError
+        """The domain command, with every free-text field sealed by ``seal``."""
 
 
 class AssessPurposeBody(Action):

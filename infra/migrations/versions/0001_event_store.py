@@ -145,4 +145,4 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    raise NotImplementedError("mashflow migrations go forward only")
+    raise RuntimeError("mashflow migrations go forward only")
