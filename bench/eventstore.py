@@ -12,9 +12,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
-import socket
 import sys
-import tempfile
 import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -25,15 +23,11 @@ import psutil
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from bench.common import scratch_database
 from domain.events import Event, EventMetadata, Sealed, event
 from infra.crypto import Keyring
 from infra.db import create_engine, plain_url
 from infra.eventstore import ANY_VERSION, EventStore, NewEvent
-from infra.migrate import upgrade
-from infra.settings import Environment, Settings
-from infra.stack import EmbeddedPostgres, with_database
-
-LOCAL = "postgresql://postgres@127.0.0.1:5432/postgres"
 
 
 @event("bench.note_recorded")
@@ -82,14 +76,6 @@ RAW_SELECT = (
 
 async def keep_session(conn: asyncpg.Connection) -> None:
     """No reset query on release (the store's pool does the same, see infra.eventstore.rows)."""
-
-
-def local_answers() -> bool:
-    try:
-        with socket.create_connection(("127.0.0.1", 5432), timeout=1):
-            return True
-    except OSError:
-        return False
 
 
 async def timed(writers: int, seconds: float, one: Callable[[int, int], Awaitable[int]]) -> float:
@@ -357,33 +343,17 @@ async def main() -> None:
     parser.add_argument("--url", help="superuser URL of a PostgreSQL server")
     args = parser.parse_args()
 
-    embedded: EmbeddedPostgres | None = None
-    server = args.url or (LOCAL if local_answers() else None)
-    if server is None:
-        embedded = EmbeddedPostgres(Path(tempfile.mkdtemp(prefix="mashflow-bench-")))
-        server = await asyncio.to_thread(embedded.start)
-    name = f"mashflow_bench_{uuid.uuid4().hex[:8]}"
-    admin = await asyncpg.connect(plain_url(server))
-    await admin.execute(f'CREATE DATABASE "{name}"')
-    url = with_database(server, name)
-    print(f"PostgreSQL {admin.get_server_version()}, {os.cpu_count()} cores, database {name}")
-    await admin.close()
-    bench = Bench(url, args.seconds)
-    try:
-        await upgrade(Settings(environment=Environment.TEST, database_url=url))
-        await bench.setup()
-        await bench.appends()
-        await bench.populate(args.events)
-        await bench.replay()
-        bench.summary()
-    finally:
-        await bench.store.close()
-        await bench.engine.dispose()
-        admin = await asyncpg.connect(plain_url(server))
-        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        await admin.close()
-        if embedded is not None:
-            await asyncio.to_thread(embedded.stop)
+    async with scratch_database(args.url) as url:
+        bench = Bench(url, args.seconds)
+        try:
+            await bench.setup()
+            await bench.appends()
+            await bench.populate(args.events)
+            await bench.replay()
+            bench.summary()
+        finally:
+            await bench.store.close()
+            await bench.engine.dispose()
 
 
 if __name__ == "__main__":

@@ -21,9 +21,7 @@ import hashlib
 import os
 import random
 import resource
-import socket
 import sys
-import tempfile
 import time
 import uuid
 from collections import Counter
@@ -38,6 +36,7 @@ from sqlalchemy import text
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from bench.common import scratch_database
 from domain import handlers as h
 from domain.commands import (
     AcknowledgeReceipt,
@@ -72,12 +71,8 @@ from domain.vocabulary import (
 from infra.crypto import Keyring
 from infra.db import create_engine, plain_url
 from infra.eventstore import EventStore, NewEvent
-from infra.migrate import upgrade
 from infra.readmodels import TABLES, rebuild
-from infra.settings import Environment, Settings
-from infra.stack import EmbeddedPostgres, with_database
 
-LOCAL = "postgresql://postgres@127.0.0.1:5432/postgres"
 REQUESTER = "csc"
 HOLDERS = ("police", "school_oak", "gp_riverside", "probation", "housing")
 AGENCIES = AgencyRegister(
@@ -123,14 +118,6 @@ class Subject:
     subject_id: uuid.UUID
     details: Sealed
     texts: tuple[Sealed, ...]
-
-
-def local_answers() -> bool:
-    try:
-        with socket.create_connection(("127.0.0.1", 5432), timeout=1):
-            return True
-    except OSError:
-        return False
 
 
 def worker(agency: str) -> Actor:
@@ -415,32 +402,16 @@ async def main() -> None:
     parser.add_argument("--url", help="superuser URL of a PostgreSQL server")
     args = parser.parse_args()
 
-    embedded: EmbeddedPostgres | None = None
-    server = args.url or (LOCAL if local_answers() else None)
-    if server is None:
-        embedded = EmbeddedPostgres(Path(tempfile.mkdtemp(prefix="mashflow-bench-")))
-        server = await asyncio.to_thread(embedded.start)
-    name = f"mashflow_bench_{uuid.uuid4().hex[:8]}"
-    admin = await asyncpg.connect(plain_url(server))
-    await admin.execute(f'CREATE DATABASE "{name}"')
-    url = with_database(server, name)
-    print(f"PostgreSQL {admin.get_server_version()}, {os.cpu_count()} cores, database {name}")
-    await admin.close()
-    bench = Bench(url)
-    try:
-        await upgrade(Settings(environment=Environment.TEST, database_url=url))
-        await bench.populate(args.requests, args.writers)
-        await bench.read_all()
-        await bench.rebuild()
-        bench.summary()
-    finally:
-        await bench.store.close()
-        await bench.engine.dispose()
-        admin = await asyncpg.connect(plain_url(server))
-        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        await admin.close()
-        if embedded is not None:
-            await asyncio.to_thread(embedded.stop)
+    async with scratch_database(args.url) as url:
+        bench = Bench(url)
+        try:
+            await bench.populate(args.requests, args.writers)
+            await bench.read_all()
+            await bench.rebuild()
+            bench.summary()
+        finally:
+            await bench.store.close()
+            await bench.engine.dispose()
 
 
 if __name__ == "__main__":

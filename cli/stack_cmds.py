@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import os
 import signal
+import sys
 
 import typer
 
@@ -115,8 +115,8 @@ def _print_urls(stack: RunningStack) -> None:
 async def _wait_for_stop() -> None:
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        with contextlib.suppress(NotImplementedError):
+    if sys.platform != "win32":  # Windows event loops take no signal handlers; Ctrl-C still ends
+        for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stop.set)
     await stop.wait()
 

@@ -1,0 +1,58 @@
+"""What every benchmark shares: a scratch database on a real PostgreSQL server.
+
+The machine's own server at 127.0.0.1:5432 when it answers (or ``--url``), else the
+embedded one; a fresh, migrated database for the run, dropped afterwards.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import socket
+import tempfile
+import uuid
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import asyncpg
+
+from infra.db import plain_url
+from infra.migrate import upgrade
+from infra.settings import Environment, Settings
+from infra.stack import EmbeddedPostgres, with_database
+
+LOCAL = "postgresql://postgres@127.0.0.1:5432/postgres"
+
+
+def local_answers() -> bool:
+    try:
+        with socket.create_connection(("127.0.0.1", 5432), timeout=1):
+            return True
+    except OSError:
+        return False
+
+
+@contextlib.asynccontextmanager
+async def scratch_database(url: str | None) -> AsyncIterator[str]:
+    """Yield the URL of a migrated database that exists only for this run."""
+    embedded: EmbeddedPostgres | None = None
+    server = url or (LOCAL if local_answers() else None)
+    if server is None:
+        embedded = EmbeddedPostgres(Path(tempfile.mkdtemp(prefix="mashflow-bench-")))
+        server = await asyncio.to_thread(embedded.start)
+    name = f"mashflow_bench_{uuid.uuid4().hex[:8]}"
+    admin = await asyncpg.connect(plain_url(server))
+    await admin.execute(f'CREATE DATABASE "{name}"')
+    print(f"PostgreSQL {admin.get_server_version()}, {os.cpu_count()} cores, database {name}")
+    await admin.close()
+    scratch = with_database(server, name)
+    try:
+        await upgrade(Settings(environment=Environment.TEST, database_url=scratch))
+        yield scratch
+    finally:
+        admin = await asyncpg.connect(plain_url(server))
+        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await admin.close()
+        if embedded is not None:
+            await asyncio.to_thread(embedded.stop)
