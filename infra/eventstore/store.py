@@ -39,6 +39,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import random
 from collections.abc import AsyncIterator, Callable, Sequence
 from typing import TYPE_CHECKING
 from uuid import UUID
@@ -204,7 +205,11 @@ class EventStore:
         if expected_version < ANY_VERSION:
             raise ValueError("expected_version must be >= 0 or ANY_VERSION")
         async with self.connections.acquire() as raw:
-            for _ in range(_ANY_VERSION_RETRIES):
+            for attempt in range(_ANY_VERSION_RETRIES):
+                if attempt:
+                    # Writers that lost a race for the same version back off by a random
+                    # little while, so they stop colliding instead of colliding in lockstep.
+                    await asyncio.sleep(random.uniform(0, 0.002 * attempt))
                 lost_race = False
                 try:
                     if len(events) == 1:
