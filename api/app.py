@@ -31,6 +31,7 @@ from api.routes import (
     audit,
     health,
     me,
+    package_pages,
     packages,
     pages,
     request_pages,
@@ -54,6 +55,7 @@ ROUTERS: tuple[APIRouter, ...] = (
     tasks_write.router,
     packages.router,
     request_pages.router,
+    package_pages.router,
 )
 
 STATIC = Path(__file__).parent / "static"

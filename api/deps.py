@@ -49,13 +49,19 @@ Agencies = Annotated[AgencyDirectory, Depends(get_agencies)]
 Users = Annotated[UserDirectory, Depends(get_users)]
 
 
+def client_address(request: Request) -> str:
+    """Who is calling, as far as failed sign-ins are counted: the peer's address."""
+    return request.client.host if request.client is not None else "unknown"
+
+
 async def current_principal(
     services: ServicesDep,
+    request: Request,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Principal:
     if credentials is None or credentials.scheme.lower() != "bearer":
         raise Unauthenticated("send 'Authorization: Bearer <token>'")
-    return await services.authenticator.bearer(credentials.credentials)
+    return await services.authenticator.sign_in(credentials.credentials, client_address(request))
 
 
 CurrentPrincipal = Annotated[Principal, Depends(current_principal)]

@@ -26,7 +26,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 import domain.errors
-from infra.auth import Forbidden, Unauthenticated
+from infra.auth import Forbidden, TooManyFailures, Unauthenticated
 from infra.directory import AlreadyExistsError, NotFoundError
 
 log = structlog.get_logger(__name__)
@@ -94,6 +94,7 @@ _DOMAIN = {
 _EXCEPTIONS: dict[type[BaseException], ProblemKind] = {
     Unauthenticated: _BY_STATUS[401],
     Forbidden: _BY_STATUS[403],
+    TooManyFailures: _BY_STATUS[429],
     NotFoundError: _BY_STATUS[404],
     AlreadyExistsError: ProblemKind(409, "already-exists", "Already exists"),
 }
@@ -127,6 +128,7 @@ def problem_response(
     if _wants_page(request):
         page = _render_page(request, body)
         if page is not None:
+            page.headers.update(headers or {})
             return page
     return JSONResponse(
         body.model_dump(exclude_none=True),
@@ -180,6 +182,9 @@ async def _known_error(request: Request, exc: Exception) -> Response:
     if isinstance(problems, Sequence):
         extensions["codes"] = [str(getattr(p, "code", "")) for p in problems]
     headers = {"WWW-Authenticate": "Bearer"} if kind.status == 401 else None
+    retry_after = getattr(exc, "retry_after_s", None)
+    if isinstance(retry_after, int):
+        headers = {"Retry-After": str(retry_after)}
     return problem_response(request, kind, detail, headers=headers, **extensions)
 
 

@@ -22,7 +22,7 @@ from api.sessions import SessionCodec
 from app.packages import PackageService
 from app.queries import Queries
 from app.requests import RequestService
-from infra.auth import Authenticator, OidcVerifier
+from infra.auth import Authenticator, FailedSignIns, OidcVerifier
 from infra.crypto import Keyring
 from infra.directory import AgencyDirectory, UserDirectory
 from infra.eventstore import EventStore
@@ -88,7 +88,12 @@ def build_services(
         engine=engine,
         agencies=agencies,
         users=users,
-        authenticator=Authenticator(users, agencies, oidc),
+        authenticator=Authenticator(
+            users,
+            agencies,
+            oidc,
+            FailedSignIns(settings.signin_failure_limit, settings.signin_failure_window_s),
+        ),
         sessions=SessionCodec(kek, max_age_s=settings.session_max_age_s),
         templates=make_templates(),
         metrics=metrics,

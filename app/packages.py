@@ -1,9 +1,16 @@
-"""The recipient's side of secure transfer: open a delivered package, acknowledge it.
+"""Secure transfer after sending: the recipient opens and acknowledges, the sender may revoke.
 
 Opening is recorded in the request's history before anything is decrypted
 (viewing personal data is itself a step of the record); the digest the
 recipient acknowledges is computed from the bytes actually received, so a
 copy altered in between is refused by the workflow.
+
+Who may touch a package is checked here first, before anything is sealed or
+sent to a workflow (whose validators check it again): a role that never acts
+on packages, or one of an agency that is not the package's, is refused with
+:class:`~domain.errors.NotPermitted`; an unknown id is
+:class:`PackageNotFoundError`. Package ids are random, so refusing one of
+another agency confirms nothing about anyone.
 """
 
 from __future__ import annotations
@@ -23,6 +30,9 @@ from infra import transfer
 from infra.directory import AgencyDirectory
 from infra.packages import PackageRepository, StoredPackage
 from infra.settings import Settings
+
+SENDER_ROLES = frozenset({Role.AGENCY_WORKER, Role.ADVISOR})
+"""Who acts for the sending agency on its packages (revoking, as the domain allows)."""
 
 
 class PackageNotFoundError(LookupError):
@@ -52,11 +62,22 @@ class PackageService:
         self._kek = settings.key_encryption_key()
 
     async def get(self, actor: Actor, package_id: UUID) -> StoredPackage:
+        """A package its recipient agency's recipients or its sender's workers and advisors
+        may see (its summary: ids, agencies, digest, dates; never its content)."""
+        if actor.role is Role.RECIPIENT:
+            return await self._of(actor, package_id, recipient=True)
+        if actor.role in SENDER_ROLES:
+            return await self._of(actor, package_id, recipient=False)
+        raise NotPermitted("packages are for recipients and for the sending agency's people")
+
+    async def _of(self, actor: Actor, package_id: UUID, *, recipient: bool) -> StoredPackage:
         package = await self.packages.get(package_id)
         if package is None:
             raise PackageNotFoundError(package_id)
-        if actor.agency not in (package.recipient_agency, package.sender_agency):
-            raise PackageNotFoundError(package_id)  # not theirs: do not even confirm it exists
+        agency = package.recipient_agency if recipient else package.sender_agency
+        if actor.agency != agency:
+            side = "delivered to" if recipient else "sent by"
+            raise NotPermitted(f"this package was {side} another agency")
         return package
 
     async def inbox(self, actor: Actor) -> list[StoredPackage]:
@@ -64,8 +85,16 @@ class PackageService:
             raise NotPermitted("only a recipient sees their agency's delivered packages")
         return await self.packages.list_for(recipient_agency=actor.agency)
 
+    async def sent(self, actor: Actor) -> list[StoredPackage]:
+        """Packages the actor's agency has sent, newest first (its workers and advisors)."""
+        if actor.role not in SENDER_ROLES or actor.agency is None:
+            raise NotPermitted("only a worker or advisor sees the packages their agency sent")
+        return await self.packages.list_for(sender_agency=actor.agency)
+
     async def open(self, actor: Actor, package_id: UUID) -> OpenedPackage:
-        package = await self.get(actor, package_id)
+        if actor.role is not Role.RECIPIENT:
+            raise NotPermitted("only a recipient of the receiving agency opens a package")
+        package = await self._of(actor, package_id, recipient=True)
         # Recorded first: the workflow refuses a wrong role, agency or a revoked package.
         await self.requests.step(
             actor,
@@ -93,7 +122,9 @@ class PackageService:
         )
 
     async def acknowledge(self, actor: Actor, package_id: UUID, sha256: str) -> None:
-        package = await self.get(actor, package_id)
+        if actor.role is not Role.RECIPIENT:
+            raise NotPermitted("only a recipient of the receiving agency acknowledges a package")
+        package = await self._of(actor, package_id, recipient=True)
         await self.requests.step(
             actor,
             package.request_id,
@@ -105,7 +136,9 @@ class PackageService:
         await self.packages.mark_acknowledged(package_id, datetime.now(UTC))
 
     async def revoke(self, actor: Actor, package_id: UUID, reason: str) -> None:
-        package = await self.get(actor, package_id)
+        if actor.role not in SENDER_ROLES:
+            raise NotPermitted("only a worker or advisor of the sending agency revokes a package")
+        package = await self._of(actor, package_id, recipient=False)
         sealed_reason = await self.requests.seal(package.subject_id, reason)
         await self.requests.step(
             actor,

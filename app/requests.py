@@ -21,9 +21,12 @@ from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 
 from activities.models import EventEnvelope
+from app.history import ERASED_TEXT, RequestNotFound, record_view
 from domain import errors
 from domain.commands import ChangeRating, OpenRequest, WithdrawRequest
-from domain.events import EventMetadata, Sealed
+from domain.decision import AgencyDecisionState
+from domain.events import Erased, EventMetadata, RequestOpened, Sealed
+from domain.events.access import ViewKind
 from domain.models import (
     Actor,
     Agency,
@@ -34,11 +37,12 @@ from domain.models import (
 )
 from domain.policy import DEFAULT_POLICY, HubPolicy
 from domain.request import decide_open
-from domain.vocabulary import PurposeCategory, Rating, SubjectKind
+from domain.vocabulary import PurposeCategory, Rating, Role, SubjectKind
 from infra.crypto import Keyring
-from infra.directory import AgencyDirectory
+from infra.directory import AgencyDirectory, NotFoundError
+from infra.eventstore import EventStore
 from workflows.agency_decision import AgencyDecisionWorkflow, StepResult, TaskList
-from workflows.common import agency_workflow_id, request_workflow_id
+from workflows.common import agency_workflow_id, request_stream, request_workflow_id
 from workflows.sharing_request import (
     RequestView,
     SharingRequestInput,
@@ -186,6 +190,18 @@ class RequestService:
             handle.execute_update(update, args=[actor, command], id=task_id, result_type=StepResult)
         )
 
+    async def decision(self, request_id: UUID, agency: str) -> AgencyDecisionState:
+        """The agency's decision as its workflow holds it now (ids, enums, ciphertext)."""
+        handle = self.client.get_workflow_handle_for(
+            AgencyDecisionWorkflow.run, agency_workflow_id(request_id, agency)
+        )
+        try:
+            return await handle.query(AgencyDecisionWorkflow.current)
+        except RPCError as exc:
+            if exc.status is RPCStatusCode.NOT_FOUND:
+                raise NotFoundError(f"no decision of {agency} on request {request_id}") from None
+            raise
+
     async def tasks(self, request_id: UUID, agency: str) -> TaskList:
         handle = self.client.get_workflow_handle_for(
             AgencyDecisionWorkflow.run, agency_workflow_id(request_id, agency)
@@ -222,6 +238,59 @@ class RequestService:
         return self.client.get_workflow_handle_for(
             SharingRequestWorkflow.run, request_workflow_id(request_id)
         )
+
+
+class RequestBrief(BaseModel):
+    """What a holding agency is asked, in clear: what its worker needs to decide."""
+
+    model_config = ConfigDict(frozen=True)
+
+    request_id: UUID
+    purpose: str
+    information_sought: str
+    """Either may be ``[erased]`` once the subject's key has been destroyed."""
+
+
+BRIEF_ROLES = frozenset({Role.AGENCY_WORKER, Role.ADVISOR})
+
+
+async def read_brief(
+    store: EventStore, keyring: Keyring, actor: Actor, request_id: UUID
+) -> RequestBrief:
+    """The request's purpose and information sought, for a holding agency's worker or advisor.
+
+    Refused (:class:`~domain.errors.NotPermitted`) for any other role or for an agency
+    the request does not ask; :class:`~app.history.RequestNotFound` for an unknown
+    request. The view is appended to the request's access stream (the same record as a
+    compliance officer's reveal) before anything is decrypted, so it is never unrecorded.
+    """
+    if actor.role not in BRIEF_ROLES or actor.agency is None:
+        raise errors.NotPermitted("only a holding agency's worker or advisor reads what is asked")
+    recorded = await store.read_stream(request_stream(request_id))
+    opened = next((r.event for r in recorded if isinstance(r.event, RequestOpened)), None)
+    if opened is None:
+        raise RequestNotFound(request_id)
+    if actor.agency not in opened.holding_agencies:
+        raise errors.NotPermitted(f"this request does not ask {actor.agency}")
+    await record_view(
+        store,
+        request_id,
+        viewer_id=actor.user_id,
+        viewer_role=actor.role,
+        viewer_agency=actor.agency,
+        what=ViewKind.TASK,
+    )
+    session = keyring.session()
+
+    async def clear(value: Sealed) -> str:
+        text = await session.open(value)
+        return ERASED_TEXT if isinstance(text, Erased) else str(text)
+
+    return RequestBrief(
+        request_id=request_id,
+        purpose=await clear(opened.purpose),
+        information_sought=await clear(opened.information_sought),
+    )
 
 
 _REFUSALS: dict[str, type[errors.DomainError]] = {

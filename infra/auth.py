@@ -10,12 +10,16 @@ claim value beyond role names and agency codes.
 from __future__ import annotations
 
 import asyncio
+import math
+import time
 import uuid
-from collections.abc import Mapping
+from collections import OrderedDict, deque
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 import jwt
+import structlog
 
 from domain.errors import ValidationFailed
 from domain.vocabulary import Role
@@ -31,6 +35,8 @@ from infra.directory import (
 )
 from infra.settings import Settings
 
+log = structlog.get_logger(__name__)
+
 JWKS_TIMEOUT_S = 5
 JWKS_CACHE_S = 300
 
@@ -45,6 +51,74 @@ class Unauthenticated(AuthError):  # noqa: N818 - reads as the HTTP status it be
 
 class Forbidden(AuthError):  # noqa: N818
     """A genuine identity that may not act here (unknown role, agency not in the register)."""
+
+
+class TooManyFailures(AuthError):  # noqa: N818
+    """This client failed to sign in too often lately; it may try again after ``retry_after_s``."""
+
+    def __init__(self, retry_after_s: int) -> None:
+        minutes = max(1, math.ceil(retry_after_s / 60))
+        super().__init__(
+            f"too many failed sign-ins from this address; try again in {minutes} minute"
+            + ("s" if minutes > 1 else "")
+        )
+        self.retry_after_s = retry_after_s
+
+
+class FailedSignIns:
+    """Failed sign-ins per client in a sliding window, in this process's memory.
+
+    ``check`` before trying a credential (raises :class:`TooManyFailures` once a
+    client has ``limit`` failures within ``window_s``), ``failed`` after one is
+    refused. Only the client key (an address) and instants are kept, never what
+    was tried. Per process: behind several API processes each counts on its own,
+    so a reverse proxy in front should limit too. The number of clients tracked
+    is bounded; the longest-idle are forgotten first.
+    """
+
+    def __init__(
+        self,
+        limit: int,
+        window_s: float,
+        *,
+        max_clients: int = 10_000,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.limit = limit
+        self.window_s = window_s
+        self._max_clients = max_clients
+        self._clock = clock
+        self._failures: OrderedDict[str, deque[float]] = OrderedDict()
+
+    def _recent(self, client: str, now: float) -> deque[float] | None:
+        times = self._failures.get(client)
+        if times is None:
+            return None
+        while times and times[0] <= now - self.window_s:
+            times.popleft()
+        if not times:
+            del self._failures[client]
+            return None
+        return times
+
+    def check(self, client: str) -> None:
+        now = self._clock()
+        times = self._recent(client, now)
+        if times is not None and len(times) >= self.limit:
+            wait = times[len(times) - self.limit] + self.window_s - now
+            raise TooManyFailures(max(1, math.ceil(wait)))
+
+    def failed(self, client: str) -> None:
+        now = self._clock()
+        times = self._recent(client, now)
+        if times is None:
+            times = self._failures[client] = deque()
+        times.append(now)
+        while len(times) > self.limit:  # older ones no longer decide anything
+            times.popleft()
+        self._failures.move_to_end(client)
+        while len(self._failures) > self._max_clients:
+            self._failures.popitem(last=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -140,10 +214,33 @@ class Authenticator:
         users: UserDirectory,
         agencies: AgencyDirectory,
         oidc: OidcVerifier | None = None,
+        failures: FailedSignIns | None = None,
     ) -> None:
         self._users = users
         self._agencies = agencies
         self._oidc = oidc
+        self._failures = failures
+
+    async def sign_in(self, token: str, client: str) -> Principal:
+        """:meth:`bearer` for ``client`` (its address), refused while it has failed too often.
+
+        A client over the limit is refused before its credential is even looked at.
+        Only :class:`Unauthenticated` counts as a failure: a genuine identity the hub
+        does not admit is not a guess. Nothing of the credential is logged.
+        """
+        if self._failures is not None:
+            try:
+                self._failures.check(client)
+            except TooManyFailures as exc:
+                log.warning("sign_in_rate_limited", retry_after_s=exc.retry_after_s)
+                raise
+        try:
+            return await self.bearer(token)
+        except Unauthenticated:
+            if self._failures is not None:
+                self._failures.failed(client)
+            log.info("sign_in_failed")
+            raise
 
     async def bearer(self, token: str) -> Principal:
         if token.startswith(TOKEN_PREFIX + "_"):

@@ -79,6 +79,13 @@ class Settings(BaseSettings):
     api_host: str = "127.0.0.1"
     api_port: Annotated[int, Field(ge=1, le=65535)] = 8000
     session_max_age_s: Annotated[int, Field(ge=300, le=86_400)] = 8 * 3600
+    signin_failure_limit: Annotated[int, Field(ge=1, le=10_000)] = Field(
+        default=10,
+        description="Failed sign-ins (web form or bearer token) one client may make per window.",
+    )
+    signin_failure_window_s: Annotated[int, Field(ge=1, le=86_400)] = Field(
+        default=300, description="The sliding window of signin_failure_limit, in seconds."
+    )
 
     oidc_issuer: str | None = Field(
         default=None, description="OIDC issuer ('iss'); with audience and JWKS URL enables SSO."

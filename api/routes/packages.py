@@ -1,7 +1,9 @@
 """Secure transfer, the recipient's side: inbox, open, acknowledge; the sender may revoke.
 
-Opening is recorded by the workflow before anything is decrypted; a package
-of another agency is a 404 (its existence is not confirmed).
+Opening is recorded by the workflow before anything is decrypted. A role
+that never acts on packages, or a package of another agency, is a 403
+(package ids are random, so the refusal reveals nothing about anyone); an
+unknown id is a 404.
 """
 
 from __future__ import annotations

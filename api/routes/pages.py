@@ -18,12 +18,13 @@ from api.deps import (
     OptionalPagePrincipal,
     PagePrincipal,
     ServicesDep,
+    client_address,
     csrf_protect,
 )
 from api.services import Services
 from api.sessions import CSRF_COOKIE, SESSION_COOKIE
 from domain.vocabulary import Role
-from infra.auth import AuthError, Principal
+from infra.auth import AuthError, Principal, TooManyFailures
 from infra.settings import Environment
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(csrf_protect)])
@@ -46,10 +47,11 @@ ROLE_INTRO = {
     Role.COMPLIANCE_OFFICER: "Replay and verify request histories and run retention reviews.",
 }
 
+# The role's own pages: the cards on the home page and the links in every page's header.
 ROLE_PAGES: dict[Role, list[tuple[str, str]]] = {
-    Role.COORDINATOR: [("Open a new request", "/requests/new"), ("Requests", "/requests")],
-    Role.AGENCY_WORKER: [("Your inbox", "/tasks")],
-    Role.ADVISOR: [("Advice and approvals", "/tasks")],
+    Role.COORDINATOR: [("Requests", "/requests"), ("Open a new request", "/requests/new")],
+    Role.AGENCY_WORKER: [("Your inbox", "/tasks"), ("Packages sent", "/packages")],
+    Role.ADVISOR: [("Advice and approvals", "/tasks"), ("Packages sent", "/packages")],
     Role.RECIPIENT: [("Packages received", "/packages")],
     Role.COMPLIANCE_OFFICER: [
         ("Request histories", "/requests"),
@@ -76,6 +78,8 @@ def render(
             "principal": principal,
             "csrf_token": csrf,
             "role_title": ROLE_TITLES.get(principal.role) if principal else None,
+            "nav": ROLE_PAGES.get(principal.role, []) if principal else [],
+            "path": request.url.path,
             **context,
         },
         status_code=status_code,
@@ -135,25 +139,31 @@ async def signin(
     token = token.strip()
     error = None
     principal: Principal | None = None
+    status_code, headers = 401, {}
     if not token:
         error = "Enter your access token."
     elif len(token) > MAX_TOKEN:
         error = "That is not an access token."
     else:
         try:
-            principal = await services.authenticator.bearer(token)
+            principal = await services.authenticator.sign_in(token, client_address(request))
+        except TooManyFailures as exc:
+            error = f"Not signed in: {exc}."
+            status_code, headers = 429, {"Retry-After": str(exc.retry_after_s)}
         except AuthError as exc:
             error = f"Not signed in: {exc}."
     if principal is None:
-        return render(
+        refused = render(
             services,
             request,
             "signin.html",
             principal=None,
             csrf=csrf,
             error=error,
-            status_code=401,
+            status_code=status_code,
         )
+        refused.headers.update(headers)
+        return refused
     cookie, _ = services.sessions.issue(principal.user_id)
     response = RedirectResponse("/", status_code=303)
     _set_cookie(

@@ -1,16 +1,20 @@
 """Pages for requests, tasks and packages: the practitioners' main tool.
 
 Coordinator: a new-request form (messages in place), the request list (RAG
-colour, time left) and each request's per-agency progress. Worker and
-advisor: the inbox and one page per task kind walking the guidance's
-questions. Recipient: packages received, open, acknowledge. Every form
-carries the CSRF token (router-wide ``csrf_protect``); templates autoescape.
+colour, time left) and each request's per-agency progress, with the forms to
+re-rate (with a written rationale) and to withdraw. Worker and advisor: the
+inbox and one page per task kind walking the guidance's questions, showing
+what is asked in clear (each showing recorded in the access log). Packages
+are in :mod:`api.routes.package_pages`. Every form carries the CSRF token
+(router-wide ``csrf_protect``); templates autoescape. Forms call the same
+application commands as the API.
 """
 
 from __future__ import annotations
 
 import functools
 import re
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import UUID
@@ -19,26 +23,24 @@ import pydantic
 from fastapi import APIRouter, Depends, Request, Response
 from fastapi.responses import RedirectResponse
 from starlette.datastructures import FormData
-from temporalio.service import RPCError, RPCStatusCode
 
 from api.deps import Agencies, CsrfToken, PagePrincipal, ServicesDep, csrf_protect
 from api.routes.pages import render
 from api.routes.requests_write import (
-    Packages,
     Requests,
     actor_of,
     new_request,
+    view_of,
 )
 from api.routes.tasks_write import TASK_ID, complete
-from api.schemas.packages import PackageItem
-from api.schemas.requests_write import RequestCreate
+from api.schemas.requests_write import RatingBody, RequestCreate, WithdrawBody
 from api.schemas.tasks import TaskAction
-from app.packages import PackageNotFoundError
+from api.services import Services
 from app.queries import RequestSummary
-from app.requests import RequestService
+from app.requests import RequestService, read_brief
 from app.tasks import parse_task_id
 from domain.decision import AgencyDecisionState
-from domain.errors import DomainError
+from domain.errors import DomainError, InvalidState
 from domain.rules import ApplicableBases, applicable_bases
 from domain.vocabulary import (
     AdviceRecommendation,
@@ -56,8 +58,6 @@ from domain.vocabulary import (
 )
 from infra.auth import Forbidden, Principal
 from infra.directory import NotFoundError
-from workflows.agency_decision import AgencyDecisionWorkflow
-from workflows.common import agency_workflow_id
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(csrf_protect)])
 
@@ -241,15 +241,31 @@ async def new_request_submit(
     )
 
 
-@router.get("/requests/{request_id}")
-async def request_page(
-    request_id: UUID,
-    services: ServicesDep,
+CHANGE_LABELS = {
+    "rerate_form": "Change the rating",
+    "rerate_rating": "New rating",
+    "rerate_rationale": "Why the rating changes",
+    "withdraw_form": "Withdraw",
+    "withdraw_reason": "Why the request is withdrawn",
+}
+DONE = {
+    "rating": "The rating has been changed and the deadlines recomputed.",
+    "withdrawn": "The request has been withdrawn; the agencies' open decisions have stopped.",
+}
+
+
+async def _request_page(
+    services: Services,
     request: Request,
-    principal: PagePrincipal,
-    csrf: CsrfToken,
+    principal: Principal,
+    csrf: str,
+    request_id: UUID,
+    *,
+    errors: dict[str, str] | None = None,
+    values: dict[str, str] | None = None,
+    done: str | None = None,
+    status_code: int = 200,
 ) -> Response:
-    _require(principal, Role.COORDINATOR, Role.COMPLIANCE_OFFICER)
     now = datetime.now(UTC)
     summary = await services.queries.get_request(request_id)
     return render(
@@ -262,6 +278,114 @@ async def request_page(
         summary=summary,
         left=time_left(summary, now) if summary else None,
         words=words,
+        ratings=list(Rating),
+        labels=CHANGE_LABELS,
+        errors=errors or {},
+        values=values or {},
+        done=DONE.get(done or ""),
+        status_code=status_code,
+    )
+
+
+@router.get("/requests/{request_id}")
+async def request_page(
+    request_id: UUID,
+    services: ServicesDep,
+    request: Request,
+    principal: PagePrincipal,
+    csrf: CsrfToken,
+    done: str | None = None,
+) -> Response:
+    _require(principal, Role.COORDINATOR, Role.COMPLIANCE_OFFICER)
+    return await _request_page(services, request, principal, csrf, request_id, done=done)
+
+
+def _text(form: FormData, name: str) -> str:
+    value = form.get(name)
+    return value if isinstance(value, str) else ""
+
+
+async def _change(
+    services: Services,
+    request: Request,
+    principal: Principal,
+    csrf: str,
+    request_id: UUID,
+    requests: RequestService,
+    form: FormData,
+    run: Callable[[UUID], Awaitable[object]],
+    done: str,
+    prefix: str,
+) -> Response:
+    """Run a coordinator's change; redisplay the page with messages in place if refused."""
+    values = {f"{prefix}_{k}": _text(form, k) for k in ("reason", "rating", "rationale")}
+    try:
+        view = await view_of(requests, request_id)
+        await run(view.state.subject_id)
+    except pydantic.ValidationError as exc:
+        errors = {f"{prefix}_{k}": v for k, v in form_errors(exc).items()}
+        status_code = 422
+    except InvalidState as exc:
+        errors, status_code = {f"{prefix}_form": exc.message}, 409
+    else:
+        return RedirectResponse(f"/requests/{request_id}?done={done}", status_code=303)
+    return await _request_page(
+        services,
+        request,
+        principal,
+        csrf,
+        request_id,
+        errors=errors,
+        values=values,
+        status_code=status_code,
+    )
+
+
+@router.post("/requests/{request_id}/withdraw")
+async def withdraw_submit(
+    request_id: UUID,
+    services: ServicesDep,
+    request: Request,
+    principal: PagePrincipal,
+    csrf: CsrfToken,
+    requests: Requests,
+) -> Response:
+    """The same command as ``POST /api/requests/{id}/withdraw``, from the request page."""
+    _require(principal, Role.COORDINATOR)
+    form = await request.form()
+
+    async def run(subject_id: UUID) -> object:
+        body = WithdrawBody.model_validate({"reason": _text(form, "reason")})
+        return await requests.withdraw(actor_of(principal), request_id, body.reason, subject_id)
+
+    return await _change(
+        services, request, principal, csrf, request_id, requests, form, run, "withdrawn", "withdraw"
+    )
+
+
+@router.post("/requests/{request_id}/rating")
+async def rating_submit(
+    request_id: UUID,
+    services: ServicesDep,
+    request: Request,
+    principal: PagePrincipal,
+    csrf: CsrfToken,
+    requests: Requests,
+) -> Response:
+    """The same command as ``POST /api/requests/{id}/rating``: a new rating with its rationale."""
+    _require(principal, Role.COORDINATOR)
+    form = await request.form()
+
+    async def run(subject_id: UUID) -> object:
+        body = RatingBody.model_validate(
+            {"rating": _text(form, "rating"), "rationale": _text(form, "rationale")}
+        )
+        return await requests.change_rating(
+            actor_of(principal), request_id, body.rating, body.rationale, subject_id
+        )
+
+    return await _change(
+        services, request, principal, csrf, request_id, requests, form, run, "rating", "rerate"
     )
 
 
@@ -287,21 +411,6 @@ async def inbox_page(
     )
 
 
-async def decision_state(
-    requests: RequestService, request_id: UUID, agency: str
-) -> AgencyDecisionState:
-    """The agency's decision as its workflow holds it now (ids, enums, ciphertext)."""
-    handle = requests.client.get_workflow_handle_for(
-        AgencyDecisionWorkflow.run, agency_workflow_id(request_id, agency)
-    )
-    try:
-        return await handle.query(AgencyDecisionWorkflow.current)
-    except RPCError as exc:
-        if exc.status is RPCStatusCode.NOT_FOUND:
-            raise NotFoundError(f"no decision of {agency} on request {request_id}") from None
-        raise
-
-
 def bases_for(state: AgencyDecisionState) -> ApplicableBases | None:
     return applicable_bases(state.facts()) if state.assessment is not None else None
 
@@ -323,7 +432,10 @@ async def _task_page(
     ref = parse_task_id(task_id)
     if principal.agency != ref.agency:
         raise Forbidden("this task belongs to another agency")
-    state = await decision_state(requests, ref.request_id, ref.agency)
+    state = await requests.decision(ref.request_id, ref.agency)
+    assert services.events is not None and services.keyring is not None
+    # Recorded in the request's access log before it is decrypted, every time it is shown.
+    brief = await read_brief(services.events, services.keyring, actor_of(principal), ref.request_id)
     return render(
         services,
         request,
@@ -333,6 +445,7 @@ async def _task_page(
         task_id=task_id,
         kind=ref.kind,
         state=state,
+        brief=brief,
         bases=bases_for(state),
         art6_all=list(Art6Basis),
         art9_all=list(Art9Condition),
@@ -431,74 +544,3 @@ async def task_submit(
     return await _task_page(
         services, request, principal, csrf, requests, task_id, errors=errors, status_code=422
     )
-
-
-# -- recipient: packages ----------------------------------------------------------------------
-
-
-@router.get("/packages")
-async def packages_page(
-    services: ServicesDep,
-    request: Request,
-    principal: PagePrincipal,
-    csrf: CsrfToken,
-    packages: Packages,
-) -> Response:
-    _require(principal, Role.RECIPIENT)
-    return render(
-        services,
-        request,
-        "packages.html",
-        principal=principal,
-        csrf=csrf,
-        packages=await packages.inbox(actor_of(principal)),
-    )
-
-
-@router.post("/packages/{package_id}/open")
-async def package_open(
-    package_id: UUID,
-    services: ServicesDep,
-    request: Request,
-    principal: PagePrincipal,
-    csrf: CsrfToken,
-    packages: Packages,
-) -> Response:
-    """Opening is a recorded act, so it is a POST; the page shows what arrived."""
-    _require(principal, Role.RECIPIENT)
-    try:
-        opened = await packages.open(actor_of(principal), package_id)
-    except PackageNotFoundError:
-        raise NotFoundError(f"no package {package_id}") from None
-    return render(
-        services,
-        request,
-        "package.html",
-        principal=principal,
-        csrf=csrf,
-        package=opened.package,
-        sha256=opened.sha256,
-        items=[PackageItem.of(i) for i in opened.items],
-        error=None,
-    )
-
-
-@router.post("/packages/{package_id}/acknowledge")
-async def package_acknowledge(
-    package_id: UUID,
-    request: Request,
-    principal: PagePrincipal,
-    packages: Packages,
-) -> Response:
-    _require(principal, Role.RECIPIENT)
-    form = await request.form()
-    sha = form.get("sha256")
-    try:
-        await packages.acknowledge(
-            actor_of(principal), package_id, sha if isinstance(sha, str) else ""
-        )
-    except PackageNotFoundError:
-        raise NotFoundError(f"no package {package_id}") from None
-    except pydantic.ValidationError:
-        raise DomainError("the package's digest is not valid") from None
-    return RedirectResponse("/packages", status_code=303)

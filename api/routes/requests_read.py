@@ -2,8 +2,9 @@
 
 Served from the read models (``app.queries``). Coordinators and compliance
 officers see every request; agency people see only requests their agency is
-party to (requester or holder), and a request they may not see is a 404, as
-if it did not exist.
+party to (requester or holder). Another agency's request is a 403, an
+unknown one a 404: request ids are random, so the refusal reveals nothing
+about anyone (and the summary holds no personal data in any case).
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from api.schemas.requests_read import (
 from app.queries import Queries
 from domain.models import Actor
 from domain.vocabulary import Rating, Role
-from infra.auth import Principal
+from infra.auth import Forbidden, Principal
 from infra.directory import NotFoundError
 
 router = APIRouter(prefix="/api", tags=["requests"])
@@ -89,13 +90,15 @@ async def get_request(
 ) -> RequestSummaryResponse:
     """One request: its state, each agency's progress, deadlines and time left."""
     found = await queries.get_request(request_id)
+    if found is None:
+        raise NotFoundError(f"no request {request_id}")
     scope = _scope(principal)
-    if found is None or (
+    if (
         scope is not None
         and scope != found.requesting_agency
         and scope not in {a.agency for a in found.agencies}
     ):
-        raise NotFoundError(f"no request {request_id}")
+        raise Forbidden("this request is not one your agency is party to")
     return RequestSummaryResponse.of(found, datetime.now(UTC))
 
 

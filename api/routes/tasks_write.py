@@ -1,4 +1,5 @@
-"""Completing a task: ``POST /api/tasks/{task_id}`` with the body its action needs.
+"""One task: ``GET /api/tasks/{task_id}`` reads what is asked (recorded as a view of
+personal data); ``POST /api/tasks/{task_id}`` completes it with the body its action needs.
 
 The task id (``{request_id}:{agency}:{kind}:{version}``, as the inbox lists it)
 says which decision; the update id is ``{task_id}:{action}``, so the same call
@@ -13,7 +14,7 @@ from typing import Annotated
 import pydantic
 from fastapi import APIRouter, Body, Path
 
-from api.deps import require_role
+from api.deps import ServicesDep, require_role
 from api.routes.requests_write import (
     WRITE_RESPONSES,
     Requests,
@@ -21,7 +22,8 @@ from api.routes.requests_write import (
     as_validation_failed,
     view_of,
 )
-from app.requests import RequestService
+from api.schemas.tasks import TaskBrief
+from app.requests import RequestService, read_brief
 from app.tasks import StepDone, TaskAction, build_command, parse_task_id, run_step
 from domain.models import Actor
 from domain.vocabulary import Role
@@ -47,6 +49,34 @@ async def complete(
     except pydantic.ValidationError as exc:
         raise as_validation_failed(exc) from None
     return await run_step(requests, actor, task_id, action, command)
+
+
+@router.get("/tasks/{task_id}", response_model=TaskBrief, responses=WRITE_RESPONSES)
+async def read_task(
+    task_id: TaskId, principal: TaskPrincipal, services: ServicesDep, requests: Requests
+) -> TaskBrief:
+    """One task of the caller's agency with the request's purpose and the information
+    sought, in clear. The reading is appended to the request's access log first."""
+    actor = actor_of(principal)
+    ref = parse_task_id(task_id)
+    if actor.agency != ref.agency:
+        raise Forbidden("this task belongs to another agency")
+    state = await requests.decision(ref.request_id, ref.agency)
+    assert services.events is not None and services.keyring is not None
+    brief = await read_brief(services.events, services.keyring, actor, ref.request_id)
+    return TaskBrief(
+        task_id=task_id,
+        request_id=ref.request_id,
+        agency=ref.agency,
+        kind=ref.kind,
+        requesting_agency=state.requesting_agency,
+        subject_kind=state.subject_kind.value,
+        purpose_category=state.purpose_category.value,
+        rating=state.rating.value,
+        decision_due_at=state.decision_due_at,
+        purpose=brief.purpose,
+        information_sought=brief.information_sought,
+    )
 
 
 @router.post("/tasks/{task_id}", response_model=StepDone, responses=WRITE_RESPONSES)

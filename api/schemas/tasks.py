@@ -1,6 +1,14 @@
-"""Completing a task: the bodies live in ``app.tasks`` (the API and the CLI share them)."""
+"""Tasks: one task's brief, and completing a task.
+
+The completion bodies live in ``app.tasks`` (the API and the CLI share them).
+"""
 
 from __future__ import annotations
+
+from datetime import datetime
+from uuid import UUID
+
+from pydantic import BaseModel
 
 from app.tasks import (
     Action,
@@ -24,6 +32,23 @@ from app.tasks import (
     TaskRef,
 )
 
+
+class TaskBrief(BaseModel):
+    """One open task and what its agency is asked, in clear (the reading is recorded)."""
+
+    task_id: str
+    request_id: UUID
+    agency: str
+    kind: str
+    requesting_agency: str
+    subject_kind: str
+    purpose_category: str
+    rating: str
+    decision_due_at: datetime
+    purpose: str
+    information_sought: str
+
+
 __all__ = [
     "Action",
     "AssessPurposeBody",
@@ -43,5 +68,6 @@ __all__ = [
     "SelectInformationBody",
     "StepDone",
     "TaskAction",
+    "TaskBrief",
     "TaskRef",
 ]

@@ -23,6 +23,8 @@ class ViewKind(StrEnum):
     HISTORY = "history"
     EXPORT = "export"
     PACKAGE = "package"
+    TASK = "task"
+    """A holding agency's worker or advisor read the purpose and the information sought."""
 
 
 def access_stream(request_id: UUID) -> str:

@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from api.app import create_app
 from infra.directory import UserDirectory
 from infra.settings import Settings
-from tests.api.conftest import Hub, serving
+from tests.api.conftest import Hub, patient, serving
 
 ISSUER = "https://idp.hub.test/realms/mash"
 AUDIENCE = "mashflow-api"
@@ -62,7 +62,7 @@ def jwks_url(signing_key: rsa.RSAPrivateKey) -> Iterator[str]:
 async def sso_client(
     settings: Settings, engine: AsyncEngine, jwks_url: str
 ) -> AsyncIterator[httpx.AsyncClient]:
-    sso = settings.with_overrides(
+    sso = patient(settings).with_overrides(
         oidc_issuer=ISSUER,
         oidc_audience=AUDIENCE,
         oidc_jwks_url=jwks_url,

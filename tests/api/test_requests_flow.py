@@ -29,7 +29,7 @@ from infra.directory import UserDirectory
 from infra.eventstore import EventStore
 from infra.readmodels import ProjectionRunner
 from infra.settings import Settings
-from tests.api.conftest import Person, serving
+from tests.api.conftest import Person, patient, serving
 from worker.main import build_worker, infrastructure
 
 SCRIPT = "<script>alert('x')</script>"
@@ -74,7 +74,7 @@ async def stack_fixture(
     settings: Settings, dev_server_env: WorkflowEnvironment
 ) -> AsyncIterator[Stack]:
     """The API, a worker and the store on one Temporal dev server and one database."""
-    own = settings.model_copy(update={"temporal_task_queue": f"api-{uuid.uuid4().hex[:10]}"})
+    own = patient(settings).with_overrides(temporal_task_queue=f"api-{uuid.uuid4().hex[:10]}")
     client = dev_server_env.client
     async with infrastructure(own) as infra:
         holder = (await infra.agencies.add(_code("police"), "Police", AgencyKind.POLICE)).code

@@ -40,7 +40,7 @@ async def test_people_see_only_requests_their_agency_is_party_to(
         assert str(rid) in {r["request_id"] for r in listed.json()["requests"]}
 
     hidden = await client.get(f"/api/requests/{rid}", headers=school_worker)
-    assert hidden.status_code == 404
+    assert hidden.status_code == 403  # another agency's request: refused, not hidden
     assert hidden.headers["content-type"].startswith("application/problem+json")
     listed = await client.get("/api/requests", headers=school_worker)
     assert str(rid) not in {r["request_id"] for r in listed.json()["requests"]}

@@ -1,0 +1,195 @@
+"""Pages for packages: the recipient's inbox, open and acknowledge; the sender's list and revoke.
+
+Recipients see what was delivered to their agency; the sending agency's
+workers and advisors see what it sent and may revoke a package nobody has
+opened yet, with a reason. Every form carries the CSRF token (router-wide
+``csrf_protect``) and calls the same :class:`app.packages.PackageService`
+command as the API. A package of another agency is refused (403), an unknown
+one is not found (404), as in the API.
+"""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+import pydantic
+from fastapi import APIRouter, Depends, Request, Response
+from fastapi.responses import RedirectResponse
+
+from api.deps import CsrfToken, PagePrincipal, ServicesDep, csrf_protect
+from api.routes.pages import render
+from api.routes.request_pages import form_errors
+from api.routes.requests_write import Packages, actor_of
+from api.schemas.packages import PackageItem, RevokeBody
+from api.services import Services
+from app.packages import SENDER_ROLES, PackageNotFoundError, PackageService
+from domain.errors import DomainError, InvalidState
+from domain.vocabulary import Role
+from infra.auth import Forbidden, Principal
+from infra.directory import NotFoundError
+
+router = APIRouter(include_in_schema=False, dependencies=[Depends(csrf_protect)])
+
+DONE = {"revoked": "The package has been revoked: the recipient agency can no longer open it."}
+
+
+def _require(principal: Principal, *roles: Role) -> None:
+    if principal.role not in roles:
+        raise Forbidden("this page is not for your role")
+
+
+@router.get("/packages")
+async def packages_page(
+    services: ServicesDep,
+    request: Request,
+    principal: PagePrincipal,
+    csrf: CsrfToken,
+    packages: Packages,
+) -> Response:
+    """Recipients: packages delivered to their agency. Workers, advisors: packages it sent."""
+    _require(principal, Role.RECIPIENT, *SENDER_ROLES)
+    actor = actor_of(principal)
+    received = principal.role is Role.RECIPIENT
+    return render(
+        services,
+        request,
+        "packages.html",
+        principal=principal,
+        csrf=csrf,
+        received=received,
+        packages=await (packages.inbox(actor) if received else packages.sent(actor)),
+    )
+
+
+async def _package_page(
+    services: Services,
+    request: Request,
+    principal: Principal,
+    csrf: str,
+    packages: PackageService,
+    package_id: UUID,
+    *,
+    errors: dict[str, str] | None = None,
+    reason: str = "",
+    done: str | None = None,
+    status_code: int = 200,
+) -> Response:
+    try:
+        package = await packages.get(actor_of(principal), package_id)
+    except PackageNotFoundError:
+        raise NotFoundError(f"no package {package_id}") from None
+    return render(
+        services,
+        request,
+        "package_summary.html",
+        principal=principal,
+        csrf=csrf,
+        package=package,
+        sender=principal.role in SENDER_ROLES,
+        errors=errors or {},
+        reason=reason,
+        done=DONE.get(done or ""),
+        status_code=status_code,
+    )
+
+
+@router.get("/packages/{package_id}")
+async def package_page(
+    package_id: UUID,
+    services: ServicesDep,
+    request: Request,
+    principal: PagePrincipal,
+    csrf: CsrfToken,
+    packages: Packages,
+    done: str | None = None,
+) -> Response:
+    """One package's summary (never its content): where it went, when, and what became of it."""
+    _require(principal, Role.RECIPIENT, *SENDER_ROLES)
+    return await _package_page(services, request, principal, csrf, packages, package_id, done=done)
+
+
+@router.post("/packages/{package_id}/revoke")
+async def package_revoke(
+    package_id: UUID,
+    services: ServicesDep,
+    request: Request,
+    principal: PagePrincipal,
+    csrf: CsrfToken,
+    packages: Packages,
+) -> Response:
+    """The same command as ``POST /api/packages/{id}/revoke``: recall an unopened package."""
+    _require(principal, *SENDER_ROLES)
+    form = await request.form()
+    raw = form.get("reason")
+    reason = raw if isinstance(raw, str) else ""
+    try:
+        body = RevokeBody.model_validate({"reason": reason})
+        await packages.revoke(actor_of(principal), package_id, body.reason)
+    except pydantic.ValidationError as exc:
+        errors, status_code = form_errors(exc), 422
+    except PackageNotFoundError:
+        raise NotFoundError(f"no package {package_id}") from None
+    except InvalidState as exc:
+        errors, status_code = {"form": exc.message}, 409
+    else:
+        return RedirectResponse(f"/packages/{package_id}?done=revoked", status_code=303)
+    return await _package_page(
+        services,
+        request,
+        principal,
+        csrf,
+        packages,
+        package_id,
+        errors=errors,
+        reason=reason,
+        status_code=status_code,
+    )
+
+
+@router.post("/packages/{package_id}/open")
+async def package_open(
+    package_id: UUID,
+    services: ServicesDep,
+    request: Request,
+    principal: PagePrincipal,
+    csrf: CsrfToken,
+    packages: Packages,
+) -> Response:
+    """Opening is a recorded act, so it is a POST; the page shows what arrived."""
+    _require(principal, Role.RECIPIENT)
+    try:
+        opened = await packages.open(actor_of(principal), package_id)
+    except PackageNotFoundError:
+        raise NotFoundError(f"no package {package_id}") from None
+    return render(
+        services,
+        request,
+        "package.html",
+        principal=principal,
+        csrf=csrf,
+        package=opened.package,
+        sha256=opened.sha256,
+        items=[PackageItem.of(i) for i in opened.items],
+        error=None,
+    )
+
+
+@router.post("/packages/{package_id}/acknowledge")
+async def package_acknowledge(
+    package_id: UUID,
+    request: Request,
+    principal: PagePrincipal,
+    packages: Packages,
+) -> Response:
+    _require(principal, Role.RECIPIENT)
+    form = await request.form()
+    sha = form.get("sha256")
+    try:
+        await packages.acknowledge(
+            actor_of(principal), package_id, sha if isinstance(sha, str) else ""
+        )
+    except PackageNotFoundError:
+        raise NotFoundError(f"no package {package_id}") from None
+    except pydantic.ValidationError:
+        raise DomainError("the package's digest is not valid") from None
+    return RedirectResponse("/packages", status_code=303)
