@@ -1,5 +1,9 @@
 """A coordinator and a worker in headless Chromium, on the real stack.
 
+The coordinator opens a request and re-rates it on its page (first without a
+rationale, which is refused in place); the worker walks the decision; the
+coordinator sees the outcome.
+
 Debian's ``chromium`` driven by Playwright's Python API (never ``playwright
 install``). Without Chromium the test fails and says how to install it.
 Screenshots go to ``docs/screenshots/`` for the README.
@@ -73,7 +77,26 @@ async def test_coordinator_opens_worker_decides_coordinator_sees_outcome(stack: 
             await page.get_by_role("button", name="Open the request").click()
             await page.wait_for_url(f"{stack.url}/requests/*")
             rid = page.url.rsplit("/", 1)[1]
+            rerate = page.get_by_role("button", name="Change the rating")
+            for _ in range(100):  # the page shows the request once the read model has it
+                if await rerate.count():
+                    break
+                await asyncio.sleep(0.2)
+                await page.reload()
             await shot(page, "02-request-opened")
+            await rerate.click()  # no rationale yet: refused, with the message at the field
+            await page.get_by_text("Error:").first.wait_for()
+            assert (
+                await page.get_by_label("Why the rating changes").get_attribute("aria-invalid")
+                == "true"
+            )
+            await page.locator('input[name="rating"][value="green"]').check()
+            await page.get_by_label("Why the rating changes").fill(
+                "School confirms the child is safe at home this week"
+            )
+            await page.get_by_role("button", name="Change the rating").click()
+            await page.get_by_text("The rating has been changed").wait_for()
+            await shot(page, "02b-rating-changed")
             await page.close()
 
             task = await stack.task_id(rid, stack.holder, TaskKind.ASSESS_PURPOSE)
