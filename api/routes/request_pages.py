@@ -15,6 +15,7 @@ from __future__ import annotations
 import functools
 import re
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import UUID
@@ -23,6 +24,7 @@ import pydantic
 from fastapi import APIRouter, Depends, Request, Response
 from fastapi.responses import RedirectResponse
 from starlette.datastructures import FormData
+from temporalio.service import RPCError
 
 from api.deps import Agencies, CsrfToken, PagePrincipal, ServicesDep, csrf_protect
 from api.routes.pages import render
@@ -268,6 +270,8 @@ async def _request_page(
 ) -> Response:
     now = datetime.now(UTC)
     summary = await services.queries.get_request(request_id)
+    # Just after a change the read model may lag a moment: show the workflow's own state.
+    live = await _live(services, request_id) if done in DONE else None
     return render(
         services,
         request,
@@ -283,8 +287,26 @@ async def _request_page(
         errors=errors or {},
         values=values or {},
         done=DONE.get(done or ""),
+        live=live,
         status_code=status_code,
     )
+
+
+@dataclass(frozen=True)
+class Live:
+    rating: str
+    status: str
+
+
+async def _live(services: Services, request_id: UUID) -> Live | None:
+    if services.requests is None:
+        return None
+    try:
+        state = (await services.requests.view(request_id)).state
+    except RPCError:
+        return None
+    status = "withdrawn" if state.withdrawn_at else "closed" if state.closed_at else "open"
+    return Live(rating=state.rating.value, status=status)
 
 
 @router.get("/requests/{request_id}")

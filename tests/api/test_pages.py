@@ -10,6 +10,7 @@ import pytest
 
 from domain.vocabulary import AgencyKind, Role
 from infra.directory import AgencyDirectory, UserDirectory
+from tests.api.a11y import problems
 from tests.api.conftest import Hub, unique_code
 
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
@@ -48,6 +49,7 @@ async def test_sign_in_page_is_accessible_and_protected(browser: httpx.AsyncClie
     assert '<a class="skip-link" href="#main">' in html
     assert '<main id="main"' in html and '<html lang="en-GB">' in html
     assert '<label for="token">Access token</label>' in html
+    assert problems(html) == []
     assert page.headers["x-frame-options"] == "DENY"
     assert "frame-ancestors 'none'" in page.headers["content-security-policy"]
     assert page.headers["cache-control"] == "no-store"

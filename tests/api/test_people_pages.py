@@ -118,7 +118,10 @@ async def test_the_coordinator_rerates_and_withdraws_on_the_request_page(
         assert rated.status_code == 303, rated.text
         assert rated.headers["location"] == f"{path}?done=rating"
         assert (await stack.requests.view(uuid.UUID(rid))).state.rating == "red"
-        assert "deadlines recomputed" in (await page.get(rated.headers["location"])).text
+        confirmed = await page.get(rated.headers["location"])
+        assert "deadlines recomputed" in confirmed.text
+        assert '<span class="rag rag-red">Red</span>' in confirmed.text  # not the lagging read
+        assert 'name="rating" value="red"' not in confirmed.text  # nor offered again
 
         blank = await page.post(
             f"{path}/withdraw", data={"csrf_token": csrf_of(detail), "reason": "   "}
