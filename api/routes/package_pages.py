@@ -18,12 +18,12 @@ from fastapi.responses import RedirectResponse
 
 from api.deps import CsrfToken, PagePrincipal, ServicesDep, csrf_protect
 from api.routes.pages import render
-from api.routes.request_pages import form_errors
+from api.routes.request_pages import form_errors, refusal
 from api.routes.requests_write import Packages, actor_of
 from api.schemas.packages import PackageItem, RevokeBody
 from api.services import Services
 from app.packages import SENDER_ROLES, PackageNotFoundError, PackageService
-from domain.errors import DomainError, InvalidState
+from domain.errors import DomainError, InvalidState, NotPermitted
 from domain.vocabulary import Role
 from infra.auth import Forbidden, Principal
 from infra.directory import NotFoundError
@@ -129,8 +129,10 @@ async def package_revoke(
         errors, status_code = form_errors(exc), 422
     except PackageNotFoundError:
         raise NotFoundError(f"no package {package_id}") from None
-    except InvalidState as exc:
-        errors, status_code = {"form": exc.message}, 409
+    except NotPermitted:
+        raise
+    except DomainError as exc:  # refused by the rules: say so where it belongs
+        errors, status_code = refusal(exc), 409 if isinstance(exc, InvalidState) else 422
     else:
         return RedirectResponse(f"/packages/{package_id}?done=revoked", status_code=303)
     return await _package_page(

@@ -42,7 +42,7 @@ from app.queries import RequestSummary
 from app.requests import RequestService, read_brief
 from app.tasks import parse_task_id
 from domain.decision import AgencyDecisionState
-from domain.errors import DomainError, InvalidState
+from domain.errors import DomainError, InvalidState, NotPermitted
 from domain.rules import ApplicableBases, applicable_bases
 from domain.vocabulary import (
     AdviceRecommendation,
@@ -322,6 +322,13 @@ async def request_page(
     return await _request_page(services, request, principal, csrf, request_id, done=done)
 
 
+def refusal(exc: DomainError, prefix: str | None = None) -> dict[str, str]:
+    """A domain refusal as a form message: at its field when it names one, else the form's."""
+    field = getattr(exc, "field", None)
+    name = str(field).split(".")[0] if isinstance(field, str) else "form"
+    return {f"{prefix}_{name}" if prefix else name: exc.message}
+
+
 def _text(form: FormData, name: str) -> str:
     value = form.get(name)
     return value if isinstance(value, str) else ""
@@ -347,8 +354,10 @@ async def _change(
     except pydantic.ValidationError as exc:
         errors = {f"{prefix}_{k}": v for k, v in form_errors(exc).items()}
         status_code = 422
-    except InvalidState as exc:
-        errors, status_code = {f"{prefix}_form": exc.message}, 409
+    except NotPermitted:
+        raise
+    except DomainError as exc:  # refused by the rules: say so where it belongs
+        errors, status_code = refusal(exc, prefix), 409 if isinstance(exc, InvalidState) else 422
     else:
         return RedirectResponse(f"/requests/{request_id}?done={done}", status_code=303)
     return await _request_page(

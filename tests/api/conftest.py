@@ -124,3 +124,8 @@ async def hub(agencies: AgencyDirectory, users: UserDirectory) -> Hub:
         issued = await users.add(f"Test {role.value}", role, agency)
         people[role] = Person(issued.user.id, role, agency, issued.token)
     return Hub(police, health, people)
+
+
+# The real stack (Temporal, a worker, the projection, the API) shared by every test here that
+# walks a request; imported last because it builds on the helpers above.
+from tests.api.stack import stack_fixture as stack_fixture  # noqa: E402

@@ -21,14 +21,13 @@ import pytest
 
 from domain.decision import TaskKind
 from domain.events.access import PersonalDataViewed, ViewKind
+from tests.api.stack import Stack
 from tests.api.test_requests_flow import (
-    Stack,
     decide_to_share,
     delivered_package,
     open_request,
     request_body,
 )
-from tests.api.test_requests_flow import stack_fixture as stack_fixture  # the `stack` fixture
 
 PEOPLE = [
     "anonymous",

@@ -14,16 +14,15 @@ import pytest
 from domain.decision import TaskKind
 from domain.events.access import PersonalDataViewed, ViewKind
 from tests.api.a11y import error_ids, problems
+from tests.api.stack import Stack
 from tests.api.test_requests_flow import (
     SCRIPT,
-    Stack,
     csrf_of,
     decide_to_share,
     delivered_package,
     open_request,
     signed_in,
 )
-from tests.api.test_requests_flow import stack_fixture as stack_fixture  # the `stack` fixture
 
 ESCAPED = "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt;"
 
@@ -118,6 +117,13 @@ async def test_the_coordinator_rerates_and_withdraws_on_the_request_page(
         assert rated.status_code == 303, rated.text
         assert rated.headers["location"] == f"{path}?done=rating"
         assert (await stack.requests.view(uuid.UUID(rid))).state.rating == "red"
+        same = await page.post(
+            f"{path}/rating",
+            data={"csrf_token": csrf_of(detail), "rating": "red", "rationale": "Still red"},
+        )
+        assert same.status_code == 422, same.text  # refused by the rules, shown at the field
+        assert "already rated red" in same.text
+        assert error_ids(same.text) == {"rerate_rating-error"}
         confirmed = await page.get(rated.headers["location"])
         assert "deadlines recomputed" in confirmed.text
         assert '<span class="rag rag-red">Red</span>' in confirmed.text  # not the lagging read

@@ -2,4 +2,4 @@
 
 from __future__ import annotations
 
-from tests.api.test_requests_flow import stack_fixture  # noqa: F401  (the `stack` fixture)
+from tests.api.stack import stack_fixture  # noqa: F401  (the `stack` fixture)

@@ -19,7 +19,7 @@ import pytest
 from playwright.async_api import Browser, Page, async_playwright
 
 from domain.decision import TaskKind
-from tests.api.test_requests_flow import Stack
+from tests.api.stack import Stack
 
 CHROMIUM = Path("/usr/bin/chromium")
 SHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
