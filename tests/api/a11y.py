@@ -4,6 +4,7 @@
   ``<label for>`` naming its id, a ``<label>`` around it, or ``aria-label``;
 - every ``aria-describedby`` names ids that are on the page, and every error
   message (``id="...-error"``) is named by the field it is about;
+- every link within the page (``href="#..."``, the error summary's) has a target;
 - a RAG tag carries its rating in words, never colour alone.
 """
 
@@ -30,6 +31,7 @@ class _Page(HTMLParser):
     ids: set[str] = field(default_factory=set)
     described_by: set[str] = field(default_factory=set)
     rag_texts: list[str] = field(default_factory=list)
+    anchors: set[str] = field(default_factory=set)
     _labels: int = 0
     _rag: list[str] | None = None
 
@@ -42,6 +44,8 @@ class _Page(HTMLParser):
             self.ids.add(a["id"])
         if "aria-describedby" in a:
             self.described_by.update(a["aria-describedby"].split())
+        if tag == "a" and a.get("href", "").startswith("#") and len(a["href"]) > 1:
+            self.anchors.add(a["href"][1:])
         if tag == "label":
             self._labels += 1
             if "for" in a:
@@ -76,6 +80,7 @@ def problems(html: str) -> list[str]:
     found += [f"aria-describedby names missing id {i!r}" for i in page.described_by - page.ids]
     errors = {i for i in page.ids if i.endswith("-error")}
     found += [f"error message {i!r} is not tied to its field" for i in errors - page.described_by]
+    found += [f"a link to #{i} finds nothing" for i in page.anchors - page.ids]
     found += [f"a RAG tag without words: {t!r}" for t in page.rag_texts if not t]
     return found
 

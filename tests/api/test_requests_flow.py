@@ -20,6 +20,7 @@ import httpx
 import pytest
 
 from domain.decision import TaskKind
+from tests.api.a11y import problems
 from tests.api.conftest import Person
 from tests.api.stack import Stack
 
@@ -459,6 +460,7 @@ async def test_pages_walk_a_decision_to_the_coordinator(stack: Stack) -> None:
         for data in steps:
             current = await worker.get(url)
             assert current.status_code == 200, current.text
+            assert problems(current.text) == [], data["action"]
             if data["action"] == "determine_lawful_basis":
                 assert "Bases that apply on these facts" in current.text
             done = await worker.post(url, data={"csrf_token": csrf_of(current), **data})
