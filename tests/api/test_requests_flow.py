@@ -488,6 +488,16 @@ async def test_pages_walk_a_decision_to_the_coordinator(stack: Stack) -> None:
         )
         assert ack.status_code == 303, ack.text
 
+    async with signed_in(stack, "worker") as worker:  # read by now: too late to recall
+        path = f"/packages/{package_id.group(1)}"
+        sent = await worker.get(path)
+        assert "can no longer be recalled" in sent.text and "Revoke the package" not in sent.text
+        late = await worker.post(
+            f"{path}/revoke", data={"csrf_token": csrf_of(sent), "reason": "Too late"}
+        )
+        assert late.status_code == 409, late.text
+        assert "There is a problem" in late.text and problems(late.text) == []
+
     async with signed_in(stack, "coordinator") as coordinator:
         for _ in range(100):
             detail = await coordinator.get(f"/requests/{rid}")
