@@ -24,7 +24,7 @@ from infra.directory import UserDirectory
 from infra.eventstore import EventStore
 from infra.readmodels import ProjectionRunner
 from infra.settings import Settings
-from tests.api.conftest import Person, patient, serving
+from tests.api.support import Person, patient, serving
 from worker.main import build_worker, infrastructure
 
 WAIT_S = 60.0

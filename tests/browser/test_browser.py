@@ -90,6 +90,12 @@ async def test_coordinator_opens_worker_decides_coordinator_sees_outcome(stack: 
                 await page.get_by_label("Why the rating changes").get_attribute("aria-invalid")
                 == "true"
             )
+            rationale = page.get_by_label("Why the rating changes")
+            await rationale.focus()  # focus is visible: a solid 3px outline, not colour alone
+            outline = await rationale.evaluate(
+                "e => { const s = getComputedStyle(e); return [s.outlineStyle, s.outlineWidth] }"
+            )
+            assert outline == ["solid", "3px"], outline
             await page.locator('input[name="rating"][value="green"]').check()
             await page.get_by_label("Why the rating changes").fill(
                 "School confirms the child is safe at home this week"
