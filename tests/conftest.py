@@ -60,6 +60,8 @@ def pg_server_url() -> Iterator[str]:
 
 @dataclass(frozen=True)
 class TestDatabase:
+    __test__ = False  # a fixture's value, not a test class
+
     admin_url: str
     name: str
     settings: Settings
