@@ -4,11 +4,12 @@ Canonical bytes are defined by the database, once (``CANONICAL_SQL``): at
 insert, PostgreSQL hashes ``concat_ws(E'\\n', stream_id, version, event_id,
 event_type, schema_version, data::text, metadata::text, recorded_at as UTC
 ISO-8601)`` behind the previous hash of the stream. Readers select the same
-expression over the stored columns (``READ_COLUMNS``), hash those bytes as
-they come off the wire, and decode the event and metadata from slices of the
-very bytes they hashed: nothing is parsed or re-serialised to be verified,
-and nothing decoded escapes the check, which is what makes verifying every
-event of a million-event replay cheap. ``stream_id`` and ``event_type`` may not hold
+expression over the stored columns (``READ_COLUMNS``, behind the previous
+hash), hash those bytes as they come off the wire, and parse every field of
+the event (stream, version, id, type, schema version, data, metadata, time)
+from the very bytes they hashed: nothing is re-serialised to be verified, and
+nothing decoded escapes the check, which is what makes verifying every event
+of a million-event replay cheap. ``stream_id`` and ``event_type`` may not hold
 control characters (a CHECK), and JSON text never holds a raw newline, so
 the newline-joined form is unambiguous. The hash covers ciphertext only:
 personal values are :class:`~domain.events.Sealed` before they get here.
