@@ -58,7 +58,13 @@ from infra.eventstore.model import (
     NewEvent,
     VerifyReport,
 )
-from infra.eventstore.rows import CANONICAL_SQL, HORIZON, READ_COLUMNS, Connections, Decoder
+from infra.eventstore.rows import (
+    CANONICAL_SQL,
+    HORIZON,
+    READ_COLUMNS,
+    Connections,
+    Decoder,
+)
 
 if TYPE_CHECKING:
     from infra.crypto import Keyring
@@ -161,7 +167,12 @@ the prepared statement (used after five runs) guesses a tenth of the table and p
 sequential scan and sort, turning every row's jsonb into text on each batch."""
 
 _ANY_VERSION_RETRIES = 20
-_DECODE_CHUNK = 200
+_DECODE_CHUNK = 20
+"""Rows decoded at a time by read_all. Small on purpose: the decoded events still waiting to
+be yielded are what a young-generation collection (run by the consumer's own allocations)
+finds alive and promotes; promoted objects are what set off full collections of the whole
+heap. Measured on a 200,000-event replay: 10 full collections with 200, 3 with 20, about
+0.6 s of collector time less; the per-slice overhead is negligible."""
 
 
 class EventStore:
@@ -315,7 +326,7 @@ class EventStore:
         chunk = _DECODE_CHUNK
         async for rows in self.row_batches(from_position, batch_size, live, poll_interval):
             # Decoded a slice at a time: few decoded events are alive at once, so the
-            # garbage collector has little to scan (see Decoder.decode_rows).
+            # garbage collector has little to scan or promote (see _DECODE_CHUNK).
             for start in range(0, len(rows), chunk):
                 for recorded in decoder.decode_rows(rows[start : start + chunk]):
                     yield recorded
@@ -342,7 +353,7 @@ class EventStore:
     async def row_batches(
         self, after: int, batch_size: int, live: bool = False, poll_interval: float = 0.05
     ) -> AsyncIterator[list[asyncpg.Record]]:
-        """Raw rows below the horizon, batch by batch, one batch fetched ahead."""
+        """Raw rows (``READ_COLUMNS``) below the horizon, batch by batch, one fetched ahead."""
         pending = asyncio.create_task(self._fetch_after(after, batch_size))
         try:
             while True:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -175,3 +176,42 @@ async def test_read_all_batches_gives_what_read_all_gives(store: EventStore, str
     mine = [e for e in one_by_one if e.stream_id == stream]
     assert [e.version for e in mine] == list(range(1, 9))
     assert [e.event for e in mine] == [e.event for e in await store.read_stream(stream)]
+
+
+async def test_every_field_read_back_is_the_stored_column(store: EventStore, stream: str) -> None:
+    # Reads parse stream, version, id, type, schema version and time from the hashed
+    # canonical bytes, not from the columns: they must come back exactly as stored,
+    # whatever characters the stream id holds.
+    odd = f"{stream}:straße/ü \\ \"quoted\" 1"
+    correlation = uuid.uuid4()
+    appended = await store.append(odd, NEW_STREAM, [new(1, correlation), new(2, correlation)])
+    await store.wait_visible(appended.positions[-1])
+    async with store.connections.acquire() as raw:
+        rows = await raw.fetch(
+            "SELECT position, stream_id, version, event_id, event_type, schema_version, "
+            "recorded_at, encode(hash, 'hex') AS hash FROM events WHERE stream_id = $1 "
+            "ORDER BY version",
+            odd,
+        )
+    expected = [tuple(row) for row in rows]
+    for read in (
+        await store.read_stream(odd),
+        await store.read_correlation(correlation),
+        [e async for e in store.read_all() if e.stream_id == odd],
+    ):
+        assert [
+            (
+                e.position,
+                e.stream_id,
+                e.version,
+                e.event_id,
+                e.event_type,
+                e.schema_version,
+                e.recorded_at,
+                e.hash,
+            )
+            for e in read
+        ] == expected
+        assert all(e.recorded_at.utcoffset() == timedelta(0) for e in read)
+        assert all(isinstance(e.event_id, uuid.UUID) for e in read)
+        assert [e.event for e in read] == [ThingHappened(n=1), ThingHappened(n=2)]
