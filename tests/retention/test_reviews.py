@@ -17,7 +17,7 @@ import pytest
 
 from app import scenarios
 from app.history import request_history
-from app.retention import OpenReview
+from app.retention import RetentionReview
 from domain import errors
 from domain.events import RecordDisposed, RecordRetained, RetentionReviewOverdue, SubjectErased
 from domain.models import Actor
@@ -32,7 +32,7 @@ OFFICER = Actor(user_id="u-compliance-1", role=Role.COMPLIANCE_OFFICER)
 DATE_OF_BIRTH = date(2017, 3, 14).isoformat()  # what app.scenarios gives every subject
 
 
-async def _review_for(rh: RetentionHub, request_id: UUID, timeout_s: float = 30) -> OpenReview:
+async def _review_for(rh: RetentionHub, request_id: UUID, timeout_s: float = 30) -> RetentionReview:
     """Wait for the review of this request's shared decision to be opened (by its child)."""
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout_s
