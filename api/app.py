@@ -36,6 +36,7 @@ from api.routes import (
     request_pages,
     requests_read,
     requests_write,
+    retention_pages,
     tasks_write,
 )
 from api.services import HealthCheck, build_services, new_metrics
@@ -54,6 +55,7 @@ ROUTERS: tuple[APIRouter, ...] = (
     tasks_write.router,
     packages.router,
     request_pages.router,
+    retention_pages.router,
 )
 
 STATIC = Path(__file__).parent / "static"
