@@ -109,12 +109,14 @@ class RetentionService:
 
     # -- running the reviews -------------------------------------------------------------
 
-    async def run_now(self, today: date | None = None) -> RetentionRunResult:
+    async def run_now(
+        self, today: date | None = None, *, workflow_id: str | None = None
+    ) -> RetentionRunResult:
         """Run one review pass now (as the schedule would) and wait for what it opened."""
         handle = await self.client.start_workflow(
             RetentionReviewWorkflow.run,
             RetentionRunInput(policy=self.policy, today=today),
-            id=f"retention-run-{uuid.uuid4()}",
+            id=workflow_id or f"retention-run-{uuid.uuid4()}",
             task_queue=self.task_queue,
         )
         return await handle.result()

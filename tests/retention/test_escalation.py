@@ -23,6 +23,7 @@ from infra.settings import Settings
 from tests.api.conftest import serving
 from tests.api.test_pages import sign_in
 from tests.retention.conftest import SHORT_RETENTION, RetentionHub, closed_request, review_of
+from tests.retention.histories import replay_and_keep
 
 OFFICER = Actor(user_id="u-compliance-esc", role=Role.COMPLIANCE_OFFICER)
 
@@ -97,3 +98,4 @@ async def test_an_undecided_review_escalates_at_its_deadline_and_can_still_be_de
     ]
     assert [e.review_id for e in retained] == [review.review_id]
     assert retained[0].reviewed_at > overdue[0].escalated_at
+    await replay_and_keep(rh.env.client, "review_escalated_retained", review.workflow_id)

@@ -25,6 +25,7 @@ from domain.retention import ReviewStatus
 from domain.vocabulary import DisposalReason, RecordType, Role
 from tests.conftest import TestDatabase
 from tests.retention.conftest import RetentionHub
+from tests.retention.histories import replay_and_keep
 from tests.workflows.test_privacy import _all_tables_text, _payload_texts
 from workflows.common import agency_workflow_id, request_workflow_id
 
@@ -81,7 +82,8 @@ async def test_a_review_opens_is_retained_and_disposal_shreds(
 
     # A month and a bit later, the schedule's run finds the shared decision due.
     await rh.env.sleep(timedelta(days=32))
-    run = await rh.retention.run_now()
+    run_id = f"retention-run-{uuid.uuid4()}"
+    run = await rh.retention.run_now(workflow_id=run_id)
     assert any(str(request_id) in w and "shared_decision" in w for w in run.opened)
     assert all(canary not in w for w in run.opened)
     first = await _review_for(rh, request_id)
@@ -172,3 +174,9 @@ async def test_a_review_opens_is_retained_and_disposal_shreds(
         stored, decoded = await _payload_texts(rh.hub, workflow_id)
         for text in (stored, decoded):
             assert "Shredfield" not in text and DATE_OF_BIRTH not in text
+
+    # Each workflow's history replays on today's code (and is kept when recording).
+    client = rh.env.client
+    await replay_and_keep(client, "review_run", run_id)
+    await replay_and_keep(client, "review_retained", first.workflow_id)
+    await replay_and_keep(client, "review_disposed", second.workflow_id)
