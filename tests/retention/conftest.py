@@ -108,8 +108,8 @@ async def retention_hub(
 
 @dataclass(frozen=True)
 class DevHub:
-    """A worker with the retention activities on the session's dev server, under the
-    default hub policy (records come up after years: runs are told the day)."""
+    """A worker with the retention and checkpoint activities on the session's dev server,
+    under the default hub policy (records come up after years: runs are told the day)."""
 
     hub: Hub
     retention: RetentionService
@@ -130,7 +130,13 @@ async def dev_hub(
 ) -> AsyncIterator[DevHub]:
     client = dev_server_env.client
     queue = f"retention-dev-{uuid.uuid4().hex[:8]}"
-    worker = build_worker(client, queue, infra.activities(), infra.retention_activities())
+    worker = build_worker(
+        client,
+        queue,
+        infra.activities(),
+        infra.retention_activities(),
+        infra.checkpoint_activities(),
+    )
     async with worker:
         requests = RequestService(client, infra.keyring, infra.agencies, queue)
         hub = Hub(requests, PackageService(requests, infra.packages, infra.agencies, settings))
