@@ -60,6 +60,7 @@ def cli(dev_hub: DevHub, database: TestDatabase) -> Cli:
         "MASHFLOW_TEMPORAL_TASK_QUEUE": dev_hub.task_queue,
         "MASHFLOW_DATA_DIR": tempfile.mkdtemp(prefix="mashflow-cli-"),
         "MASHFLOW_LOG_LEVEL": "WARNING",
+        "MASHFLOW_DATABASE_POOL_SIZE": "2",  # one command at a time: a small footprint
         "COLUMNS": "250",
     }
     return Cli(env)
