@@ -24,6 +24,7 @@ from domain.events import RecordDisposed, RecordRetained
 from domain.vocabulary import RecordType
 from tests.conftest import TEST_KEK, TestDatabase
 from tests.retention.conftest import DevHub, closed_request, review_of
+from tests.workflows.test_privacy import _all_tables_text
 
 MASHFLOW = Path(sys.executable).parent / "mashflow"
 OFFICER = ["--as", "officer-9", "--role", "compliance_officer"]
@@ -50,20 +51,29 @@ class Cli:
         return json.loads(done.stdout)
 
 
-@pytest.fixture
-def cli(dev_hub: DevHub, database: TestDatabase) -> Cli:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("MASHFLOW_")} | {
+def cli_env(database: TestDatabase, **extra: str) -> dict[str, str]:
+    """The environment of a ``mashflow`` command on the test database (and ``extra``)."""
+    return {k: v for k, v in os.environ.items() if not k.startswith("MASHFLOW_")} | {
         "MASHFLOW_ENVIRONMENT": "test",
         "MASHFLOW_DATABASE_URL": database.admin_url,
         "MASHFLOW_KEK": TEST_KEK,
-        "MASHFLOW_TEMPORAL_ADDRESS": dev_hub.address,
-        "MASHFLOW_TEMPORAL_TASK_QUEUE": dev_hub.task_queue,
         "MASHFLOW_DATA_DIR": tempfile.mkdtemp(prefix="mashflow-cli-"),
         "MASHFLOW_LOG_LEVEL": "WARNING",
         "MASHFLOW_DATABASE_POOL_SIZE": "2",  # one command at a time: a small footprint
         "COLUMNS": "250",
+        **extra,
     }
-    return Cli(env)
+
+
+@pytest.fixture
+def cli(dev_hub: DevHub, database: TestDatabase) -> Cli:
+    return Cli(
+        cli_env(
+            database,
+            MASHFLOW_TEMPORAL_ADDRESS=dev_hub.address,
+            MASHFLOW_TEMPORAL_TASK_QUEUE=dev_hub.task_queue,
+        )
+    )
 
 
 def one_line_error(done: subprocess.CompletedProcess[str], code: int, *words: str) -> None:
@@ -93,7 +103,7 @@ async def until_status(cli: Cli, review_id: str, status: str) -> dict[str, Any]:
 
 
 async def test_a_pass_opens_reviews_that_are_listed_shown_retained_and_disposed(
-    cli: Cli, dev_hub: DevHub
+    cli: Cli, dev_hub: DevHub, database: TestDatabase
 ) -> None:
     canary = f"Ottoline Cliffhanger {uuid.uuid4().hex[:8]}"
     request_id = await closed_request(dev_hub.infra, dev_hub.hub, canary)
@@ -189,12 +199,12 @@ async def test_a_pass_opens_reviews_that_are_listed_shown_retained_and_disposed(
     assert await decisions(dev_hub, request_id) == before
 
     # Retain: kept until the chosen day; a second decision is refused.
-    kept = await cli.json(
-        "retain", sid, *OFFICER, "--reason", "Sibling case still open", "--next-review", next_review
-    )
+    reason = f"Sibling case {uuid.uuid4().hex[:8]} still open"
+    kept = await cli.json("retain", sid, *OFFICER, "--reason", reason, "--next-review", next_review)
     assert kept["state"]["status"] == "retained"
     assert kept["state"]["next_review_on"] == next_review
     shown = await until_status(cli, sid, "retained")
+    assert reason not in await _all_tables_text(database)  # sealed under the subject's key
     assert shown["review"]["decided_by"] == "officer-9"
     assert shown["review"]["next_review_on"] == next_review
     one_line_error(

@@ -22,14 +22,17 @@ from infra.directory import UserDirectory
 from infra.settings import Settings
 from tests.api.conftest import serving
 from tests.api.test_pages import sign_in
+from tests.conftest import TestDatabase
 from tests.retention.conftest import SHORT_RETENTION, RetentionHub, closed_request, review_of
 from tests.retention.histories import replay_and_keep
+from tests.retention.test_cli import Cli, cli_env
 
 OFFICER = Actor(user_id="u-compliance-esc", role=Role.COMPLIANCE_OFFICER)
+CLI_OFFICER = ["--as", OFFICER.user_id, "--role", "compliance_officer"]
 
 
 async def test_an_undecided_review_escalates_at_its_deadline_and_can_still_be_decided(
-    retention_hub: RetentionHub, settings: Settings, task_queue: str
+    retention_hub: RetentionHub, settings: Settings, task_queue: str, database: TestDatabase
 ) -> None:
     rh = retention_hub
     request_id = await closed_request(
@@ -83,6 +86,12 @@ async def test_an_undecided_review_escalates_at_its_deadline_and_can_still_be_de
         assert queue.status_code == 200
         row = queue.text.split(f'id="review-{review.review_id}"')[1].split("</tr>")[0]
         assert "Overdue: escalated" in row
+
+    # And so does ``mashflow retention list`` (it reads the log only).
+    listed = await Cli(cli_env(database))("list", *CLI_OFFICER)
+    assert listed.returncode == 0, listed.stderr
+    line = next(x for x in listed.stdout.splitlines() if str(review.review_id) in x)
+    assert "OVERDUE (escalated)" in line
 
     # Still decidable: retained after the escalation, the workflow ends retained.
     assert escalated.escalated_at is not None
