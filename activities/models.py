@@ -26,6 +26,7 @@ ERASE_SUBJECT = "erase_subject"
 FIND_DUE_RECORDS = "find_due_records"
 FORGET_READ_MODELS = "forget_read_models"
 PURGE_PACKAGES = "purge_packages"
+TAKE_CHECKPOINT = "take_checkpoint"
 
 
 class _Model(BaseModel):
@@ -159,3 +160,18 @@ class PurgePackagesInput(_Model):
 
 class PurgePackagesResult(_Model):
     purged: int
+
+
+class TakeCheckpointInput(_Model):
+    """Nothing to say yet: a checkpoint covers every stream head that moved since the last."""
+
+
+class TakeCheckpointResult(_Model):
+    """Positions and a digest only: a checkpoint holds hashes, never event data."""
+
+    taken: bool
+    """False when another process checkpointed at the same moment: its checkpoint stands."""
+    position: int | None = None
+    horizon: int | None = None
+    digest: str | None = None
+    heads_changed: int = 0

@@ -37,6 +37,7 @@ from api.routes import (
     request_pages,
     requests_read,
     requests_write,
+    retention_pages,
     tasks_write,
 )
 from api.services import HealthCheck, build_services, new_metrics
@@ -56,6 +57,7 @@ ROUTERS: tuple[APIRouter, ...] = (
     packages.router,
     request_pages.router,
     package_pages.router,
+    retention_pages.router,
 )
 
 STATIC = Path(__file__).parent / "static"

@@ -5,14 +5,15 @@ open from its ``RetentionReviewOpened`` until a retain or dispose decision).
 Decisions go to the review's workflow as updates; a retain reason is sealed
 under the subject's key here, at the edge, so Temporal carries only ciphertext.
 The update id is derived from the review and the decision, so a double
-submission runs once. Refusals come back as the domain's own errors.
+submission runs once. Refusals come back as the domain's own errors; a review
+id nobody opened is a :class:`ReviewNotFoundError`.
 """
 
 from __future__ import annotations
 
 import uuid
 from collections.abc import Awaitable
-from datetime import date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import TypeVar
 from uuid import UUID
 
@@ -21,6 +22,7 @@ from temporalio.client import Client, WorkflowHandle, WorkflowUpdateFailedError
 from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 
+from app.history import TimelineEntry, request_history
 from app.requests import domain_error
 from domain import errors
 from domain.commands import DisposeRecord, RetainRecord
@@ -33,6 +35,7 @@ from domain.events import (
 )
 from domain.models import Actor
 from domain.policy import DEFAULT_POLICY, HubPolicy
+from domain.retention import ReviewStatus
 from domain.vocabulary import DisposalReason, RecordType
 from infra.crypto import Keyring
 from infra.eventstore import EventStore
@@ -50,8 +53,17 @@ from workflows.retention import (
 R = TypeVar("R")
 
 
-class OpenReview(BaseModel):
-    """A review waiting for a compliance officer: ids, a record type and dates only."""
+MAX_REASON = 10_000
+"""The longest retain reason accepted (the web form's limit too)."""
+
+
+class ReviewNotFoundError(LookupError):
+    def __init__(self) -> None:
+        super().__init__("no retention review has this id")
+
+
+class RetentionReview(BaseModel):
+    """One review as the log records it: ids, a record type, dates and who decided."""
 
     model_config = ConfigDict(frozen=True)
 
@@ -62,33 +74,49 @@ class OpenReview(BaseModel):
     due_on: date
     opened_at: datetime
     decision_due_at: datetime
+    escalated_at: datetime | None
+    """When the undecided review was escalated to the compliance officers, if it was."""
     overdue: bool
+    """Escalated, or past its decision's due time when read (escalation may lag)."""
     workflow_id: str
+    status: ReviewStatus = ReviewStatus.OPEN
+    decided_by: str | None = None
+    decided_at: datetime | None = None
+    next_review_on: date | None = None
 
 
 class RetentionService:
     def __init__(
         self,
-        client: Client,
+        client: Client | None,
         store: EventStore,
         keyring: Keyring,
         task_queue: str,
         policy: HubPolicy = DEFAULT_POLICY,
     ) -> None:
-        self.client = client
+        self._client = client
+        """None for a service that only reads the queue (no Temporal needed)."""
         self.store = store
         self.keyring = keyring
         self.task_queue = task_queue
         self.policy = policy
 
+    @property
+    def client(self) -> Client:
+        if self._client is None:
+            raise RuntimeError("this retention service reads the queue only: give it a client")
+        return self._client
+
     # -- running the reviews -------------------------------------------------------------
 
-    async def run_now(self, today: date | None = None) -> RetentionRunResult:
+    async def run_now(
+        self, today: date | None = None, *, workflow_id: str | None = None
+    ) -> RetentionRunResult:
         """Run one review pass now (as the schedule would) and wait for what it opened."""
         handle = await self.client.start_workflow(
             RetentionReviewWorkflow.run,
             RetentionRunInput(policy=self.policy, today=today),
-            id=f"retention-run-{uuid.uuid4()}",
+            id=workflow_id or f"retention-run-{uuid.uuid4()}",
             task_queue=self.task_queue,
         )
         return await handle.result()
@@ -99,11 +127,13 @@ class RetentionService:
 
     # -- the queue -------------------------------------------------------------------------
 
-    async def open_reviews(self) -> list[OpenReview]:
-        """Every review not yet decided, oldest due first (one walk over the log)."""
+    async def reviews(self, now: datetime | None = None) -> list[RetentionReview]:
+        """Every review, open or decided, oldest due first (one walk over the log)."""
+        now = now or datetime.now(UTC)
         subjects: dict[UUID, UUID] = {}
         opened: dict[UUID, RetentionReviewOpened] = {}
-        overdue: set[UUID] = set()
+        escalated: dict[UUID, datetime] = {}
+        decisions: dict[UUID, RecordRetained | RecordDisposed] = {}
         async for batch in self.store.read_all_batches():
             for recorded in batch:
                 match recorded.event:
@@ -112,32 +142,46 @@ class RetentionService:
                     case RetentionReviewOpened() as e:
                         opened[e.review_id] = e
                     case RetentionReviewOverdue() as e:
-                        overdue.add(e.review_id)
+                        escalated.setdefault(e.review_id, e.escalated_at)
                     case RecordRetained() | RecordDisposed() as e:
-                        opened.pop(e.review_id, None)
+                        decisions.setdefault(e.review_id, e)
         window = self.policy.retention.review_within
         reviews = [
-            OpenReview(
-                review_id=e.review_id,
-                request_id=e.request_id,
-                subject_id=subjects[e.request_id],
-                record_type=e.record_type,
-                due_on=e.due_on,
-                opened_at=e.opened_at,
-                decision_due_at=e.opened_at + window,
-                overdue=e.review_id in overdue,
-                workflow_id=review_workflow_id(e.request_id, e.record_type, e.due_on),
+            _review(
+                e,
+                subjects[e.request_id],
+                window,
+                escalated.get(e.review_id),
+                decisions.get(e.review_id),
+                now,
             )
             for e in opened.values()
             if e.request_id in subjects
         ]
         return sorted(reviews, key=lambda r: (r.due_on, r.opened_at))
 
-    async def review(self, review_id: UUID) -> OpenReview:
-        for found in await self.open_reviews():
+    async def open_reviews(self, now: datetime | None = None) -> list[RetentionReview]:
+        """Every review not yet decided: the compliance officers' queue."""
+        return [r for r in await self.reviews(now) if r.status is ReviewStatus.OPEN]
+
+    async def find(self, review_id: UUID) -> RetentionReview:
+        """One review, open or decided."""
+        for found in await self.reviews():
             if found.review_id == review_id:
                 return found
-        raise errors.InvalidState("no open retention review has this id")
+        raise ReviewNotFoundError()
+
+    async def review(self, review_id: UUID) -> RetentionReview:
+        """One review still waiting for its decision."""
+        found = await self.find(review_id)
+        if found.status is not ReviewStatus.OPEN:
+            raise errors.InvalidState(f"this review is closed: the record was {found.status}")
+        return found
+
+    async def trail(self, review: RetentionReview) -> list[TimelineEntry]:
+        """The record's decision trail: every event of its request, personal data withheld."""
+        history = await request_history(self.store, self.keyring, review.request_id, reveal=False)
+        return history.events
 
     async def view(self, review_id: UUID) -> ReviewView:
         return await self._handle(await self.review(review_id)).query(
@@ -149,8 +193,13 @@ class RetentionService:
     async def retain(
         self, actor: Actor, review_id: UUID, reason_text: str, next_review_on: date
     ) -> ReviewView:
+        text = reason_text.strip()
+        if not text:
+            raise errors.ValidationFailed("reason", "give the reason the record is kept")
+        if len(text) > MAX_REASON:
+            raise errors.ValidationFailed("reason", f"must be at most {MAX_REASON} characters")
         review = await self.review(review_id)
-        reason = await self.keyring.seal(review.subject_id, reason_text)
+        reason = await self.keyring.seal(review.subject_id, text)
         command = RetainRecord(reason=reason, next_review_on=next_review_on)
         return await _refusals(
             self._handle(review).execute_update(
@@ -179,11 +228,51 @@ class RetentionService:
         return result
 
     def _handle(
-        self, review: OpenReview
+        self, review: RetentionReview
     ) -> WorkflowHandle[RetentionReviewTaskWorkflow, ReviewResult]:
         return self.client.get_workflow_handle_for(
             RetentionReviewTaskWorkflow.run, review.workflow_id
         )
+
+
+def _review(
+    e: RetentionReviewOpened,
+    subject_id: UUID,
+    window: timedelta,
+    escalated_at: datetime | None,
+    decision: RecordRetained | RecordDisposed | None,
+    now: datetime,
+) -> RetentionReview:
+    decision_due_at = e.opened_at + window
+    fields: dict[str, object] = {}
+    match decision:
+        case RecordRetained():
+            fields = {
+                "status": ReviewStatus.RETAINED,
+                "decided_by": decision.reviewed_by,
+                "decided_at": decision.reviewed_at,
+                "next_review_on": decision.next_review_on,
+            }
+        case RecordDisposed():
+            fields = {
+                "status": ReviewStatus.DISPOSED,
+                "decided_by": decision.disposed_by,
+                "decided_at": decision.disposed_at,
+            }
+    open_now = decision is None
+    return RetentionReview(
+        review_id=e.review_id,
+        request_id=e.request_id,
+        subject_id=subject_id,
+        record_type=e.record_type,
+        due_on=e.due_on,
+        opened_at=e.opened_at,
+        decision_due_at=decision_due_at,
+        escalated_at=escalated_at,
+        overdue=open_now and (escalated_at is not None or now >= decision_due_at),
+        workflow_id=review_workflow_id(e.request_id, e.record_type, e.due_on),
+        **fields,
+    )
 
 
 async def _refusals(call: Awaitable[R]) -> R:

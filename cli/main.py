@@ -10,6 +10,7 @@ from cli import (
     audit_cmds,
     projections_cmds,
     requests_cmds,
+    retention_cmds,
     stack_cmds,
     tasks_cmds,
     users_cmds,
@@ -30,6 +31,7 @@ audit_cmds.register(app)
 projections_cmds.register(app)
 requests_cmds.register(app)
 tasks_cmds.register(app)
+retention_cmds.register(app)
 
 
 def main() -> None:

@@ -105,6 +105,10 @@ class Settings(BaseSettings):
     retention_review_interval_hours: Annotated[int, Field(ge=1, le=24 * 31)] = Field(
         default=24, description="How often the retention schedule looks for records due."
     )
+    checkpoint_interval_minutes: Annotated[int, Field(ge=1, le=24 * 60)] = Field(
+        default=60,
+        description="How often the checkpoint schedule hashes every stream head into the store.",
+    )
 
     log_format: LogFormat = LogFormat.AUTO
     log_level: str = "INFO"

@@ -13,6 +13,7 @@ from temporalio.client import Client
 from temporalio.worker import Worker
 
 from activities.activities import MashflowActivities
+from activities.checkpoint import CheckpointActivities
 from activities.retention import RetentionActivities
 from infra.crypto import Keyring
 from infra.db import app_engine
@@ -22,7 +23,7 @@ from infra.packages import Outbox, PackageRepository
 from infra.readmodels import ProjectionRunner
 from infra.settings import Settings
 from infra.temporal import connect_client
-from worker.schedules import ensure_retention_schedule
+from worker.schedules import ensure_schedules
 from workflows import WORKFLOWS
 
 log = structlog.get_logger(__name__)
@@ -46,6 +47,9 @@ class Infrastructure:
 
     def retention_activities(self) -> RetentionActivities:
         return RetentionActivities(self.store, self.keyring, self.engine, self.packages)
+
+    def checkpoint_activities(self) -> CheckpointActivities:
+        return CheckpointActivities(self.store)
 
 
 @contextlib.asynccontextmanager
@@ -73,12 +77,14 @@ def build_worker(
     task_queue: str,
     activities: MashflowActivities,
     retention: RetentionActivities | None = None,
+    checkpoint: CheckpointActivities | None = None,
 ) -> Worker:
+    extra = [*(retention.all() if retention else []), *(checkpoint.all() if checkpoint else [])]
     return Worker(
         client,
         task_queue=task_queue,
         workflows=WORKFLOWS,
-        activities=activities.all() + (retention.all() if retention is not None else []),
+        activities=activities.all() + extra,
     )
 
 
@@ -91,10 +97,9 @@ async def run_worker(settings: Settings, stop: asyncio.Event) -> None:
             settings.temporal_task_queue,
             infra.activities(),
             infra.retention_activities(),
+            infra.checkpoint_activities(),
         )
-        await ensure_retention_schedule(
-            client, settings.temporal_task_queue, settings.retention_review_interval_hours
-        )
+        await ensure_schedules(client, settings)
         projections = ProjectionRunner(infra.store)  # keeps the read models live
         projections.start()
         log.info("worker_started", task_queue=settings.temporal_task_queue)

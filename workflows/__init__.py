@@ -1,6 +1,7 @@
 """Temporal workflows: orchestration only, deterministic, no I/O but activities."""
 
 from workflows.agency_decision import AgencyDecisionWorkflow
+from workflows.checkpoint import CheckpointWorkflow
 from workflows.retention import RetentionReviewTaskWorkflow, RetentionReviewWorkflow
 from workflows.sharing_request import SharingRequestWorkflow
 
@@ -9,11 +10,13 @@ WORKFLOWS: list[type] = [
     AgencyDecisionWorkflow,
     RetentionReviewWorkflow,
     RetentionReviewTaskWorkflow,
+    CheckpointWorkflow,
 ]
 
 __all__ = [
     "WORKFLOWS",
     "AgencyDecisionWorkflow",
+    "CheckpointWorkflow",
     "RetentionReviewTaskWorkflow",
     "RetentionReviewWorkflow",
     "SharingRequestWorkflow",

@@ -3,16 +3,20 @@ come up for review within weeks rather than years."""
 
 from __future__ import annotations
 
+import asyncio
+import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import timedelta
+from uuid import UUID
 
 import pytest
 from temporalio.testing import WorkflowEnvironment
 
+from app import scenarios
 from app.packages import PackageService
 from app.requests import RequestService
-from app.retention import RetentionService
+from app.retention import RetentionReview, RetentionService
 from app.scenarios import Hub
 from domain.policy import HubPolicy, RetentionPeriod, RetentionPolicy, RetentionRule
 from domain.vocabulary import RecordType, RetentionAnchor
@@ -97,3 +101,72 @@ async def retention_hub(
             client, infra.store, infra.keyring, task_queue, policy=SHORT_RETENTION
         )
         yield RetentionHub(hub, retention, time_skipping_env, infra)
+
+
+# -- on the real dev server: the CLI, the page and the schedules ------------------------------
+
+
+@dataclass(frozen=True)
+class DevHub:
+    """A worker with the retention and checkpoint activities on the session's dev server,
+    under the default hub policy (records come up after years: runs are told the day)."""
+
+    hub: Hub
+    retention: RetentionService
+    env: WorkflowEnvironment
+    infra: Infrastructure
+    task_queue: str
+
+    @property
+    def address(self) -> str:
+        return self.env.client.service_client.config.target_host
+
+
+@pytest.fixture(scope="session")
+async def dev_hub(
+    dev_server_env: WorkflowEnvironment,
+    infra: Infrastructure,  # noqa: F811 - the fixture imported above
+    settings: Settings,
+) -> AsyncIterator[DevHub]:
+    client = dev_server_env.client
+    queue = f"retention-dev-{uuid.uuid4().hex[:8]}"
+    worker = build_worker(
+        client,
+        queue,
+        infra.activities(),
+        infra.retention_activities(),
+        infra.checkpoint_activities(),
+    )
+    async with worker:
+        requests = RequestService(client, infra.keyring, infra.agencies, queue)
+        hub = Hub(requests, PackageService(requests, infra.packages, infra.agencies, settings))
+        retention = RetentionService(client, infra.store, infra.keyring, queue)
+        yield DevHub(hub, retention, dev_server_env, infra, queue)
+
+
+async def closed_request(made: Infrastructure, hub: Hub, name: str) -> UUID:
+    """A request walked to its end (shared, a package delivered), visible to log readers."""
+    request_id = await scenarios.consent_given(hub, name=name)
+    await hub.requests.result(request_id)
+    # Reviews are found by reading the log, which shows a commit once no older
+    # transaction anywhere on the server is still open: wait for that, not race it.
+    events = await made.store.read_correlation(request_id)
+    await made.store.wait_visible(max(e.position for e in events))
+    return request_id
+
+
+async def review_of(
+    retention: RetentionService,
+    request_id: UUID,
+    record_type: RecordType = RecordType.SHARED_DECISION,
+    timeout_s: float = 60,
+) -> RetentionReview:
+    """Wait for the review of this request's record to be opened (by its own workflow)."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout_s
+    while loop.time() < deadline:
+        for review in await retention.open_reviews():
+            if review.request_id == request_id and review.record_type is record_type:
+                return review
+        await asyncio.sleep(0.2)
+    raise TimeoutError("no review opened")

@@ -17,7 +17,7 @@ import pytest
 
 from app import scenarios
 from app.history import request_history
-from app.retention import OpenReview
+from app.retention import RetentionReview
 from domain import errors
 from domain.events import RecordDisposed, RecordRetained, RetentionReviewOverdue, SubjectErased
 from domain.models import Actor
@@ -25,6 +25,7 @@ from domain.retention import ReviewStatus
 from domain.vocabulary import DisposalReason, RecordType, Role
 from tests.conftest import TestDatabase
 from tests.retention.conftest import RetentionHub
+from tests.retention.histories import replay_and_keep
 from tests.workflows.test_privacy import _all_tables_text, _payload_texts
 from workflows.common import agency_workflow_id, request_workflow_id
 
@@ -32,7 +33,7 @@ OFFICER = Actor(user_id="u-compliance-1", role=Role.COMPLIANCE_OFFICER)
 DATE_OF_BIRTH = date(2017, 3, 14).isoformat()  # what app.scenarios gives every subject
 
 
-async def _review_for(rh: RetentionHub, request_id: UUID, timeout_s: float = 30) -> OpenReview:
+async def _review_for(rh: RetentionHub, request_id: UUID, timeout_s: float = 30) -> RetentionReview:
     """Wait for the review of this request's shared decision to be opened (by its child)."""
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout_s
@@ -81,7 +82,8 @@ async def test_a_review_opens_is_retained_and_disposal_shreds(
 
     # A month and a bit later, the schedule's run finds the shared decision due.
     await rh.env.sleep(timedelta(days=32))
-    run = await rh.retention.run_now()
+    run_id = f"retention-run-{uuid.uuid4()}"
+    run = await rh.retention.run_now(workflow_id=run_id)
     assert any(str(request_id) in w and "shared_decision" in w for w in run.opened)
     assert all(canary not in w for w in run.opened)
     first = await _review_for(rh, request_id)
@@ -110,6 +112,11 @@ async def test_a_review_opens_is_retained_and_disposal_shreds(
     assert view.state is not None and view.state.status is ReviewStatus.RETAINED
     done = await rh.retention.result(first.review_id, first.workflow_id)
     assert done.status is ReviewStatus.RETAINED and done.next_review_on == next_review_on
+    # A run finds due records by reading the log: wait until the retain decision shows.
+    kept = [r for r in await rh.infra.store.read_correlation(request_id)]
+    await rh.infra.store.wait_visible(
+        max(r.position for r in kept if isinstance(r.event, RecordRetained))
+    )
     early = await rh.retention.run_now()
     assert not [w for w in early.opened if str(request_id) in w]
 
@@ -172,3 +179,9 @@ async def test_a_review_opens_is_retained_and_disposal_shreds(
         stored, decoded = await _payload_texts(rh.hub, workflow_id)
         for text in (stored, decoded):
             assert "Shredfield" not in text and DATE_OF_BIRTH not in text
+
+    # Each workflow's history replays on today's code (and is kept when recording).
+    client = rh.env.client
+    await replay_and_keep(client, "review_run", run_id)
+    await replay_and_keep(client, "review_retained", first.workflow_id)
+    await replay_and_keep(client, "review_disposed", second.workflow_id)
