@@ -124,36 +124,38 @@ class _Batch:
 
 async def apply_batch(conn: AsyncConnection, events: Sequence[RecordedEvent]) -> None:
     """Fold ``events`` (in position order) into the read models through ``conn``."""
-    wanted: set[UUID] = set()
-    for recorded in events:
-        target = _target(recorded)
-        if target is not None:
-            wanted.add(target[0])
+    streams: dict[str, tuple[UUID, str | None] | None] = {}
+    targets = [(recorded, _target(recorded, streams)) for recorded in events]
+    wanted = {target[0] for _, target in targets if target is not None}
     if not wanted:
         return
     batch = await _load(conn, wanted)
-    for recorded in events:
-        _fold(batch, recorded)
+    for recorded, target in targets:
+        if target is not None:
+            _fold(batch, recorded, *target)
     if batch.orphans:  # a stream without its opening: nothing to project onto
         log.warning("read_model_orphan_events", events=batch.orphans)
     await _write(conn, [r for r in batch.requests.values() if r.dirty])
 
 
-def _target(recorded: RecordedEvent) -> tuple[UUID, str | None] | None:
+def _target(
+    recorded: RecordedEvent, streams: dict[str, tuple[UUID, str | None] | None]
+) -> tuple[UUID, str | None] | None:
+    """The request (and agency stream) an event is projected onto, if any."""
     event = recorded.event
     if isinstance(event, SubjectErased):
         return event.request_id, None
-    where = parse_stream(recorded.stream_id)
-    if where is None or not isinstance(event, RequestEvent):
+    if not isinstance(event, RequestEvent):
         return None
-    return where
+    stream_id = recorded.stream_id
+    if stream_id not in streams:  # a batch holds a few events of each stream: parse once
+        streams[stream_id] = parse_stream(stream_id)
+    return streams[stream_id]
 
 
-def _fold(batch: _Batch, recorded: RecordedEvent) -> None:
-    target = _target(recorded)
-    if target is None:
-        return
-    request_id, stream_agency = target
+def _fold(
+    batch: _Batch, recorded: RecordedEvent, request_id: UUID, stream_agency: str | None
+) -> None:
     event = recorded.event
     if request_id in batch.erased:
         return
