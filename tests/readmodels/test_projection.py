@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from datetime import UTC, datetime, timedelta
 from typing import Any
-from uuid import UUID
+from uuid import UUID, uuid4
 
 from sqlalchemy import text
 from temporalio.testing import WorkflowEnvironment
@@ -179,7 +179,9 @@ async def test_two_runners_apply_each_event_once_between_them(infra: Infrastruct
     await caught_up(infra, *rids)
     live = await snapshot(infra.engine)
     await reset(infra.engine)
-    first, second = Projection(infra.store, batch_size=40), Projection(infra.store, batch_size=40)
+    # A checkpoint of their own, which no other runner of this session moves.
+    name = f"two-runners-{uuid4().hex[:8]}"
+    first, second = (Projection(infra.store, batch_size=40, name=name) for _ in range(2))
     applied = await asyncio.gather(first.catch_up(), second.catch_up())
     reached = await first.position()
     async with infra.engine.connect() as conn:
@@ -188,6 +190,7 @@ async def test_two_runners_apply_each_event_once_between_them(infra: Infrastruct
         )
     assert sum(applied) == logged
     assert mine(await snapshot(infra.engine), rids) == mine(live, rids)
+    await reset(infra.engine)  # leave the session's own projection to start from empty
 
 
 async def test_a_reset_while_a_runner_catches_up_sends_it_back_to_the_start(
