@@ -126,7 +126,9 @@ class Connections:
         async with self._lock:
             if self._pool is None:
                 async with self._engine.connect() as conn:
-                    row = (await conn.execute(text("SELECT current_user, session_user"))).one()
+                    row = (
+                        await conn.execute(text("SELECT current_user, session_user"))
+                    ).one()
                 settings = {} if row[0] == row[1] else {"role": str(row[0])}
                 url = self._engine.url.set(drivername="postgresql")
                 pool = await asyncpg.create_pool(
@@ -243,7 +245,9 @@ class Decoder:
                             stream_id, version, "first event does not start a chain"
                         )
                 elif head[0] == version - 1 and head[1] != prev:
-                    raise TamperedEvent(stream_id, version, "previous event's hash does not match")
+                    raise TamperedEvent(
+                        stream_id, version, "previous event's hash does not match"
+                    )
                 if len(heads) >= _HEADS_LIMIT:
                     heads.clear()  # bounded memory; verify() is the exhaustive check
                 heads[stream_id] = (version, digest)
