@@ -562,7 +562,8 @@ def history_csv(history: RequestHistory) -> str:
     return out.getvalue()
 
 
-def csv_rows(history: RequestHistory) -> Iterator[dict[str, str]]:
+def csv_rows(history: RequestHistory) -> Iterator[dict[str, Any]]:
+    """The lines of :func:`history_csv` as dicts (the export over a range writes them too)."""
     for e in history.events:
         row = e.model_dump(mode="json")
         yield {"section": "event", **row}
@@ -588,6 +589,7 @@ def csv_rows(history: RequestHistory) -> Iterator[dict[str, str]]:
 
 
 def export_templates() -> jinja2.Environment:
+    """The printable exports' templates (one request, and a date range)."""
     return jinja2.Environment(
         loader=jinja2.FileSystemLoader(TEMPLATES),
         autoescape=True,

@@ -246,7 +246,9 @@ def export(
     ] = None,
     last: Annotated[
         str | None,
-        typer.Option("--to", help="... up to and including this day (at most a year)."),
+        typer.Option(
+            "--to", help="The range's last day, included (at most 366 days after --from)."
+        ),
     ] = None,
     fmt: Annotated[
         ExportFormat, typer.Option("--format", "-f", help="json, csv or html.")
@@ -262,6 +264,8 @@ def export(
     those of every request opened in a date range, streamed a request at a time."""
     if request_id is not None and (first is not None or last is not None):
         fail("give REQUEST_ID or --from and --to, not both", EXIT_USAGE)
+    if output is not None and not output.parent.is_dir():
+        fail(f"--output: there is no directory {output.parent}", EXIT_USAGE)
     if request_id is None:
         if first is None or last is None:
             fail("give REQUEST_ID, or --from and --to for a date range", EXIT_USAGE)

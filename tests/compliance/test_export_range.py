@@ -240,6 +240,10 @@ async def test_the_cli_streams_a_range_to_stdout_or_a_file(
         (["--from", "2020-01-01"], "--from and --to"),
         (["00000000-0000-0000-0000-000000000000", "--from", "2020-01-01"], "not both"),
         ([], "give REQUEST_ID"),
+        (
+            ["--from", "2020-01-01", "--to", "2020-01-02", "-o", "/nonexistent/dir/x.json"],
+            "--output: there is no directory /nonexistent/dir",
+        ),
     ],
 )
 async def test_the_cli_refuses_bad_ranges_in_one_line_and_writes_nothing(
@@ -249,7 +253,7 @@ async def test_the_cli_refuses_bad_ranges_in_one_line_and_writes_nothing(
     words: str,
 ) -> None:
     out = tmp_path / "never.json"
-    done = await mashflow(cli_env, "export", *args, "--reveal", "-o", str(out))
+    done = await mashflow(cli_env, "export", "-o", str(out), "--reveal", *args)  # a later -o wins
     assert done.returncode == 2, done.stderr
     assert words in done.stderr and "Traceback" not in done.stderr
     assert len(done.stderr.strip().splitlines()) == 1
