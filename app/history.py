@@ -13,7 +13,7 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, datetime
 from enum import Enum, StrEnum
 from pathlib import Path
@@ -558,38 +558,38 @@ def history_csv(history: RequestHistory) -> str:
     out = io.StringIO()
     writer = csv.DictWriter(out, fieldnames=CSV_COLUMNS, extrasaction="ignore")
     writer.writeheader()
-    for e in history.events:
-        row = e.model_dump(mode="json")
-        writer.writerow({"section": "event", **row})
-    for a in history.agencies:
-        for field, value in _flatten("", a.decision_record or {}):
-            writer.writerow(
-                {"section": "decision", "agency": a.agency, "field": field, "value": value}
-            )
-    for v in history.access_log:
-        writer.writerow(
-            {
-                "section": "access",
-                "recorded_at": v.viewed_at.isoformat(),
-                "actor_id": v.viewer_id,
-                "actor_role": v.viewer_role.value,
-                "actor_agency": v.viewer_agency or "",
-                "field": "what",
-                "value": v.what.value,
-            }
-        )
-    writer.writerow(
-        {
-            "section": "verification",
-            "field": "ok",
-            "value": str(history.verification.ok).lower(),
-            "summary": "; ".join(history.verification.problems),
-        }
-    )
+    writer.writerows(csv_rows(history))
     return out.getvalue()
 
 
-def _environment() -> jinja2.Environment:
+def csv_rows(history: RequestHistory) -> Iterator[dict[str, Any]]:
+    """The lines of :func:`history_csv` as dicts (the export over a range writes them too)."""
+    for e in history.events:
+        row = e.model_dump(mode="json")
+        yield {"section": "event", **row}
+    for a in history.agencies:
+        for field, value in _flatten("", a.decision_record or {}):
+            yield {"section": "decision", "agency": a.agency, "field": field, "value": value}
+    for v in history.access_log:
+        yield {
+            "section": "access",
+            "recorded_at": v.viewed_at.isoformat(),
+            "actor_id": v.viewer_id,
+            "actor_role": v.viewer_role.value,
+            "actor_agency": v.viewer_agency or "",
+            "field": "what",
+            "value": v.what.value,
+        }
+    yield {
+        "section": "verification",
+        "field": "ok",
+        "value": str(history.verification.ok).lower(),
+        "summary": "; ".join(history.verification.problems),
+    }
+
+
+def export_templates() -> jinja2.Environment:
+    """The printable exports' templates (one request, and a date range)."""
     return jinja2.Environment(
         loader=jinja2.FileSystemLoader(TEMPLATES),
         autoescape=True,
@@ -601,7 +601,7 @@ def _environment() -> jinja2.Environment:
 
 def history_html(history: RequestHistory) -> str:
     """A printable page of the whole history (self-contained: no scripts, no links out)."""
-    template = _environment().get_template("audit_export.html")
+    template = export_templates().get_template("audit_export.html")
     return template.render(
         history=history,
         generated_at=datetime.now(UTC),

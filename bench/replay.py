@@ -270,11 +270,12 @@ class Generator:
 
 
 class Bench:
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, writers: int) -> None:
         self.url = url
-        self.engine = create_engine(url, pool_size=20)
+        # Pools no larger than the writers need: the server's connections are shared.
+        self.engine = create_engine(url, pool_size=writers + 2)
         self.keyring = Keyring(self.engine, os.urandom(32))
-        self.store = EventStore(self.engine, keyring=self.keyring)
+        self.store = EventStore(self.engine, keyring=self.keyring, pool_size=writers + 2)
         self.results: dict[str, float] = {}
 
     async def subjects(self) -> list[Subject]:
@@ -313,14 +314,16 @@ class Bench:
                     elapsed = time.perf_counter() - started
                     print(f"  {i + 1} requests, {events} events, {elapsed:.0f}s", flush=True)
 
-        await asyncio.gather(*(writer() for _ in range(writers)))
-        elapsed = time.perf_counter() - started
-        # Autovacuum would analyse the grown table in time; a benchmark cannot wait for it.
-        conn = await asyncpg.connect(plain_url(self.url))
+        # Opened before the load, not after it: on a shared server every connection slot
+        # may be taken by the time the load ends, and the run would be lost.
+        admin = await asyncpg.connect(plain_url(self.url))
         try:
-            await conn.execute("VACUUM ANALYZE events")
+            await asyncio.gather(*(writer() for _ in range(writers)))
+            elapsed = time.perf_counter() - started
+            # Autovacuum would analyse the grown table in time; a benchmark cannot wait for it.
+            await admin.execute("VACUUM ANALYZE events")
         finally:
-            await conn.close()
+            await admin.close()
         paths = ", ".join(f"{k} {v}" for k, v in sorted(generator.paths.items()))
         print(
             f"generated and appended {requests} requests, {events} events in {elapsed:.1f}s "
@@ -403,7 +406,7 @@ async def main() -> None:
     args = parser.parse_args()
 
     async with scratch_database(args.url) as url:
-        bench = Bench(url)
+        bench = Bench(url, args.writers)
         try:
             await bench.populate(args.requests, args.writers)
             await bench.read_all()

@@ -1,5 +1,8 @@
 """``mashflow verify | history | export``: the compliance officer's tools.
 
+``export`` takes one request's id, or ``--from``/``--to`` for every request opened
+in a date range (streamed; see :mod:`app.export_range`).
+
 They read the configured database (``MASHFLOW_DATABASE_URL``) or start the
 embedded one for the command. Exit codes: 0 fine, 1 the store failed
 verification, 2 usage or configuration, 4 no such request.
@@ -19,6 +22,15 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
+from app.export_range import (
+    DateRange,
+    InvalidRange,
+    Viewer,
+    date_range,
+    export_chunks,
+    histories,
+    parse_day,
+)
 from app.history import (
     ExportFormat,
     RequestHistory,
@@ -220,7 +232,24 @@ def _print_history(h: RequestHistory) -> None:
 
 
 def export(
-    request_id: Annotated[str, typer.Argument(metavar="REQUEST_ID", help="The request's id.")],
+    request_id: Annotated[
+        str | None,
+        typer.Argument(
+            metavar="[REQUEST_ID]", help="The request's id (or give --from and --to instead)."
+        ),
+    ] = None,
+    first: Annotated[
+        str | None,
+        typer.Option(
+            "--from", help="Export every request opened from this day (YYYY-MM-DD, UTC) on."
+        ),
+    ] = None,
+    last: Annotated[
+        str | None,
+        typer.Option(
+            "--to", help="The range's last day, included (at most 366 days after --from)."
+        ),
+    ] = None,
     fmt: Annotated[
         ExportFormat, typer.Option("--format", "-f", help="json, csv or html.")
     ] = ExportFormat.JSON,
@@ -231,7 +260,28 @@ def export(
         bool, typer.Option("--reveal", help="Include personal data (the view is recorded).")
     ] = False,
 ) -> None:
-    """Export one request's audit record: timeline, decision records, access log, check."""
+    """Export one request's audit record (timeline, decision records, access log, check), or
+    those of every request opened in a date range, streamed a request at a time."""
+    if request_id is not None and (first is not None or last is not None):
+        fail("give REQUEST_ID or --from and --to, not both", EXIT_USAGE)
+    if output is not None and not output.parent.is_dir():
+        fail(f"--output: there is no directory {output.parent}", EXIT_USAGE)
+    if request_id is None:
+        if first is None or last is None:
+            fail("give REQUEST_ID, or --from and --to for a date range", EXIT_USAGE)
+        try:
+            span = date_range(parse_day("from", first), parse_day("to", last))
+        except InvalidRange as exc:
+            fail(f"--{exc.field}: {exc.message}", EXIT_USAGE)
+        settings = settings_or_exit()
+        count = run(_export_range(settings, span, fmt, output, reveal))
+        where = f" to {output}" if output is not None else ""
+        err_console.print(
+            f"exported {count} request(s) opened {span.first.isoformat()} to "
+            f"{span.last.isoformat()} as {fmt.value}{where}",
+            highlight=False,
+        )
+        return
     parsed = _request_id(request_id)
     settings = settings_or_exit()
     found = run(_history(settings, parsed, None, reveal, ViewKind.EXPORT))
@@ -242,3 +292,34 @@ def export(
     else:
         output.write_text(text, encoding="utf-8")
         err_console.print(f"wrote {fmt.value} export to {output}", highlight=False)
+
+
+async def _export_range(
+    settings: Settings, span: DateRange, fmt: ExportFormat, output: Path | None, reveal: bool
+) -> int:
+    """Stream the export to stdout or the file as each request is read; returns the count."""
+    viewer = Viewer(CLI_VIEWER, Role.COMPLIANCE_OFFICER) if reveal else None
+    count = 0
+    async with open_store(settings) as audit:
+        found = histories(audit.store, audit.keyring, span, reveal=reveal, viewer=viewer)
+
+        async def counted() -> AsyncIterator[RequestHistory]:
+            nonlocal count
+            async for history in found:
+                count += 1
+                yield history
+
+        if output is None:
+            async for chunk in export_chunks(counted(), span, fmt, revealed=reveal):
+                sys.stdout.write(chunk)
+            sys.stdout.flush()
+        else:  # written aside and moved in place when complete: never a partial export
+            partial = output.with_name(output.name + ".part")
+            try:
+                with partial.open("w", encoding="utf-8") as sink:
+                    async for chunk in export_chunks(counted(), span, fmt, revealed=reveal):
+                        sink.write(chunk)
+                partial.replace(output)
+            finally:
+                partial.unlink(missing_ok=True)
+    return count

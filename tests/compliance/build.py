@@ -144,9 +144,11 @@ async def assessed_and_consented(
     return await step(rec, s, decide_record_consent(s, given, w, now), w)
 
 
-async def shared_path(store: EventStore, keyring: Keyring) -> Built:
+async def shared_path(
+    store: EventStore, keyring: Keyring, opened_at: datetime | None = None
+) -> Built:
     rec = Recorder(store, keyring)
-    now = datetime.now(UTC) - timedelta(hours=1)
+    now = opened_at or datetime.now(UTC) - timedelta(hours=1)
     opened, subject = await open_request(rec, now)
     w = worker()
     s = await assessed_and_consented(rec, opened, now)
@@ -183,9 +185,11 @@ async def shared_path(store: EventStore, keyring: Keyring) -> Built:
     return Built(opened.request_id, subject, rec.events, before)
 
 
-async def not_shared_path(store: EventStore, keyring: Keyring) -> Built:
+async def not_shared_path(
+    store: EventStore, keyring: Keyring, opened_at: datetime | None = None
+) -> Built:
     rec = Recorder(store, keyring)
-    now = datetime.now(UTC) - timedelta(hours=1)
+    now = opened_at or datetime.now(UTC) - timedelta(hours=1)
     opened, subject = await open_request(rec, now)
     w = worker()
     s = await assessed_and_consented(rec, opened, now)

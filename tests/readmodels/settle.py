@@ -23,7 +23,7 @@ async def settled(infra: Infrastructure, *rids: UUID) -> Queries:
         wanted = max([wanted, *(e.position for e in events)])
     for _ in range(200):
         await runner.catch_up()
-        if await runner.subscription.position() >= wanted:
+        if await runner.projection.position() >= wanted:
             break
         await asyncio.sleep(0.05)
     else:

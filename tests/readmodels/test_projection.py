@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from datetime import UTC, datetime, timedelta
 from typing import Any
-from uuid import UUID
+from uuid import UUID, uuid4
 
 from sqlalchemy import text
 from temporalio.testing import WorkflowEnvironment
@@ -16,7 +16,8 @@ from app.scenarios import Hub, Walk
 from domain.commands import SeekConsent
 from domain.decision import TaskKind
 from domain.vocabulary import Rating
-from infra.readmodels import rebuild, snapshot
+from infra.readmodels import Projection, rebuild, reset, snapshot
+from tests.compliance.build import shared_path
 from tests.readmodels.settle import settled
 from worker.main import Infrastructure
 
@@ -169,3 +170,51 @@ async def test_the_inbox_puts_red_first_and_shows_only_the_callers_work(
     red = await queries.list_requests(rating="red", agency="asc", now=now)
     assert rids[Rating.RED] in {r.request_id for r in red}
     assert rids[Rating.GREEN] not in {r.request_id for r in red}
+
+
+async def test_two_runners_apply_each_event_once_between_them(infra: Infrastructure) -> None:
+    """A rolling deploy runs two projections at once: each event lands exactly once."""
+    built = [await shared_path(infra.store, infra.keyring) for _ in range(2)]
+    rids = {b.request_id for b in built}
+    await caught_up(infra, *rids)
+    live = await snapshot(infra.engine)
+    await reset(infra.engine)
+    # A checkpoint of their own, which no other runner of this session moves.
+    name = f"two-runners-{uuid4().hex[:8]}"
+    first, second = (Projection(infra.store, batch_size=40, name=name) for _ in range(2))
+    applied = await asyncio.gather(first.catch_up(), second.catch_up())
+    reached = await first.position()
+    async with infra.engine.connect() as conn:
+        logged = await conn.scalar(
+            text("SELECT count(*) FROM events WHERE position <= :p"), {"p": reached}
+        )
+    assert sum(applied) == logged
+    assert mine(await snapshot(infra.engine), rids) == mine(live, rids)
+    await reset(infra.engine)  # leave the session's own projection to start from empty
+
+
+async def test_a_reset_while_a_runner_catches_up_sends_it_back_to_the_start(
+    infra: Infrastructure,
+) -> None:
+    built = await shared_path(infra.store, infra.keyring)
+    await caught_up(infra, built.request_id)
+    live = await snapshot(infra.engine)
+    await reset(infra.engine)
+    started = asyncio.Event()
+    runner = Projection(infra.store, batch_size=20)
+    batches: list[int] = []
+
+    def applied(done: int) -> None:
+        batches.append(done)
+        started.set()
+
+    async def reset_midway() -> None:
+        await started.wait()
+        await reset(infra.engine)
+
+    await asyncio.gather(runner.catch_up(applied), reset_midway())
+    await runner.catch_up()
+    rebuilt = await snapshot(infra.engine)
+    assert len(batches) > 1
+    assert mine(rebuilt, {built.request_id}) == mine(live, {built.request_id})
+    assert len(rebuilt["rm_requests"]) == len(live["rm_requests"])

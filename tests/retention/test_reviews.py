@@ -24,6 +24,8 @@ from domain.models import Actor
 from domain.retention import ReviewStatus
 from domain.vocabulary import DisposalReason, RecordType, Role
 from tests.conftest import TestDatabase
+from tests.readmodels.settle import settled
+from tests.readmodels.test_erasure import decision_row, rows_text
 from tests.retention.conftest import RetentionHub
 from tests.retention.histories import replay_and_keep
 from tests.workflows.test_privacy import _all_tables_text, _payload_texts
@@ -136,6 +138,17 @@ async def test_a_review_opens_is_retained_and_disposal_shreds(
     )
     with pytest.raises(errors.InvalidState):
         await rh.retention.dispose(OFFICER, second.review_id, DisposalReason.RETENTION_PERIOD_ENDED)
+
+    # The read models hold the request, erased: no sealed value left in any of its rows,
+    # yet who decided what, and on which basis, still reads there (searched below too).
+    await settled(rh.infra, request_id)
+    rows = await rows_text(rh.infra, request_id)
+    assert rows and '"ct"' not in rows and '"sealed"' not in rows
+    kept = await decision_row(rh.infra, request_id)
+    assert kept["erased"] is True and kept["outcome"] == "share"
+    assert kept["state"]["decision"]["decided_by"] == "u-worker-police"
+    assert kept["state"]["decision"]["lawful_basis"]["art6"]
+    assert kept["state"]["decision"]["reasons"] == {"erased": True}
 
     # Nowhere in the database, in clear: not the name, not the date of birth.
     tables = await _all_tables_text(database)
