@@ -115,9 +115,9 @@ async def test_a_review_opens_is_retained_and_disposal_shreds(
     done = await rh.retention.result(first.review_id, first.workflow_id)
     assert done.status is ReviewStatus.RETAINED and done.next_review_on == next_review_on
     # A run finds due records by reading the log: wait until the retain decision shows.
-    kept = [r for r in await rh.infra.store.read_correlation(request_id)]
+    logged = await rh.infra.store.read_correlation(request_id)
     await rh.infra.store.wait_visible(
-        max(r.position for r in kept if isinstance(r.event, RecordRetained))
+        max(r.position for r in logged if isinstance(r.event, RecordRetained))
     )
     early = await rh.retention.run_now()
     assert not [w for w in early.opened if str(request_id) in w]
