@@ -364,6 +364,17 @@ def _decision(e: DecisionRecorded) -> str:
     )
 
 
+def _closed(e: RequestClosed) -> str:
+    outcomes = [
+        *([f"shared by {_list(e.shared_by)}"] if e.shared_by else []),
+        *([f"not shared by {_list(e.not_shared_by)}"] if e.not_shared_by else []),
+    ]
+    return (
+        f"Request closed{' (withdrawn)' if e.withdrawn else ''}: "
+        f"{'; '.join(outcomes) or 'nothing shared'}"
+    )
+
+
 _SUMMARIES: dict[type[Event], Callable[[Any], str]] = {
     RequestOpened: lambda e: (
         f"Request opened for {e.requesting_agency} about a {e.subject_kind}, asking "
@@ -374,10 +385,7 @@ _SUMMARIES: dict[type[Event], Callable[[Any], str]] = {
         f"Rating changed from {e.previous} to {e.rating}; decision now due {_d(e.decision_due_at)}"
     ),
     RequestWithdrawn: lambda e: f"Request withdrawn by {e.withdrawn_by}",
-    RequestClosed: lambda e: (
-        f"Request closed{' (withdrawn)' if e.withdrawn else ''}: shared by "
-        f"{_list(e.shared_by)}; not shared by {_list(e.not_shared_by)}"
-    ),
+    RequestClosed: _closed,
     DeadlineMissed: lambda e: f"{e.agency}: {e.kind} deadline missed (due {_d(e.due_at)})",
     Escalated: lambda e: (
         f"{e.agency}: {e.kind} deadline {e.level}, notifying {_list([r.value for r in e.notify])}"
