@@ -37,7 +37,9 @@ async def populate(store: EventStore) -> Checkpoint:
     await store.append(B, NEW_STREAM, [new(1), new(2), new(3)])
     await store.append(C, NEW_STREAM, [new(1)])
     checkpoint = await store.checkpoint()
-    await store.append(C, 1, [new(2)])  # after the checkpoint: chains alone cover it
+    last = await store.append(C, 1, [new(2)])  # after the checkpoint: chains alone cover it
+    # read_all and verify read below the horizon: wait until all of it is there.
+    await store.wait_visible(last.positions[-1])
     return checkpoint
 
 
