@@ -35,10 +35,12 @@ def new(n: int) -> NewEvent:
 async def populate(store: EventStore) -> Checkpoint:
     await store.append(A, NEW_STREAM, [new(1), new(2), new(3)])
     await store.append(B, NEW_STREAM, [new(1), new(2), new(3)])
-    await store.append(C, NEW_STREAM, [new(1)])
+    first_c = await store.append(C, NEW_STREAM, [new(1)])
+    # A checkpoint records the heads below the horizon, and read_all and verify read below
+    # it: wait until what was written is there (another transaction may hold it back).
+    await store.wait_visible(first_c.positions[-1])
     checkpoint = await store.checkpoint()
     last = await store.append(C, 1, [new(2)])  # after the checkpoint: chains alone cover it
-    # read_all and verify read below the horizon: wait until all of it is there.
     await store.wait_visible(last.positions[-1])
     return checkpoint
 
