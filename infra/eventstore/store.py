@@ -177,22 +177,19 @@ finds alive and promotes; promoted objects are what set off full collections of 
 heap. Measured on a 200,000-event replay: 10 full collections with 200, 3 with 20, about
 0.6 s of collector time less; the per-slice overhead is negligible."""
 
-ALL_CHUNKS_SQL = (
+ALL_ARRAYS_SQL = (
     "SELECT array_agg(p), array_agg(c), array_agg(h) FROM ("  # noqa: S608
-    "SELECT p, c, h, (row_number() OVER (ORDER BY p) - 1) / {chunk:d} AS g FROM ("
     f"SELECT position AS p, {CHAINED_SQL} AS c, hash AS h FROM events "
     f"WHERE position > $1 AND position < {HORIZON} "
-    "ORDER BY position LIMIT {limit:d}) AS batch ORDER BY p) AS numbered "
-    "GROUP BY g ORDER BY g"
+    "ORDER BY position LIMIT {limit:d}) AS batch"
 )
-"""The rows of ALL_SQL, ``chunk`` to a row as three arrays (positions, chained bytes,
-hashes), in position order from row to row (``g`` counts in position order). One row per
-decoded slice instead of one per event: asyncpg's client cost per event falls from about
-2.5-3 µs (a Record per row) to about 1 µs (array elements), measured on 100,000 rows; the
-server's extra work (numbering, grouping) runs while the client decodes the batch before.
-Within a row the order of the elements is the order of the sorted input, which
-PostgreSQL does not promise for an aggregate without its own ORDER BY: the client checks
-it (see ``_chunk_rows``) rather than pay three sorts per row for it."""
+"""The rows of ALL_SQL as one row of three arrays (positions, chained bytes, hashes).
+asyncpg's client cost per event falls from about 2.5-3 µs (a Record per row) to about
+1 µs (array elements), measured on 100,000 rows; the server adds only the aggregate
+(measured: grouping into one row per slice instead, with a window and a sort, cost the
+server more than the client saved). The aggregate keeps the order of its sorted input,
+which PostgreSQL does not promise for an aggregate without its own ORDER BY: the client
+checks it (see ``_slices``) rather than pay three sorts for it."""
 
 _LOOP_EVERY = 25
 """Slices read_all decodes between two visits to the event loop (see read_all)."""
@@ -455,8 +452,10 @@ class EventStore:
 
     async def _fetch_chunks_after(self, after: int, limit: int) -> list[list[Row]]:
         async with self.connections.acquire() as raw:
-            found = await raw.fetch(ALL_CHUNKS_SQL.format(limit=limit, chunk=_DECODE_CHUNK), after)
-        return [_chunk_rows(positions, chained, hashes) for positions, chained, hashes in found]
+            positions, chained, hashes = await raw.fetchrow(
+                ALL_ARRAYS_SQL.format(limit=limit), after
+            )
+        return [] if positions is None else _slices(positions, chained, hashes)
 
     def decoder(self, *, verify: bool = True) -> Decoder:
         return Decoder(self.registry, verify=verify)
@@ -487,12 +486,14 @@ class EventStore:
         await self.keyring.erase_subject(subject_id)
 
 
-def _chunk_rows(positions: list[int], chained: list[bytes], hashes: list[bytes]) -> list[Row]:
-    """One slice's rows, in position order whatever order the aggregate kept."""
+def _slices(positions: list[int], chained: list[bytes], hashes: list[bytes]) -> list[list[Row]]:
+    """A batch's rows in slices of ``_DECODE_CHUNK``, in position order whatever order the
+    aggregate kept."""
     rows = list(zip(positions, chained, hashes, strict=True))
     if positions != sorted(positions):
         rows.sort(key=_position)
-    return rows
+    chunk = _DECODE_CHUNK
+    return [rows[start : start + chunk] for start in range(0, len(rows), chunk)]
 
 
 def _position(row: Row) -> int:

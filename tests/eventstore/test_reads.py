@@ -11,7 +11,7 @@ import pytest
 
 from domain.events import Event, EventMetadata, EventRegistry, RecordedEvent
 from infra.eventstore import ANY_VERSION, NEW_STREAM, EventStore, NewEvent, UnknownEventType
-from infra.eventstore.store import _chunk_rows
+from infra.eventstore.store import _slices
 from tests.eventstore.conftest import Fresh
 from tests.eventstore.events import ThingHappened
 
@@ -240,12 +240,12 @@ async def test_read_all_gives_every_event_across_slices_and_batches(
         assert [e for batch in batches for e in batch] == expected, batch_size
 
 
-def test_a_slice_is_put_in_position_order_whatever_order_it_came_in() -> None:
-    rows = [
-        (position, f"chained {position}".encode(), b"h%d" % position) for position in (5, 9, 12)
-    ]
-    assert (
-        _chunk_rows([12, 5, 9], [rows[2][1], rows[0][1], rows[1][1]], [b"h12", b"h5", b"h9"])
-        == rows
-    )
-    assert _chunk_rows([5, 9, 12], [r[1] for r in rows], [r[2] for r in rows]) == rows
+def test_a_batch_is_put_in_position_order_whatever_order_it_came_in() -> None:
+    positions = list(range(100, 145))
+    rows = [(p, f"chained {p}".encode(), b"h%d" % p) for p in positions]
+    slices = _slices(positions, [r[1] for r in rows], [r[2] for r in rows])
+    assert [len(s) for s in slices] == [20, 20, 5]
+    assert [r for s in slices for r in s] == rows
+    shuffled = rows[7:] + rows[:7]
+    again = _slices([r[0] for r in shuffled], [r[1] for r in shuffled], [r[2] for r in shuffled])
+    assert [r for s in again for r in s] == rows
