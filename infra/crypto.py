@@ -76,22 +76,6 @@ def _encrypt(aead: AESGCM, subject_id: UUID, value: Any) -> Sealed:
     return Sealed(subject_id=subject_id, ct=base64.b64encode(nonce + body).decode("ascii"))
 
 
-def _decrypt(aead: AESGCM, sealed: Sealed, aad: bytes | None = None) -> Any:
-    try:
-        raw = a2b_base64(sealed.ct, strict_mode=True)
-        plain = aead.decrypt(
-            raw[:NONCE_BYTES],
-            raw[NONCE_BYTES:],
-            _seal_aad(sealed.subject_id) if aad is None else aad,
-        )
-    except (binascii.Error, ValueError, InvalidTag):
-        raise KeyringError(f"sealed value for subject {sealed.subject_id} does not open") from None
-    try:
-        return orjson.loads(plain)
-    except orjson.JSONDecodeError:  # what orjson refuses (integers beyond 64 bits, NaN)
-        return json.loads(plain)
-
-
 class Keyring:
     """Seals and opens personal values; destroys a subject's key. Caches nothing (see module)."""
 
@@ -216,14 +200,28 @@ class KeySession:
         missing = list({s for s in subject_ids if s.int not in self._keys})
         if missing:
             for subject_id, aead in (await self._keyring._fetch(missing)).items():
-                self._keys[subject_id.int] = (
-                    None if aead is None else (aead, _seal_aad(subject_id))
-                )
+                self._keys[subject_id.int] = None if aead is None else (aead, _seal_aad(subject_id))
 
     def open_loaded(self, sealed: Sealed) -> Any | Erased:
-        """Open with a key already loaded; KeyError when it was not (see :meth:`load`)."""
+        """Open with a key already loaded; KeyError when it was not (see :meth:`load`).
+
+        The hot path of every replay that reveals values: one function, with the
+        subject's cached ``AESGCM`` object and associated data.
+        """
         entry = self._keys[sealed.subject_id.int]
-        return ERASED if entry is None else _decrypt(entry[0], sealed, entry[1])
+        if entry is None:
+            return ERASED
+        try:
+            raw = a2b_base64(sealed.ct, strict_mode=True)
+            plain = entry[0].decrypt(raw[:NONCE_BYTES], raw[NONCE_BYTES:], entry[1])
+        except (binascii.Error, ValueError, InvalidTag):
+            raise KeyringError(
+                f"sealed value for subject {sealed.subject_id} does not open"
+            ) from None
+        try:
+            return orjson.loads(plain)
+        except orjson.JSONDecodeError:  # what orjson refuses (integers beyond 64 bits, NaN)
+            return json.loads(plain)
 
     async def open(self, sealed: Sealed) -> Any | Erased:
         if sealed.subject_id.int not in self._keys:

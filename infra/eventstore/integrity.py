@@ -22,6 +22,7 @@ goes unseen. Take checkpoints often (a Temporal schedule), export digests.
 
 from __future__ import annotations
 
+import contextlib
 import json
 from collections.abc import Callable
 from hashlib import sha256
@@ -47,6 +48,8 @@ if TYPE_CHECKING:
 
 CHECKPOINTS = "$checkpoints"
 _VERIFY_BATCH = 5000
+VERIFY_SETTLE_S = 10.0
+"""How long verify() waits at its start for the writes committed before it to settle."""
 # Assembled from module constants only (hence noqa S608); the limit is inlined: see store.ALL_SQL.
 CHECKPOINTS_SQL = (
     f"SELECT {COLUMNS} FROM events "  # noqa: S608
@@ -244,6 +247,17 @@ async def verify_log(
     progress: Callable[[int, int], None] | None,
     trusted_digest: str | None,
 ) -> VerifyReport:
+    # Verify walks below the horizon (what can no longer change). A write committed just
+    # before verify starts may still sit above it while some older transaction anywhere on
+    # the server is open: wait, a bounded while, for the horizon to pass the highest
+    # committed position, so a verify right after a write checks that write. If the
+    # horizon is held back longer, verify goes on with what is settled (the report counts
+    # what it checked; the rest is checked next time).
+    async with store.connections.acquire() as raw:
+        latest = await raw.fetchval("SELECT max(position) FROM events")
+    if latest is not None:
+        with contextlib.suppress(TimeoutError):
+            await store.wait_visible(int(latest), within_s=VERIFY_SETTLE_S)
     async with store.connections.acquire() as raw:
         horizon = int(await raw.fetchval(f"SELECT {HORIZON}"))
         total = int(await raw.fetchval("SELECT count(*) FROM events WHERE position < $1", horizon))

@@ -55,20 +55,19 @@ CANONICAL_SQL = (
     "'UTF8')"
 )
 
-READ_COLUMNS = (
-    "position, prev_hash || "
-    + CANONICAL_SQL.format(
-        stream="stream_id",
-        version="version",
-        event_id="event_id",
-        event_type="event_type",
-        schema_version="schema_version",
-        data="data",
-        metadata="metadata",
-        recorded_at="recorded_at",
-    )
-    + ", hash"
+CHAINED_SQL = "prev_hash || " + CANONICAL_SQL.format(
+    stream="stream_id",
+    version="version",
+    event_id="event_id",
+    event_type="event_type",
+    schema_version="schema_version",
+    data="data",
+    metadata="metadata",
+    recorded_at="recorded_at",
 )
+"""A stored row's previous hash followed by its canonical bytes: what its hash covers."""
+
+READ_COLUMNS = f"position, {CHAINED_SQL}, hash"
 """What reads select: the position, the previous hash followed by the canonical bytes (exactly
 what the stored hash covers), and the hash. Every other field is parsed from those bytes (see
 :meth:`Decoder.decode_rows`): three columns cost asyncpg half what the full row costs."""
@@ -78,6 +77,7 @@ Row = tuple[int, bytes, bytes]
 
 _METADATA_CACHE_LIMIT = 4096
 _HEADS_LIMIT = 1_000_000
+_TIMES_LIMIT = 4096
 _sha256 = sha256
 
 
@@ -134,9 +134,7 @@ class Connections:
         async with self._lock:
             if self._pool is None:
                 async with self._engine.connect() as conn:
-                    row = (
-                        await conn.execute(text("SELECT current_user, session_user"))
-                    ).one()
+                    row = (await conn.execute(text("SELECT current_user, session_user"))).one()
                 settings = {} if row[0] == row[1] else {"role": str(row[0])}
                 url = self._engine.url.set(drivername="postgresql")
                 pool = await asyncpg.create_pool(
@@ -182,6 +180,9 @@ class Decoder:
         self._types: dict[tuple[bytes, bytes], tuple[str, int, Callable[[bytes], Event]]] = {}
         self._metadata: dict[bytes, EventMetadata] = {}
         self._heads: dict[str, tuple[int, bytes]] = {}
+        # By the canonical spelling of the instant: every event of one append shares its
+        # transaction's now(), so most events find their recorded_at parsed already.
+        self._times: dict[bytes, datetime] = {}
 
     def _validator(self, event_type: str, schema_version: int) -> Callable[[bytes], Event]:
         try:
@@ -244,16 +245,20 @@ class Decoder:
         heads = self._heads
         types = self._types
         metadata_cache = self._metadata
+        times = self._times
         new, set_, fields, uuid, timestamp = _new, _set, _RECORDED_FIELDS, _UUID, _timestamp
+        sha = _sha256
         for position, chained, digest in rows:
-            if verify and _sha256(chained).digest() != digest:
+            if verify and sha(chained).digest() != digest:
                 raise _tampered(chained, "content does not match its hash")
             # The canonical form is newline-joined and no field after the stream id may
             # hold a newline (CHECKs on the type, JSON text, digits, a uuid, a timestamp),
             # so the last seven newlines delimit the fields whatever the stream id holds.
+            # Split in place (no copy of the row without its 32-byte previous hash): the
+            # first part is that hash followed by the stream id.
             (stream, version_text, event_id, event_type, schema_version, data, meta,
-             recorded_at) = chained[32:].rsplit(b"\n", 7)  # fmt: skip
-            stream_id = stream.decode()
+             recorded_at) = chained.rsplit(b"\n", 7)  # fmt: skip
+            stream_id = stream[32:].decode()
             version = int(version_text)
             if verify:
                 prev = chained[:32]
@@ -264,9 +269,7 @@ class Decoder:
                             stream_id, version, "first event does not start a chain"
                         )
                 elif head[0] == version - 1 and head[1] != prev:
-                    raise TamperedEvent(
-                        stream_id, version, "previous event's hash does not match"
-                    )
+                    raise TamperedEvent(stream_id, version, "previous event's hash does not match")
                 if len(heads) >= _HEADS_LIMIT:
                     heads.clear()  # bounded memory; verify() is the exhaustive check
                 heads[stream_id] = (version, digest)
@@ -277,6 +280,11 @@ class Decoder:
             metadata = metadata_cache.get(meta)
             if metadata is None:
                 metadata = self.metadata(meta)
+            at = times.get(recorded_at)
+            if at is None:
+                if len(times) >= _TIMES_LIMIT:
+                    times.clear()
+                at = times[recorded_at] = timestamp(recorded_at.decode())
             recorded = new(RecordedEvent)
             set_(
                 recorded,
@@ -290,7 +298,7 @@ class Decoder:
                     "schema_version": typed[1],
                     "event": typed[2](data),
                     "metadata": metadata,
-                    "recorded_at": timestamp(recorded_at.decode()),
+                    "recorded_at": at,
                     "hash": digest.hex(),
                 },
             )

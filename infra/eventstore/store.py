@@ -40,8 +40,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import random
-from collections.abc import AsyncIterator, Callable, Sequence
-from typing import TYPE_CHECKING
+from collections.abc import AsyncIterator, Callable, Coroutine, Sequence
+from typing import TYPE_CHECKING, Any, TypeVar
 from uuid import UUID
 
 import asyncpg
@@ -60,10 +60,12 @@ from infra.eventstore.model import (
 )
 from infra.eventstore.rows import (
     CANONICAL_SQL,
+    CHAINED_SQL,
     HORIZON,
     READ_COLUMNS,
     Connections,
     Decoder,
+    Row,
 )
 
 if TYPE_CHECKING:
@@ -166,6 +168,7 @@ ALL_SQL = (
 the prepared statement (used after five runs) guesses a tenth of the table and picks a
 sequential scan and sort, turning every row's jsonb into text on each batch."""
 
+_T = TypeVar("_T")
 _ANY_VERSION_RETRIES = 20
 _DECODE_CHUNK = 20
 """Rows decoded at a time by read_all. Small on purpose: the decoded events still waiting to
@@ -173,6 +176,23 @@ be yielded are what a young-generation collection (run by the consumer's own all
 finds alive and promotes; promoted objects are what set off full collections of the whole
 heap. Measured on a 200,000-event replay: 10 full collections with 200, 3 with 20, about
 0.6 s of collector time less; the per-slice overhead is negligible."""
+
+ALL_ARRAYS_SQL = (
+    "SELECT array_agg(p), array_agg(c), array_agg(h) FROM ("  # noqa: S608
+    f"SELECT position AS p, {CHAINED_SQL} AS c, hash AS h FROM events "
+    f"WHERE position > $1 AND position < {HORIZON} "
+    "ORDER BY position LIMIT {limit:d}) AS batch"
+)
+"""The rows of ALL_SQL as one row of three arrays (positions, chained bytes, hashes).
+asyncpg's client cost per event falls from about 2.5-3 µs (a Record per row) to about
+1 µs (array elements), measured on 100,000 rows; the server adds only the aggregate
+(measured: grouping into one row per slice instead, with a window and a sort, cost the
+server more than the client saved). The aggregate keeps the order of its sorted input,
+which PostgreSQL does not promise for an aggregate without its own ORDER BY: the client
+checks it (see ``_slices``) rather than pay three sorts for it."""
+
+_LOOP_EVERY = 25
+"""Slices read_all decodes between two visits to the event loop (see read_all)."""
 
 
 class EventStore:
@@ -323,12 +343,16 @@ class EventStore:
         is False. The next batch is fetched while this one is decoded.
         """
         decoder = self.decoder(verify=verify)
-        chunk = _DECODE_CHUNK
-        async for rows in self.row_batches(from_position, batch_size, live, poll_interval):
+        async for chunks in self._chunk_batches(from_position, batch_size, live, poll_interval):
             # Decoded a slice at a time: few decoded events are alive at once, so the
             # garbage collector has little to scan or promote (see _DECODE_CHUNK).
-            for start in range(0, len(rows), chunk):
-                for recorded in decoder.decode_rows(rows[start : start + chunk]):
+            for n, rows in enumerate(chunks):
+                if n and not n % _LOOP_EVERY:
+                    # Back to the event loop now and then, so the prefetched batch is read
+                    # off the socket meanwhile: a consumer that awaits nothing between
+                    # events would otherwise not return to the loop until the batch ends.
+                    await asyncio.sleep(0)
+                for recorded in decoder.decode_rows(rows):
                     yield recorded
 
     async def read_all_batches(
@@ -347,25 +371,57 @@ class EventStore:
         ``KeySession.load`` of the batch's subjects).
         """
         decoder = self.decoder(verify=verify)
-        async for rows in self.row_batches(from_position, batch_size, live, poll_interval):
-            yield decoder.decode_rows(rows)
+        decode = decoder.decode_rows
+        async for chunks in self._chunk_batches(from_position, batch_size, live, poll_interval):
+            yield [recorded for rows in chunks for recorded in decode(rows)]
 
     async def row_batches(
         self, after: int, batch_size: int, live: bool = False, poll_interval: float = 0.05
     ) -> AsyncIterator[list[asyncpg.Record]]:
         """Raw rows (``READ_COLUMNS``) below the horizon, batch by batch, one fetched ahead."""
-        pending = asyncio.create_task(self._fetch_after(after, batch_size))
+        async for rows in self._prefetched(
+            after,
+            lambda a: self._fetch_after(a, batch_size),
+            lambda rows: int(rows[-1][0]),
+            live,
+            poll_interval,
+        ):
+            yield rows
+
+    async def _chunk_batches(
+        self, after: int, batch_size: int, live: bool, poll_interval: float
+    ) -> AsyncIterator[list[list[Row]]]:
+        """As :meth:`row_batches`, each batch in slices of ``_DECODE_CHUNK`` rows."""
+        async for chunks in self._prefetched(
+            after,
+            lambda a: self._fetch_chunks_after(a, batch_size),
+            lambda chunks: chunks[-1][-1][0],
+            live,
+            poll_interval,
+        ):
+            yield chunks
+
+    @staticmethod
+    async def _prefetched(
+        after: int,
+        fetch: Callable[[int], Coroutine[Any, Any, list[_T]]],
+        last_position: Callable[[list[_T]], int],
+        live: bool,
+        poll_interval: float,
+    ) -> AsyncIterator[list[_T]]:
+        """Batches from ``fetch(after)``, one fetched ahead, ``after`` moving on each time."""
+        pending = asyncio.create_task(fetch(after))
         try:
             while True:
-                rows = await pending
-                if rows:
-                    after = rows[-1][0]
-                    pending = asyncio.create_task(self._fetch_after(after, batch_size))
+                batch = await pending
+                if batch:
+                    after = last_position(batch)
+                    pending = asyncio.create_task(fetch(after))
                     await asyncio.sleep(0)  # let the prefetch send its query now
-                    yield rows
+                    yield batch
                 elif live:
                     await asyncio.sleep(poll_interval)
-                    pending = asyncio.create_task(self._fetch_after(after, batch_size))
+                    pending = asyncio.create_task(fetch(after))
                 else:
                     return
         finally:
@@ -394,6 +450,13 @@ class EventStore:
             rows: list[asyncpg.Record] = await raw.fetch(ALL_SQL.format(limit=limit), after)
             return rows
 
+    async def _fetch_chunks_after(self, after: int, limit: int) -> list[list[Row]]:
+        async with self.connections.acquire() as raw:
+            positions, chained, hashes = await raw.fetchrow(
+                ALL_ARRAYS_SQL.format(limit=limit), after
+            )
+        return [] if positions is None else _slices(positions, chained, hashes)
+
     def decoder(self, *, verify: bool = True) -> Decoder:
         return Decoder(self.registry, verify=verify)
 
@@ -421,3 +484,17 @@ class EventStore:
         if self.keyring is None:
             raise ValueError("this EventStore was built without a keyring")
         await self.keyring.erase_subject(subject_id)
+
+
+def _slices(positions: list[int], chained: list[bytes], hashes: list[bytes]) -> list[list[Row]]:
+    """A batch's rows in slices of ``_DECODE_CHUNK``, in position order whatever order the
+    aggregate kept."""
+    rows = list(zip(positions, chained, hashes, strict=True))
+    if positions != sorted(positions):
+        rows.sort(key=_position)
+    chunk = _DECODE_CHUNK
+    return [rows[start : start + chunk] for start in range(0, len(rows), chunk)]
+
+
+def _position(row: Row) -> int:
+    return row[0]

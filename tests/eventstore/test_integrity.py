@@ -5,6 +5,7 @@ Every test here works in a database of its own (``fresh``): tampering is for rea
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 
 import asyncpg
@@ -35,9 +36,13 @@ def new(n: int) -> NewEvent:
 async def populate(store: EventStore) -> Checkpoint:
     await store.append(A, NEW_STREAM, [new(1), new(2), new(3)])
     await store.append(B, NEW_STREAM, [new(1), new(2), new(3)])
-    await store.append(C, NEW_STREAM, [new(1)])
+    first_c = await store.append(C, NEW_STREAM, [new(1)])
+    # A checkpoint records the heads below the horizon, and read_all and verify read below
+    # it: wait until what was written is there (another transaction may hold it back).
+    await store.wait_visible(first_c.positions[-1])
     checkpoint = await store.checkpoint()
-    await store.append(C, 1, [new(2)])  # after the checkpoint: chains alone cover it
+    last = await store.append(C, 1, [new(2)])  # after the checkpoint: chains alone cover it
+    await store.wait_visible(last.positions[-1])
     return checkpoint
 
 
@@ -278,3 +283,23 @@ async def test_reads_refuse_a_rehashed_change_and_a_changed_time(fresh: Fresh) -
     # Opting out of the check is explicit, and then the forged values do come back.
     forged = [e async for e in fresh.store.read_all(verify=False) if e.stream_id == A]
     assert [getattr(e.event, "n", None) for e in forged] == [1, 99, 3]
+
+
+async def test_verify_waits_for_a_write_held_back_by_an_open_transaction(fresh: Fresh) -> None:
+    await populate(fresh.store)
+    blocker = await fresh.admin()
+    try:
+        # An older transaction with an id holds the horizon back: the write below
+        # commits but stays invisible to readers of the log until the blocker ends.
+        await blocker.execute("BEGIN")
+        await blocker.fetchval("SELECT pg_current_xact_id()")
+        await fresh.store.append(A, 3, [new(4)])
+        checking = asyncio.create_task(fresh.store.verify())
+        await asyncio.sleep(0.5)
+        assert not checking.done()  # waiting for the write to settle
+        await blocker.execute("COMMIT")
+        report = await asyncio.wait_for(checking, 10)
+    finally:
+        await blocker.close()
+    assert report.ok, report.problems
+    assert report.events_checked == 10  # 9 from populate, and the one held back

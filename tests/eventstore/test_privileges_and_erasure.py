@@ -76,7 +76,7 @@ async def test_erasure_shreds_personal_data_and_keeps_the_trail(
     store, keyring = fresh.store, fresh.keyring
     who = await keyring.seal(subject, {"name": canary})
     kept = await keyring.seal(bystander, {"name": "kept"})
-    await store.append(
+    appended = await store.append(
         "request-1",
         NEW_STREAM,
         [
@@ -85,6 +85,7 @@ async def test_erasure_shreds_personal_data_and_keeps_the_trail(
         ],
     )
     before = await store.read_stream("request-1")
+    await store.wait_visible(appended.positions[-1])  # so the checkpoint covers them
     checkpoint = await store.checkpoint()
     long_lived = Keyring.from_settings(store.engine, settings)  # as another process would
     assert await long_lived.open(who) == {"name": canary}

@@ -11,6 +11,7 @@ import pytest
 
 from domain.events import Event, EventMetadata, EventRegistry, RecordedEvent
 from infra.eventstore import ANY_VERSION, NEW_STREAM, EventStore, NewEvent, UnknownEventType
+from infra.eventstore.store import _slices
 from tests.eventstore.conftest import Fresh
 from tests.eventstore.events import ThingHappened
 
@@ -47,7 +48,8 @@ async def test_read_all_streams_in_batches_in_position_order(
     store: EventStore, stream: str
 ) -> None:
     for i in range(7):
-        await store.append(stream, ANY_VERSION, [new(i), new(i)])
+        last = await store.append(stream, ANY_VERSION, [new(i), new(i)])
+    await store.wait_visible(last.positions[-1])
     seen = [e async for e in store.read_all(batch_size=3) if e.stream_id == stream]
     assert [e.version for e in seen] == list(range(1, 15))
     positions = [e.position async for e in store.read_all(batch_size=5)]
@@ -168,7 +170,8 @@ async def test_an_unknown_event_type_is_an_error_naming_it(fresh: Fresh, stream:
 
 async def test_read_all_batches_gives_what_read_all_gives(store: EventStore, stream: str) -> None:
     for i in range(5):
-        await store.append(stream, ANY_VERSION, [new(i)] if i % 2 else [new(i), new(i + 10)])
+        last = await store.append(stream, ANY_VERSION, [new(i)] if i % 2 else [new(i), new(i + 10)])
+    await store.wait_visible(last.positions[-1])
     one_by_one = [e async for e in store.read_all(batch_size=3)]
     batches = [batch async for batch in store.read_all_batches(batch_size=3)]
     assert all(0 < len(batch) <= 3 for batch in batches)
@@ -182,7 +185,7 @@ async def test_every_field_read_back_is_the_stored_column(store: EventStore, str
     # Reads parse stream, version, id, type, schema version and time from the hashed
     # canonical bytes, not from the columns: they must come back exactly as stored,
     # whatever characters the stream id holds.
-    odd = f"{stream}:straße/ü \\ \"quoted\" 1"
+    odd = f'{stream}:straße/ü \\ "quoted" 1'
     correlation = uuid.uuid4()
     appended = await store.append(odd, NEW_STREAM, [new(1, correlation), new(2, correlation)])
     await store.wait_visible(appended.positions[-1])
@@ -215,3 +218,34 @@ async def test_every_field_read_back_is_the_stored_column(store: EventStore, str
         assert all(e.recorded_at.utcoffset() == timedelta(0) for e in read)
         assert all(isinstance(e.event_id, uuid.UUID) for e in read)
         assert [e.event for e in read] == [ThingHappened(n=1), ThingHappened(n=2)]
+
+
+async def test_read_all_gives_every_event_across_slices_and_batches(
+    store: EventStore, stream: str
+) -> None:
+    # read_all fetches each batch as slices of rows (arrays, one slice to a row): batch
+    # sizes below, at and above the slice size, and batches that end mid-slice.
+    await store.append(stream, NEW_STREAM, [new(i) for i in range(30)])
+    last = await store.append(stream, 30, [new(i) for i in range(30, 53)])
+    await store.wait_visible(last.positions[-1])
+    expected = await store.read_stream(stream)
+    assert len(expected) == 53
+    for batch_size in (1, 7, 20, 45, 2000):
+        read = [e async for e in store.read_all(batch_size=batch_size) if e.stream_id == stream]
+        assert read == expected, batch_size
+        batches = [
+            [e for e in batch if e.stream_id == stream]
+            async for batch in store.read_all_batches(batch_size=batch_size)
+        ]
+        assert [e for batch in batches for e in batch] == expected, batch_size
+
+
+def test_a_batch_is_put_in_position_order_whatever_order_it_came_in() -> None:
+    positions = list(range(100, 145))
+    rows = [(p, f"chained {p}".encode(), b"h%d" % p) for p in positions]
+    slices = _slices(positions, [r[1] for r in rows], [r[2] for r in rows])
+    assert [len(s) for s in slices] == [20, 20, 5]
+    assert [r for s in slices for r in s] == rows
+    shuffled = rows[7:] + rows[:7]
+    again = _slices([r[0] for r in shuffled], [r[1] for r in shuffled], [r[2] for r in shuffled])
+    assert [r for s in again for r in s] == rows

@@ -21,6 +21,8 @@ async def settled(infra: Infrastructure, *rids: UUID) -> Queries:
     for rid in rids:
         events = await infra.store.read_correlation(rid)
         wanted = max([wanted, *(e.position for e in events)])
+    # Visible to readers of the log first (bounded, generous under load), then applied.
+    await infra.store.wait_visible(wanted, within_s=30.0)
     for _ in range(200):
         await runner.catch_up()
         if await runner.projection.position() >= wanted:

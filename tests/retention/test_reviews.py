@@ -157,6 +157,8 @@ async def test_a_review_opens_is_retained_and_disposal_shreds(
     assert all(p.sealed is None for p in await rh.infra.packages.list_for_request(request_id))
 
     # The decrypted history shows [erased], yet the log verifies and the trail reads.
+    recorded = await rh.infra.store.read_correlation(request_id)
+    await rh.infra.store.wait_visible(max(e.position for e in recorded))
     history = await request_history(rh.infra.store, rh.infra.keyring, request_id, reveal=True)
     assert history.subject_erased
     assert history.request_details is not None
