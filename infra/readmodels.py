@@ -558,10 +558,14 @@ async def rebuild(
     *,
     batch_size: int = REBUILD_BATCH,
 ) -> int:
-    """Drop every read-model row and replay the whole log; returns the events applied.
+    """Drop every read-model row and replay the whole log; returns the events the rebuilt
+    tables reflect.
 
-    Memory stays bounded by one batch: nothing is kept between batches but the
-    checkpoint, so a request whose events span batches is read back from its rows.
+    A live runner (a worker's or an API's) may share the work: the checkpoint is shared
+    and each event is applied once, by whichever gets there first. So the count returned
+    is of the log up to the checkpoint reached, whoever applied it, not only what this
+    call applied. Memory stays bounded by one batch: nothing is kept between batches
+    but the checkpoint, so a request whose events span batches is read back from its rows.
     """
     async with engine.connect() as conn:
         total = int(await conn.scalar(text("SELECT count(*) FROM events")) or 0)
@@ -572,9 +576,20 @@ async def rebuild(
             progress(done, max(total, done))
 
     applied = await Projection(store, batch_size=batch_size).catch_up(applied_batch)
-    applied_batch(applied)
-    log.info("read_models_rebuilt", events=applied)
-    return applied
+    async with engine.connect() as conn:
+        covered = int(
+            await conn.scalar(
+                text(
+                    "SELECT count(*) FROM events WHERE position <= "
+                    "(SELECT position FROM projection_checkpoints WHERE name = :name)"
+                ),
+                {"name": PROJECTION},
+            )
+            or 0
+        )
+    applied_batch(max(applied, covered))
+    log.info("read_models_rebuilt", events=covered, applied_here=applied)
+    return covered
 
 
 async def forget_request(conn: AsyncConnection, request_id: UUID) -> None:
