@@ -50,6 +50,7 @@ from domain.events import (
 )
 from domain.request import AgencyProgress, SharingRequestState, evolve_request, start_request
 from infra.eventstore import EventStore
+from infra.eventstore.subscriptions import lock_checkpoint, move_checkpoint
 
 log = structlog.get_logger(__name__)
 
@@ -455,34 +456,13 @@ class Projection:
     async def _apply(self, events: list[RecordedEvent], after: int) -> int | None:
         """Apply one batch read after position ``after``; None if the checkpoint went back."""
         async with self._store.engine.begin() as conn:
-            await conn.execute(
-                text(
-                    "INSERT INTO projection_checkpoints (name, position) VALUES (:name, 0) "
-                    "ON CONFLICT (name) DO NOTHING"
-                ),
-                {"name": self.name},
-            )
-            stored = int(
-                await conn.scalar(
-                    text(
-                        "SELECT position FROM projection_checkpoints WHERE name = :name FOR UPDATE"
-                    ),
-                    {"name": self.name},
-                )
-                or 0
-            )
+            stored = await lock_checkpoint(conn, self.name)
             if stored < after:
                 return None
             fresh = [r for r in events if r.position > stored]
             if fresh:
                 await apply_batch(conn, fresh)
-                await conn.execute(
-                    text(
-                        "UPDATE projection_checkpoints SET position = :position, "
-                        "updated_at = now() WHERE name = :name"
-                    ),
-                    {"name": self.name, "position": fresh[-1].position},
-                )
+                await move_checkpoint(conn, self.name, fresh[-1].position)
         return len(fresh)
 
     async def run(self) -> None:

@@ -71,34 +71,12 @@ class Subscription:
     async def _apply(self, events: list[RecordedEvent]) -> int:
         applied = 0
         async with self._store.engine.begin() as conn:
-            await conn.execute(
-                text(
-                    "INSERT INTO projection_checkpoints (name, position) VALUES (:name, 0) "
-                    "ON CONFLICT (name) DO NOTHING"
-                ),
-                {"name": self.name},
-            )
-            stored = int(
-                await conn.scalar(
-                    text(
-                        "SELECT position FROM projection_checkpoints WHERE name = :name FOR UPDATE"
-                    ),
-                    {"name": self.name},
-                )
-                or 0
-            )
+            stored = await lock_checkpoint(conn, self.name)
             for recorded in events:
                 if recorded.position > stored:  # another runner may have applied it already
                     await self._handler(conn, recorded)
                     applied += 1
-            last = max(stored, events[-1].position)
-            await conn.execute(
-                text(
-                    "UPDATE projection_checkpoints SET position = :position, updated_at = now() "
-                    "WHERE name = :name"
-                ),
-                {"name": self.name, "position": last},
-            )
+            await move_checkpoint(conn, self.name, max(stored, events[-1].position))
         return applied
 
     async def run(self) -> None:
@@ -112,3 +90,31 @@ class Subscription:
     def stop(self) -> None:
         """Finish the current batch, then return from :meth:`run`."""
         self._stopping.set()
+
+
+async def lock_checkpoint(conn: AsyncConnection, name: str) -> int:
+    """Lock the projection's checkpoint row for this transaction (made at 0 if new) and
+    return its position: events at or below it were applied already."""
+    await conn.execute(
+        text(
+            "INSERT INTO projection_checkpoints (name, position) VALUES (:name, 0) "
+            "ON CONFLICT (name) DO NOTHING"
+        ),
+        {"name": name},
+    )
+    stored = await conn.scalar(
+        text("SELECT position FROM projection_checkpoints WHERE name = :name FOR UPDATE"),
+        {"name": name},
+    )
+    return int(stored or 0)
+
+
+async def move_checkpoint(conn: AsyncConnection, name: str, position: int) -> None:
+    """Record, in the batch's transaction, that events up to ``position`` are applied."""
+    await conn.execute(
+        text(
+            "UPDATE projection_checkpoints SET position = :position, updated_at = now() "
+            "WHERE name = :name"
+        ),
+        {"name": name, "position": position},
+    )
