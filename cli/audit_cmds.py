@@ -4,8 +4,14 @@
 in a date range (streamed; see :mod:`app.export_range`).
 
 They read the configured database (``MASHFLOW_DATABASE_URL``) or start the
-embedded one for the command. Exit codes: 0 fine, 1 the store failed
-verification, 2 usage or configuration, 4 no such request.
+embedded one for the command. Without ``--reveal`` they need no sign-in. With
+it, personal data is opened for a person: a compliance officer whose token the
+CLI holds (``MASHFLOW_TOKEN`` or ``--token-file PATH``, see ``cli.identity``),
+recorded as the viewer in each request's access log before anything is shown.
+
+Exit codes: 0 fine, 1 the store failed verification, 2 usage or configuration,
+3 a reveal by someone other than a compliance officer, 4 no such request, 5 a
+reveal without a valid token (none, or one not valid or revoked).
 """
 
 from __future__ import annotations
@@ -21,6 +27,7 @@ from typing import Annotated
 
 import typer
 from rich.table import Table
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app.export_range import (
     DateRange,
@@ -44,6 +51,7 @@ from app.history import (
 )
 from cli.common import EXIT_FAILED, console, err_console, fail, progress_bar, run, settings_or_exit
 from cli.directory_common import EXIT_NOT_FOUND, EXIT_USAGE, print_json
+from cli.identity import Credential, TokenFile, acting_user, credential
 from domain.events.access import ViewKind
 from domain.vocabulary import Role
 from infra.crypto import Keyring
@@ -53,8 +61,6 @@ from infra.settings import Settings
 from infra.stack import running_stack
 
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")]
-CLI_VIEWER = "cli-operator"
-"""Who a reveal from the command line is recorded as: the CLI has no signed-in user."""
 
 
 def register(app: typer.Typer) -> None:
@@ -67,6 +73,19 @@ def register(app: typer.Typer) -> None:
 class Audit:
     store: EventStore
     keyring: Keyring
+    engine: AsyncEngine
+    settings: Settings
+
+    async def viewer(self, cred: Credential) -> Viewer:
+        """The compliance officer signed in: who a reveal is recorded against."""
+        who = await acting_user(
+            self.engine,
+            self.settings,
+            cred,
+            Role.COMPLIANCE_OFFICER,
+            doing="revealing personal data",
+        )
+        return Viewer(who.user_id, who.role, who.agency)
 
 
 @contextlib.asynccontextmanager
@@ -76,7 +95,7 @@ async def open_store(settings: Settings) -> AsyncIterator[Audit]:
         keyring = Keyring.from_settings(engine, stack.settings)
         store = EventStore(engine, keyring=keyring)
         try:
-            yield Audit(store, keyring)
+            yield Audit(store, keyring, engine, stack.settings)
         finally:
             await store.close()
             await engine.dispose()
@@ -149,23 +168,35 @@ def verify(
         raise SystemExit(EXIT_FAILED)
 
 
+def _reveal_credential(reveal: bool, token_file: Path | None) -> Credential | None:
+    """A reveal is a person's act: their token, read before anything else is done."""
+    if token_file is not None and not reveal:
+        fail("--token-file: only a --reveal needs signing in", EXIT_USAGE)
+    return credential(token_file) if reveal else None
+
+
 async def _history(
-    settings: Settings, request_id: uuid.UUID, as_of: datetime | None, reveal: bool, what: ViewKind
+    settings: Settings,
+    request_id: uuid.UUID,
+    as_of: datetime | None,
+    cred: Credential | None,
+    what: ViewKind,
 ) -> RequestHistory:
     async with open_store(settings) as audit:
+        viewer = await audit.viewer(cred) if cred is not None else None
         try:
             found = await request_history(
-                audit.store, audit.keyring, request_id, as_of=as_of, reveal=reveal
+                audit.store, audit.keyring, request_id, as_of=as_of, reveal=viewer is not None
             )
         except RequestNotFound as exc:
             fail(str(exc), EXIT_NOT_FOUND)
-        if reveal:
+        if viewer is not None:
             await record_view(
                 audit.store,
                 request_id,
-                viewer_id=CLI_VIEWER,
-                viewer_role=Role.COMPLIANCE_OFFICER,
-                viewer_agency=None,
+                viewer_id=viewer.user_id,
+                viewer_role=viewer.role,
+                viewer_agency=viewer.agency,
                 what=what,
             )
         return found
@@ -177,14 +208,20 @@ def history(
         str | None, typer.Option("--as-of", help="Show what was known at this ISO 8601 time.")
     ] = None,
     reveal: Annotated[
-        bool, typer.Option("--reveal", help="Open personal data (the view is recorded).")
+        bool,
+        typer.Option(
+            "--reveal",
+            help="Open personal data: a compliance officer's token; the view is recorded.",
+        ),
     ] = False,
+    token_file: TokenFile = None,
     as_json: JsonFlag = False,
 ) -> None:
     """A request's history: every event in order, its state replayed, the integrity check."""
     parsed, when = _request_id(request_id), _as_of(as_of)
+    cred = _reveal_credential(reveal, token_file)
     settings = settings_or_exit()
-    found = run(_history(settings, parsed, when, reveal, ViewKind.HISTORY))
+    found = run(_history(settings, parsed, when, cred, ViewKind.HISTORY))
     if as_json:
         print_json(history_json(found))
     else:
@@ -257,8 +294,13 @@ def export(
         Path | None, typer.Option("--output", "-o", help="Write here instead of stdout.")
     ] = None,
     reveal: Annotated[
-        bool, typer.Option("--reveal", help="Include personal data (the view is recorded).")
+        bool,
+        typer.Option(
+            "--reveal",
+            help="Include personal data: a compliance officer's token; the view is recorded.",
+        ),
     ] = False,
+    token_file: TokenFile = None,
 ) -> None:
     """Export one request's audit record (timeline, decision records, access log, check), or
     those of every request opened in a date range, streamed a request at a time."""
@@ -273,8 +315,9 @@ def export(
             span = date_range(parse_day("from", first), parse_day("to", last))
         except InvalidRange as exc:
             fail(f"--{exc.field}: {exc.message}", EXIT_USAGE)
+        cred = _reveal_credential(reveal, token_file)
         settings = settings_or_exit()
-        count = run(_export_range(settings, span, fmt, output, reveal))
+        count = run(_export_range(settings, span, fmt, output, cred))
         where = f" to {output}" if output is not None else ""
         err_console.print(
             f"exported {count} request(s) opened {span.first.isoformat()} to "
@@ -283,8 +326,9 @@ def export(
         )
         return
     parsed = _request_id(request_id)
+    cred = _reveal_credential(reveal, token_file)
     settings = settings_or_exit()
-    found = run(_history(settings, parsed, None, reveal, ViewKind.EXPORT))
+    found = run(_history(settings, parsed, None, cred, ViewKind.EXPORT))
     text = export_request(found, fmt)
     if output is None:
         sys.stdout.write(text)
@@ -295,12 +339,17 @@ def export(
 
 
 async def _export_range(
-    settings: Settings, span: DateRange, fmt: ExportFormat, output: Path | None, reveal: bool
+    settings: Settings,
+    span: DateRange,
+    fmt: ExportFormat,
+    output: Path | None,
+    cred: Credential | None,
 ) -> int:
     """Stream the export to stdout or the file as each request is read; returns the count."""
-    viewer = Viewer(CLI_VIEWER, Role.COMPLIANCE_OFFICER) if reveal else None
     count = 0
     async with open_store(settings) as audit:
+        viewer = await audit.viewer(cred) if cred is not None else None
+        reveal = viewer is not None
         found = histories(audit.store, audit.keyring, span, reveal=reveal, viewer=viewer)
 
         async def counted() -> AsyncIterator[RequestHistory]:

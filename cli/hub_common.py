@@ -4,11 +4,9 @@ These commands act on the configured services only (``MASHFLOW_DATABASE_URL``,
 ``MASHFLOW_TEMPORAL_ADDRESS``): requests live in a long-running worker's
 workflows, so an embedded server started for one command would be of no use.
 
-The CLI acts as a named user (``--as USER_ID --role ROLE --agency CODE``), for
-operators scripting on behalf of a person. The normal path is the API with the
-person's own token (``POST /api/requests``, ``POST /api/tasks/{task_id}``): it
-checks who they are; here the operator vouches for it. Every event still
-records the user, role and agency given.
+The human steps act as the user whose token the CLI holds (``MASHFLOW_TOKEN``
+or ``--token-file``, see :mod:`cli.identity`), checked as the API checks it:
+every event records that user's id, and the role and agency the register holds.
 """
 
 from __future__ import annotations
@@ -21,12 +19,14 @@ from typing import Annotated
 
 import pydantic
 import typer
+from sqlalchemy.ext.asyncio import AsyncEngine
 from temporalio.service import RPCError, RPCStatusCode
 
 from app.queries import Queries
 from app.requests import RequestService
 from cli.common import EXIT_CONFIG, fail
-from cli.directory_common import EXIT_NOT_FOUND, EXIT_USAGE
+from cli.directory_common import EXIT_NOT_FOUND
+from cli.identity import Credential, acting_user
 from domain.models import Actor
 from domain.vocabulary import Role
 from infra.settings import Settings
@@ -35,16 +35,6 @@ from infra.temporal import connect_client
 from worker.main import infrastructure
 
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")]
-AsUser = Annotated[
-    str,
-    typer.Option(
-        "--as",
-        metavar="USER_ID",
-        help="The user this is done for (recorded on every event). The API, with the "
-        "user's own token, is the normal path; this is for operators' scripts.",
-    ),
-]
-AgencyOpt = Annotated[str | None, typer.Option("--agency", help="The acting user's agency code.")]
 
 
 @dataclass(frozen=True)
@@ -52,21 +42,16 @@ class Hub:
     queries: Queries
     requests: RequestService | None
     """None when the command only reads (no Temporal needed)."""
+    engine: AsyncEngine
+    settings: Settings
+
+    async def acting(self, cred: Credential, *roles: Role, doing: str) -> Actor:
+        """The user whose token ``cred`` is (see :func:`cli.identity.acting_user`)."""
+        return await acting_user(self.engine, self.settings, cred, *roles, doing=doing)
 
     def service(self) -> RequestService:
         assert self.requests is not None
         return self.requests
-
-
-def actor(user_id: str, role: str, agency: str | None) -> Actor:
-    if role not in {r.value for r in Role if r is not Role.SYSTEM}:
-        names = ", ".join(r.value for r in Role if r is not Role.SYSTEM)
-        fail(f"--role: must be one of {names}", EXIT_USAGE)
-    try:
-        return Actor(user_id=user_id, role=Role(role), agency=agency)
-    except pydantic.ValidationError as exc:
-        field = {"user_id": "--as", "agency": "--agency"}.get(_field(exc), "--as")
-        fail(f"{field}: {_message(exc)}", EXIT_USAGE)
 
 
 def _field(exc: pydantic.ValidationError) -> str:
@@ -113,7 +98,7 @@ async def open_hub(settings: Settings, *, temporal: bool) -> AsyncIterator[Hub]:
             )
             del client
         try:
-            yield Hub(Queries(infra.engine), requests)
+            yield Hub(Queries(infra.engine), requests, infra.engine, stack.settings)
         except RPCError as exc:
             if exc.status is RPCStatusCode.NOT_FOUND:
                 fail("no such request (or its decision is not open)", EXIT_NOT_FOUND)

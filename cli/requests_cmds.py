@@ -1,9 +1,12 @@
 """``mashflow requests open | list | show``: sharing requests from the command line.
 
-``open`` starts a request as a named user (see ``cli.hub_common``: the API with a
-token is the normal path). ``list`` and ``show`` read the read models: ids,
-agency codes, ratings and deadlines, never personal data. Exit codes: 0 fine,
-2 bad input or configuration, 3 refused by the hub's rules, 4 no such request.
+``open`` starts a request as the coordinator whose token the CLI holds
+(``MASHFLOW_TOKEN`` or ``--token-file PATH``, see ``cli.identity``); the event
+records their user id, role and agency. ``list`` and ``show`` read the read
+models: ids, agency codes, ratings and deadlines, never personal data. Exit
+codes: 0 fine, 2 bad input or configuration, 3 refused by the hub's rules (a
+role other than coordinator), 4 no such request, 5 not signed in (no token, or
+one that is not valid or has been revoked).
 """
 
 from __future__ import annotations
@@ -20,7 +23,9 @@ from app.queries import RequestSummary
 from app.requests import NewRequest, SubjectDetails
 from cli.common import console, fail, run, settings_or_exit
 from cli.directory_common import EXIT_NOT_FOUND, EXIT_USAGE, print_json
-from cli.hub_common import AgencyOpt, AsUser, JsonFlag, actor, bad_input, open_hub
+from cli.hub_common import JsonFlag, bad_input, open_hub
+from cli.identity import TokenFile, credential
+from domain.vocabulary import Role
 
 requests_app = typer.Typer(
     help="Sharing requests: open one, list them, show one's progress.", no_args_is_help=True
@@ -44,7 +49,6 @@ def _request_id(value: str) -> uuid.UUID:
 
 @requests_app.command("open")
 def open_request(
-    as_user: AsUser,
     subject_name: Annotated[str, typer.Option("--subject-name", help="Who it is about.")],
     subject_kind: Annotated[str, typer.Option("--subject-kind", help="child, adult, ...")],
     requesting_agency: Annotated[
@@ -57,44 +61,50 @@ def open_request(
     purpose: Annotated[str, typer.Option("--purpose", help="Why the information is needed.")],
     information_sought: Annotated[str, typer.Option("--information-sought")],
     rating: Annotated[str, typer.Option("--rating", help="red, amber or green.")],
-    role: Annotated[str, typer.Option("--role", help="The acting user's role.")] = "coordinator",
-    agency: AgencyOpt = None,
     subject_dob: Annotated[
         str | None, typer.Option("--subject-dob", help="Date of birth, YYYY-MM-DD.")
     ] = None,
     subject_address: Annotated[str | None, typer.Option("--subject-address")] = None,
     requested_by: Annotated[
         str | None,
-        typer.Option("--requested-by", help="Who in the requesting agency asks (default: --as)."),
+        typer.Option(
+            "--requested-by",
+            help="Who in the requesting agency asks (default: your user id, as the API records).",
+        ),
     ] = None,
     consent_already_held: Annotated[bool, typer.Option("--consent-already-held")] = False,
+    token_file: TokenFile = None,
     as_json: JsonFlag = False,
 ) -> None:
-    """Open a sharing request and print its id. Personal data is sealed at once."""
-    who = actor(as_user, role, agency)
+    """Open a sharing request, as the coordinator signed in, and print its id. Personal data
+    is sealed at once."""
     try:
         dob = date.fromisoformat(subject_dob) if subject_dob else None
     except ValueError:
         fail("--subject-dob: give a date as YYYY-MM-DD", EXIT_USAGE)
-    try:
-        new = NewRequest(
-            subject=SubjectDetails(name=subject_name, date_of_birth=dob, address=subject_address),
-            subject_kind=subject_kind,
-            requesting_agency=requesting_agency,
-            requested_by=requested_by or as_user,
-            holding_agencies=holders,
-            purpose_category=purpose_category,
-            purpose=purpose,
-            information_sought=information_sought,
-            rating=rating,
-            consent_already_held=consent_already_held,
-        )
-    except pydantic.ValidationError as exc:
-        fail(bad_input(exc), EXIT_USAGE)
+    cred = credential(token_file)
     settings = settings_or_exit()
 
     async def go() -> uuid.UUID:
         async with open_hub(settings, temporal=True) as hub:
+            who = await hub.acting(cred, Role.COORDINATOR, doing="opening a request")
+            try:
+                new = NewRequest(
+                    subject=SubjectDetails(
+                        name=subject_name, date_of_birth=dob, address=subject_address
+                    ),
+                    subject_kind=subject_kind,
+                    requesting_agency=requesting_agency,
+                    requested_by=requested_by or who.user_id,
+                    holding_agencies=holders,
+                    purpose_category=purpose_category,
+                    purpose=purpose,
+                    information_sought=information_sought,
+                    rating=rating,
+                    consent_already_held=consent_already_held,
+                )
+            except pydantic.ValidationError as exc:
+                fail(bad_input(exc), EXIT_USAGE)
             return await hub.service().open_request(who, new)
 
     request_id = run(go())

@@ -2,14 +2,17 @@
 
 A compliance officer's queue and decisions, through ``app.retention`` (the same
 service the web page uses; the rules are ``domain.retention``'s). Like
-``mashflow tasks`` these commands act as a named user (``--as USER_ID --role
-compliance_officer``, see ``cli.hub_common``) on the configured services: the
-reviews live in a long-running worker's workflows. ``list`` and ``show`` read
-the event store only; ``run``, ``retain`` and ``dispose`` need Temporal too.
+``mashflow tasks`` these commands act as the user whose token the CLI holds
+(``MASHFLOW_TOKEN`` or ``--token-file PATH``, see ``cli.identity``), who must be
+a compliance officer; decisions are recorded under their user id. They work on
+the configured services: the reviews live in a long-running worker's
+workflows. ``list`` and ``show`` read the event store only; ``run``, ``retain``
+and ``dispose`` need Temporal too.
 
 Exit codes: 0 done, 2 bad input or configuration, 3 refused (a role other than
 compliance officer, a review already decided, a next review date the policy
-does not allow), 4 no such review.
+does not allow), 4 no such review, 5 not signed in (no token, or one that is
+not valid or has been revoked).
 """
 
 from __future__ import annotations
@@ -27,9 +30,10 @@ from rich.table import Table
 
 from app.history import TimelineEntry
 from app.retention import RetentionReview, RetentionService, ReviewNotFoundError
-from cli.common import EXIT_REFUSED, console, fail, run, settings_or_exit
+from cli.common import console, fail, run, settings_or_exit
 from cli.directory_common import EXIT_NOT_FOUND, EXIT_USAGE, print_json
-from cli.hub_common import AsUser, JsonFlag, actor, require_configured
+from cli.hub_common import JsonFlag, require_configured
+from cli.identity import Credential, TokenFile, acting_user, credential
 from domain.errors import ValidationFailed
 from domain.models import Actor
 from domain.vocabulary import DisposalReason, Role
@@ -44,7 +48,6 @@ retention_app = typer.Typer(
     no_args_is_help=True,
 )
 
-RoleOpt = Annotated[str, typer.Option("--role", help="The acting user's role: compliance_officer.")]
 ReviewArg = Annotated[
     str, typer.Argument(metavar="REVIEW", help="A review id, as 'mashflow retention list' shows.")
 ]
@@ -55,18 +58,6 @@ OPTION_OF = {"next_review_on": "--next-review", "reason": "--reason"}
 
 def register(app: typer.Typer) -> None:
     app.add_typer(retention_app, name="retention")
-
-
-def officer(as_user: str, role: str) -> Actor:
-    """The acting user; the queue is for compliance officers only (the decisions are refused
-    by the domain itself for anyone else, and checked here for the reads too)."""
-    who = actor(as_user, role, None)
-    if who.role is not Role.COMPLIANCE_OFFICER:
-        fail(
-            f"only a compliance officer works retention reviews; you are acting as {role}",
-            EXIT_REFUSED,
-        )
-    return who
 
 
 def review_id_of(text: str) -> UUID:
@@ -84,13 +75,24 @@ def day_of(text: str, option: str) -> date:
 
 
 @contextlib.asynccontextmanager
-async def open_retention(settings: Settings, *, temporal: bool) -> AsyncIterator[RetentionService]:
-    """The configured database (and Temporal, for decisions), checked reachable first."""
+async def open_retention(
+    settings: Settings, cred: Credential, *, temporal: bool
+) -> AsyncIterator[tuple[RetentionService, Actor]]:
+    """The configured database (and Temporal, for decisions), checked reachable first, and
+    the compliance officer signed in. The queue is theirs alone: the decisions are refused by
+    the domain itself for anyone else, and everything is checked here, the reads too."""
     require_configured(settings, temporal=temporal)
     async with (
         running_stack(settings, ui=False, temporal=temporal) as stack,
         infrastructure(stack.settings) as infra,
     ):
+        who = await acting_user(
+            infra.engine,
+            stack.settings,
+            cred,
+            Role.COMPLIANCE_OFFICER,
+            doing="working retention reviews",
+        )
         client = await connect_client(stack.settings) if temporal else None
         # Reads need no client: a service without one only walks the event store.
         service = RetentionService(
@@ -101,7 +103,7 @@ async def open_retention(settings: Settings, *, temporal: bool) -> AsyncIterator
         )
         del client
         try:
-            yield service
+            yield service, who
         except ReviewNotFoundError as exc:
             fail(str(exc), EXIT_NOT_FOUND)
         except ValidationFailed as exc:
@@ -129,8 +131,6 @@ def _when(value: datetime | None) -> str:
 
 @retention_app.command("run")
 def run_pass(
-    as_user: AsUser,
-    role: RoleOpt,
     as_of: Annotated[
         str | None,
         typer.Option(
@@ -139,15 +139,16 @@ def run_pass(
             help="Review as of this day (YYYY-MM-DD), e.g. to catch up; default today.",
         ),
     ] = None,
+    token_file: TokenFile = None,
     as_json: JsonFlag = False,
 ) -> None:
     """Run a review pass now, as the schedule would: open a review per record now due."""
-    officer(as_user, role)
     today = day_of(as_of, "--as-of") if as_of is not None else None
+    cred = credential(token_file)
     settings = settings_or_exit()
 
     async def go() -> RetentionRunResult:
-        async with open_retention(settings, temporal=True) as service:
+        async with open_retention(settings, cred, temporal=True) as (service, _):
             return await service.run_now(today=today)
 
     result = run(go())
@@ -162,13 +163,13 @@ def run_pass(
 
 
 @retention_app.command("list")
-def list_reviews(as_user: AsUser, role: RoleOpt, as_json: JsonFlag = False) -> None:
+def list_reviews(token_file: TokenFile = None, as_json: JsonFlag = False) -> None:
     """The open reviews, oldest due first, with their decision due dates; overdue flagged."""
-    officer(as_user, role)
+    cred = credential(token_file)
     settings = settings_or_exit()
 
     async def go() -> list[RetentionReview]:
-        async with open_retention(settings, temporal=False) as service:
+        async with open_retention(settings, cred, temporal=False) as (service, _):
             return await service.open_reviews(datetime.now(UTC))
 
     reviews = run(go())
@@ -194,14 +195,14 @@ def list_reviews(as_user: AsUser, role: RoleOpt, as_json: JsonFlag = False) -> N
 
 
 @retention_app.command("show")
-def show(review: ReviewArg, as_user: AsUser, role: RoleOpt, as_json: JsonFlag = False) -> None:
+def show(review: ReviewArg, token_file: TokenFile = None, as_json: JsonFlag = False) -> None:
     """One review and its record's decision trail (personal data withheld)."""
-    officer(as_user, role)
     review_id = review_id_of(review)
+    cred = credential(token_file)
     settings = settings_or_exit()
 
     async def go() -> tuple[RetentionReview, list[TimelineEntry]]:
-        async with open_retention(settings, temporal=False) as service:
+        async with open_retention(settings, cred, temporal=False) as (service, _):
             found = await service.find(review_id)
             return found, await service.trail(found)
 
@@ -254,8 +255,6 @@ def _decided(view: ReviewView, as_json: bool) -> None:
 @retention_app.command("retain")
 def retain(
     review: ReviewArg,
-    as_user: AsUser,
-    role: RoleOpt,
     reason: Annotated[
         str, typer.Option("--reason", help="Why the record is kept (sealed; never logged).")
     ],
@@ -267,16 +266,17 @@ def retain(
             help="When to review it again (YYYY-MM-DD), within the policy's review interval.",
         ),
     ],
+    token_file: TokenFile = None,
     as_json: JsonFlag = False,
 ) -> None:
     """Keep the record, with a reason, until its next review."""
-    who = actor(as_user, role, None)
     review_id = review_id_of(review)
     next_review_on = day_of(next_review, "--next-review")
+    cred = credential(token_file)
     settings = settings_or_exit()
 
     async def go() -> ReviewView:
-        async with open_retention(settings, temporal=True) as service:
+        async with open_retention(settings, cred, temporal=True) as (service, who):
             return await service.retain(who, review_id, reason, next_review_on)
 
     _decided(run(go()), as_json)
@@ -293,8 +293,6 @@ def _disposal_reason(text: str) -> DisposalReason:
 @retention_app.command("dispose")
 def dispose(
     review: ReviewArg,
-    as_user: AsUser,
-    role: RoleOpt,
     reason: Annotated[
         str,
         typer.Option(
@@ -306,12 +304,13 @@ def dispose(
         bool,
         typer.Option("--yes", help="Confirm without asking: the personal data cannot come back."),
     ] = False,
+    token_file: TokenFile = None,
     as_json: JsonFlag = False,
 ) -> None:
     """Dispose of the record: the subject's personal data is destroyed; the trail stays."""
-    who = actor(as_user, role, None)
     review_id = review_id_of(review)
     why = _disposal_reason(reason)
+    cred = credential(token_file)
     if not yes:
         if not sys.stdin.isatty():
             fail("dispose cannot be undone: confirm with --yes", EXIT_USAGE)
@@ -322,7 +321,7 @@ def dispose(
     settings = settings_or_exit()
 
     async def go() -> ReviewView:
-        async with open_retention(settings, temporal=True) as service:
+        async with open_retention(settings, cred, temporal=True) as (service, who):
             return await service.dispose(who, review_id, why)
 
     _decided(run(go()), as_json)

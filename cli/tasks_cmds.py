@@ -1,10 +1,13 @@
 """``mashflow tasks list | complete``: a person's inbox and one step of a decision.
 
 ``complete`` takes the same body as ``POST /api/tasks/{task_id}`` and turns it
-into the same sealed command (``app.tasks``). It acts as a named user (see
-``cli.hub_common``: the API with a token is the normal path). Exit codes: 0
-done, 2 bad input or configuration, 3 refused by the hub's rules, 4 no such
-request or decision.
+into the same sealed command (``app.tasks``). Both act as the user whose token
+the CLI holds (``MASHFLOW_TOKEN`` or ``--token-file PATH``, see
+``cli.identity``): the inbox is theirs, and a step is recorded under their user
+id, role and agency. Exit codes: 0 done, 2 bad input or configuration, 3
+refused by the hub's rules (not a worker or advisor, another agency's task), 4
+no such request or decision, 5 not signed in (no token, or one that is not
+valid or has been revoked).
 """
 
 from __future__ import annotations
@@ -22,15 +25,15 @@ from app.queries import InboxTask
 from app.tasks import TASK_ACTIONS, StepDone, TaskAction, build_command, parse_task_id, run_step
 from cli.common import EXIT_REFUSED, console, fail, run, settings_or_exit
 from cli.directory_common import EXIT_USAGE, print_json
-from cli.hub_common import AgencyOpt, AsUser, JsonFlag, actor, bad_input, open_hub
+from cli.hub_common import JsonFlag, bad_input, open_hub
+from cli.identity import TokenFile, credential
 from domain.errors import ValidationFailed
+from domain.models import Actor
 from domain.vocabulary import Role
 
 tasks_app = typer.Typer(
     help="A person's open tasks, and completing one step.", no_args_is_help=True
 )
-
-RoleOpt = Annotated[str, typer.Option("--role", help="The acting user's role.")]
 
 
 def register(app: typer.Typer) -> None:
@@ -38,18 +41,17 @@ def register(app: typer.Typer) -> None:
 
 
 @tasks_app.command("list")
-def list_tasks(
-    as_user: AsUser, role: RoleOpt, agency: AgencyOpt = None, as_json: JsonFlag = False
-) -> None:
-    """The user's inbox: open tasks for their role and agency, most urgent first."""
-    who = actor(as_user, role, agency)
+def list_tasks(token_file: TokenFile = None, as_json: JsonFlag = False) -> None:
+    """Your inbox: open tasks for your role and agency, most urgent first."""
+    cred = credential(token_file)
     settings = settings_or_exit()
 
-    async def go() -> list[InboxTask]:
+    async def go() -> tuple[Actor, list[InboxTask]]:
         async with open_hub(settings, temporal=False) as hub:
-            return await hub.queries.inbox(who, datetime.now(UTC))
+            who = await hub.acting(cred, doing="the inbox")
+            return who, await hub.queries.inbox(who, datetime.now(UTC))
 
-    tasks = run(go())
+    who, tasks = run(go())
     if as_json:
         print_json([t.model_dump(mode="json") for t in tasks])
         return
@@ -95,26 +97,25 @@ def complete(
     body: Annotated[
         str, typer.Option("--body", help="JSON, or @FILE: the body of POST /api/tasks/{id}.")
     ],
-    as_user: AsUser,
-    role: RoleOpt,
-    agency: AgencyOpt = None,
+    token_file: TokenFile = None,
     as_json: JsonFlag = False,
 ) -> None:
     """Complete one step of a decision, as a worker or advisor of the holding agency."""
-    who = actor(as_user, role, agency)
     try:
         ref = parse_task_id(task_id)
     except ValidationFailed:
         fail("TASK_ID: not a task id from the inbox (as 'mashflow tasks list' shows)", EXIT_USAGE)
     parsed = _body(body, action)
-    if who.role not in (Role.AGENCY_WORKER, Role.ADVISOR):
-        fail(f"the {who.role.value} role does not complete tasks", EXIT_REFUSED)
-    if who.agency != ref.agency:
-        fail("this task belongs to another agency", EXIT_REFUSED)
+    cred = credential(token_file)
     settings = settings_or_exit()
 
     async def go() -> StepDone:
         async with open_hub(settings, temporal=True) as hub:
+            who = await hub.acting(
+                cred, Role.AGENCY_WORKER, Role.ADVISOR, doing="completing a task"
+            )
+            if who.agency != ref.agency:
+                fail("this task belongs to another agency", EXIT_REFUSED)
             requests = hub.service()
             view = await requests.view(ref.request_id)
             try:

@@ -1,7 +1,9 @@
 """``mashflow requests`` and ``mashflow tasks`` as subprocesses, against the real stack.
 
 The test database, a real Temporal dev server started here, and a worker with
-the read-model projection running in this process on the CLI's task queue.
+the read-model projection running in this process on the CLI's task queue. The
+people are real users of the directory; each command gets its user's token in
+``MASHFLOW_TOKEN`` (or ``--token-file``), as a person's shell would.
 """
 
 from __future__ import annotations
@@ -19,11 +21,16 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
+import sqlalchemy as sa
 
+from domain.events import RequestOpened
 from domain.events.base import RecordedEvent
+from domain.vocabulary import Role
+from infra.directory import IssuedToken, UserDirectory
 from infra.readmodels import ProjectionRunner
 from infra.stack import EmbeddedTemporal, free_port
 from infra.temporal import connect_client
+from tests.cli.people import person, signed_in
 from tests.conftest import TEST_KEK
 from tests.workflows.conftest import register_hub
 from worker.main import Infrastructure, build_worker, infrastructure
@@ -32,24 +39,42 @@ if TYPE_CHECKING:
     from tests.conftest import TestDatabase
 
 MASHFLOW = Path(sys.executable).parent / "mashflow"
-COORDINATOR = "coordinator-7"
-WORKER = "police-worker-3"
+
+
+@dataclass(frozen=True)
+class People:
+    coordinator: IssuedToken
+    worker: IssuedToken
+    """An agency worker at police, the holding agency of the tests' requests."""
+    advisor: IssuedToken
+    """An advisor at police: may complete some steps, not assess_purpose."""
+    gp_worker: IssuedToken
+    """An agency worker at another agency (gp_riverside)."""
 
 
 @dataclass(frozen=True)
 class Cli:
     env: dict[str, str]
     infra: Infrastructure
+    people: People
 
-    async def __call__(self, *args: str) -> subprocess.CompletedProcess[str]:
+    async def __call__(
+        self, *args: str, token: str | None = None
+    ) -> subprocess.CompletedProcess[str]:
+        """``mashflow ARGS`` signed in with ``token`` (None: no token in the environment)."""
         return await asyncio.to_thread(
             subprocess.run,
             [str(MASHFLOW), *args],
-            env=self.env,
+            env=signed_in(self.env, token),
             capture_output=True,
             text=True,
             timeout=120,
         )
+
+    async def event_count(self) -> int:
+        """Every event in the store: a refused command must leave this unchanged."""
+        async with self.infra.engine.connect() as conn:
+            return int((await conn.execute(sa.text("SELECT count(*) FROM events"))).scalar_one())
 
 
 @pytest.fixture
@@ -72,22 +97,28 @@ async def cli(database: TestDatabase, tmp_path: Path) -> AsyncIterator[Cli]:
         client = await connect_client(settings)
         async with infrastructure(settings) as infra:
             await register_hub(infra.agencies)
+            people = People(
+                coordinator=await person(infra.engine, Role.COORDINATOR),
+                worker=await person(infra.engine, Role.AGENCY_WORKER, "police"),
+                advisor=await person(infra.engine, Role.ADVISOR, "police"),
+                gp_worker=await person(infra.engine, Role.AGENCY_WORKER, "gp_riverside"),
+            )
             projections = ProjectionRunner(infra.store, poll_interval=0.05)
             projections.start()
             try:
                 async with build_worker(client, queue, infra.activities()):
-                    yield Cli(env, infra)
+                    yield Cli(env, infra, people)
             finally:
                 await projections.stop()
     finally:
         temporal.stop()
 
 
-async def _until(cli: Cli, *args: str, check: object) -> object:
+async def _until(cli: Cli, *args: str, check: object, token: str | None = None) -> object:
     """Run a JSON command until the read models show what ``check`` wants."""
     assert callable(check)
     for _ in range(100):
-        done = await cli(*args, "--json")
+        done = await cli(*args, "--json", token=token)
         assert done.returncode == 0, done.stderr
         found = json.loads(done.stdout)
         if check(found):
@@ -114,20 +145,52 @@ ASSESS = {
 }
 
 
-async def test_open_list_show_and_complete_a_task(cli: Cli) -> None:
-    opened = await cli(
-        "requests", "open", "--as", COORDINATOR,
-        "--subject-name", "Ada Example", "--subject-kind", "child",
-        "--requesting-agency", "csc", "--holder", "police",
-        "--purpose-category", "safeguarding_welfare",
-        "--purpose", "Strategy discussion after concerns raised by the school",
-        "--information-sought", "Police contact with the household in the last year",
-        "--rating", "amber",
+OPEN = (
+    "requests", "open",
+    "--subject-name", "Ada Example", "--subject-kind", "child",
+    "--requesting-agency", "csc", "--holder", "police",
+    "--purpose-category", "safeguarding_welfare",
+    "--purpose", "Strategy discussion after concerns raised by the school",
+    "--information-sought", "Police contact with the household in the last year",
+    "--rating", "amber",
+)  # fmt: skip
+
+
+def one_line_error(done: subprocess.CompletedProcess[str], code: int, *words: str) -> None:
+    assert done.returncode == code, (done.returncode, done.stdout, done.stderr)
+    message = done.stderr.strip()
+    assert message.startswith("error:") and "\n" not in message, message
+    assert "Traceback" not in done.stderr
+    for word in words:
+        assert word in message, message
+
+
+async def _open_one(cli: Cli) -> tuple[uuid.UUID, str]:
+    """A new request (by the coordinator) and its first task in the police worker's inbox."""
+    opened = await cli(*OPEN, token=cli.people.coordinator.token)
+    assert opened.returncode == 0, opened.stderr
+    rid = uuid.UUID(opened.stdout.strip())
+    inbox = await _until(
+        cli, "tasks", "list",
+        check=lambda rows: any(r["request_id"] == str(rid) for r in rows),
+        token=cli.people.worker.token,
     )  # fmt: skip
+    assert isinstance(inbox, list)
+    (task,) = [t for t in inbox if t["request_id"] == str(rid)]
+    assert task["kind"] == "assess_purpose"
+    return rid, str(task["task_id"])
+
+
+async def test_open_list_show_and_complete_a_task(cli: Cli, tmp_path: Path) -> None:
+    coordinator, worker = cli.people.coordinator, cli.people.worker
+    opened = await cli(*OPEN, token=coordinator.token)
     assert opened.returncode == 0, opened.stderr
     rid = uuid.UUID(opened.stdout.strip())
     events = await _events(cli, rid, "request.opened")
-    assert events[0].metadata.actor_id == COORDINATOR
+    # Recorded as the signed-in user: their id, and the role the register holds for them.
+    assert events[0].metadata.actor_id == str(coordinator.user.id)
+    assert events[0].metadata.actor_role == "coordinator"
+    assert events[0].metadata.actor_agency is None
 
     listed = await _until(
         cli, "requests", "list", "--agency", "police", "--rating", "amber",
@@ -145,71 +208,150 @@ async def test_open_list_show_and_complete_a_task(cli: Cli) -> None:
     assert table.returncode == 0 and str(rid) in table.stdout
 
     inbox = await _until(
-        cli, "tasks", "list", "--as", WORKER, "--role", "agency_worker", "--agency", "police",
+        cli, "tasks", "list",
         check=lambda rows: any(r["request_id"] == str(rid) for r in rows),
+        token=worker.token,
     )  # fmt: skip
     assert isinstance(inbox, list)
     (task,) = [t for t in inbox if t["request_id"] == str(rid)]
     assert task["kind"] == "assess_purpose"
+    gp_inbox = await cli("tasks", "list", "--json", token=cli.people.gp_worker.token)
+    assert gp_inbox.returncode == 0, gp_inbox.stderr
+    assert str(rid) not in gp_inbox.stdout  # another agency's inbox does not hold it
 
-    before = len(await cli.infra.store.read_correlation(rid))
-    wrong_role = await cli(
-        "tasks", "complete", task["task_id"], "--action", "assess_purpose",
-        "--body", json.dumps(ASSESS), "--as", "police-advisor", "--role", "advisor",
-        "--agency", "police",
-    )  # fmt: skip
-    assert wrong_role.returncode == 3, wrong_role.stderr
-    assert wrong_role.stderr.startswith("error:") and len(wrong_role.stderr.splitlines()) == 1
-    other_agency = await cli(
-        "tasks", "complete", task["task_id"], "--action", "assess_purpose",
-        "--body", json.dumps(ASSESS), "--as", "gp-worker", "--role", "agency_worker",
-        "--agency", "gp_riverside",
-    )  # fmt: skip
-    assert other_agency.returncode == 3, other_agency.stderr
-    bad_body = await cli(
-        "tasks", "complete", task["task_id"], "--action", "assess_purpose",
-        "--body", '{"purpose_clear": "perhaps"}', "--as", WORKER, "--role", "agency_worker",
-        "--agency", "police",
-    )  # fmt: skip
-    assert bad_body.returncode == 2, bad_body.stderr
-    assert len(await cli.infra.store.read_correlation(rid)) == before  # nothing written
+    before = await cli.event_count()
+    complete = ("tasks", "complete", task["task_id"], "--action", "assess_purpose")
+    one_line_error(
+        await cli(*complete, "--body", json.dumps(ASSESS), token=cli.people.advisor.token), 3
+    )
+    one_line_error(
+        await cli(*complete, "--body", json.dumps(ASSESS), token=coordinator.token),
+        3,
+        "agency_worker or advisor",
+        "coordinator",
+    )
+    one_line_error(
+        await cli(*complete, "--body", json.dumps(ASSESS), token=cli.people.gp_worker.token),
+        3,
+        "another agency",
+    )
+    one_line_error(
+        await cli(*complete, "--body", '{"purpose_clear": "perhaps"}', token=worker.token), 2
+    )
+    assert await cli.event_count() == before  # nothing written
 
-    body = Path(tempfile.mkdtemp()) / "assess.json"
+    # A script's way: the token in a file of its own (mode 0600), not in the environment.
+    token_file = tmp_path / "worker.token"
+    token_file.write_text(worker.token + "\n", encoding="utf-8")
+    token_file.chmod(0o600)
+    body = tmp_path / "assess.json"
     body.write_text(json.dumps({"action": "assess_purpose", **ASSESS, "note": "clear"}))
     done = await cli(
-        "tasks", "complete", task["task_id"], "--action", "assess_purpose",
-        "--body", f"@{body}", "--as", WORKER, "--role", "agency_worker", "--agency", "police",
-        "--json",
-    )  # fmt: skip
+        *complete, "--body", f"@{body}", "--token-file", str(token_file), "--json", token=None
+    )
     assert done.returncode == 0, done.stderr
     step = json.loads(done.stdout)
     assert step["action"] == "assess_purpose" and step["open_tasks"]
     events = await _events(cli, rid, "purpose.assessed")
     assessed = [e for e in events if e.event_type == "purpose.assessed"]
     assert len(assessed) == 1
-    assert assessed[0].metadata.actor_id == WORKER
+    assert assessed[0].metadata.actor_id == str(worker.user.id)
+    assert assessed[0].metadata.actor_role == "agency_worker"
     assert assessed[0].metadata.actor_agency == "police"
 
 
+async def test_no_token_a_bad_token_and_a_revoked_token_are_refused(
+    cli: Cli, tmp_path: Path
+) -> None:
+    rid, task_id = await _open_one(cli)
+    complete = (
+        "tasks", "complete", task_id, "--action", "assess_purpose", "--body", json.dumps(ASSESS),
+    )  # fmt: skip
+    before = await cli.event_count()
+
+    for args in (OPEN, complete, ("tasks", "list")):
+        one_line_error(
+            await cli(*args, token=None), 5, "MASHFLOW_TOKEN: not set", "mashflow users add"
+        )
+    made_up = "mf_0123456789abcdef_" + "x" * 43
+    wrong = await cli(*complete, token=made_up)
+    one_line_error(wrong, 5, "MASHFLOW_TOKEN", "not valid")
+    assert made_up not in wrong.stderr and "x" * 10 not in wrong.stderr  # never echoed
+
+    leaver = await person(cli.infra.engine, Role.AGENCY_WORKER, "police")
+    works = await cli("tasks", "list", "--json", token=leaver.token)
+    assert works.returncode == 0, works.stderr
+    await UserDirectory(cli.infra.engine).revoke(leaver.user.id)
+    revoked = await cli(*complete, token=leaver.token)
+    one_line_error(revoked, 5, "revoked")
+    assert leaver.token not in revoked.stderr
+    revoked_coordinator = await person(cli.infra.engine, Role.COORDINATOR)
+    await UserDirectory(cli.infra.engine).revoke(revoked_coordinator.user.id)
+    one_line_error(await cli(*OPEN, token=revoked_coordinator.token), 5, "revoked")
+
+    # The same from a token file; and a file that cannot be read is a usage error.
+    stale = tmp_path / "leaver.token"
+    stale.write_text(leaver.token, encoding="utf-8")
+    one_line_error(
+        await cli(*complete, "--token-file", str(stale), token=cli.people.worker.token),
+        5,
+        "--token-file",
+        "revoked",
+    )  # the file wins over the environment
+    empty = tmp_path / "empty.token"
+    empty.write_text("\n", encoding="utf-8")
+    one_line_error(await cli(*complete, "--token-file", str(empty)), 5, "empty")
+    one_line_error(
+        await cli(*complete, "--token-file", str(tmp_path / "missing.token")), 2, "cannot read"
+    )
+
+    # A worker may not open requests: only a coordinator does.
+    one_line_error(
+        await cli(*OPEN, token=cli.people.worker.token), 3, "coordinator", "agency_worker"
+    )
+    assert await cli.event_count() == before  # nothing written by any of them
+    assert len(await cli.infra.store.read_correlation(rid)) > 0
+
+
+async def test_requested_by_defaults_to_the_signed_in_user_as_the_api_records(
+    cli: Cli, tmp_path: Path
+) -> None:
+    # The operator's way (docs/operations.md): `mashflow users add` prints the token once,
+    # into a file of the script's own.
+    added = await cli("users", "add", "--name", "Intake script", "--role", "coordinator", "--json")
+    assert added.returncode == 0, added.stderr
+    issued = json.loads(added.stdout)
+    token_file = tmp_path / "intake.token"
+    token_file.write_text(issued["token"], encoding="utf-8")
+    token_file.chmod(0o600)
+    user_id = issued["user"]["id"]
+    for extra, expected in ((), user_id), (("--requested-by", "sw-42"), "sw-42"):
+        opened = await cli(*OPEN, *extra, "--token-file", str(token_file), "--json")
+        assert opened.returncode == 0, opened.stderr
+        rid = uuid.UUID(json.loads(opened.stdout)["request_id"])
+        first = (await _events(cli, rid, "request.opened"))[0]
+        assert isinstance(first.event, RequestOpened)
+        assert first.event.requested_by == expected
+        assert first.metadata.actor_id == user_id
+        assert first.metadata.actor_role == "coordinator"
+
+
 async def test_unknown_request_and_missing_settings(cli: Cli) -> None:
+    worker = cli.people.worker.token
     missing = await cli("requests", "show", str(uuid.uuid4()))
     assert missing.returncode == 4 and "no request" in missing.stderr
     bad = await cli("requests", "show", "not-an-id")
     assert bad.returncode == 2
     gone = await cli(
         "tasks", "complete", f"{uuid.uuid4()}:police:assess_purpose:1", "--action",
-        "assess_purpose", "--body", json.dumps(ASSESS), "--as", WORKER,
-        "--role", "agency_worker", "--agency", "police",
+        "assess_purpose", "--body", json.dumps(ASSESS), token=worker,
     )  # fmt: skip
     assert gone.returncode == 4, gone.stderr
-    unset = dict(cli.env)
+    unset = signed_in(dict(cli.env), cli.people.coordinator.token)
     del unset["MASHFLOW_TEMPORAL_ADDRESS"]
     no_temporal = await asyncio.to_thread(
         subprocess.run,
-        [str(MASHFLOW), "requests", "open", "--as", COORDINATOR,
-         "--subject-name", "A", "--subject-kind", "child", "--requesting-agency", "csc",
-         "--holder", "police", "--purpose-category", "safeguarding_welfare",
-         "--purpose", "p", "--information-sought", "i", "--rating", "green"],
+        [str(MASHFLOW), *OPEN],
         env=unset, capture_output=True, text=True, timeout=60,
     )  # fmt: skip
     assert no_temporal.returncode == 2

@@ -1,4 +1,9 @@
-"""``mashflow verify | history | export`` through the real entry point."""
+"""``mashflow verify | history | export`` through the real entry point.
+
+A ``--reveal`` is a compliance officer's act: the tests sign in as a real user of
+the directory (their token in ``MASHFLOW_TOKEN`` or a ``--token-file``) and find
+that user's id as the viewer in the request's access log.
+"""
 
 from __future__ import annotations
 
@@ -7,18 +12,25 @@ import io
 import json
 import os
 import tempfile
+from pathlib import Path
 from typing import TYPE_CHECKING
 from uuid import uuid4
 
 import pytest
+from sqlalchemy.ext.asyncio import AsyncEngine
 
+from domain.vocabulary import Role
 from infra.crypto import Keyring
+from infra.directory import UserDirectory
 from infra.eventstore import EventStore
 from tests.api.test_cli import mashflow
+from tests.cli.people import person, signed_in
 from tests.compliance.build import NAME, REASONS, shared_path
 from tests.eventstore.conftest import Fresh
 
 if TYPE_CHECKING:
+    from uuid import UUID
+
     from tests.conftest import TestDatabase
 
 
@@ -41,21 +53,35 @@ def cli_env(database: TestDatabase) -> dict[str, str]:
     return env_for(database, database.admin_url)
 
 
+async def viewers(store: EventStore, request_id: UUID) -> list[tuple[str, str, str]]:
+    """Who viewed the request's personal data: (user id, role, what), in order."""
+    return [
+        (r.metadata.actor_id or "", r.metadata.actor_role or "", r.event.what.value)  # type: ignore[attr-defined]
+        for r in await store.read_stream(f"access:{request_id}")
+    ]
+
+
 async def test_history_prints_the_timeline_and_reveal_is_recorded(
-    cli_env: dict[str, str], store: EventStore, keyring: Keyring
+    cli_env: dict[str, str], store: EventStore, keyring: Keyring, app_engine: AsyncEngine
 ) -> None:
+    officer = await person(app_engine, Role.COMPLIANCE_OFFICER)
     built = await shared_path(store, keyring)
-    table = await mashflow(cli_env, "history", str(built.request_id))
+    table = await mashflow(cli_env, "history", str(built.request_id))  # no token needed
     assert table.returncode == 0, table.stderr
     assert "decided to share" in table.stdout and "verified" in table.stdout
     assert NAME not in table.stdout
-    shown = await mashflow(cli_env, "history", str(built.request_id), "--json", "--reveal")
+    shown = await mashflow(
+        signed_in(cli_env, officer.token), "history", str(built.request_id), "--json", "--reveal"
+    )
     assert shown.returncode == 0, shown.stderr
     data = json.loads(shown.stdout)
     assert data["agencies"][0]["decision_record"]["reasons"] == REASONS
     assert data["verification"]["ok"] is True
     again = json.loads((await mashflow(cli_env, "history", str(built.request_id), "--json")).stdout)
     assert [v["what"] for v in again["access_log"]] == ["history"]
+    assert await viewers(store, built.request_id) == [
+        (str(officer.user.id), "compliance_officer", "history")
+    ]
     early = await mashflow(
         cli_env, "history", str(built.request_id), "--json", "--as-of", "2000-01-01T00:00:00Z"
     )
@@ -78,6 +104,50 @@ async def test_export_writes_json_csv_and_html(
     assert as_html.returncode == 0, as_html.stderr
     with open(out, encoding="utf-8") as page:
         assert rid in page.read()
+
+
+async def test_a_reveal_needs_a_compliance_officers_token_and_records_nothing_otherwise(
+    cli_env: dict[str, str],
+    store: EventStore,
+    keyring: Keyring,
+    app_engine: AsyncEngine,
+    tmp_path: Path,
+) -> None:
+    built = await shared_path(store, keyring)
+    rid = str(built.request_id)
+    coordinator = await person(app_engine, Role.COORDINATOR)
+    leaver = await person(app_engine, Role.COMPLIANCE_OFFICER)
+    await UserDirectory(app_engine).revoke(leaver.user.id)
+    refusals = [
+        (signed_in(cli_env, None), 5, "MASHFLOW_TOKEN: not set"),
+        (signed_in(cli_env, coordinator.token), 3, "needs the compliance_officer role"),
+        (signed_in(cli_env, leaver.token), 5, "revoked"),
+        (signed_in(cli_env, "not-a-token"), 5, "not valid"),
+    ]
+    for env, code, words in refusals:
+        for args in (("history", rid, "--reveal"), ("export", rid, "--reveal", "-f", "csv")):
+            done = await mashflow(env, *args)
+            assert done.returncode == code, (args, done.stderr)
+            assert words in done.stderr and len(done.stderr.strip().splitlines()) == 1
+            assert NAME not in done.stdout + done.stderr and "Traceback" not in done.stderr
+            assert leaver.token not in done.stderr and "not-a-token" not in done.stderr
+    assert await viewers(store, built.request_id) == []  # nothing revealed, nothing recorded
+
+    # A script's way: the officer's token in a file (mode 0600), recorded as that officer.
+    officer = await person(app_engine, Role.COMPLIANCE_OFFICER)
+    token_file = tmp_path / "officer.token"
+    token_file.write_text(officer.token + "\n", encoding="utf-8")
+    token_file.chmod(0o600)
+    exported = await mashflow(
+        signed_in(cli_env, None), "export", rid, "--reveal", "--token-file", str(token_file)
+    )
+    assert exported.returncode == 0, exported.stderr
+    assert NAME in exported.stdout
+    assert await viewers(store, built.request_id) == [
+        (str(officer.user.id), "compliance_officer", "export")
+    ]
+    needless = await mashflow(cli_env, "export", rid, "--token-file", str(token_file))
+    assert needless.returncode == 2 and "only a --reveal" in needless.stderr
 
 
 async def test_unknown_requests_and_bad_ids_are_clean_errors(cli_env: dict[str, str]) -> None:

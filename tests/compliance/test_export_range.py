@@ -21,6 +21,7 @@ from uuid import UUID
 
 import httpx
 import pytest
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app.export_range import (
     DateRange,
@@ -36,6 +37,7 @@ from infra.crypto import Keyring
 from infra.eventstore import EventStore
 from tests.api.conftest import Hub
 from tests.api.test_cli import mashflow
+from tests.cli.people import person, signed_in
 from tests.compliance.build import NAME, REASONS, not_shared_path, shared_path
 from tests.compliance.test_cli import cli_env  # noqa: F401 - a fixture
 
@@ -206,6 +208,7 @@ async def test_the_cli_streams_a_range_to_stdout_or_a_file(
     store: EventStore,
     fresh: Spread,
     tmp_path: Path,
+    app_engine: AsyncEngine,
 ) -> None:
     window = ("--from", fresh.first.isoformat(), "--to", fresh.last.isoformat())
     as_csv = await mashflow(cli_env, "export", *window, "--format", "csv")
@@ -216,14 +219,17 @@ async def test_the_cli_streams_a_range_to_stdout_or_a_file(
     assert NAME not in as_csv.stdout
 
     out = tmp_path / "range.json"
-    shown = await mashflow(cli_env, "export", *window, "--reveal", "-o", str(out))
+    officer = await person(app_engine, Role.COMPLIANCE_OFFICER)
+    shown = await mashflow(
+        signed_in(cli_env, officer.token), "export", *window, "--reveal", "-o", str(out)
+    )
     assert shown.returncode == 0, shown.stderr
     body = json.loads(out.read_text(encoding="utf-8"))
     assert [r["request_id"] for r in body["requests"]] == [str(i) for i in fresh.inside]
     assert body["requests"][0]["request_details"]["subject_details"]["name"] == NAME
     assert body["revealed"] is True and not list(tmp_path.glob("*.part"))
     for request_id in fresh.inside:
-        assert await access_views(store, request_id) == [("cli-operator", "export")]
+        assert await access_views(store, request_id) == [(str(officer.user.id), "export")]
     for request_id in fresh.outside:
         assert await access_views(store, request_id) == []
 

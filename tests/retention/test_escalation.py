@@ -28,7 +28,6 @@ from tests.retention.histories import replay_and_keep
 from tests.retention.test_cli import Cli, cli_env
 
 OFFICER = Actor(user_id="u-compliance-esc", role=Role.COMPLIANCE_OFFICER)
-CLI_OFFICER = ["--as", OFFICER.user_id, "--role", "compliance_officer"]
 
 
 async def test_an_undecided_review_escalates_at_its_deadline_and_can_still_be_decided(
@@ -87,8 +86,8 @@ async def test_an_undecided_review_escalates_at_its_deadline_and_can_still_be_de
         row = queue.text.split(f'id="review-{review.review_id}"')[1].split("</tr>")[0]
         assert "Overdue: escalated" in row
 
-    # And so does ``mashflow retention list`` (it reads the log only).
-    listed = await Cli(cli_env(database))("list", *CLI_OFFICER)
+    # And so does ``mashflow retention list`` (it reads the log only), signed in as the officer.
+    listed = await Cli(cli_env(database), issued)("list")
     assert listed.returncode == 0, listed.stderr
     line = next(x for x in listed.stdout.splitlines() if str(review.review_id) in x)
     assert "OVERDUE (escalated)" in line
