@@ -111,6 +111,11 @@ class Walk:
         raise TimeoutError(f"no {kind} task opened for {self.agency}")
 
     async def items(self) -> list[InformationItem]:
+        # Dated by the engine's clock (the request's opening), not the machine's: under the
+        # time-skipping test server the two can be years apart.
+        dated = (await self.hub.requests.view(self.request_id)).state.opened_at.date() - timedelta(
+            days=40
+        )
         return [
             InformationItem(
                 item_id=uuid4(),
@@ -120,7 +125,7 @@ class Walk:
                     "and was seen to be unharmed."
                 ),
                 kind=FactOrOpinion.FACT,
-                dated=date.today() - timedelta(days=40),
+                dated=dated,
                 source=await self.text("Incident log, response team"),
                 historical=False,
             ),
@@ -129,7 +134,7 @@ class Walk:
                 description=await self.text("Attending officer's assessment"),
                 content=await self.text("The officer was worried about the child's demeanour."),
                 kind=FactOrOpinion.OPINION,
-                dated=date.today() - timedelta(days=40),
+                dated=dated,
                 source=await self.text("Officer's notes"),
                 historical=False,
             ),

@@ -76,6 +76,10 @@ class RequestView(BaseModel):
     version: int
 
 
+CHILDREN_UNDER_LOCK = "children-started-under-lock"
+"""Patch: the children are started holding the update lock (see ``run``)."""
+
+
 @workflow.defn
 class SharingRequestWorkflow:
     @workflow.init
@@ -89,6 +93,8 @@ class SharingRequestWorkflow:
         self.lock = asyncio.Lock()
         self.children: dict[str, ChildWorkflowHandle[AgencyDecisionWorkflow, AgencyDecisionResult]]
         self.children = {}
+        self.rating_change: RatingChanged | None = None
+        """The latest re-rating, for children started after it."""
 
     @workflow.run
     async def run(self, input: SharingRequestInput) -> SharingRequestResult:
@@ -102,13 +108,15 @@ class SharingRequestWorkflow:
             "request_opened",
             due_at=self.state.decision_due_at,
         )
-        for holder in self.opened.holders:
-            self.children[holder.agency] = await workflow.start_child_workflow(
-                AgencyDecisionWorkflow.run,
-                AgencyDecisionInput(state=start(self.opened, holder.agency), policy=self.policy),
-                id=agency_workflow_id(self.opened.request_id, holder.agency),
-                parent_close_policy=ParentClosePolicy.REQUEST_CANCEL,
-            )
+        if workflow.patched(CHILDREN_UNDER_LOCK):
+            # An update can run before the children exist (while the opening is recorded
+            # and announced): before this patch a withdrawal then reached no child and the
+            # request never closed, and a re-rating left the children on the old deadline.
+            # Now the children start holding the lock and hear of any earlier update.
+            async with self.lock:
+                await self._start_children(catch_up=True)
+        else:
+            await self._start_children(catch_up=False)
         results = await asyncio.gather(*self.children.values())
         async with self.lock:
             for result in results:
@@ -132,6 +140,20 @@ class SharingRequestWorkflow:
             withdrawn=self.state.withdrawn_at is not None,
         )
 
+    async def _start_children(self, *, catch_up: bool) -> None:
+        if catch_up and self.state.withdrawn_at is not None:
+            return  # withdrawn before any agency was asked: nothing to start or stop
+        for holder in self.opened.holders:
+            child = await workflow.start_child_workflow(
+                AgencyDecisionWorkflow.run,
+                AgencyDecisionInput(state=start(self.opened, holder.agency), policy=self.policy),
+                id=agency_workflow_id(self.opened.request_id, holder.agency),
+                parent_close_policy=ParentClosePolicy.REQUEST_CANCEL,
+            )
+            self.children[holder.agency] = child
+            if catch_up and self.rating_change is not None:
+                await child.signal(AgencyDecisionWorkflow.rating_changed, self.rating_change)
+
     async def _record(self, events: Sequence[Event], actor: Actor | None) -> None:
         await self.writer.append(events, actor)
         self.state = fold_request(self.state, events)
@@ -151,6 +173,7 @@ class SharingRequestWorkflow:
             await self._record(events, actor)
             for event in events:
                 if isinstance(event, RatingChanged):
+                    self.rating_change = event
                     for child in self.children.values():
                         await child.signal(AgencyDecisionWorkflow.rating_changed, event)
             return self.current()

@@ -9,11 +9,13 @@ from uuid import UUID
 from temporalio.testing import WorkflowEnvironment
 
 from app import scenarios
+from app.history import request_history
 from app.scenarios import Hub
 from domain.events import RecordedEvent
 from domain.events.catalogue import DecisionRecorded
-from domain.vocabulary import ConsentOutcome, Outcome
+from domain.vocabulary import ConsentOutcome, DeadlineKind, Outcome
 from tests.workflows.histories import replay_and_keep
+from tests.workflows.test_replay_equals_live import assert_replay_equals_live
 from worker.main import Infrastructure
 
 
@@ -127,9 +129,19 @@ async def test_a_missed_deadline_escalates_and_the_request_goes_on(
     assert {"deadline_warning", "deadline_breach"} <= {n.kind for n in notes}
     breach = next(n for n in notes if n.kind == "deadline_breach")
     assert set(breach.audience_roles) == {"advisor", "coordinator"}
+    # Mid-flight, the agency's own workflow and a compliance replay agree on the missed
+    # deadline. The request workflow hears of it only when the agency's decision
+    # completes (it folds the child's result); the replay, like the read models, shows it.
+    replayed = await request_history(infra.store, infra.keyring, rid, reveal=False)
+    (probation,) = replayed.agencies
+    assert probation.state == await hub.requests.decision(rid, "probation")
+    assert replayed.request is not None
+    assert replayed.request.progress("probation").missed == [DeadlineKind.DECISION]
+    assert (await hub.requests.view(rid)).state.progress("probation").missed == []
     answered.set()
     assert await running == rid
     assert (await hub.requests.result(rid)).not_shared_by == ["probation"]
+    await assert_replay_equals_live(hub, infra, rid)
     await replay_and_keep(hub.requests.client, "deadline_missed", rid, ["probation"])
     events = await history(infra, rid)
     completed = next(e.event for e in events if e.event_type == "agency_decision.completed")

@@ -1,0 +1,96 @@
+"""A compliance replay of the log equals what the live workflows hold, on every path.
+
+``app.history.request_history`` rebuilds a request purely from its events with the
+same pure ``evolve`` functions the workflows use; here it is compared, field for
+field, with the state the running (or finished) workflows answer to queries, for
+every decision path of ``test_paths`` (the missed deadline is checked there, in
+its own test) and withdrawals.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from uuid import UUID
+
+import pytest
+
+from app import scenarios
+from app.history import request_history
+from app.scenarios import Hub
+from domain.decision import TaskKind
+from domain.vocabulary import Rating
+from infra.directory import NotFoundError
+from worker.main import Infrastructure
+
+
+async def assert_replay_equals_live(hub: Hub, infra: Infrastructure, rid: UUID) -> None:
+    live = await hub.requests.view(rid)
+    history = await request_history(infra.store, infra.keyring, rid, reveal=False)
+    assert history.request == live.state
+    holders = [p.agency for p in live.state.agencies]
+    assert holders and {a.agency for a in history.agencies} <= set(holders)
+    for replayed in history.agencies:
+        assert replayed.state == await hub.requests.decision(rid, replayed.agency)
+    assert history.verification.ok, history.verification.problems
+
+
+PATHS: dict[str, Callable[[Hub], Awaitable[UUID]]] = {
+    "consent_given": scenarios.consent_given,
+    "consent_refused_not_shared": scenarios.consent_refused_not_shared,
+    "refused_but_shared_with_advice": scenarios.refused_but_shared_with_advice,
+    "red_consent_not_sought": scenarios.red_consent_not_sought,
+    "no_legitimate_purpose": scenarios.no_legitimate_purpose,
+}
+
+
+@pytest.mark.parametrize("path", sorted(PATHS))
+async def test_replay_equals_the_workflows_state(
+    path: str, hub: Hub, infra: Infrastructure
+) -> None:
+    rid = await PATHS[path](hub)
+    await hub.requests.result(rid)
+    await assert_replay_equals_live(hub, infra, rid)
+
+
+async def test_a_withdrawal_straight_after_opening_closes_the_request(
+    hub: Hub, infra: Infrastructure
+) -> None:
+    # The update lands while the opening is still being announced, before any agency's
+    # workflow exists: no agency is asked, and the request closes as withdrawn.
+    rid, subject = await scenarios.open_request(hub, "Gus Example", ["police", "school_oak"])
+    await hub.requests.withdraw(hub.coordinator, rid, "Family moved out of the area", subject)
+    result = await hub.requests.result(rid)
+    assert result.withdrawn and result.shared_by == [] and result.not_shared_by == []
+    history = await request_history(infra.store, infra.keyring, rid, reveal=False)
+    assert history.request == (await hub.requests.view(rid)).state
+    assert history.request is not None and history.request.closed_at is not None
+    for agency in ("police", "school_oak"):
+        with pytest.raises(NotFoundError):  # never asked, so nothing to stop
+            await hub.requests.decision(rid, agency)
+    assert history.verification.ok, history.verification.problems
+
+
+async def test_replay_equals_live_for_a_request_withdrawn_while_agencies_work(
+    hub: Hub, infra: Infrastructure
+) -> None:
+    rid, subject = await scenarios.open_request(hub, "Hal Example", ["police", "school_oak"])
+    walk = scenarios.Walk(hub, rid, subject, "police")
+    await walk.until(TaskKind.ASSESS_PURPOSE)
+    await walk.assess()
+    await hub.requests.withdraw(hub.coordinator, rid, "Family moved out of the area", subject)
+    assert (await hub.requests.result(rid)).withdrawn
+    history = await request_history(infra.store, infra.keyring, rid, reveal=False)
+    assert {a.agency for a in history.agencies} == {"police", "school_oak"}
+    await assert_replay_equals_live(hub, infra, rid)
+
+
+async def test_a_re_rating_straight_after_opening_reaches_every_agency(hub: Hub) -> None:
+    rid, subject = await scenarios.open_request(hub, "Ivy Example", ["police", "school_oak"])
+    view = await hub.requests.change_rating(
+        hub.coordinator, rid, Rating.RED, "Disclosure at school this morning", subject
+    )
+    for agency in ("police", "school_oak"):
+        walk = scenarios.Walk(hub, rid, subject, agency)
+        await walk.until(TaskKind.ASSESS_PURPOSE)
+        decision = await hub.requests.decision(rid, agency)
+        assert decision.decision_due_at == view.state.decision_due_at
