@@ -50,7 +50,7 @@ from domain.events import (
 )
 from domain.request import AgencyProgress, SharingRequestState, evolve_request, start_request
 from infra.eventstore import EventStore
-from infra.eventstore.subscriptions import lock_checkpoint, move_checkpoint
+from infra.eventstore.subscriptions import CheckpointFollower, lock_checkpoint, move_checkpoint
 
 log = structlog.get_logger(__name__)
 
@@ -388,7 +388,7 @@ def _task_row(state: AgencyDecisionState, t: Any, version: int) -> dict[str, Any
 # -- feeding the projection exactly once -----------------------------------------------------
 
 
-class Projection:
+class Projection(CheckpointFollower):
     """Feeds the read models every event exactly once, a batch per transaction.
 
     Each batch is read from the store (``EventStore.read_all_batches``), then, in one
@@ -408,20 +408,7 @@ class Projection:
         poll_interval: float = 0.2,
         name: str = PROJECTION,
     ) -> None:
-        self._store = store
-        self.name = name
-        self._batch_size = batch_size
-        self._poll_interval = poll_interval
-        self._stopping = asyncio.Event()
-
-    async def position(self) -> int:
-        """The position of the last event applied (0: none yet)."""
-        async with self._store.engine.connect() as conn:
-            value = await conn.scalar(
-                text("SELECT position FROM projection_checkpoints WHERE name = :name"),
-                {"name": self.name},
-            )
-        return int(value or 0)
+        super().__init__(store, name, batch_size=batch_size, poll_interval=poll_interval)
 
     async def catch_up(self, applied_batch: Callable[[int], None] | None = None) -> int:
         """Apply every event available now; returns how many were applied.
@@ -464,18 +451,6 @@ class Projection:
                 await apply_batch(conn, fresh)
                 await move_checkpoint(conn, self.name, fresh[-1].position)
         return len(fresh)
-
-    async def run(self) -> None:
-        """Follow the log until :meth:`stop`. A failed batch is rolled back and raises."""
-        self._stopping.clear()
-        while not self._stopping.is_set():
-            if await self.catch_up() == 0:
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._stopping.wait(), self._poll_interval)
-
-    def stop(self) -> None:
-        """Finish the current batch, then return from :meth:`run`."""
-        self._stopping.set()
 
 
 class ProjectionRunner:

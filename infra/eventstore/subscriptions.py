@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from abc import ABC, abstractmethod
 from collections.abc import Awaitable, Callable
 
 from sqlalchemy import text
@@ -27,21 +28,15 @@ Handler = Callable[[AsyncConnection, RecordedEvent], Awaitable[None]]
 """Applies one event to a read model through the given connection (in the batch's transaction)."""
 
 
-class Subscription:
-    """Feeds a projection's handler every event exactly once, from its checkpoint on."""
+class CheckpointFollower(ABC):
+    """What every exactly-once follower of the log shares: its named checkpoint, the
+    follow loop and stopping. Subclasses say how a catch-up reads and applies."""
 
     def __init__(
-        self,
-        store: EventStore,
-        name: str,
-        handler: Handler,
-        *,
-        batch_size: int = 500,
-        poll_interval: float = 0.2,
+        self, store: EventStore, name: str, *, batch_size: int, poll_interval: float
     ) -> None:
         self._store = store
         self.name = name
-        self._handler = handler
         self._batch_size = batch_size
         self._poll_interval = poll_interval
         self._stopping = asyncio.Event()
@@ -54,6 +49,38 @@ class Subscription:
                 {"name": self.name},
             )
         return int(value or 0)
+
+    @abstractmethod
+    async def catch_up(self) -> int:
+        """Apply every event available now; returns how many were applied."""
+
+    async def run(self) -> None:
+        """Follow the log until :meth:`stop`. A failed batch is rolled back and raises."""
+        self._stopping.clear()
+        while not self._stopping.is_set():
+            if await self.catch_up() == 0:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._stopping.wait(), self._poll_interval)
+
+    def stop(self) -> None:
+        """Finish the current batch, then return from :meth:`run`."""
+        self._stopping.set()
+
+
+class Subscription(CheckpointFollower):
+    """Feeds a projection's handler every event exactly once, from its checkpoint on."""
+
+    def __init__(
+        self,
+        store: EventStore,
+        name: str,
+        handler: Handler,
+        *,
+        batch_size: int = 500,
+        poll_interval: float = 0.2,
+    ) -> None:
+        super().__init__(store, name, batch_size=batch_size, poll_interval=poll_interval)
+        self._handler = handler
 
     async def catch_up(self) -> int:
         """Apply every event available now; returns how many were applied."""
@@ -78,18 +105,6 @@ class Subscription:
                     applied += 1
             await move_checkpoint(conn, self.name, max(stored, events[-1].position))
         return applied
-
-    async def run(self) -> None:
-        """Follow the log until :meth:`stop`. A handler error rolls its batch back and raises."""
-        self._stopping.clear()
-        while not self._stopping.is_set():
-            if await self.catch_up() == 0:
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._stopping.wait(), self._poll_interval)
-
-    def stop(self) -> None:
-        """Finish the current batch, then return from :meth:`run`."""
-        self._stopping.set()
 
 
 async def lock_checkpoint(conn: AsyncConnection, name: str) -> int:
