@@ -27,7 +27,7 @@ from domain.errors import InvalidState, NotPermitted
 from domain.models import Actor
 from domain.vocabulary import Role
 from infra import transfer
-from infra.directory import AgencyDirectory
+from infra.directory import AgencyDirectory, NotFoundError
 from infra.packages import PackageRepository, StoredPackage
 from infra.settings import Settings
 
@@ -35,7 +35,9 @@ SENDER_ROLES = frozenset({Role.AGENCY_WORKER, Role.ADVISOR})
 """Who acts for the sending agency on its packages (revoking, as the domain allows)."""
 
 
-class PackageNotFoundError(LookupError):
+class PackageNotFoundError(NotFoundError):
+    """No such package: a 404 wherever the edges translate NotFoundError."""
+
     def __init__(self, package_id: UUID) -> None:
         super().__init__(f"no package {package_id}")
 

@@ -22,11 +22,10 @@ from api.routes.request_pages import form_errors, refusal
 from api.routes.requests_write import Packages, actor_of
 from api.schemas.packages import PackageItem, RevokeBody
 from api.services import Services
-from app.packages import SENDER_ROLES, PackageNotFoundError, PackageService
+from app.packages import SENDER_ROLES, PackageService
 from domain.errors import DomainError, InvalidState, NotPermitted
 from domain.vocabulary import Role
 from infra.auth import Forbidden, Principal
-from infra.directory import NotFoundError
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(csrf_protect)])
 
@@ -74,10 +73,7 @@ async def _package_page(
     done: str | None = None,
     status_code: int = 200,
 ) -> Response:
-    try:
-        package = await packages.get(actor_of(principal), package_id)
-    except PackageNotFoundError:
-        raise NotFoundError(f"no package {package_id}") from None
+    package = await packages.get(actor_of(principal), package_id)
     return render(
         services,
         request,
@@ -127,8 +123,6 @@ async def package_revoke(
         await packages.revoke(actor_of(principal), package_id, body.reason)
     except pydantic.ValidationError as exc:
         errors, status_code = form_errors(exc), 422
-    except PackageNotFoundError:
-        raise NotFoundError(f"no package {package_id}") from None
     except NotPermitted:
         raise
     except DomainError as exc:  # refused by the rules: say so where it belongs
@@ -159,10 +153,7 @@ async def package_open(
 ) -> Response:
     """Opening is a recorded act, so it is a POST; the page shows what arrived."""
     _require(principal, Role.RECIPIENT)
-    try:
-        opened = await packages.open(actor_of(principal), package_id)
-    except PackageNotFoundError:
-        raise NotFoundError(f"no package {package_id}") from None
+    opened = await packages.open(actor_of(principal), package_id)
     return render(
         services,
         request,
@@ -190,8 +181,6 @@ async def package_acknowledge(
         await packages.acknowledge(
             actor_of(principal), package_id, sha if isinstance(sha, str) else ""
         )
-    except PackageNotFoundError:
-        raise NotFoundError(f"no package {package_id}") from None
     except pydantic.ValidationError:
         raise DomainError("the package's digest is not valid") from None
     return RedirectResponse("/packages", status_code=303)

@@ -8,8 +8,6 @@ unknown id is a 404.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable
-from typing import TypeVar
 from uuid import UUID
 
 from fastapi import APIRouter
@@ -24,19 +22,8 @@ from api.schemas.packages import (
     PackageSummary,
     RevokeBody,
 )
-from app.packages import PackageNotFoundError
-from infra.directory import NotFoundError
 
 router = APIRouter(prefix="/api", tags=["packages"])
-
-T = TypeVar("T")
-
-
-async def found(call: Awaitable[T]) -> T:
-    try:
-        return await call
-    except PackageNotFoundError as exc:
-        raise NotFoundError(str(exc)) from None
 
 
 @router.get("/packages", response_model=list[PackageSummary], responses=WRITE_RESPONSES)
@@ -52,7 +39,7 @@ async def open_package(
     package_id: UUID, principal: CurrentPrincipal, packages: Packages
 ) -> OpenedPackageResponse:
     """Open a delivered package (recipient); the opening is recorded first."""
-    opened = await found(packages.open(actor_of(principal), package_id))
+    opened = await packages.open(actor_of(principal), package_id)
     return OpenedPackageResponse(
         package=PackageSummary.of(opened.package),
         sha256=opened.sha256,
@@ -67,7 +54,7 @@ async def acknowledge(
     package_id: UUID, body: AcknowledgeBody, principal: CurrentPrincipal, packages: Packages
 ) -> PackageDone:
     """Acknowledge receipt (recipient), quoting the digest of what arrived."""
-    await found(packages.acknowledge(actor_of(principal), package_id, body.sha256))
+    await packages.acknowledge(actor_of(principal), package_id, body.sha256)
     return PackageDone(package_id=package_id, status="acknowledged")
 
 
@@ -76,5 +63,5 @@ async def revoke(
     package_id: UUID, body: RevokeBody, principal: CurrentPrincipal, packages: Packages
 ) -> PackageDone:
     """Revoke a sent package (worker or advisor of the sending agency), with a reason."""
-    await found(packages.revoke(actor_of(principal), package_id, body.reason))
+    await packages.revoke(actor_of(principal), package_id, body.reason)
     return PackageDone(package_id=package_id, status="revoked")
