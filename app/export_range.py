@@ -16,7 +16,6 @@ import csv
 import io
 import json
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from uuid import UUID
@@ -36,7 +35,7 @@ from app.history import (
     request_history,
 )
 from domain.events.access import ViewKind
-from domain.vocabulary import Role
+from domain.models import Actor
 from infra.crypto import Keyring
 from infra.eventstore import EventStore
 from infra.readmodels import Projection
@@ -103,15 +102,6 @@ def date_range(first: date, last: date) -> DateRange:
     return span
 
 
-@dataclass(frozen=True)
-class Viewer:
-    """Who an export that reveals personal data is recorded against."""
-
-    user_id: str
-    role: Role
-    agency: str | None = None
-
-
 async def requests_opened(store: EventStore, span: DateRange) -> AsyncIterator[UUID]:
     """Every request opened in the range, oldest first (keyset pages of the read model)."""
     await Projection(store).catch_up()  # the read model holds every request of the log
@@ -146,7 +136,7 @@ async def histories(
     span: DateRange,
     *,
     reveal: bool,
-    viewer: Viewer | None = None,
+    viewer: Actor | None = None,
 ) -> AsyncIterator[RequestHistory]:
     """Each request of the range replayed, one at a time; a reveal is recorded first."""
     if reveal and viewer is None:
@@ -154,14 +144,7 @@ async def histories(
     count = 0
     async for request_id in requests_opened(store, span):
         if reveal and viewer is not None:
-            await record_view(
-                store,
-                request_id,
-                viewer_id=viewer.user_id,
-                viewer_role=viewer.role,
-                viewer_agency=viewer.agency,
-                what=ViewKind.EXPORT,
-            )
+            await record_view(store, request_id, viewer, ViewKind.EXPORT)
         yield await request_history(store, keyring, request_id, reveal=reveal)
         count += 1
     log.info(

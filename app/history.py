@@ -59,6 +59,7 @@ from domain.events import (
     SubjectErased,
 )
 from domain.events.access import PersonalDataViewed, ViewKind, access_stream
+from domain.models import Actor
 from domain.request import SharingRequestState, fold_request, start_request
 from domain.vocabulary import Role
 from infra.crypto import Keyring, KeySession
@@ -455,26 +456,24 @@ def summarise(event: Event) -> str:
 async def record_view(
     store: EventStore,
     request_id: UUID,
-    *,
-    viewer_id: str,
-    viewer_role: Role,
-    viewer_agency: str | None,
+    viewer: Actor,
     what: ViewKind,
+    *,
     now: datetime | None = None,
 ) -> None:
     """Append the fact that someone saw this request's personal data in clear."""
     viewed = PersonalDataViewed(
         request_id=request_id,
-        viewer_id=viewer_id,
-        viewer_role=viewer_role,
-        viewer_agency=viewer_agency,
+        viewer_id=viewer.user_id,
+        viewer_role=viewer.role,
+        viewer_agency=viewer.agency,
         what=what,
         viewed_at=now or datetime.now(UTC),
     )
     metadata = EventMetadata(
-        actor_id=viewer_id,
-        actor_role=viewer_role.value,
-        actor_agency=viewer_agency,
+        actor_id=viewer.user_id,
+        actor_role=viewer.role.value,
+        actor_agency=viewer.agency,
         correlation_id=request_id,
     )
     await store.append(

@@ -272,14 +272,7 @@ async def read_brief(
         raise RequestNotFound(request_id)
     if actor.agency not in opened.holding_agencies:
         raise errors.NotPermitted(f"this request does not ask {actor.agency}")
-    await record_view(
-        store,
-        request_id,
-        viewer_id=actor.user_id,
-        viewer_role=actor.role,
-        viewer_agency=actor.agency,
-        what=ViewKind.TASK,
-    )
+    await record_view(store, request_id, actor, ViewKind.TASK)
     session = keyring.session()
 
     async def clear(value: Sealed) -> str:

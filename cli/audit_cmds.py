@@ -32,7 +32,6 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from app.export_range import (
     DateRange,
     InvalidRange,
-    Viewer,
     date_range,
     export_chunks,
     histories,
@@ -53,6 +52,7 @@ from cli.common import EXIT_FAILED, console, err_console, fail, progress_bar, ru
 from cli.directory_common import EXIT_NOT_FOUND, EXIT_USAGE, print_json
 from cli.identity import Credential, TokenFile, acting_user, credential
 from domain.events.access import ViewKind
+from domain.models import Actor
 from domain.vocabulary import Role
 from infra.crypto import Keyring
 from infra.db import app_engine
@@ -76,7 +76,7 @@ class Audit:
     engine: AsyncEngine
     settings: Settings
 
-    async def viewer(self, cred: Credential) -> Viewer:
+    async def viewer(self, cred: Credential) -> Actor:
         """The compliance officer signed in: who a reveal is recorded against."""
         who = await acting_user(
             self.engine,
@@ -85,7 +85,7 @@ class Audit:
             Role.COMPLIANCE_OFFICER,
             doing="revealing personal data",
         )
-        return Viewer(who.user_id, who.role, who.agency)
+        return who
 
 
 @contextlib.asynccontextmanager
@@ -185,21 +185,16 @@ async def _history(
     async with open_store(settings) as audit:
         viewer = await audit.viewer(cred) if cred is not None else None
         try:
-            found = await request_history(
+            if viewer is not None:
+                # As the API does: an unknown request is refused before anything is
+                # recorded, then the view is recorded before anything is opened.
+                await request_history(audit.store, audit.keyring, request_id, reveal=False)
+                await record_view(audit.store, request_id, viewer, what)
+            return await request_history(
                 audit.store, audit.keyring, request_id, as_of=as_of, reveal=viewer is not None
             )
         except RequestNotFound as exc:
             fail(str(exc), EXIT_NOT_FOUND)
-        if viewer is not None:
-            await record_view(
-                audit.store,
-                request_id,
-                viewer_id=viewer.user_id,
-                viewer_role=viewer.role,
-                viewer_agency=viewer.agency,
-                what=what,
-            )
-        return found
 
 
 def history(

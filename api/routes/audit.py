@@ -20,12 +20,12 @@ from fastapi.responses import StreamingResponse
 from api.deps import ComplianceOfficer, CsrfToken, PagePrincipal, ServicesDep, csrf_protect
 from api.problems import Problem, register_problem
 from api.routes.pages import render
+from api.routes.requests_write import actor_of
 from api.schemas.audit import HistoryResponse, VerifyRequest, VerifyResponse
 from api.services import Services
 from app.export_range import (
     MAX_RANGE_DAYS,
     InvalidRange,
-    Viewer,
     date_range,
     export_chunks,
     filename,
@@ -79,14 +79,7 @@ async def _history(
     if reveal:
         # Recorded first: if the history cannot be shown, an attempted view is still a view.
         await request_history(store, keyring, request_id, reveal=False)  # 404 before recording
-        await record_view(
-            store,
-            request_id,
-            viewer_id=str(principal.user_id),
-            viewer_role=principal.role,
-            viewer_agency=principal.agency,
-            what=what,
-        )
+        await record_view(store, request_id, actor_of(principal), what)
     return await request_history(store, keyring, request_id, as_of=as_of, reveal=reveal)
 
 
@@ -166,8 +159,7 @@ async def export_range(
             [{"type": "value_error", "loc": ("query", exc.field), "msg": exc.message}]
         ) from None
     store, keyring = _store(services)
-    viewer = Viewer(str(principal.user_id), principal.role, principal.agency)
-    found = histories(store, keyring, span, reveal=reveal, viewer=viewer)
+    found = histories(store, keyring, span, reveal=reveal, viewer=actor_of(principal))
     return StreamingResponse(
         export_chunks(found, span, fmt, revealed=reveal),
         media_type=MEDIA_TYPES[fmt],

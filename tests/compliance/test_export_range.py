@@ -26,12 +26,12 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from app.export_range import (
     DateRange,
     InvalidRange,
-    Viewer,
     date_range,
     export_chunks,
     histories,
 )
 from app.history import ExportFormat
+from domain.models import Actor
 from domain.vocabulary import Role
 from infra.crypto import Keyring
 from infra.eventstore import EventStore
@@ -276,7 +276,7 @@ async def test_the_export_is_produced_a_request_at_a_time(
 ) -> None:
     """One chunk per request between the head and the tail: nothing waits for the whole."""
     span = DateRange(first=spread.first, last=spread.last)
-    officer = Viewer("u-officer-stream", Role.COMPLIANCE_OFFICER)
+    officer = Actor(user_id="u-officer-stream", role=Role.COMPLIANCE_OFFICER)
     for fmt, parse in ((ExportFormat.JSON, json.loads), (ExportFormat.HTML, str)):
         found = histories(store, keyring, span, reveal=False, viewer=officer)
         chunks = [c async for c in export_chunks(found, span, fmt, revealed=False)]
