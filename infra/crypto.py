@@ -29,8 +29,9 @@ import base64
 import binascii
 import json
 import os
+import re
 from binascii import a2b_base64
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 from uuid import UUID
@@ -52,6 +53,14 @@ NONCE_BYTES = 12
 WRAP_PURPOSE = b"mashflow subject key wrap v1"
 _SEAL_AAD = b"mashflow sealed v1\x00"
 _WRAP_AAD = b"mashflow subject key v1\x00"
+_MENTIONED = re.compile(
+    rb'"subject_id": ?"([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})"',
+    re.IGNORECASE,
+)
+"""A subject id as a JSON key and value (a Sealed value's ``subject_id``), in pydantic's
+spelling or PostgreSQL's jsonb text. Inside a JSON string a quote is always escaped, so the
+pattern can only match a real key; a match that is not a Sealed value's subject only makes
+a prefetch fetch one key too many."""
 
 
 class KeyringError(Exception):
@@ -194,6 +203,7 @@ class KeySession:
         # a replay looks a key up per value): its key and the associated data its values
         # are sealed under (built once, not per value), or None once erased.
         self._keys: dict[int, tuple[AESGCM, bytes] | None] = {}
+        self._unknown: set[int] = set()
 
     async def load(self, subject_ids: Iterable[UUID]) -> None:
         """Fetch the keys of many subjects in one query (replays call this per batch)."""
@@ -201,6 +211,24 @@ class KeySession:
         if missing:
             for subject_id, aead in (await self._keyring._fetch(missing)).items():
                 self._keys[subject_id.int] = None if aead is None else (aead, _seal_aad(subject_id))
+
+    async def load_mentioned(self, texts: Sequence[bytes]) -> None:
+        """Load, in one query, the keys of every subject these JSON texts seal values for.
+
+        Replays call this once per batch of stored events (``EventStore.read_all(keys=)``),
+        so opening a value never waits for its key: one round trip per batch instead of one
+        per subject met. A prefetch only; :meth:`open` still loads whatever it misses.
+        """
+        keys, unknown = self._keys, self._unknown
+        missing = [
+            uid
+            for uid in map(_uuid_of, set(_MENTIONED.findall(b"\n".join(texts))))
+            if uid.int not in keys and uid.int not in unknown
+        ]
+        if missing:
+            await self.load(missing)
+            # Ids with no key row are not asked for again by later batches.
+            unknown.update(uid.int for uid in missing if uid.int not in keys)
 
     def open_loaded(self, sealed: Sealed) -> Any | Erased:
         """Open with a key already loaded; KeyError when it was not (see :meth:`load`).
@@ -255,3 +283,7 @@ class KeySession:
         if isinstance(value, list | tuple):
             return [await self.reveal(item) for item in value]
         return value
+
+
+def _uuid_of(text: bytes) -> UUID:
+    return UUID(text.decode())

@@ -16,10 +16,10 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from datetime import datetime
-from typing import Any, ClassVar, Literal, TypeVar
+from typing import Any, ClassVar, Literal, NamedTuple, TypeVar
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, Field, SerializeAsAny
+from pydantic import BaseModel, ConfigDict, Field
 
 
 class Sealed(BaseModel):
@@ -160,10 +160,14 @@ def event(event_type: str, version: int = 1) -> Callable[[E], E]:
     return decorate
 
 
-class RecordedEvent(BaseModel):
-    """An event as read back from the store, with its place in the log."""
+class RecordedEvent(NamedTuple):
+    """An event as read back from the store, with its place in the log.
 
-    model_config = ConfigDict(frozen=True)
+    A named tuple, not a model: it is never validated or serialised as a whole (its
+    ``event`` and ``metadata`` are the validated models), and a replay builds one per
+    event, where a tuple costs a quarter of a pydantic model (0.3 against 1.2 µs,
+    docs/performance.md). Immutable, compared by value, read by attribute.
+    """
 
     position: int
     stream_id: str
@@ -171,7 +175,7 @@ class RecordedEvent(BaseModel):
     event_id: UUID
     event_type: str
     schema_version: int
-    event: SerializeAsAny[Event]
+    event: Event
     metadata: EventMetadata
     recorded_at: datetime
     hash: str

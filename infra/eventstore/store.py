@@ -69,7 +69,7 @@ from infra.eventstore.rows import (
 )
 
 if TYPE_CHECKING:
-    from infra.crypto import Keyring
+    from infra.crypto import Keyring, KeySession
 
 _CANONICAL = CANONICAL_SQL.format(
     stream="$1",
@@ -335,15 +335,20 @@ class EventStore:
         live: bool = False,
         poll_interval: float = 0.05,
         verify: bool = True,
+        keys: KeySession | None = None,
     ) -> AsyncIterator[RecordedEvent]:
         """Every event after ``from_position``, in position order, streamed in batches.
 
         Stops when caught up, unless ``live``: then it keeps following until the
         consumer stops iterating. Each event's hash is checked unless ``verify``
-        is False. The next batch is fetched while this one is decoded.
+        is False. The next batch is fetched while this one is decoded. With ``keys``,
+        the keys of every subject a batch seals values for are loaded into that
+        session (one query per batch) before its events are yielded, so a consumer
+        that opens values finds each key already there (``keys.open_loaded``).
         """
         decoder = self.decoder(verify=verify)
-        async for chunks in self._chunk_batches(from_position, batch_size, live, poll_interval):
+        batches = self._chunk_batches(from_position, batch_size, live, poll_interval, keys)
+        async for chunks in batches:
             # Decoded a slice at a time: few decoded events are alive at once, so the
             # garbage collector has little to scan or promote (see _DECODE_CHUNK).
             for n, rows in enumerate(chunks):
@@ -363,16 +368,18 @@ class EventStore:
         live: bool = False,
         poll_interval: float = 0.05,
         verify: bool = True,
+        keys: KeySession | None = None,
     ) -> AsyncIterator[list[RecordedEvent]]:
         """As :meth:`read_all`, a list per batch: for bulk consumers (projections, exports).
 
         Same events, same order, same checks; it saves the per-event generator step
         and lets the consumer do per-batch work once (such as
-        ``KeySession.load`` of the batch's subjects).
+        ``KeySession.load`` of the batch's subjects, which ``keys`` does as in read_all).
         """
         decoder = self.decoder(verify=verify)
         decode = decoder.decode_rows
-        async for chunks in self._chunk_batches(from_position, batch_size, live, poll_interval):
+        batches = self._chunk_batches(from_position, batch_size, live, poll_interval, keys)
+        async for chunks in batches:
             yield [recorded for rows in chunks for recorded in decode(rows)]
 
     async def row_batches(
@@ -389,12 +396,18 @@ class EventStore:
             yield rows
 
     async def _chunk_batches(
-        self, after: int, batch_size: int, live: bool, poll_interval: float
+        self,
+        after: int,
+        batch_size: int,
+        live: bool,
+        poll_interval: float,
+        keys: KeySession | None = None,
     ) -> AsyncIterator[list[list[Row]]]:
-        """As :meth:`row_batches`, each batch in slices of ``_DECODE_CHUNK`` rows."""
+        """As :meth:`row_batches`, each batch in slices of ``_DECODE_CHUNK`` rows (and the
+        keys its sealed values need loaded into ``keys``, as part of the prefetch)."""
         async for chunks in self._prefetched(
             after,
-            lambda a: self._fetch_chunks_after(a, batch_size),
+            lambda a: self._fetch_chunks_after(a, batch_size, keys),
             lambda chunks: chunks[-1][-1][0],
             live,
             poll_interval,
@@ -450,12 +463,18 @@ class EventStore:
             rows: list[asyncpg.Record] = await raw.fetch(ALL_SQL.format(limit=limit), after)
             return rows
 
-    async def _fetch_chunks_after(self, after: int, limit: int) -> list[list[Row]]:
+    async def _fetch_chunks_after(
+        self, after: int, limit: int, keys: KeySession | None = None
+    ) -> list[list[Row]]:
         async with self.connections.acquire() as raw:
             positions, chained, hashes = await raw.fetchrow(
                 ALL_ARRAYS_SQL.format(limit=limit), after
             )
-        return [] if positions is None else _slices(positions, chained, hashes)
+        if positions is None:
+            return []
+        if keys is not None:
+            await keys.load_mentioned(chained)
+        return _slices(positions, chained, hashes)
 
     def decoder(self, *, verify: bool = True) -> Decoder:
         return Decoder(self.registry, verify=verify)

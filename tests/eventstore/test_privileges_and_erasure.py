@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 import asyncpg
 import pytest
 
 from domain.events import ERASED, EventMetadata, Sealed
-from infra.crypto import Keyring, SubjectErased
+from infra.crypto import Keyring, KeyringError, SubjectErased
 from infra.db import APP_ROLE, plain_url
 from infra.eventstore import NEW_STREAM, EventStore, NewEvent
 from infra.settings import Settings
@@ -136,3 +137,55 @@ async def test_a_session_never_outlives_its_scope_across_an_erase(keyring: Keyri
     await keyring.erase_subject(subject)
     assert await keyring.open(sealed) is ERASED  # a fresh read sees the erase at once
     assert await keyring.session().open(sealed) is ERASED
+
+
+async def test_a_replay_with_a_key_session_loads_each_batchs_keys_in_one_query(
+    fresh: Fresh, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store, keyring = fresh.store, fresh.keyring
+    subjects = [uuid.uuid4() for _ in range(6)]
+    sealed = [await keyring.seal(s, {"name": f"person {i}"}) for i, s in enumerate(subjects)]
+    await store.erase_subject(subjects[0])
+    # A subject no key was ever made for (a forged or foreign reference).
+    forged = Sealed(subject_id=uuid.uuid4(), ct="A" * 40)
+    values = [*sealed, forged]
+    events = [ThingHappened(n=i, who=values[i % 7] if i % 3 else None) for i in range(30)]
+    last = await store.append(
+        "replay-keys",
+        NEW_STREAM,
+        [NewEvent(uuid.uuid4(), e, EventMetadata(actor_id="w")) for e in events],
+    )
+    await store.wait_visible(last.positions[-1])
+
+    fetched: list[list[uuid.UUID]] = []
+    real_fetch = keyring._fetch
+
+    async def counting(subject_ids: list[uuid.UUID]) -> dict[uuid.UUID, Any]:
+        fetched.append(list(subject_ids))
+        return await real_fetch(subject_ids)
+
+    monkeypatch.setattr(keyring, "_fetch", counting)
+    session = keyring.session()
+    opened: list[object] = []
+    async for recorded in store.read_all(batch_size=8, keys=session):
+        who = getattr(recorded.event, "who", None)
+        if who is None:
+            continue
+        if who.subject_id == forged.subject_id:
+            with pytest.raises(KeyError):  # no key row: nothing could be loaded for it
+                session.open_loaded(who)
+            continue
+        opened.append(session.open_loaded(who))  # never a KeyError: its batch brought it
+
+    assert opened == [
+        ERASED if e.who.subject_id == subjects[0] else {"name": f"person {values.index(e.who)}"}
+        for e in events
+        if e.who is not None and e.who.subject_id != forged.subject_id
+    ]
+    # At most one query per batch (30 events in batches of 8), never one per subject met,
+    # and each subject asked for once: the forged one is not asked for again by later batches.
+    assert len(fetched) <= 4
+    asked = [s for ids in fetched for s in ids]
+    assert sorted(asked) == sorted([*subjects, forged.subject_id])
+    with pytest.raises(KeyringError, match="no key"):
+        await session.open(forged)
