@@ -73,6 +73,9 @@ POOL = 32
 ROUNDS = 3
 """Alternating slices per append figure (see side_by_side)."""
 
+REPLAY_PASSES = 2
+"""Timed replays of the whole log, each followed by a raw pass (see Bench.replay)."""
+
 RAW_SELECT = (
     "SELECT position, stream_id, version, event_id, event_type, schema_version, data::text, "
     "metadata::text, recorded_at, prev_hash, hash, correlation_id FROM events "
@@ -320,16 +323,10 @@ class Bench:
             raw_rows += len(rows)
         return raw_rows / (time.perf_counter() - started)
 
-    async def replay(self, batch: int = 5000) -> None:
-        process = psutil.Process()
-        rss_before = process.memory_info().rss
-        # Raw: the same rows, every column as stored (JSON as text), the same keyset
-        # pagination and batch size, one batch prefetched, no decoding at all. A fixed
-        # query: whatever the store selects, the baseline does not get slower with it.
-        raw_rate = await self.raw_select(batch)
-
+    async def replay_pass(self, batch: int, process: psutil.Process) -> tuple[int, int, float, int]:
+        """One timed replay of the whole log: events, values opened, events/s, peak RSS."""
         peak = process.memory_info().rss
-        session = self.keyring.session()
+        session = self.keyring.session()  # a fresh session: every key is fetched in the pass
         opened = 0
         started = time.perf_counter()
         count = 0
@@ -345,10 +342,27 @@ class Bench:
             if count % 20000 == 0:
                 peak = max(peak, process.memory_info().rss)
         rate = count / (time.perf_counter() - started)
-        peak = max(peak, process.memory_info().rss)
-        # Raw again after the replay, and the faster of the two kept: a burst of other work
-        # during one raw pass must not make the baseline look slow.
-        raw_rate = max(raw_rate, await self.raw_select(batch))
+        return count, opened, rate, max(peak, process.memory_info().rss)
+
+    async def replay(self, batch: int = 5000) -> None:
+        process = psutil.Process()
+        rss_before = process.memory_info().rss
+        # Raw: the same rows, every column as stored (JSON as text), the same keyset
+        # pagination and batch size, one batch prefetched, no decoding at all. A fixed
+        # query: whatever the store selects, the baseline does not get slower with it.
+        # Alternating passes (raw, replay, raw, replay, raw), the best of each side kept:
+        # a burst of other work on this shared machine lands on one pass, not on a figure,
+        # and the baseline gets one pass more than the replay.
+        raw_rates = [await self.raw_select(batch)]
+        rates: list[float] = []
+        peak = process.memory_info().rss
+        count = opened = 0
+        for _ in range(REPLAY_PASSES):
+            count, opened, rate, pass_peak = await self.replay_pass(batch, process)
+            rates.append(rate)
+            peak = max(peak, pass_peak)
+            raw_rates.append(await self.raw_select(batch))
+        rate, raw_rate = max(rates), max(raw_rates)
         self.results.update(
             replay_events=count,
             replay_events_per_s=rate,
@@ -358,9 +372,12 @@ class Bench:
             replay_rss_before_mb=rss_before / 2**20,
             replay_peak_rss_mb=peak / 2**20,
         )
+        passes = ", ".join(f"{r:.0f}" for r in rates)
+        raw_passes = ", ".join(f"{r:.0f}" for r in raw_rates)
         print(
             f"replay {count} events (hash-checked, decoded, {opened} values decrypted): "
-            f"{rate:.0f} ev/s; raw SELECT {raw_rate:.0f} rows/s (faster of 2 passes); "
+            f"{rate:.0f} ev/s (passes: {passes}); "
+            f"raw SELECT {raw_rate:.0f} rows/s (passes: {raw_passes}); "
             f"ratio {rate / raw_rate:.2f}; "
             f"RSS {rss_before / 2**20:.0f} MB before, peak {peak / 2**20:.0f} MB"
         )

@@ -40,7 +40,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import random
-from collections.abc import AsyncIterator, Callable, Coroutine, Sequence
+from collections.abc import AsyncIterator, Callable, Coroutine, Iterator, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
 from uuid import UUID
 
@@ -342,13 +342,16 @@ class EventStore:
         Stops when caught up, unless ``live``: then it keeps following until the
         consumer stops iterating. Each event's hash is checked unless ``verify``
         is False. The next batch is fetched while this one is decoded. With ``keys``,
-        the keys of every subject a batch seals values for are loaded into that
-        session (one query per batch) before its events are yielded, so a consumer
-        that opens values finds each key already there (``keys.open_loaded``).
+        a consumer that opens sealed values with that session gets the keys of every
+        subject a batch mentions in one query, the first time one of them is missing
+        (``keys.open``; ``keys.open_loaded`` for the keys already loaded): one round
+        trip per batch that brings new subjects instead of one per subject.
         """
         decoder = self.decoder(verify=verify)
-        batches = self._chunk_batches(from_position, batch_size, live, poll_interval, keys)
+        batches = self._chunk_batches(from_position, batch_size, live, poll_interval)
         async for chunks in batches:
+            if keys is not None:
+                keys.expect(_stored_texts(chunks))
             # Decoded a slice at a time: few decoded events are alive at once, so the
             # garbage collector has little to scan or promote (see _DECODE_CHUNK).
             for n, rows in enumerate(chunks):
@@ -378,8 +381,10 @@ class EventStore:
         """
         decoder = self.decoder(verify=verify)
         decode = decoder.decode_rows
-        batches = self._chunk_batches(from_position, batch_size, live, poll_interval, keys)
+        batches = self._chunk_batches(from_position, batch_size, live, poll_interval)
         async for chunks in batches:
+            if keys is not None:
+                keys.expect(_stored_texts(chunks))
             yield [recorded for rows in chunks for recorded in decode(rows)]
 
     async def row_batches(
@@ -396,18 +401,12 @@ class EventStore:
             yield rows
 
     async def _chunk_batches(
-        self,
-        after: int,
-        batch_size: int,
-        live: bool,
-        poll_interval: float,
-        keys: KeySession | None = None,
+        self, after: int, batch_size: int, live: bool, poll_interval: float
     ) -> AsyncIterator[list[list[Row]]]:
-        """As :meth:`row_batches`, each batch in slices of ``_DECODE_CHUNK`` rows (and the
-        keys its sealed values need loaded into ``keys``, as part of the prefetch)."""
+        """As :meth:`row_batches`, each batch in slices of ``_DECODE_CHUNK`` rows."""
         async for chunks in self._prefetched(
             after,
-            lambda a: self._fetch_chunks_after(a, batch_size, keys),
+            lambda a: self._fetch_chunks_after(a, batch_size),
             lambda chunks: chunks[-1][-1][0],
             live,
             poll_interval,
@@ -463,17 +462,13 @@ class EventStore:
             rows: list[asyncpg.Record] = await raw.fetch(ALL_SQL.format(limit=limit), after)
             return rows
 
-    async def _fetch_chunks_after(
-        self, after: int, limit: int, keys: KeySession | None = None
-    ) -> list[list[Row]]:
+    async def _fetch_chunks_after(self, after: int, limit: int) -> list[list[Row]]:
         async with self.connections.acquire() as raw:
             positions, chained, hashes = await raw.fetchrow(
                 ALL_ARRAYS_SQL.format(limit=limit), after
             )
         if positions is None:
             return []
-        if keys is not None:
-            await keys.load_mentioned(chained)
         return _slices(positions, chained, hashes)
 
     def decoder(self, *, verify: bool = True) -> Decoder:
@@ -513,6 +508,11 @@ def _slices(positions: list[int], chained: list[bytes], hashes: list[bytes]) -> 
         rows.sort(key=_position)
     chunk = _DECODE_CHUNK
     return [rows[start : start + chunk] for start in range(0, len(rows), chunk)]
+
+
+def _stored_texts(chunks: list[list[Row]]) -> Iterator[bytes]:
+    """A batch's stored bytes, lazily: a key session reads them only if a key is missing."""
+    return (row[1] for rows in chunks for row in rows)
 
 
 def _position(row: Row) -> int:
