@@ -178,7 +178,13 @@ class RecordedEvent(NamedTuple):
     event: Event
     metadata: EventMetadata
     recorded_at: datetime
-    hash: str
+    digest: bytes
+    """The SHA-256 the store keeps for the event (its hash chain link), as bytes."""
+
+    @property
+    def hash(self) -> str:
+        """The event's hash, in hex (spelt out on demand: replays rarely look at it)."""
+        return self.digest.hex()
 
 
 def utc_isoformat(value: datetime) -> str:

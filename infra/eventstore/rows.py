@@ -20,7 +20,7 @@ from __future__ import annotations
 import asyncio
 import gc
 import json
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Iterable
 from contextlib import asynccontextmanager
 from datetime import datetime
 from hashlib import sha256
@@ -220,7 +220,7 @@ class Decoder:
     def decode(self, row: Row | asyncpg.Record) -> RecordedEvent:
         return self.decode_rows([row])[0]
 
-    def decode_rows(self, rows: Sequence[Row] | Sequence[Any]) -> list[RecordedEvent]:
+    def decode_rows(self, rows: Iterable[Row] | Iterable[Any]) -> list[RecordedEvent]:
         """Decode READ_COLUMNS rows, in order; raises TamperedEvent on a bad hash or link.
 
         The cyclic garbage collector is paused while a batch is decoded (synchronously,
@@ -237,7 +237,7 @@ class Decoder:
         finally:
             gc.enable()
 
-    def _decode_rows(self, rows: Sequence[Row] | Sequence[Any]) -> list[RecordedEvent]:
+    def _decode_rows(self, rows: Iterable[Row] | Iterable[Any]) -> list[RecordedEvent]:
         # One tight loop with everything in locals: this runs for every event of every replay.
         out: list[RecordedEvent] = []
         append = out.append
@@ -298,7 +298,7 @@ class Decoder:
                         typed[2](data),
                         metadata,
                         at,
-                        digest.hex(),
+                        digest,
                     ),
                 )
             )

@@ -354,13 +354,13 @@ class EventStore:
                 keys.expect(_stored_texts(chunks))
             # Decoded a slice at a time: few decoded events are alive at once, so the
             # garbage collector has little to scan or promote (see _DECODE_CHUNK).
-            for n, rows in enumerate(chunks):
+            for n, (positions, chained, hashes) in enumerate(chunks):
                 if n and not n % _LOOP_EVERY:
                     # Back to the event loop now and then, so the prefetched batch is read
                     # off the socket meanwhile: a consumer that awaits nothing between
                     # events would otherwise not return to the loop until the batch ends.
                     await asyncio.sleep(0)
-                for recorded in decoder.decode_rows(rows):
+                for recorded in decoder.decode_rows(zip(positions, chained, hashes, strict=True)):
                     yield recorded
 
     async def read_all_batches(
@@ -385,7 +385,7 @@ class EventStore:
         async for chunks in batches:
             if keys is not None:
                 keys.expect(_stored_texts(chunks))
-            yield [recorded for rows in chunks for recorded in decode(rows)]
+            yield [e for columns in chunks for e in decode(zip(*columns, strict=True))]
 
     async def row_batches(
         self, after: int, batch_size: int, live: bool = False, poll_interval: float = 0.05
@@ -402,12 +402,12 @@ class EventStore:
 
     async def _chunk_batches(
         self, after: int, batch_size: int, live: bool, poll_interval: float
-    ) -> AsyncIterator[list[list[Row]]]:
+    ) -> AsyncIterator[list[Slice]]:
         """As :meth:`row_batches`, each batch in slices of ``_DECODE_CHUNK`` rows."""
         async for chunks in self._prefetched(
             after,
             lambda a: self._fetch_chunks_after(a, batch_size),
-            lambda chunks: chunks[-1][-1][0],
+            lambda chunks: chunks[-1][0][-1],
             live,
             poll_interval,
         ):
@@ -462,7 +462,7 @@ class EventStore:
             rows: list[asyncpg.Record] = await raw.fetch(ALL_SQL.format(limit=limit), after)
             return rows
 
-    async def _fetch_chunks_after(self, after: int, limit: int) -> list[list[Row]]:
+    async def _fetch_chunks_after(self, after: int, limit: int) -> list[Slice]:
         async with self.connections.acquire() as raw:
             positions, chained, hashes = await raw.fetchrow(
                 ALL_ARRAYS_SQL.format(limit=limit), after
@@ -500,19 +500,31 @@ class EventStore:
         await self.keyring.erase_subject(subject_id)
 
 
-def _slices(positions: list[int], chained: list[bytes], hashes: list[bytes]) -> list[list[Row]]:
-    """A batch's rows in slices of ``_DECODE_CHUNK``, in position order whatever order the
-    aggregate kept."""
-    rows = list(zip(positions, chained, hashes, strict=True))
+Slice = tuple[list[int], list[bytes], list[bytes]]
+"""``_DECODE_CHUNK`` rows of a batch as three columns: positions, chained bytes, hashes."""
+
+
+def _slices(positions: list[int], chained: list[bytes], hashes: list[bytes]) -> list[Slice]:
+    """A batch in slices of ``_DECODE_CHUNK`` rows, in position order whatever order the
+    aggregate kept. Columns are sliced, not zipped into a tuple per row: the decoder zips
+    each slice as it goes, and zip reuses one tuple when the loop lets go of it."""
     if positions != sorted(positions):
-        rows.sort(key=_position)
+        rows = sorted(zip(positions, chained, hashes, strict=True), key=_position)
+        positions, chained, hashes = (
+            [r[0] for r in rows],
+            [r[1] for r in rows],
+            [r[2] for r in rows],
+        )
     chunk = _DECODE_CHUNK
-    return [rows[start : start + chunk] for start in range(0, len(rows), chunk)]
+    return [
+        (positions[i : i + chunk], chained[i : i + chunk], hashes[i : i + chunk])
+        for i in range(0, len(positions), chunk)
+    ]
 
 
-def _stored_texts(chunks: list[list[Row]]) -> Iterator[bytes]:
+def _stored_texts(chunks: list[Slice]) -> Iterator[bytes]:
     """A batch's stored bytes, lazily: a key session reads them only if a key is missing."""
-    return (row[1] for rows in chunks for row in rows)
+    return (text for _, texts, _ in chunks for text in texts)
 
 
 def _position(row: Row) -> int:

@@ -244,8 +244,8 @@ def test_a_batch_is_put_in_position_order_whatever_order_it_came_in() -> None:
     positions = list(range(100, 145))
     rows = [(p, f"chained {p}".encode(), b"h%d" % p) for p in positions]
     slices = _slices(positions, [r[1] for r in rows], [r[2] for r in rows])
-    assert [len(s) for s in slices] == [20, 20, 5]
-    assert [r for s in slices for r in s] == rows
+    assert [len(s[0]) for s in slices] == [20, 20, 5]
+    assert [r for s in slices for r in zip(*s, strict=True)] == rows
     shuffled = rows[7:] + rows[:7]
     again = _slices([r[0] for r in shuffled], [r[1] for r in shuffled], [r[2] for r in shuffled])
-    assert [r for s in again for r in s] == rows
+    assert [r for s in again for r in zip(*s, strict=True)] == rows
