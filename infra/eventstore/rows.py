@@ -21,7 +21,7 @@ import asyncio
 import gc
 import json
 from collections.abc import AsyncIterator, Callable, Iterable
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from datetime import datetime
 from hashlib import sha256
 from typing import Any
@@ -148,9 +148,18 @@ class Connections:
                 self._pool = pool
             return self._pool
 
+    def acquire(self) -> AbstractAsyncContextManager[asyncpg.Connection]:
+        """A pooled connection for an ``async with``: asyncpg's own acquire context once
+        the pool exists (every call but the first), with no generator-based wrapper
+        around it on the path of every append and read."""
+        if self._pool is not None:
+            acquired: AbstractAsyncContextManager[asyncpg.Connection] = self._pool.acquire()
+            return acquired
+        return self._first_acquire()
+
     @asynccontextmanager
-    async def acquire(self) -> AsyncIterator[asyncpg.Connection]:
-        pool = self._pool or await self._make_pool()
+    async def _first_acquire(self) -> AsyncIterator[asyncpg.Connection]:
+        pool = await self._make_pool()
         async with pool.acquire() as conn:
             yield conn
 

@@ -40,6 +40,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import random
+import re
 from collections.abc import AsyncIterator, Callable, Coroutine, Iterator, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
 from uuid import UUID
@@ -169,6 +170,9 @@ the prepared statement (used after five runs) guesses a tenth of the table and p
 sequential scan and sort, turning every row's jsonb into text on each batch."""
 
 _T = TypeVar("_T")
+MAX_STREAM_ID = 200
+_CONTROL = re.compile("[\x01-\x1f\x7f-\x9f]")
+"""Unicode's control characters (category Cc), as the table's CHECK spells them."""
 _ANY_VERSION_RETRIES = 20
 _DECODE_CHUNK = 20
 """Rows decoded at a time by read_all. Small on purpose: the decoded events still waiting to
@@ -227,6 +231,11 @@ class EventStore:
         """
         if stream_id.startswith(SYSTEM_PREFIX):
             raise ValueError(f"stream ids starting with {SYSTEM_PREFIX!r} are the store's own")
+        if not stream_id or len(stream_id) > MAX_STREAM_ID or _CONTROL.search(stream_id):
+            # The table's CHECK refuses these too; here the caller gets a plain reason.
+            raise ValueError(
+                f"a stream id is 1 to {MAX_STREAM_ID} characters, none of them a control character"
+            )
         return await self._append(stream_id, expected_version, events)
 
     async def _append(

@@ -197,3 +197,37 @@ async def test_a_replay_with_a_key_session_loads_each_batchs_keys_in_one_query(
     assert misses < len(subjects) + sum(
         1 for e in events if e.who is not None and e.who.subject_id == forged.subject_id
     )
+
+
+@pytest.mark.parametrize(
+    "stream_id", ["a\nb", "tab\there", "esc\x1b[31m", "del\x7f", "c1\x85", "", "x" * 201]
+)
+async def test_stream_ids_with_control_characters_are_refused_by_store_and_table(
+    database: Database, store: EventStore, stream_id: str
+) -> None:
+    with pytest.raises(ValueError, match="control character"):
+        await store.append(stream_id, NEW_STREAM, [NewEvent(uuid.uuid4(), ThingHappened(n=1))])
+    conn = await asyncpg.connect(plain_url(database.admin_url))
+    try:
+        await conn.execute(f"SET ROLE {APP_ROLE}")
+        # Straight past the store, as the app role: the table's own CHECK refuses it too.
+        with pytest.raises(asyncpg.CheckViolationError, match="events_stream_id_check"):
+            await conn.execute(
+                "INSERT INTO events (position, stream_id, version, event_id, event_type, "
+                "schema_version, data, metadata, recorded_at, prev_hash, hash) VALUES "
+                "(1, $1, 1, $2, 'test.thing_happened', 1, '{}', '{}', now(), $3, $3)",
+                stream_id,
+                uuid.uuid4(),
+                bytes(32),
+            )
+        stored = await conn.fetchval("SELECT count(*) FROM events WHERE stream_id = $1", stream_id)
+        assert stored == 0
+    finally:
+        await conn.close()
+
+
+async def test_stream_ids_may_hold_any_other_character(store: EventStore) -> None:
+    stream_id = f'request:{uuid.uuid4()}:agency:Pólice "quoted" \\ back-slash é'
+    await store.append(stream_id, NEW_STREAM, [NewEvent(uuid.uuid4(), ThingHappened(n=1))])
+    [read] = await store.read_stream(stream_id)
+    assert read.stream_id == stream_id
