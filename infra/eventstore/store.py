@@ -172,7 +172,8 @@ sequential scan and sort, turning every row's jsonb into text on each batch."""
 _T = TypeVar("_T")
 MAX_STREAM_ID = 200
 _CONTROL = re.compile("[\x01-\x1f\x7f-\x9f]")
-"""Unicode's control characters (category Cc), as the table's CHECK spells them."""
+"""Unicode's control characters (category Cc). The table's CHECK (``[[:cntrl:]]``) refuses
+them too, as far as the server's locale counts them as controls."""
 _ANY_VERSION_RETRIES = 20
 _DECODE_CHUNK = 20
 """Rows decoded at a time by read_all. Small on purpose: the decoded events still waiting to
