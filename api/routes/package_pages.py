@@ -17,24 +17,19 @@ from fastapi import APIRouter, Depends, Request, Response
 from fastapi.responses import RedirectResponse
 
 from api.deps import CsrfToken, PagePrincipal, ServicesDep, csrf_protect
+from api.forms import attempt, form_text, require_page_role
 from api.routes.pages import render
-from api.routes.request_pages import form_errors, refusal
 from api.routes.requests_write import Packages, actor_of
 from api.schemas.packages import PackageItem, RevokeBody
 from api.services import Services
 from app.packages import SENDER_ROLES, PackageService
-from domain.errors import DomainError, InvalidState, NotPermitted
+from domain.errors import DomainError
 from domain.vocabulary import Role
-from infra.auth import Forbidden, Principal
+from infra.auth import Principal
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(csrf_protect)])
 
 DONE = {"revoked": "The package has been revoked: the recipient agency can no longer open it."}
-
-
-def _require(principal: Principal, *roles: Role) -> None:
-    if principal.role not in roles:
-        raise Forbidden("this page is not for your role")
 
 
 @router.get("/packages")
@@ -46,7 +41,7 @@ async def packages_page(
     packages: Packages,
 ) -> Response:
     """Recipients: packages delivered to their agency. Workers, advisors: packages it sent."""
-    _require(principal, Role.RECIPIENT, *SENDER_ROLES)
+    require_page_role(principal, Role.RECIPIENT, *SENDER_ROLES)
     actor = actor_of(principal)
     received = principal.role is Role.RECIPIENT
     return render(
@@ -100,7 +95,7 @@ async def package_page(
     done: str | None = None,
 ) -> Response:
     """One package's summary (never its content): where it went, when, and what became of it."""
-    _require(principal, Role.RECIPIENT, *SENDER_ROLES)
+    require_page_role(principal, Role.RECIPIENT, *SENDER_ROLES)
     return await _package_page(services, request, principal, csrf, packages, package_id, done=done)
 
 
@@ -114,21 +109,18 @@ async def package_revoke(
     packages: Packages,
 ) -> Response:
     """The same command as ``POST /api/packages/{id}/revoke``: recall an unopened package."""
-    _require(principal, *SENDER_ROLES)
+    require_page_role(principal, *SENDER_ROLES)
     form = await request.form()
-    raw = form.get("reason")
-    reason = raw if isinstance(raw, str) else ""
-    try:
+    reason = form_text(form, "reason")
+
+    async def command() -> None:
         body = RevokeBody.model_validate({"reason": reason})
         await packages.revoke(actor_of(principal), package_id, body.reason)
-    except pydantic.ValidationError as exc:
-        errors, status_code = form_errors(exc), 422
-    except NotPermitted:
-        raise
-    except DomainError as exc:  # refused by the rules: say so where it belongs
-        errors, status_code = refusal(exc), 409 if isinstance(exc, InvalidState) else 422
-    else:
+
+    refused = await attempt(command)
+    if refused is None:
         return RedirectResponse(f"/packages/{package_id}?done=revoked", status_code=303)
+    errors, status_code = refused
     return await _package_page(
         services,
         request,
@@ -152,7 +144,7 @@ async def package_open(
     packages: Packages,
 ) -> Response:
     """Opening is a recorded act, so it is a POST; the page shows what arrived."""
-    _require(principal, Role.RECIPIENT)
+    require_page_role(principal, Role.RECIPIENT)
     opened = await packages.open(actor_of(principal), package_id)
     return render(
         services,
@@ -174,7 +166,7 @@ async def package_acknowledge(
     principal: PagePrincipal,
     packages: Packages,
 ) -> Response:
-    _require(principal, Role.RECIPIENT)
+    require_page_role(principal, Role.RECIPIENT)
     form = await request.form()
     sha = form.get("sha256")
     try:

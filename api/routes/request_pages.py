@@ -27,6 +27,7 @@ from starlette.datastructures import FormData
 from temporalio.service import RPCError
 
 from api.deps import Agencies, CsrfToken, PagePrincipal, ServicesDep, csrf_protect
+from api.forms import attempt, form_errors, form_text, require_page_role
 from api.routes.pages import render
 from api.routes.requests_write import (
     Requests,
@@ -42,7 +43,7 @@ from app.queries import RequestSummary
 from app.requests import RequestService, read_brief
 from app.tasks import parse_task_id
 from domain.decision import AgencyDecisionState
-from domain.errors import DomainError, InvalidState, NotPermitted
+from domain.errors import DomainError
 from domain.rules import ApplicableBases, applicable_bases
 from domain.vocabulary import (
     AdviceRecommendation,
@@ -84,11 +85,6 @@ VOCABULARY: dict[str, Any] = {
 }
 
 
-def _require(principal: Principal, *roles: Role) -> None:
-    if principal.role not in roles:
-        raise Forbidden("this page is not for your role")
-
-
 def time_left(summary: RequestSummary, now: datetime) -> str:
     left = summary.time_left(now)
     if summary.status != "open" or left is None:
@@ -111,7 +107,7 @@ def _span(delta: timedelta) -> str:
 async def requests_page(
     services: ServicesDep, request: Request, principal: PagePrincipal, csrf: CsrfToken
 ) -> Response:
-    _require(principal, Role.COORDINATOR, Role.COMPLIANCE_OFFICER)
+    require_page_role(principal, Role.COORDINATOR, Role.COMPLIANCE_OFFICER)
     now = datetime.now(UTC)
     rows = await services.queries.list_requests(now=now, limit=200)
     return render(
@@ -159,7 +155,7 @@ async def new_request_page(
     csrf: CsrfToken,
     agencies: Agencies,
 ) -> Response:
-    _require(principal, Role.COORDINATOR)
+    require_page_role(principal, Role.COORDINATOR)
     values: dict[str, Any] = {"rating": "amber", "holding_agencies": []}
     return await _new_form(services, request, principal, csrf, agencies, values=values, errors={})
 
@@ -191,29 +187,6 @@ def request_values(form: FormData) -> dict[str, Any]:
     return body
 
 
-def form_errors(exc: pydantic.ValidationError, tag: str | None = None) -> dict[str, str]:
-    """Each invalid field, keyed by its form field's name, with a plain message.
-
-    ``tag``: the union member's tag, which pydantic puts first in the path.
-    """
-    errors: dict[str, str] = {}
-    for error in exc.errors():
-        loc = [str(p) for p in error.get("loc", ())]
-        if tag is not None and loc[:1] == [tag]:
-            loc = loc[1:]
-        if loc[:1] == ["subject"] and len(loc) > 1:
-            name = f"subject_{'dob' if loc[1] == 'date_of_birth' else loc[1]}"
-        elif loc and loc[0] == "items" and len(loc) > 2:
-            name = f"item-{loc[1]}-{loc[2]}"
-        elif loc and loc[0] in ("inform", "instrument") and len(loc) > 1:
-            name = f"{loc[0]}_{loc[1]}"
-        else:
-            name = loc[0] if loc else "form"
-        message = str(error.get("msg", "invalid")).removeprefix("Value error, ")
-        errors.setdefault(name, message)
-    return errors
-
-
 @router.post("/requests/new")
 async def new_request_submit(
     services: ServicesDep,
@@ -223,7 +196,7 @@ async def new_request_submit(
     agencies: Agencies,
     requests: Requests,
 ) -> Response:
-    _require(principal, Role.COORDINATOR)
+    require_page_role(principal, Role.COORDINATOR)
     form = await request.form()
     values = request_values(form)
     try:
@@ -318,20 +291,8 @@ async def request_page(
     csrf: CsrfToken,
     done: str | None = None,
 ) -> Response:
-    _require(principal, Role.COORDINATOR, Role.COMPLIANCE_OFFICER)
+    require_page_role(principal, Role.COORDINATOR, Role.COMPLIANCE_OFFICER)
     return await _request_page(services, request, principal, csrf, request_id, done=done)
-
-
-def refusal(exc: DomainError, prefix: str | None = None) -> dict[str, str]:
-    """A domain refusal as a form message: at its field when it names one, else the form's."""
-    field = getattr(exc, "field", None)
-    name = str(field).split(".")[0] if isinstance(field, str) else "form"
-    return {f"{prefix}_{name}" if prefix else name: exc.message}
-
-
-def _text(form: FormData, name: str) -> str:
-    value = form.get(name)
-    return value if isinstance(value, str) else ""
 
 
 async def _change(
@@ -347,19 +308,16 @@ async def _change(
     prefix: str,
 ) -> Response:
     """Run a coordinator's change; redisplay the page with messages in place if refused."""
-    values = {f"{prefix}_{k}": _text(form, k) for k in ("reason", "rating", "rationale")}
-    try:
+    values = {f"{prefix}_{k}": form_text(form, k) for k in ("reason", "rating", "rationale")}
+
+    async def command() -> None:
         view = await view_of(requests, request_id)
         await run(view.state.subject_id)
-    except pydantic.ValidationError as exc:
-        errors = {f"{prefix}_{k}": v for k, v in form_errors(exc).items()}
-        status_code = 422
-    except NotPermitted:
-        raise
-    except DomainError as exc:  # refused by the rules: say so where it belongs
-        errors, status_code = refusal(exc, prefix), 409 if isinstance(exc, InvalidState) else 422
-    else:
+
+    refused = await attempt(command, prefix)
+    if refused is None:
         return RedirectResponse(f"/requests/{request_id}?done={done}", status_code=303)
+    errors, status_code = refused
     return await _request_page(
         services,
         request,
@@ -382,11 +340,11 @@ async def withdraw_submit(
     requests: Requests,
 ) -> Response:
     """The same command as ``POST /api/requests/{id}/withdraw``, from the request page."""
-    _require(principal, Role.COORDINATOR)
+    require_page_role(principal, Role.COORDINATOR)
     form = await request.form()
 
     async def run(subject_id: UUID) -> object:
-        body = WithdrawBody.model_validate({"reason": _text(form, "reason")})
+        body = WithdrawBody.model_validate({"reason": form_text(form, "reason")})
         return await requests.withdraw(actor_of(principal), request_id, body.reason, subject_id)
 
     return await _change(
@@ -404,12 +362,12 @@ async def rating_submit(
     requests: Requests,
 ) -> Response:
     """The same command as ``POST /api/requests/{id}/rating``: a new rating with its rationale."""
-    _require(principal, Role.COORDINATOR)
+    require_page_role(principal, Role.COORDINATOR)
     form = await request.form()
 
     async def run(subject_id: UUID) -> object:
         body = RatingBody.model_validate(
-            {"rating": _text(form, "rating"), "rationale": _text(form, "rationale")}
+            {"rating": form_text(form, "rating"), "rationale": form_text(form, "rationale")}
         )
         return await requests.change_rating(
             actor_of(principal), request_id, body.rating, body.rationale, subject_id
@@ -427,7 +385,7 @@ async def rating_submit(
 async def inbox_page(
     services: ServicesDep, request: Request, principal: PagePrincipal, csrf: CsrfToken
 ) -> Response:
-    _require(principal, Role.AGENCY_WORKER, Role.ADVISOR)
+    require_page_role(principal, Role.AGENCY_WORKER, Role.ADVISOR)
     now = datetime.now(UTC)
     tasks = await services.queries.inbox(actor_of(principal), now)
     return render(
@@ -457,7 +415,7 @@ async def _task_page(
     errors: dict[str, str],
     status_code: int = 200,
 ) -> Response:
-    _require(principal, Role.AGENCY_WORKER, Role.ADVISOR)
+    require_page_role(principal, Role.AGENCY_WORKER, Role.ADVISOR)
     if not _valid_task_id(task_id):
         raise NotFoundError("no such task")
     ref = parse_task_id(task_id)
@@ -549,7 +507,7 @@ async def task_submit(
     csrf: CsrfToken,
     requests: Requests,
 ) -> Response:
-    _require(principal, Role.AGENCY_WORKER, Role.ADVISOR)
+    require_page_role(principal, Role.AGENCY_WORKER, Role.ADVISOR)
     if not _valid_task_id(task_id):
         raise NotFoundError("no such task")
     data = action_values(await request.form())

@@ -18,9 +18,9 @@ from uuid import UUID
 
 from fastapi import APIRouter, Depends, Request, Response
 from fastapi.responses import RedirectResponse
-from starlette.datastructures import FormData
 
 from api.deps import CsrfToken, PagePrincipal, ServicesDep, csrf_protect
+from api.forms import form_text
 from api.routes.pages import render
 from api.routes.request_pages import words
 from api.routes.requests_write import actor_of
@@ -53,11 +53,6 @@ async def _find(retention: RetentionService, review_id: UUID) -> RetentionReview
         return await retention.find(review_id)
     except ReviewNotFoundError:
         raise NotFoundError(f"no retention review {review_id}") from None
-
-
-def _text(form: FormData, name: str) -> str:
-    value = form.get(name)
-    return value if isinstance(value, str) else ""
 
 
 @router.get("/retention")
@@ -148,7 +143,10 @@ async def retain_submit(
     retention = _service(services)
     review = await _find(retention, review_id)
     form = await request.form()
-    values = {"reason": _text(form, "reason"), "next_review_on": _text(form, "next_review_on")}
+    values = {
+        "reason": form_text(form, "reason"),
+        "next_review_on": form_text(form, "next_review_on"),
+    }
     errors: dict[str, str] = {}
     status = 422
     if not values["reason"].strip():
@@ -187,7 +185,7 @@ async def dispose_submit(
     retention = _service(services)
     review = await _find(retention, review_id)
     form = await request.form()
-    chosen = _text(form, "dispose_reason")
+    chosen = form_text(form, "dispose_reason")
     try:
         reason = DisposalReason(chosen)
     except ValueError:
@@ -200,7 +198,7 @@ async def dispose_submit(
             errors={"dispose_reason": "choose why the record is disposed of"},
             status_code=422,
         )
-    if _text(form, "confirmed") != "yes":
+    if form_text(form, "confirmed") != "yes":
         context: dict[str, Any] = {"review": review, "reason": reason, "words": words}
         return render(
             services, request, "retention_confirm.html", principal=principal, csrf=csrf, **context
