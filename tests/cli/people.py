@@ -7,6 +7,7 @@ token in a subprocess's environment.
 
 from __future__ import annotations
 
+import subprocess
 import uuid
 
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -27,3 +28,14 @@ def signed_in(env: dict[str, str], token: str | None) -> dict[str, str]:
     """``env`` with ``MASHFLOW_TOKEN`` set to ``token`` (or unset when None)."""
     without = {k: v for k, v in env.items() if k != "MASHFLOW_TOKEN"}
     return without if token is None else without | {"MASHFLOW_TOKEN": token}
+
+
+def one_line_error(done: subprocess.CompletedProcess[str], code: int, *words: str) -> None:
+    """The CLI failed as a person should see it: exit ``code``, one ``error:`` line naming
+    ``words``, no traceback."""
+    assert done.returncode == code, (done.returncode, done.stdout, done.stderr)
+    message = done.stderr.strip()
+    assert message.startswith("error:") and "\n" not in message, message
+    assert "Traceback" not in done.stderr
+    for word in words:
+        assert word in message, message

@@ -30,7 +30,7 @@ from infra.directory import IssuedToken, UserDirectory
 from infra.readmodels import ProjectionRunner
 from infra.stack import EmbeddedTemporal, free_port
 from infra.temporal import connect_client
-from tests.cli.people import person, signed_in
+from tests.cli.people import one_line_error, person, signed_in
 from tests.conftest import TEST_KEK
 from tests.workflows.conftest import register_hub
 from worker.main import Infrastructure, build_worker, infrastructure
@@ -154,15 +154,6 @@ OPEN = (
     "--information-sought", "Police contact with the household in the last year",
     "--rating", "amber",
 )  # fmt: skip
-
-
-def one_line_error(done: subprocess.CompletedProcess[str], code: int, *words: str) -> None:
-    assert done.returncode == code, (done.returncode, done.stdout, done.stderr)
-    message = done.stderr.strip()
-    assert message.startswith("error:") and "\n" not in message, message
-    assert "Traceback" not in done.stderr
-    for word in words:
-        assert word in message, message
 
 
 async def _open_one(cli: Cli) -> tuple[uuid.UUID, str]:

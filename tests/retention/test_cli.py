@@ -23,7 +23,7 @@ import pytest
 from domain.events import RecordDisposed, RecordRetained
 from domain.vocabulary import RecordType, Role
 from infra.directory import IssuedToken
-from tests.cli.people import person, signed_in
+from tests.cli.people import one_line_error, person, signed_in
 from tests.conftest import TEST_KEK, TestDatabase
 from tests.retention.conftest import DevHub, closed_request, review_of
 from tests.workflows.test_privacy import _all_tables_text
@@ -82,15 +82,6 @@ async def cli(dev_hub: DevHub, database: TestDatabase) -> Cli:
         ),
         await person(dev_hub.infra.engine, Role.COMPLIANCE_OFFICER),
     )
-
-
-def one_line_error(done: subprocess.CompletedProcess[str], code: int, *words: str) -> None:
-    assert done.returncode == code, (done.returncode, done.stdout, done.stderr)
-    message = done.stderr.strip()
-    assert message.startswith("error:") and "\n" not in message, message
-    assert "Traceback" not in done.stderr
-    for word in words:
-        assert word in message, message
 
 
 async def decisions(dev_hub: DevHub, request_id: uuid.UUID) -> list[object]:
