@@ -75,7 +75,8 @@ def checkpoint_digest(previous: str, horizon: int, heads: list[tuple[str, int, s
     h = sha256(b"mashflow checkpoint v1\n")
     h.update(f"{previous}\n{horizon}\n".encode())
     for stream_id, version, head_hash in heads:
-        # Stream ids hold no control characters (a CHECK), so newlines separate unambiguously.
+        # Stream ids hold no control characters (their domain's CHECK), so newlines separate
+        # unambiguously.
         h.update(f"{stream_id}\n{version}\n{head_hash}\n".encode())
     return h.hexdigest()
 

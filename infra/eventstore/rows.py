@@ -10,8 +10,8 @@ the event (stream, version, id, type, schema version, data, metadata, time)
 from the very bytes they hashed: nothing is re-serialised to be verified, and
 nothing decoded escapes the check, which is what makes verifying every event
 of a million-event replay cheap. ``stream_id`` and ``event_type`` may not hold
-control characters (a CHECK), and JSON text never holds a raw newline, so
-the newline-joined form is unambiguous. The hash covers ciphertext only:
+control characters (their domain, ``event_name``), and JSON text never holds a
+raw newline, so the newline-joined form is unambiguous. The hash covers ciphertext only:
 personal values are :class:`~domain.events.Sealed` before they get here.
 """
 

@@ -48,7 +48,7 @@ from uuid import UUID
 import asyncpg
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from domain.events import EventRegistry, RecordedEvent, registry
+from domain.events import Event, EventRegistry, RecordedEvent, registry
 from infra.eventstore.errors import ConcurrencyError, EventIdConflict, UnknownEventType
 from infra.eventstore.model import (
     ANY_VERSION,
@@ -115,29 +115,39 @@ RETURNING position, version
 """  # noqa: S608
 """A batch: the chain is recursive (each hash covers the one before it)."""
 
-APPEND_ONE_SQL = f"""
-WITH head AS (
-    SELECT version, hash FROM events WHERE stream_id = $1 ORDER BY version DESC LIMIT 1
-),
-c AS (
-    SELECT coalesce((SELECT version FROM head), 0) AS version,
-           coalesce((SELECT hash FROM head), decode(repeat('00', 32), 'hex')) AS hash
-),
-b AS (
-    SELECT $3::uuid AS event_id, $4::text AS event_type, $5::int AS schema_version,
-           $6::text::jsonb AS data, $7::text::jsonb AS metadata
+_ZERO_HASH_SQL = "'\\x" + "00" * 32 + "'::bytea"
+
+_CANONICAL_ONE = CANONICAL_SQL.format(
+    stream="$1::text",
+    version="coalesce(h.version, 0) + 1",
+    event_id="$3::uuid",
+    event_type="$4::text",
+    schema_version="$5::int",
+    data="b.data",
+    metadata="b.metadata",
+    recorded_at="now()",
 )
+
+APPEND_ONE_SQL = f"""
 INSERT INTO events (position, stream_id, version, event_id, event_type, schema_version,
                     data, metadata, correlation_id, recorded_at, prev_hash, hash)
-SELECT pg_current_xact_id()::text::bigint * 65536 + 1, $1, c.version + 1, b.event_id,
-       b.event_type, b.schema_version, b.data, b.metadata, $8::uuid, now(), c.hash,
-       sha256(c.hash || {_CANONICAL})
-FROM c, b
-WHERE $2 < 0 OR c.version = $2
+SELECT pg_current_xact_id()::text::bigint * 65536 + 1, $1::text, coalesce(h.version, 0) + 1,
+       $3::uuid, $4::text, $5::int, b.data, b.metadata, $8::uuid, now(),
+       coalesce(h.hash, {_ZERO_HASH_SQL}),
+       sha256(coalesce(h.hash, {_ZERO_HASH_SQL}) || {_CANONICAL_ONE})
+FROM (SELECT $6::text::jsonb AS data, $7::text::jsonb AS metadata) AS b
+LEFT JOIN LATERAL (
+    SELECT version, hash FROM events WHERE stream_id = $1::text ORDER BY version DESC LIMIT 1
+) AS h ON true
+WHERE $2::int < 0 OR coalesce(h.version, 0) = $2::int
 RETURNING position, version
 """  # noqa: S608
-"""One event (the common case): the same chaining and checks, without recursion, and
-scalar parameters; each JSON value is parsed once."""
+"""One event (the common case): the same chaining and checks as APPEND_SQL, with scalar
+parameters and no CTEs: the head is a lateral join (an empty stream joins no row: version
+0, the zero hash) and each JSON value is parsed once. Measured against the CTE form it
+replaced (one connection, commits not flushed, alternated): 6-8 µs less per append. Every
+parameter is cast: used bare in the select list, some would take the column's domain
+type while another use of the same parameter says text."""
 
 STORED_SQL = """
 SELECT b.event_id, e.position, e.version,
@@ -172,7 +182,7 @@ sequential scan and sort, turning every row's jsonb into text on each batch."""
 _T = TypeVar("_T")
 MAX_STREAM_ID = 200
 _CONTROL = re.compile("[\x01-\x1f\x7f-\x9f]")
-"""Unicode's control characters (category Cc). The table's CHECK (``[[:cntrl:]]``) refuses
+"""Unicode's control characters (category Cc). The column's domain (``[[:cntrl:]]``) refuses
 them too, as far as the server's locale counts them as controls."""
 _ANY_VERSION_RETRIES = 20
 _DECODE_CHUNK = 20
@@ -233,7 +243,7 @@ class EventStore:
         if stream_id.startswith(SYSTEM_PREFIX):
             raise ValueError(f"stream ids starting with {SYSTEM_PREFIX!r} are the store's own")
         if not stream_id or len(stream_id) > MAX_STREAM_ID or _CONTROL.search(stream_id):
-            # The table's CHECK refuses these too; here the caller gets a plain reason.
+            # The column's domain refuses these too; here the caller gets a plain reason.
             raise ValueError(
                 f"a stream id is 1 to {MAX_STREAM_ID} characters, none of them a control character"
             )
@@ -242,9 +252,13 @@ class EventStore:
     async def _append(
         self, stream_id: str, expected_version: int, events: Sequence[NewEvent]
     ) -> AppendResult:
-        params = self._params(events)
         if expected_version < ANY_VERSION:
             raise ValueError("expected_version must be >= 0 or ANY_VERSION")
+        args: Sequence[object]
+        if len(events) == 1:  # the common case: scalar parameters, the lean statement
+            sql, args = APPEND_ONE_SQL, self._one_params(events[0])
+        else:
+            sql, args = APPEND_SQL, self._params(events)
         async with self.connections.acquire() as raw:
             for attempt in range(_ANY_VERSION_RETRIES):
                 if attempt:
@@ -253,24 +267,22 @@ class EventStore:
                     await asyncio.sleep(random.uniform(0, 0.002 * attempt))
                 lost_race = False
                 try:
-                    if len(events) == 1:
-                        rows = await raw.fetch(
-                            APPEND_ONE_SQL, stream_id, expected_version, *(p[0] for p in params)
-                        )
-                    else:
-                        rows = await raw.fetch(APPEND_SQL, stream_id, expected_version, *params)
+                    rows = await raw.fetch(sql, stream_id, expected_version, *args)
                 except asyncpg.UniqueViolationError as exc:
                     rows = []
                     lost_race = exc.constraint_name == "events_stream_version_key"
+                if len(rows) == 1:
+                    row = rows[0]
+                    return AppendResult(stream_id, (row[0],), (row[1],), deduplicated=False)
                 if rows:
-                    rows.sort(key=lambda r: r[0])
+                    rows.sort(key=_position)
                     return AppendResult(
                         stream_id,
                         tuple(r[0] for r in rows),
                         tuple(r[1] for r in rows),
                         deduplicated=False,
                     )
-                stored = await raw.fetch(STORED_SQL, stream_id, *params[:5])
+                stored = await raw.fetch(STORED_SQL, stream_id, *self._params(events)[:5])
                 if stored:
                     return self._already_stored(stream_id, events, stored)
                 if not (expected_version == ANY_VERSION and lost_race):
@@ -278,7 +290,25 @@ class EventStore:
                     raise ConcurrencyError(stream_id, expected_version, int(actual))
         raise ConcurrencyError(stream_id, expected_version, await self.stream_version(stream_id))
 
+    def _type_name(self, event: Event) -> str:
+        name = type(event).event_type
+        if name not in self.registry:
+            raise UnknownEventType(name or type(event).__name__)
+        return name
+
+    def _one_params(self, new: NewEvent) -> list[object]:
+        """APPEND_ONE_SQL's parameters after the stream id and expected version."""
+        return [
+            new.event_id,
+            self._type_name(new.event),
+            type(new.event).schema_version,
+            new.event.model_dump_json(),
+            new.metadata.model_dump_json(),
+            new.metadata.correlation_id,
+        ]
+
     def _params(self, events: Sequence[NewEvent]) -> list[list[object]]:
+        """APPEND_SQL's (and STORED_SQL's) array parameters, one array per column."""
         if not events:
             raise ValueError("append needs at least one event")
         if len(events) > MAX_BATCH:
@@ -286,12 +316,7 @@ class EventStore:
         ids = [e.event_id for e in events]
         if len(set(ids)) != len(ids):
             raise ValueError("the same event id twice in one batch")
-        types: list[object] = []
-        for e in events:
-            name = type(e.event).event_type
-            if name not in self.registry:
-                raise UnknownEventType(name or type(e.event).__name__)
-            types.append(name)
+        types: list[object] = [self._type_name(e.event) for e in events]
         return [
             list(ids),
             types,
