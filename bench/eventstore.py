@@ -50,7 +50,7 @@ ALTER TABLE raw_events
     ALTER COLUMN recorded_at SET DEFAULT now(),
     ALTER COLUMN prev_hash DROP NOT NULL,
     ALTER COLUMN hash DROP NOT NULL;
--- The baseline until run M (1 December), printed beside the target's figure to compare:
+-- The baseline of runs A-O (1 December), printed beside the target's figure to compare:
 -- the same columns as plain types, without constraints, prev_hash or correlation index.
 CREATE TABLE bare_events (
     position bigserial PRIMARY KEY, stream_id text NOT NULL, version int NOT NULL,
@@ -207,7 +207,7 @@ class Bench:
             self.results["store_append_1x8_vs_bare"] = ours
             print(
                 f"append  1 ev/tx  8 writers: store {ours:>9.0f} ev/s  bare {bare:>9.0f} ev/s"
-                f"  ratio {ours / bare:.2f} (the baseline until run M: no constraints, no"
+                f"  ratio {ours / bare:.2f} (the baseline of runs A-O: no constraints, no"
                 " correlation index)"
             )
             await self.strategies(pool)

@@ -10,10 +10,11 @@ stored as text and parsed and planned again by every INSERT statement. A domain'
 constraints are cached by the backend once, already planned. Measured on one
 connection with commits not flushed, alternated with the other variants:
 
-- an INSERT into a copy of ``events`` cost 10 µs more with the six CHECKs than without;
-- the same copy with domains cost 1-3 µs more than without them;
+- an INSERT into a copy of ``events`` cost 11-16 µs more with the six CHECKs than
+  without them;
+- the same copy with the rules as domains cost 4-5 µs more than without them;
 
-out of 110-130 µs a single-event append costs in all (docs/performance.md, run N).
+out of 110-130 µs such an INSERT costs in all (docs/performance.md, fourth round).
 
 No table rewrite. The domains are created without constraints, so changing the
 columns' types is a relabelling: the table and its indexes keep their files. The
