@@ -18,6 +18,8 @@ from typing import TypeVar
 from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict
+from sqlalchemy import text
+from sqlalchemy.engine import RowMapping
 from temporalio.client import Client, WorkflowHandle, WorkflowUpdateFailedError
 from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
@@ -26,19 +28,14 @@ from app.history import TimelineEntry, request_history
 from app.requests import domain_error
 from domain import errors
 from domain.commands import DisposeRecord, RetainRecord
-from domain.events import (
-    RecordDisposed,
-    RecordRetained,
-    RequestOpened,
-    RetentionReviewOpened,
-    RetentionReviewOverdue,
-)
 from domain.models import Actor
 from domain.policy import DEFAULT_POLICY, HubPolicy
 from domain.retention import ReviewStatus
 from domain.vocabulary import DisposalReason, RecordType
+from infra import review_queue
 from infra.crypto import Keyring
 from infra.eventstore import EventStore
+from infra.readmodels import Projection
 from workflows.retention import (
     SCHEDULE_ID,
     RetentionReviewTaskWorkflow,
@@ -127,49 +124,41 @@ class RetentionService:
 
     # -- the queue -------------------------------------------------------------------------
 
-    async def reviews(self, now: datetime | None = None) -> list[RetentionReview]:
-        """Every review, open or decided, oldest due first (one walk over the log)."""
-        now = now or datetime.now(UTC)
-        subjects: dict[UUID, UUID] = {}
-        opened: dict[UUID, RetentionReviewOpened] = {}
-        escalated: dict[UUID, datetime] = {}
-        decisions: dict[UUID, RecordRetained | RecordDisposed] = {}
-        async for batch in self.store.read_all_batches():
-            for recorded in batch:
-                match recorded.event:
-                    case RequestOpened() as e:
-                        subjects[e.request_id] = e.subject_id
-                    case RetentionReviewOpened() as e:
-                        opened[e.review_id] = e
-                    case RetentionReviewOverdue() as e:
-                        escalated.setdefault(e.review_id, e.escalated_at)
-                    case RecordRetained() | RecordDisposed() as e:
-                        decisions.setdefault(e.review_id, e)
-        window = self.policy.retention.review_within
-        reviews = [
-            _review(
-                e,
-                subjects[e.request_id],
-                window,
-                escalated.get(e.review_id),
-                decisions.get(e.review_id),
-                now,
-            )
-            for e in opened.values()
-            if e.request_id in subjects
-        ]
-        return sorted(reviews, key=lambda r: (r.due_on, r.opened_at))
+    async def reviews(
+        self, now: datetime | None = None, *, only_open: bool = False
+    ) -> list[RetentionReview]:
+        """Every review (or every open one), oldest due first, from the ``rm_reviews``
+        read model once it has caught up with the log."""
+        return await self._query("WHERE v.status = 'open'" if only_open else "", {}, now)
 
     async def open_reviews(self, now: datetime | None = None) -> list[RetentionReview]:
         """Every review not yet decided: the compliance officers' queue."""
-        return [r for r in await self.reviews(now) if r.status is ReviewStatus.OPEN]
+        return await self.reviews(now, only_open=True)
 
     async def find(self, review_id: UUID) -> RetentionReview:
         """One review, open or decided."""
-        for found in await self.reviews():
-            if found.review_id == review_id:
-                return found
-        raise ReviewNotFoundError()
+        found = await self._query("WHERE v.review_id = :review_id", {"review_id": review_id})
+        if not found:
+            raise ReviewNotFoundError()
+        return found[0]
+
+    async def _query(
+        self, where: str, params: dict[str, object], now: datetime | None = None
+    ) -> list[RetentionReview]:
+        # Both read models first: rm_reviews for the reviews, rm_requests for each one's
+        # subject (a request's opening always precedes its reviews in the log).
+        await Projection(self.store).catch_up()
+        await review_queue.catch_up(self.store)
+        now = now or datetime.now(UTC)
+        # ``where`` is one of this class's fixed clauses, never input.
+        sql = (
+            "SELECT v.*, r.subject_id FROM rm_reviews v JOIN rm_requests r USING (request_id) "  # noqa: S608
+            f"{where} ORDER BY v.due_on, v.opened_at, v.review_id"
+        )
+        async with self.store.engine.connect() as conn:
+            rows = (await conn.execute(text(sql), params)).mappings().all()
+        window = self.policy.retention.review_within
+        return [_review(row, window, now) for row in rows]
 
     async def review(self, review_id: UUID) -> RetentionReview:
         """One review still waiting for its decision."""
@@ -235,43 +224,28 @@ class RetentionService:
         )
 
 
-def _review(
-    e: RetentionReviewOpened,
-    subject_id: UUID,
-    window: timedelta,
-    escalated_at: datetime | None,
-    decision: RecordRetained | RecordDisposed | None,
-    now: datetime,
-) -> RetentionReview:
-    decision_due_at = e.opened_at + window
-    fields: dict[str, object] = {}
-    match decision:
-        case RecordRetained():
-            fields = {
-                "status": ReviewStatus.RETAINED,
-                "decided_by": decision.reviewed_by,
-                "decided_at": decision.reviewed_at,
-                "next_review_on": decision.next_review_on,
-            }
-        case RecordDisposed():
-            fields = {
-                "status": ReviewStatus.DISPOSED,
-                "decided_by": decision.disposed_by,
-                "decided_at": decision.disposed_at,
-            }
-    open_now = decision is None
+def _review(row: RowMapping, window: timedelta, now: datetime) -> RetentionReview:
+    """One ``rm_reviews`` row (with its request's subject) as the queue shows it."""
+    record_type = RecordType(row["record_type"])
+    status = ReviewStatus(row["status"])
+    decision_due_at = row["opened_at"] + window
+    escalated_at = row["escalated_at"]
+    open_now = status is ReviewStatus.OPEN
     return RetentionReview(
-        review_id=e.review_id,
-        request_id=e.request_id,
-        subject_id=subject_id,
-        record_type=e.record_type,
-        due_on=e.due_on,
-        opened_at=e.opened_at,
+        review_id=row["review_id"],
+        request_id=row["request_id"],
+        subject_id=row["subject_id"],
+        record_type=record_type,
+        due_on=row["due_on"],
+        opened_at=row["opened_at"],
         decision_due_at=decision_due_at,
         escalated_at=escalated_at,
         overdue=open_now and (escalated_at is not None or now >= decision_due_at),
-        workflow_id=review_workflow_id(e.request_id, e.record_type, e.due_on),
-        **fields,
+        workflow_id=review_workflow_id(row["request_id"], record_type, row["due_on"]),
+        status=status,
+        decided_by=row["decided_by"],
+        decided_at=row["decided_at"],
+        next_review_on=row["next_review_on"],
     )
 
 

@@ -8,6 +8,10 @@ the transaction that moves the checkpoint, so the tables are always the fold
 of a prefix of the log. :func:`rebuild` empties them and replays the whole log
 through the same code with larger batches; the result equals the live tables.
 
+The retention review queue (``rm_reviews``) is a read model of its own, with its own
+checkpoint (``infra.review_queue``); :class:`ProjectionRunner` runs both, and
+:func:`rebuild` rebuilds both.
+
 Streams read: ``request:{id}`` (the request) and ``request:{id}:agency:{code}``
 (one holding agency's decision), plus the ``retention.subject_erased`` event
 from ``retention:{id}``. Every other stream (``access:``, system streams) is
@@ -49,6 +53,7 @@ from domain.events import (
     SubjectErased,
 )
 from domain.request import AgencyProgress, SharingRequestState, evolve_request, start_request
+from infra import review_queue
 from infra.eventstore import EventStore
 from infra.eventstore.subscriptions import CheckpointFollower, lock_checkpoint, move_checkpoint
 
@@ -454,25 +459,38 @@ class Projection(CheckpointFollower):
 
 
 class ProjectionRunner:
-    """Keeps the read models live: follows the log until :meth:`stop`."""
+    """Keeps the read models live: follows the log until :meth:`stop`.
+
+    Two followers, each with its own checkpoint: the request read models
+    (:class:`Projection`) and the retention review queue (``infra.review_queue``).
+    """
 
     def __init__(self, store: EventStore, *, poll_interval: float = 0.2) -> None:
         self.projection = Projection(store, poll_interval=poll_interval)
+        self.reviews = review_queue.subscription(store, poll_interval=poll_interval)
         self._task: asyncio.Task[None] | None = None
         self._stopping = False
         self.retry_after_s = 5.0
 
     async def catch_up(self) -> int:
-        """Apply every event available now; returns how many were applied."""
-        return await self.projection.catch_up()
+        """Apply every event available now; returns how many the request models applied."""
+        applied = await self.projection.catch_up()
+        await self.reviews.catch_up()
+        return applied
 
     async def run(self) -> None:
         """Follow the log; a failed batch is rolled back, logged and retried after a pause."""
+        await asyncio.gather(
+            self._follow(self.projection, "read_models_batch_failed"),
+            self._follow(self.reviews, "review_queue_batch_failed"),
+        )
+
+    async def _follow(self, follower: CheckpointFollower, failure: str) -> None:
         while not self._stopping:
             try:
-                await self.projection.run()
+                await follower.run()
             except Exception:
-                log.exception("read_models_batch_failed")
+                log.exception(failure)
                 await asyncio.sleep(self.retry_after_s)
 
     def start(self) -> asyncio.Task[None]:
@@ -480,16 +498,18 @@ class ProjectionRunner:
         return self._task
 
     async def stop(self) -> None:
-        """Let the current batch commit, then return (re-raising a failure of the loop)."""
+        """Let the current batches commit, then return (re-raising a failure of the loop)."""
         self._stopping = True
         self.projection.stop()
+        self.reviews.stop()
         if self._task is not None:
             task, self._task = self._task, None
             await task
 
 
 async def reset(engine: AsyncEngine) -> None:
-    """Empty the read models and rewind their checkpoint, in one transaction.
+    """Empty the read models and rewind their checkpoints, in one transaction (the
+    retention review queue, ``infra.review_queue``, with its own checkpoint, too).
 
     The checkpoint row is locked first, so a live runner finishes its batch before the
     tables empty and then starts again from the beginning with this rebuild.
@@ -504,6 +524,7 @@ async def reset(engine: AsyncEngine) -> None:
         )
         for table in TABLES:
             await conn.execute(text(f"DELETE FROM {table}"))  # noqa: S608 - fixed names
+        await review_queue.reset(conn)
 
 
 async def rebuild(
@@ -531,6 +552,7 @@ async def rebuild(
             progress(done, max(total, done))
 
     applied = await Projection(store, batch_size=batch_size).catch_up(applied_batch)
+    await review_queue.catch_up(store)  # its own pass: its own checkpoint
     async with engine.connect() as conn:
         covered = int(
             await conn.scalar(
@@ -565,6 +587,7 @@ async def snapshot(engine: AsyncEngine) -> dict[str, list[RowMapping]]:
         "rm_requests": "request_id",
         "rm_agency_decisions": "request_id, agency",
         "rm_tasks": "task_id",
+        review_queue.TABLE: "review_id",
     }
     out: dict[str, list[RowMapping]] = {}
     async with engine.connect() as conn:

@@ -92,13 +92,18 @@ class Subscription(CheckpointFollower):
             if not rows:
                 return applied
             events = decoder.decode_rows(rows)
-            applied += await self._apply(events)
+            applied += await self._apply(events, after)
         return applied
 
-    async def _apply(self, events: list[RecordedEvent]) -> int:
+    async def _apply(self, events: list[RecordedEvent], after: int) -> int:
+        """Apply a batch read after position ``after``. If the checkpoint went back
+        meanwhile (a rebuild emptied the read model), nothing is applied: the next
+        round reads again from where the checkpoint is now."""
         applied = 0
         async with self._store.engine.begin() as conn:
             stored = await lock_checkpoint(conn, self.name)
+            if stored < after:
+                return 0
             for recorded in events:
                 if recorded.position > stored:  # another runner may have applied it already
                     await self._handler(conn, recorded)

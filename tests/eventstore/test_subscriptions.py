@@ -101,3 +101,39 @@ async def test_a_failing_handler_rolls_back_its_batch_and_checkpoint(
 
     assert await Subscription(store, name, good, batch_size=100_000).catch_up() > 0
     assert await count(store, table) == 3
+
+
+async def test_a_batch_read_before_a_rewind_is_not_applied_after_it(
+    store: EventStore, database: Database, stream: str
+) -> None:
+    # A rebuild empties the read model and rewinds the checkpoint while a runner holds a
+    # batch read from the old checkpoint: applying that batch would leave every event
+    # before it out of the rebuilt model for good.
+    table = await make_read_model(database)
+    name = f"projection-{uuid.uuid4().hex}"
+    handle = projector(table, stream)
+    await append_some(store, stream, 4)
+    events = [e async for e in store.read_all(verify=False) if e.stream_id == stream]
+    first, rest = events[:2], events[2:]
+
+    subscription = Subscription(store, name, handle)
+    async with store.engine.begin() as conn:
+        await conn.execute(
+            text(
+                "INSERT INTO projection_checkpoints (name, position) VALUES (:n, :p) "
+                "ON CONFLICT (name) DO UPDATE SET position = :p"
+            ),
+            {"n": name, "p": first[-1].position},
+        )
+    rewound_to = 0  # the rebuild's reset, after the batch `rest` was read
+    async with store.engine.begin() as conn:
+        await conn.execute(
+            text("UPDATE projection_checkpoints SET position = :p WHERE name = :n"),
+            {"n": name, "p": rewound_to},
+        )
+    assert await subscription._apply(rest, first[-1].position) == 0
+    assert await count(store, table) == 0 and await subscription.position() == rewound_to
+
+    # The next catch-up reads from the rewound checkpoint: every event, once.
+    await subscription.catch_up()
+    assert await count(store, table) == 4

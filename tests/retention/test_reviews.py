@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from uuid import UUID
 
 import pytest
@@ -23,6 +23,7 @@ from domain.events import RecordDisposed, RecordRetained, RetentionReviewOverdue
 from domain.models import Actor
 from domain.retention import ReviewStatus
 from domain.vocabulary import DisposalReason, RecordType, Role
+from infra import review_queue
 from tests.conftest import TestDatabase
 from tests.readmodels.settle import settled
 from tests.readmodels.test_erasure import decision_row, rows_text
@@ -138,6 +139,25 @@ async def test_a_review_opens_is_retained_and_disposal_shreds(
     )
     with pytest.raises(errors.InvalidState):
         await rh.retention.dispose(OFFICER, second.review_id, DisposalReason.RETENTION_PERIOD_ENDED)
+
+    # The queue (rm_reviews) shows both reviews decided, by whom and how; emptied and
+    # rewound, as migration 0007 leaves it, it comes back the same from the log.
+    logged = await rh.infra.store.read_correlation(request_id)
+    await rh.infra.store.wait_visible(max(r.position for r in logged))
+    now = datetime.now(UTC)
+    shown = await rh.retention.reviews(now)
+    by_id = {r.review_id: r for r in shown}
+    kept_review, disposed_review = by_id[first.review_id], by_id[second.review_id]
+    assert kept_review.status is ReviewStatus.RETAINED
+    assert kept_review.decided_by == OFFICER.user_id
+    assert kept_review.next_review_on == next_review_on
+    assert disposed_review.status is ReviewStatus.DISPOSED
+    assert disposed_review.decided_by == OFFICER.user_id
+    assert disposed_review.next_review_on is None
+    assert not [r for r in await rh.retention.open_reviews(now) if r.request_id == request_id]
+    async with rh.infra.store.engine.begin() as conn:
+        await review_queue.reset(conn)
+    assert await rh.retention.reviews(now) == shown
 
     # The read models hold the request, erased: no sealed value left in any of its rows,
     # yet who decided what, and on which basis, still reads there (searched below too).

@@ -1,0 +1,113 @@
+"""The retention review queue as a read model (``rm_reviews``).
+
+One row per review: opened (``RetentionReviewOpened``), escalated when its decision
+is late (``RetentionReviewOverdue``, the first escalation counts) and decided
+(``RecordRetained`` or ``RecordDisposed``, the first decision counts). Only ids,
+record types, dates, roles and user ids: no personal data, so erasure has nothing
+to redact here. Fed exactly once per event by a :class:`Subscription` with its own
+checkpoint (``retention_reviews``), run beside the request read models by
+``readmodels.ProjectionRunner`` (workers, the API); the queue also catches up
+whenever it is read (:func:`catch_up`). ``readmodels.rebuild`` empties and refills
+it too, in a pass of its own after the request models'.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from domain.events import (
+    RecordDisposed,
+    RecordedEvent,
+    RecordRetained,
+    RetentionReviewOpened,
+    RetentionReviewOverdue,
+)
+from domain.retention import ReviewStatus
+from infra.eventstore import EventStore
+from infra.eventstore.subscriptions import Subscription
+
+CHECKPOINT = "retention_reviews"
+TABLE = "rm_reviews"
+BATCH = 2000
+
+_OPENED = text(
+    "INSERT INTO rm_reviews (review_id, request_id, record_type, due_on, opened_at) "
+    "VALUES (:review_id, :request_id, :record_type, :due_on, :opened_at) "
+    "ON CONFLICT (review_id) DO NOTHING"
+)
+_ESCALATED = text(
+    "UPDATE rm_reviews SET escalated_at = :at WHERE review_id = :review_id AND escalated_at IS NULL"
+)
+_DECIDED = text(
+    "UPDATE rm_reviews SET status = :status, decided_by = :by, decided_at = :at, "
+    "next_review_on = :next WHERE review_id = :review_id AND status = 'open'"
+)
+
+
+async def apply(conn: AsyncConnection, recorded: RecordedEvent) -> None:
+    """Fold one event into ``rm_reviews`` (every other event is ignored)."""
+    match recorded.event:
+        case RetentionReviewOpened() as e:
+            await conn.execute(
+                _OPENED,
+                {
+                    "review_id": e.review_id,
+                    "request_id": e.request_id,
+                    "record_type": e.record_type.value,
+                    "due_on": e.due_on,
+                    "opened_at": e.opened_at,
+                },
+            )
+        case RetentionReviewOverdue() as e:
+            await conn.execute(_ESCALATED, {"review_id": e.review_id, "at": e.escalated_at})
+        case RecordRetained() as e:
+            await conn.execute(
+                _DECIDED,
+                {
+                    "review_id": e.review_id,
+                    "status": ReviewStatus.RETAINED.value,
+                    "by": e.reviewed_by,
+                    "at": e.reviewed_at,
+                    "next": e.next_review_on,
+                },
+            )
+        case RecordDisposed() as e:
+            await conn.execute(
+                _DECIDED,
+                {
+                    "review_id": e.review_id,
+                    "status": ReviewStatus.DISPOSED.value,
+                    "by": e.disposed_by,
+                    "at": e.disposed_at,
+                    "next": None,
+                },
+            )
+
+
+def subscription(store: EventStore, *, poll_interval: float = 0.2) -> Subscription:
+    return Subscription(store, CHECKPOINT, apply, batch_size=BATCH, poll_interval=poll_interval)
+
+
+async def catch_up(store: EventStore) -> int:
+    """Apply every event the queue has not seen yet; returns how many were read."""
+    return await subscription(store).catch_up()
+
+
+async def reset(conn: AsyncConnection) -> None:
+    """Empty the queue and rewind its checkpoint (in the caller's transaction)."""
+    await conn.execute(
+        text(
+            "INSERT INTO projection_checkpoints (name, position) VALUES (:n, 0) "
+            "ON CONFLICT (name) DO UPDATE SET position = 0, updated_at = now()"
+        ),
+        {"n": CHECKPOINT},
+    )
+    await conn.execute(text("DELETE FROM rm_reviews"))
+
+
+async def rows(engine: AsyncEngine) -> list[dict[str, object]]:
+    """Every review row, in review id order (for comparing live and rebuilt queues)."""
+    async with engine.connect() as conn:
+        result = await conn.execute(text("SELECT * FROM rm_reviews ORDER BY review_id"))
+        return [dict(r) for r in result.mappings().all()]
