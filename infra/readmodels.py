@@ -467,7 +467,7 @@ class ProjectionRunner:
 
     def __init__(self, store: EventStore, *, poll_interval: float = 0.2) -> None:
         self.projection = Projection(store, poll_interval=poll_interval)
-        self.reviews = review_queue.subscription(store, poll_interval=poll_interval)
+        self.reviews = review_queue.ReviewQueue(store, poll_interval=poll_interval)
         self._task: asyncio.Task[None] | None = None
         self._stopping = False
         self.retry_after_s = 5.0

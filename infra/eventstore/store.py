@@ -179,6 +179,14 @@ ALL_SQL = (
 the prepared statement (used after five runs) guesses a tenth of the table and picks a
 sequential scan and sort, turning every row's jsonb into text on each batch."""
 
+TYPES_SQL = (
+    f"SELECT {READ_COLUMNS} FROM events "  # noqa: S608
+    "WHERE position > $1 AND position < $2 AND event_type = ANY($3::text[]) "
+    "ORDER BY position LIMIT {limit:d}"
+)
+"""Events of some types in a settled range: the position index's range, filtered on the
+server, so a follower of a few types never receives (or decodes) the rest of the log."""
+
 _T = TypeVar("_T")
 MAX_STREAM_ID = 200
 _CONTROL = re.compile("[\x01-\x1f\x7f-\x9f]")
@@ -491,6 +499,22 @@ class EventStore:
                 if loop.time() > deadline:
                     raise TimeoutError(f"position {position} not visible within {within_s}s")
                 await asyncio.sleep(0.02)
+
+    async def read_types(
+        self, after: int, event_types: Sequence[str], limit: int
+    ) -> tuple[list[RecordedEvent], int]:
+        """Settled events of ``event_types`` after position ``after``, at most ``limit``,
+        in position order, hash-checked; and the position the read covered: every event
+        of those types up to it is in the list. That is the last event's position when
+        the limit was reached, else the horizon's (so a follower moves past the rest of
+        the log without reading it)."""
+        async with self.connections.acquire() as raw:
+            horizon = int(await raw.fetchval(f"SELECT {HORIZON}"))
+            rows = await raw.fetch(TYPES_SQL.format(limit=limit), after, horizon, list(event_types))
+        events = self.decoder().decode_rows(rows)
+        if len(events) == limit:
+            return events, events[-1].position
+        return events, max(after, horizon - 1)
 
     async def _fetch_after(self, after: int, limit: int) -> list[asyncpg.Record]:
         async with self.connections.acquire() as raw:
