@@ -4,16 +4,18 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 
-from domain.events import Event, EventMetadata, EventRegistry, RecordedEvent
+from domain.events import Event, EventMetadata, EventRegistry, RecordedEvent, RequestClosed
 from infra.eventstore import ANY_VERSION, NEW_STREAM, EventStore, NewEvent, UnknownEventType
 from infra.eventstore.store import _slices
 from tests.eventstore.conftest import Fresh
 from tests.eventstore.events import ThingHappened
+
+NOW = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
 
 
 def new(n: int, correlation: uuid.UUID | None = None) -> NewEvent:
@@ -249,3 +251,29 @@ def test_a_batch_is_put_in_position_order_whatever_order_it_came_in() -> None:
     shuffled = rows[7:] + rows[:7]
     again = _slices([r[0] for r in shuffled], [r[1] for r in shuffled], [r[2] for r in shuffled])
     assert [r for s in again for r in zip(*s, strict=True)] == rows
+
+
+async def test_read_types_gives_only_those_types_and_the_position_it_covered(
+    fresh: Fresh, stream: str
+) -> None:
+    store = fresh.store
+    request = uuid.uuid4()
+    other = RequestClosed(
+        request_id=request, shared_by=[], not_shared_by=[], withdrawn=True, closed_at=NOW
+    )
+    written = []
+    for n in range(3):
+        for event in (ThingHappened(n=n), other):
+            result = await store.append(stream, ANY_VERSION, [NewEvent(uuid.uuid4(), event)])
+            written.append((result.positions[0], event))
+    await store.wait_visible(written[-1][0])
+    things = [p for p, e in written if isinstance(e, ThingHappened)]
+
+    page, covered = await store.read_types(0, ["test.thing_happened"], 2)
+    assert [e.position for e in page] == things[:2] and covered == things[1]
+    assert [e.event for e in page] == [ThingHappened(n=0), ThingHappened(n=1)]
+    # Short of the limit: everything settled is covered, the other type's last event too.
+    page, covered = await store.read_types(covered, ["test.thing_happened"], 2)
+    assert [e.position for e in page] == things[2:] and covered >= written[-1][0]
+    page, again = await store.read_types(covered, ["test.thing_happened"], 2)
+    assert page == [] and again >= covered
