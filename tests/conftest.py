@@ -86,8 +86,8 @@ async def database(pg_server_url: str) -> AsyncIterator[TestDatabase]:
 
 
 @contextlib.asynccontextmanager
-async def fresh_database(pg_server_url: str) -> AsyncIterator[TestDatabase]:
-    """Create a uniquely named database, migrate it, and drop it afterwards."""
+async def fresh_database(pg_server_url: str, revision: str = "head") -> AsyncIterator[TestDatabase]:
+    """Create a uniquely named database, migrate it (to ``revision``), and drop it afterwards."""
     from infra.migrate import upgrade
 
     name = f"mashflow_test_{uuid.uuid4().hex[:12]}"
@@ -96,7 +96,7 @@ async def fresh_database(pg_server_url: str) -> AsyncIterator[TestDatabase]:
     await conn.close()
     url = with_database(pg_server_url, name)
     settings = make_settings(url, Path(tempfile.mkdtemp(prefix="mashflow-data-")))
-    await upgrade(settings)
+    await upgrade(settings, revision)
     try:
         yield TestDatabase(admin_url=url, name=name, settings=settings)
     finally:

@@ -15,8 +15,7 @@ from infra.crypto import Keyring
 from infra.db import create_engine, plain_url
 from infra.eventstore import EventStore, NewEvent
 from infra.migrate import alembic_config, upgrade
-from infra.stack import with_database
-from tests.conftest import make_settings
+from tests.conftest import fresh_database, make_settings
 from tests.eventstore.events import ThingHappened
 
 FILES = (
@@ -32,20 +31,10 @@ INSERT = (
 
 
 @pytest.fixture
-async def at_0005(pg_server_url: str, tmp_path: Path) -> AsyncIterator[str]:
+async def at_0005(pg_server_url: str) -> AsyncIterator[str]:
     """A database migrated only up to 0005 (the table's own CHECKs)."""
-    name = f"mashflow_mig_{uuid.uuid4().hex[:12]}"
-    conn = await asyncpg.connect(pg_server_url)
-    await conn.execute(f'CREATE DATABASE "{name}"')
-    await conn.close()
-    url = with_database(pg_server_url, name)
-    await upgrade(make_settings(url, tmp_path), "0005_readmodels_erasure")
-    try:
-        yield url
-    finally:
-        conn = await asyncpg.connect(pg_server_url)
-        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        await conn.close()
+    async with fresh_database(pg_server_url, "0005_readmodels_erasure") as made:
+        yield made.admin_url
 
 
 async def refusals(url: str) -> list[str]:
