@@ -94,7 +94,7 @@ async def open_retention(
             doing="working retention reviews",
         )
         client = await connect_client(stack.settings) if temporal else None
-        # Reads need no client: a service without one only walks the event store.
+        # Reads need no client: a service without one only reads the review queue.
         service = RetentionService(
             client,
             infra.store,
