@@ -55,7 +55,12 @@ from domain.events import (
 from domain.request import AgencyProgress, SharingRequestState, evolve_request, start_request
 from infra import review_queue
 from infra.eventstore import EventStore
-from infra.eventstore.subscriptions import CheckpointFollower, lock_checkpoint, move_checkpoint
+from infra.eventstore.subscriptions import (
+    CheckpointFollower,
+    lock_checkpoint,
+    move_checkpoint,
+    rewind_checkpoint,
+)
 
 log = structlog.get_logger(__name__)
 
@@ -515,13 +520,7 @@ async def reset(engine: AsyncEngine) -> None:
     tables empty and then starts again from the beginning with this rebuild.
     """
     async with engine.begin() as conn:
-        await conn.execute(
-            text(
-                "INSERT INTO projection_checkpoints (name, position) VALUES (:n, 0) "
-                "ON CONFLICT (name) DO UPDATE SET position = 0, updated_at = now()"
-            ),
-            {"n": PROJECTION},
-        )
+        await rewind_checkpoint(conn, PROJECTION)
         for table in TABLES:
             await conn.execute(text(f"DELETE FROM {table}"))  # noqa: S608 - fixed names
         await review_queue.reset(conn)

@@ -14,7 +14,7 @@ it too, in a pass of its own after the request models'.
 from __future__ import annotations
 
 from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from domain.events import (
     RecordDisposed,
@@ -25,7 +25,12 @@ from domain.events import (
 )
 from domain.retention import ReviewStatus
 from infra.eventstore import EventStore
-from infra.eventstore.subscriptions import CheckpointFollower, lock_checkpoint, move_checkpoint
+from infra.eventstore.subscriptions import (
+    CheckpointFollower,
+    lock_checkpoint,
+    move_checkpoint,
+    rewind_checkpoint,
+)
 
 CHECKPOINT = "retention_reviews"
 TABLE = "rm_reviews"
@@ -138,18 +143,5 @@ async def catch_up(store: EventStore) -> int:
 
 async def reset(conn: AsyncConnection) -> None:
     """Empty the queue and rewind its checkpoint (in the caller's transaction)."""
-    await conn.execute(
-        text(
-            "INSERT INTO projection_checkpoints (name, position) VALUES (:n, 0) "
-            "ON CONFLICT (name) DO UPDATE SET position = 0, updated_at = now()"
-        ),
-        {"n": CHECKPOINT},
-    )
+    await rewind_checkpoint(conn, CHECKPOINT)
     await conn.execute(text("DELETE FROM rm_reviews"))
-
-
-async def rows(engine: AsyncEngine) -> list[dict[str, object]]:
-    """Every review row, in review id order (for comparing live and rebuilt queues)."""
-    async with engine.connect() as conn:
-        result = await conn.execute(text("SELECT * FROM rm_reviews ORDER BY review_id"))
-        return [dict(r) for r in result.mappings().all()]

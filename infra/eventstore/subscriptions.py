@@ -138,3 +138,15 @@ async def move_checkpoint(conn: AsyncConnection, name: str, position: int) -> No
         ),
         {"name": name, "position": position},
     )
+
+
+async def rewind_checkpoint(conn: AsyncConnection, name: str) -> None:
+    """Set the projection's checkpoint back to 0 (made if new), locking its row for this
+    transaction: a runner mid-batch finishes first, then finds it rewound (a rebuild)."""
+    await conn.execute(
+        text(
+            "INSERT INTO projection_checkpoints (name, position) VALUES (:name, 0) "
+            "ON CONFLICT (name) DO UPDATE SET position = 0, updated_at = now()"
+        ),
+        {"name": name},
+    )
