@@ -7,6 +7,7 @@ wrap it are added as fields here and built in :func:`build_services`.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,9 +20,11 @@ from temporalio.client import Client
 
 from api.metrics import HttpMetrics
 from api.sessions import SessionCodec
+from app import timetext
 from app.packages import PackageService
 from app.queries import Queries
 from app.requests import RequestService
+from domain.policy import DEFAULT_POLICY
 from infra.auth import Authenticator, FailedSignIns, OidcVerifier
 from infra.crypto import Keyring
 from infra.directory import AgencyDirectory, UserDirectory
@@ -107,7 +110,9 @@ def build_services(
     )
 
 
-def make_templates() -> Jinja2Templates:
+def make_templates(zone: str = DEFAULT_POLICY.calendar.timezone) -> Jinja2Templates:
+    """Every page's templates. Deadlines are shown on the hub's clock (``zone``, its
+    working calendar's): ``{{ due|local_time }}`` and ``{{ time_left(due, now) }}``."""
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(TEMPLATES),
         autoescape=True,  # every template, whatever its extension
@@ -115,6 +120,8 @@ def make_templates() -> Jinja2Templates:
         trim_blocks=True,
         lstrip_blocks=True,
     )
+    env.filters["local_time"] = functools.partial(timetext.local_time, zone=zone)
+    env.globals["time_left"] = timetext.time_left
     return Jinja2Templates(env=env)
 
 

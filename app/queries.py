@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Literal
 from uuid import UUID
 
 from pydantic import BaseModel
@@ -24,11 +24,22 @@ from domain.vocabulary import Role
 
 _URGENCY = "CASE rating WHEN 'red' THEN 0 WHEN 'amber' THEN 1 ELSE 2 END"
 
-_OVERDUE = (
-    "(r.status = 'open' AND r.decision_due_at < :now AND EXISTS ("
+_AWAITED = (
+    "(r.status = 'open' AND EXISTS ("
     "SELECT 1 FROM rm_agency_decisions d WHERE d.request_id = r.request_id "
     "AND d.decided_at IS NULL AND d.status <> 'withdrawn'))"
 )
+"""Open, with an agency still to decide: the request has a deadline that counts."""
+_OVERDUE = f"({_AWAITED} AND r.decision_due_at < :now)"
+
+ListOrder = Literal["urgency", "newest"]
+_ORDER: dict[str, str] = {
+    # Overdue first (the longest overdue first), then the least time left; requests with
+    # nothing awaited after them, newest first.
+    "urgency": f"CASE WHEN {_AWAITED} THEN r.decision_due_at END ASC NULLS LAST, "
+    "r.opened_at DESC, r.request_id",
+    "newest": "r.opened_at DESC, r.request_id",
+}
 
 
 class AgencyRow(BaseModel):
@@ -69,7 +80,9 @@ class RequestSummary(BaseModel):
     def time_left(self, now: datetime) -> timedelta | None:
         """Until the decision deadline (negative once past it); None once the request ended
         or every agency has decided."""
-        if self.status != "open" or all(a.decided_at is not None for a in self.agencies):
+        if self.status != "open" or all(
+            a.decided_at is not None or a.status == "withdrawn" for a in self.agencies
+        ):
             return None
         return self.decision_due_at - now
 
@@ -117,9 +130,12 @@ class Queries:
         agency: str | None = None,
         overdue: bool | None = None,
         now: datetime,
+        order: ListOrder = "urgency",
         limit: int = 200,
     ) -> list[RequestSummary]:
-        """Requests, newest first. ``agency`` keeps those it is requester or holder of."""
+        """Requests, most urgent first (overdue, then by time left; those with nothing
+        awaited last, newest first), or newest first. ``agency`` keeps those it is
+        requester or holder of."""
         where = ["TRUE"]
         params: dict[str, Any] = {"now": now, "limit": limit}
         if status is not None:
@@ -136,7 +152,7 @@ class Queries:
         sql = (
             "SELECT r.* FROM rm_requests r WHERE "  # noqa: S608 - fixed fragments only
             + " AND ".join(where)
-            + " ORDER BY r.opened_at DESC, r.request_id LIMIT :limit"
+            + f" ORDER BY {_ORDER[order]} LIMIT :limit"
         )
         async with self.engine.connect() as conn:
             rows = (await conn.execute(text(sql), params)).mappings().all()

@@ -14,10 +14,10 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
-from typing import Any
+from datetime import UTC, datetime
+from typing import Any, TypedDict
 from uuid import UUID
 
 import pydantic
@@ -39,6 +39,7 @@ from api.routes.tasks_write import TASK_ID, complete
 from api.schemas.requests_write import RatingBody, RequestCreate, WithdrawBody
 from api.schemas.tasks import TaskAction
 from api.services import Services
+from app import timetext
 from app.queries import RequestSummary
 from app.requests import RequestService, read_brief
 from app.tasks import parse_task_id
@@ -60,7 +61,7 @@ from domain.vocabulary import (
     WithoutConsentGround,
 )
 from infra.auth import Forbidden, Principal
-from infra.directory import NotFoundError
+from infra.directory import AGENCY_CODE, NotFoundError
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(csrf_protect)])
 
@@ -86,18 +87,11 @@ VOCABULARY: dict[str, Any] = {
 
 
 def time_left(summary: RequestSummary, now: datetime) -> str:
-    left = summary.time_left(now)
-    if summary.status != "open" or left is None:
-        return "closed" if summary.status == "closed" else summary.status
-    if left <= timedelta(0):
-        return f"overdue by {_span(-left)}"
-    return f"{_span(left)} left"
-
-
-def _span(delta: timedelta) -> str:
-    minutes = int(delta.total_seconds() // 60)
-    hours, minutes = divmod(minutes, 60)
-    return f"{hours} h {minutes:02d} min" if hours else f"{minutes} min"
+    """Time left to the decision deadline ("3 h 10 min left", "overdue by 2 h"), or the
+    request's status once nothing is awaited."""
+    if summary.time_left(now) is None:
+        return summary.status
+    return timetext.time_left(summary.decision_due_at, now)
 
 
 # -- coordinator: requests ------------------------------------------------------------------
@@ -105,11 +99,16 @@ def _span(delta: timedelta) -> str:
 
 @router.get("/requests")
 async def requests_page(
-    services: ServicesDep, request: Request, principal: PagePrincipal, csrf: CsrfToken
+    services: ServicesDep,
+    request: Request,
+    principal: PagePrincipal,
+    csrf: CsrfToken,
+    agencies: Agencies,
 ) -> Response:
     require_page_role(principal, Role.COORDINATOR, Role.COMPLIANCE_OFFICER)
     now = datetime.now(UTC)
-    rows = await services.queries.list_requests(now=now, limit=200)
+    chosen = list_filters(request.query_params)
+    rows = await services.queries.list_requests(now=now, limit=200, **chosen)
     return render(
         services,
         request,
@@ -117,8 +116,36 @@ async def requests_page(
         principal=principal,
         csrf=csrf,
         rows=[(r, time_left(r, now), r.overdue(now)) for r in rows],
+        chosen=chosen,
+        register=await agencies.list(),
+        ratings=list(Rating),
+        statuses=REQUEST_STATUSES,
         words=words,
     )
+
+
+REQUEST_STATUSES = ("open", "closed", "withdrawn")
+
+
+class ListFilters(TypedDict, total=False):
+    rating: str
+    agency: str
+    status: str
+
+
+def list_filters(query: Mapping[str, str]) -> ListFilters:
+    """The request list's filters from the page's query string: rating, agency and status;
+    a value that is not one of the choices (or empty: "any") filters nothing."""
+    chosen = ListFilters()
+    rating = query.get("rating", "")
+    if rating in {r.value for r in Rating}:
+        chosen["rating"] = rating
+    if query.get("status", "") in REQUEST_STATUSES:
+        chosen["status"] = query["status"]
+    agency = query.get("agency", "")
+    if AGENCY_CODE.fullmatch(agency):
+        chosen["agency"] = agency
+    return chosen
 
 
 async def _new_form(

@@ -24,7 +24,7 @@ from api.schemas.requests_read import (
     ResponseTimesResponse,
     TaskResponse,
 )
-from app.queries import Queries
+from app.queries import ListOrder, Queries
 from domain.models import Actor
 from domain.vocabulary import Rating, Role
 from infra.auth import Forbidden, Principal
@@ -62,9 +62,13 @@ async def list_requests(
     rating: Rating | None = None,
     agency: Annotated[str | None, Query(max_length=40)] = None,
     overdue: bool | None = None,
+    order: ListOrder = "urgency",
     limit: Annotated[int, Query(ge=1, le=500)] = 200,
 ) -> RequestListResponse:
-    """Requests, newest first; agency people see those their agency is party to."""
+    """Requests, most urgent first (overdue first, then the least time left; those with
+    nothing awaited after them), or ``order=newest``. Filter by ``status``, ``rating``,
+    ``agency`` (requester or holder) and ``overdue``. Agency people see only requests
+    their agency is party to."""
     now = datetime.now(UTC)
     scope = _scope(principal)
     if scope is not None and agency is not None and agency != scope:
@@ -75,6 +79,7 @@ async def list_requests(
         agency=scope if scope is not None else agency,
         overdue=overdue,
         now=now,
+        order=order,
         limit=limit,
     )
     return RequestListResponse(requests=[RequestSummaryResponse.of(s, now) for s in found])
