@@ -29,6 +29,7 @@ from api.problems import install_problem_handlers, kind_for_status, problem_resp
 from api.routes import (
     agencies,
     audit,
+    dashboard,
     health,
     me,
     package_pages,
@@ -58,6 +59,8 @@ ROUTERS: tuple[APIRouter, ...] = (
     request_pages.router,
     package_pages.router,
     retention_pages.router,
+    dashboard.router,
+    dashboard.pages,
 )
 
 STATIC = Path(__file__).parent / "static"

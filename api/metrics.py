@@ -11,6 +11,8 @@ import time
 from prometheus_client import CollectorRegistry, Counter, Histogram
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from api.dashboard_metrics import DashboardGauges
+
 
 class HttpMetrics:
     def __init__(self, registry: CollectorRegistry) -> None:
@@ -28,6 +30,8 @@ class HttpMetrics:
             registry=registry,
             buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0),
         )
+        self.dashboard = DashboardGauges(registry)
+        """The hub dashboard's figures, refreshed when ``/metrics`` is scraped."""
 
 
 class MetricsMiddleware:

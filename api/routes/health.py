@@ -11,6 +11,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from api.deps import ServicesDep
 from api.schemas.health import CheckResult, LiveResponse, ReadyResponse
+from app.dashboard import Dashboard
 from infra.health import check_database
 
 router = APIRouter(tags=["operations"])
@@ -49,5 +50,7 @@ async def _probe(check: Awaitable[None]) -> CheckResult:
 
 @router.get("/metrics", response_class=Response, responses={200: {"content": {"text/plain": {}}}})
 async def metrics(services: ServicesDep) -> Response:
-    """Prometheus exposition: request counts and latencies per route template."""
+    """Prometheus exposition: request counts and latencies per route template, and the hub
+    dashboard's figures per agency (``mashflow_agency_*``)."""
+    await services.metrics.dashboard.refresh(Dashboard(services.engine))
     return Response(generate_latest(services.metrics.registry), media_type=CONTENT_TYPE_LATEST)

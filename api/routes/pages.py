@@ -49,13 +49,22 @@ ROLE_INTRO = {
 
 # The role's own pages: the cards on the home page and the links in every page's header.
 ROLE_PAGES: dict[Role, list[tuple[str, str]]] = {
-    Role.COORDINATOR: [("Requests", "/requests"), ("Open a new request", "/requests/new")],
+    Role.COORDINATOR: [
+        ("Requests", "/requests"),
+        ("Open a new request", "/requests/new"),
+        ("Dashboard", "/dashboard"),
+    ],
     Role.AGENCY_WORKER: [("Your inbox", "/tasks"), ("Packages sent", "/packages")],
-    Role.ADVISOR: [("Advice and approvals", "/tasks"), ("Packages sent", "/packages")],
+    Role.ADVISOR: [
+        ("Advice and approvals", "/tasks"),
+        ("Packages sent", "/packages"),
+        ("Dashboard", "/dashboard"),
+    ],
     Role.RECIPIENT: [("Packages received", "/packages")],
     Role.COMPLIANCE_OFFICER: [
         ("Request histories", "/requests"),
         ("Retention reviews", "/retention"),
+        ("Dashboard", "/dashboard"),
     ],
 }
 COMMON_PAGES = [("Agency register", "/agencies")]

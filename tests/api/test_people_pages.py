@@ -220,11 +220,11 @@ async def test_the_sending_agency_revokes_an_unopened_package_on_its_page(
 
 async def test_each_role_has_its_pages_in_the_header(stack: Stack) -> None:
     expected = {
-        "coordinator": ["/requests", "/requests/new"],
+        "coordinator": ["/requests", "/requests/new", "/dashboard"],
         "worker": ["/tasks", "/packages"],
-        "advisor": ["/tasks", "/packages"],
+        "advisor": ["/tasks", "/packages", "/dashboard"],
         "recipient": ["/packages"],
-        "compliance": ["/requests", "/retention"],
+        "compliance": ["/requests", "/retention", "/dashboard"],
     }
     for who, links in expected.items():
         async with signed_in(stack, who) as page:

@@ -1,0 +1,98 @@
+"""The hub dashboard: each agency's answers and response times, as JSON and as a page.
+
+``GET /api/dashboard?start=&end=`` (ISO 8601 instants; default the last 30 days) and
+the page ``/dashboard?days=7|30|90|365``: coordinators, advisors (agency managers)
+and compliance officers. The same figures are Prometheus gauges (``/metrics``,
+refreshed from :mod:`api.dashboard_metrics` at each scrape).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query, Request, Response
+
+from api.charts import answers_chart, times_chart
+from api.deps import CsrfToken, PagePrincipal, ServicesDep, csrf_protect, require_role
+from api.forms import require_page_role
+from api.problems import Problem
+from api.routes.pages import render
+from app.dashboard import DEFAULT_PERIOD, MAX_PERIOD, VIEWERS, Dashboard, HubDashboard
+from app.timetext import span
+from domain.errors import ValidationFailed
+from domain.vocabulary import Rating
+from infra.auth import Principal
+
+router = APIRouter(prefix="/api", tags=["dashboard"])
+pages = APIRouter(include_in_schema=False, dependencies=[Depends(csrf_protect)])
+
+Viewer = Annotated[Principal, require_role(*VIEWERS)]
+PERIODS = (7, 30, 90, 365)
+"""The page's choice of period, in days up to now."""
+
+_AUTH: dict[int | str, dict[str, Any]] = {
+    401: {"model": Problem},
+    403: {"model": Problem},
+    422: {"model": Problem},
+}
+
+
+@router.get("/dashboard", response_model=HubDashboard, responses=_AUTH)
+async def dashboard(
+    _: Viewer,
+    services: ServicesDep,
+    start: Annotated[datetime | None, Query(description="From (inclusive); ISO 8601.")] = None,
+    end: Annotated[datetime | None, Query(description="To (exclusive); default now.")] = None,
+) -> HubDashboard:
+    """Per agency: decisions answered in the period on time and late, overdue now, and
+    the median and 90th percentile response time (opening to decision) by rating."""
+    now = datetime.now(UTC)
+    end = now if end is None else _aware(end, "end")
+    start = end - DEFAULT_PERIOD if start is None else _aware(start, "start")
+    if start >= end:
+        raise ValidationFailed("start", "must be before end")
+    if end - start > MAX_PERIOD:
+        raise ValidationFailed("start", "the period can be at most five years")
+    return await Dashboard(services.engine).figures(start, end, now)
+
+
+def _aware(value: datetime, field: str) -> datetime:
+    if value.tzinfo is None:
+        raise ValidationFailed(field, "needs a time zone, for example 2026-12-01T00:00:00Z")
+    return value.astimezone(UTC)
+
+
+@pages.get("/dashboard")
+async def dashboard_page(
+    services: ServicesDep,
+    request: Request,
+    principal: PagePrincipal,
+    csrf: CsrfToken,
+    days: int = 30,
+) -> Response:
+    require_page_role(principal, *VIEWERS)
+    if days not in PERIODS:
+        days = 30
+    now = datetime.now(UTC)
+    found = await Dashboard(services.engine).figures(now - DEFAULT_PERIOD * days / 30, now, now)
+    ratings = sorted(Rating, key=lambda r: r.urgency)
+    return render(
+        services,
+        request,
+        "dashboard.html",
+        principal=principal,
+        csrf=csrf,
+        dashboard=found,
+        days=days,
+        periods=PERIODS,
+        ratings=ratings,
+        answers_chart=answers_chart(found.agencies),
+        times_charts=[(r, times_chart(found.agencies, r)) for r in ratings],
+        duration=duration,
+    )
+
+
+def duration(seconds: float | None) -> str:
+    """A response time in words ("2 h 30 min"), or "none answered"."""
+    return "none answered" if seconds is None else span(timedelta(seconds=seconds))
