@@ -22,13 +22,8 @@ gaps); a transaction left open anywhere on the server holds followers back
 until it ends (``idle_in_transaction_session_timeout`` bounds that); and
 one append is one transaction, at most 65535 events.
 
-Each append is one statement (one round trip, one implicit transaction): it
-reads the stream head, checks the expected version, chains the hashes (in
-SQL, so the database defines the canonical bytes, see ``rows``) and inserts
-the batch. Whatever goes wrong is sorted out afterwards on a slow path:
-an identical batch already stored is a retry and returns the original
-positions; a reused event id with other content is an :class:`EventIdConflict`;
-anything else is a :class:`ConcurrencyError`.
+Appends go through database functions that compute the position, the time and
+the hashes (see ``append``).
 
 ``read_stream`` and ``read_correlation`` return all committed events, with
 no horizon (read-your-writes); ``read_all`` and subscriptions, which keep a
@@ -39,8 +34,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import random
-import re
 from collections.abc import AsyncIterator, Callable, Coroutine, Iterator, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
 from uuid import UUID
@@ -48,19 +41,15 @@ from uuid import UUID
 import asyncpg
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from domain.events import Event, EventRegistry, RecordedEvent, registry
-from infra.eventstore.errors import ConcurrencyError, EventIdConflict, UnknownEventType
+from domain.events import EventRegistry, RecordedEvent, registry
+from infra.eventstore.append import VERSION_SQL, Appender, check_stream_id
 from infra.eventstore.model import (
-    ANY_VERSION,
-    MAX_BATCH,
-    SYSTEM_PREFIX,
     AppendResult,
     Checkpoint,
     NewEvent,
     VerifyReport,
 )
 from infra.eventstore.rows import (
-    CANONICAL_SQL,
     CHAINED_SQL,
     HORIZON,
     READ_COLUMNS,
@@ -72,95 +61,6 @@ from infra.eventstore.rows import (
 if TYPE_CHECKING:
     from infra.crypto import Keyring, KeySession
 
-_CANONICAL = CANONICAL_SQL.format(
-    stream="$1",
-    version="c.version + 1",
-    event_id="b.event_id",
-    event_type="b.event_type",
-    schema_version="b.schema_version",
-    data="b.data",
-    metadata="b.metadata",
-    recorded_at="now()",
-)
-
-APPEND_SQL = f"""
-WITH RECURSIVE
-head AS (
-    SELECT version, hash FROM events WHERE stream_id = $1 ORDER BY version DESC LIMIT 1
-),
-batch AS (
-    SELECT event_id, event_type, schema_version, data::jsonb AS data,
-           metadata::jsonb AS metadata, correlation_id, ord
-    FROM unnest($3::uuid[], $4::text[], $5::int[], $6::text[], $7::text[], $8::uuid[])
-        WITH ORDINALITY AS b(event_id, event_type, schema_version, data, metadata,
-                             correlation_id, ord)
-),
-chain AS (
-    SELECT 0::bigint AS ord,
-           coalesce((SELECT version FROM head), 0) AS version,
-           coalesce((SELECT hash FROM head), decode(repeat('00', 32), 'hex')) AS hash,
-           NULL::bytea AS prev
-    WHERE $2 < 0 OR coalesce((SELECT version FROM head), 0) = $2
-  UNION ALL
-    SELECT b.ord, c.version + 1, sha256(c.hash || {_CANONICAL}), c.hash
-    FROM chain c JOIN batch b ON b.ord = c.ord + 1
-)
-INSERT INTO events (position, stream_id, version, event_id, event_type, schema_version,
-                    data, metadata, correlation_id, recorded_at, prev_hash, hash)
-SELECT pg_current_xact_id()::text::bigint * 65536 + c.ord, $1, c.version, b.event_id,
-       b.event_type, b.schema_version, b.data, b.metadata, b.correlation_id,
-       now(), c.prev, c.hash
-FROM chain c JOIN batch b USING (ord)
-RETURNING position, version
-"""  # noqa: S608
-"""A batch: the chain is recursive (each hash covers the one before it)."""
-
-_ZERO_HASH_SQL = "'\\x" + "00" * 32 + "'::bytea"
-
-_CANONICAL_ONE = CANONICAL_SQL.format(
-    stream="$1::text",
-    version="coalesce(h.version, 0) + 1",
-    event_id="$3::uuid",
-    event_type="$4::text",
-    schema_version="$5::int",
-    data="b.data",
-    metadata="b.metadata",
-    recorded_at="now()",
-)
-
-APPEND_ONE_SQL = f"""
-INSERT INTO events (position, stream_id, version, event_id, event_type, schema_version,
-                    data, metadata, correlation_id, recorded_at, prev_hash, hash)
-SELECT pg_current_xact_id()::text::bigint * 65536 + 1, $1::text, coalesce(h.version, 0) + 1,
-       $3::uuid, $4::text, $5::int, b.data, b.metadata, $8::uuid, now(),
-       coalesce(h.hash, {_ZERO_HASH_SQL}),
-       sha256(coalesce(h.hash, {_ZERO_HASH_SQL}) || {_CANONICAL_ONE})
-FROM (SELECT $6::text::jsonb AS data, $7::text::jsonb AS metadata) AS b
-LEFT JOIN LATERAL (
-    SELECT version, hash FROM events WHERE stream_id = $1::text ORDER BY version DESC LIMIT 1
-) AS h ON true
-WHERE $2::int < 0 OR coalesce(h.version, 0) = $2::int
-RETURNING position, version
-"""  # noqa: S608
-"""One event (the common case): the same chaining and checks as APPEND_SQL, with scalar
-parameters and no CTEs: the head is a lateral join (an empty stream joins no row: version
-0, the zero hash) and each JSON value is parsed once. Measured against the CTE form it
-replaced (one connection, commits not flushed, alternated): 4-8 µs less per append. Every
-parameter is cast: used bare in the select list, some would take the column's domain
-type while another use of the same parameter says text."""
-
-STORED_SQL = """
-SELECT b.event_id, e.position, e.version,
-       (e.stream_id = $1 AND e.event_type = b.event_type
-        AND e.schema_version = b.schema_version
-        AND e.data = b.data::jsonb AND e.metadata = b.metadata::jsonb) AS same
-FROM unnest($2::uuid[], $3::text[], $4::int[], $5::text[], $6::text[])
-    WITH ORDINALITY AS b(event_id, event_type, schema_version, data, metadata, ord)
-JOIN events e ON e.event_id = b.event_id
-ORDER BY b.ord
-"""
-
-VERSION_SQL = "SELECT coalesce(max(version), 0) FROM events WHERE stream_id = $1"
 # SQL below is assembled from module constants only, never from input: hence the noqa S608.
 STREAM_SQL = (
     f"SELECT {READ_COLUMNS} FROM events "  # noqa: S608
@@ -188,11 +88,6 @@ TYPES_SQL = (
 server, so a follower of a few types never receives (or decodes) the rest of the log."""
 
 _T = TypeVar("_T")
-MAX_STREAM_ID = 200
-_CONTROL = re.compile("[\x01-\x1f\x7f-\x9f]")
-"""Unicode's control characters (category Cc). The column's domain (``[[:cntrl:]]``) refuses
-them too, as far as the server's locale counts them as controls."""
-_ANY_VERSION_RETRIES = 20
 _DECODE_CHUNK = 20
 """Rows decoded at a time by read_all. Small on purpose: the decoded events still waiting to
 be yielded are what a young-generation collection (run by the consumer's own allocations)
@@ -233,6 +128,7 @@ class EventStore:
         self.registry = registry
         self.keyring = keyring
         self.connections = Connections(engine, pool_size)
+        self._appender = Appender(self.connections, registry)
 
     async def close(self) -> None:
         """Close the store's own connections (the engine stays the caller's)."""
@@ -248,109 +144,14 @@ class EventStore:
         Safe to retry: a batch already stored with identical content returns its
         original positions, even if ``expected_version`` is stale by now.
         """
-        if stream_id.startswith(SYSTEM_PREFIX):
-            raise ValueError(f"stream ids starting with {SYSTEM_PREFIX!r} are the store's own")
-        if not stream_id or len(stream_id) > MAX_STREAM_ID or _CONTROL.search(stream_id):
-            # The column's domain refuses these too; here the caller gets a plain reason.
-            raise ValueError(
-                f"a stream id is 1 to {MAX_STREAM_ID} characters, none of them a control character"
-            )
-        return await self._append(stream_id, expected_version, events)
+        check_stream_id(stream_id)
+        return await self._appender.append(stream_id, expected_version, events)
 
     async def _append(
         self, stream_id: str, expected_version: int, events: Sequence[NewEvent]
     ) -> AppendResult:
-        if expected_version < ANY_VERSION:
-            raise ValueError("expected_version must be >= 0 or ANY_VERSION")
-        args: Sequence[object]
-        if len(events) == 1:  # the common case: scalar parameters, the lean statement
-            sql, args = APPEND_ONE_SQL, self._one_params(events[0])
-        else:
-            sql, args = APPEND_SQL, self._params(events)
-        async with self.connections.acquire() as raw:
-            for attempt in range(_ANY_VERSION_RETRIES):
-                if attempt:
-                    # Writers that lost a race for the same version back off by a random
-                    # little while, so they stop colliding instead of colliding in lockstep.
-                    await asyncio.sleep(random.uniform(0, 0.002 * attempt))
-                lost_race = False
-                try:
-                    rows = await raw.fetch(sql, stream_id, expected_version, *args)
-                except asyncpg.UniqueViolationError as exc:
-                    rows = []
-                    lost_race = exc.constraint_name == "events_stream_version_key"
-                if len(rows) == 1:
-                    row = rows[0]
-                    return AppendResult(stream_id, (row[0],), (row[1],), deduplicated=False)
-                if rows:
-                    rows.sort(key=_position)
-                    return AppendResult(
-                        stream_id,
-                        tuple(r[0] for r in rows),
-                        tuple(r[1] for r in rows),
-                        deduplicated=False,
-                    )
-                stored = await raw.fetch(STORED_SQL, stream_id, *self._params(events)[:5])
-                if stored:
-                    return self._already_stored(stream_id, events, stored)
-                if not (expected_version == ANY_VERSION and lost_race):
-                    actual = await raw.fetchval(VERSION_SQL, stream_id)
-                    raise ConcurrencyError(stream_id, expected_version, int(actual))
-        raise ConcurrencyError(stream_id, expected_version, await self.stream_version(stream_id))
-
-    def _type_name(self, event: Event) -> str:
-        name = type(event).event_type
-        if name not in self.registry:
-            raise UnknownEventType(name or type(event).__name__)
-        return name
-
-    def _one_params(self, new: NewEvent) -> list[object]:
-        """APPEND_ONE_SQL's parameters after the stream id and expected version."""
-        return [
-            new.event_id,
-            self._type_name(new.event),
-            type(new.event).schema_version,
-            new.event.model_dump_json(),
-            new.metadata.model_dump_json(),
-            new.metadata.correlation_id,
-        ]
-
-    def _params(self, events: Sequence[NewEvent]) -> list[list[object]]:
-        """APPEND_SQL's (and STORED_SQL's) array parameters, one array per column."""
-        if not events:
-            raise ValueError("append needs at least one event")
-        if len(events) > MAX_BATCH:
-            raise ValueError(f"at most {MAX_BATCH} events per append")
-        ids = [e.event_id for e in events]
-        if len(set(ids)) != len(ids):
-            raise ValueError("the same event id twice in one batch")
-        types: list[object] = [self._type_name(e.event) for e in events]
-        return [
-            list(ids),
-            types,
-            [type(e.event).schema_version for e in events],
-            [e.event.model_dump_json() for e in events],
-            [e.metadata.model_dump_json() for e in events],
-            [e.metadata.correlation_id for e in events],
-        ]
-
-    @staticmethod
-    def _already_stored(
-        stream_id: str, events: Sequence[NewEvent], stored: list[asyncpg.Record]
-    ) -> AppendResult:
-        for row in stored:
-            if not row["same"]:
-                raise EventIdConflict(row["event_id"])
-        if len(stored) != len(events):
-            # Part of this batch was stored as part of another: not a retry of this one.
-            raise EventIdConflict(stored[0]["event_id"])
-        rows = sorted(stored, key=lambda r: r["position"])
-        return AppendResult(
-            stream_id,
-            tuple(r["position"] for r in rows),
-            tuple(r["version"] for r in rows),
-            deduplicated=True,
-        )
+        """Append to any stream, the store's own (``$checkpoints``) included."""
+        return await self._appender.append(stream_id, expected_version, events)
 
     # -- reading --------------------------------------------------------------------------
 

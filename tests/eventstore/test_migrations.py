@@ -17,6 +17,7 @@ from infra.eventstore import EventStore, NewEvent
 from infra.migrate import alembic_config, upgrade
 from tests.conftest import fresh_database, make_settings
 from tests.eventstore.events import ThingHappened
+from tests.eventstore.forged import insert_chained
 
 FILES = (
     "SELECT relname, relfilenode FROM pg_class WHERE relname IN "
@@ -69,8 +70,8 @@ async def test_0006_keeps_the_files_the_rules_and_the_log(at_0005: str, tmp_path
     engine = create_engine(at_0005, pool_size=2)
     store = EventStore(engine, keyring=Keyring.from_settings(engine, settings))
     try:
-        for n in range(3):
-            await store.append("before-0006", n, [NewEvent(uuid.uuid4(), ThingHappened(n=n))])
+        for n in range(3):  # as the app role could before 0008 (the store now needs 0008)
+            await insert_chained(at_0005, "before-0006", "test.thing_happened", f'{{"n": {n}}}')
         conn = await asyncpg.connect(plain_url(at_0005))
         files = await conn.fetch(FILES)
         await conn.close()

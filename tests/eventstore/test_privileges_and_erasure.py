@@ -212,13 +212,11 @@ async def test_stream_ids_with_control_characters_are_refused_by_store_and_table
         await conn.execute(f"SET ROLE {APP_ROLE}")
         # Straight past the store, as the app role: the column's domain refuses it too.
         with pytest.raises(asyncpg.CheckViolationError, match="event_name_valid"):
-            await conn.execute(
-                "INSERT INTO events (position, stream_id, version, event_id, event_type, "
-                "schema_version, data, metadata, recorded_at, prev_hash, hash) VALUES "
-                "(1, $1, 1, $2, 'test.thing_happened', 1, '{}', '{}', now(), $3, $3)",
+            await conn.fetch(
+                "SELECT * FROM mashflow_append_one($1, 0, $2, 'test.thing_happened', 1, "
+                "'{}', '{}')",
                 stream_id,
                 uuid.uuid4(),
-                bytes(32),
             )
         stored = await conn.fetchval("SELECT count(*) FROM events WHERE stream_id = $1", stream_id)
         assert stored == 0
