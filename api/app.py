@@ -32,6 +32,7 @@ from api.routes import (
     dashboard,
     health,
     me,
+    notifications,
     package_pages,
     packages,
     pages,
@@ -61,6 +62,8 @@ ROUTERS: tuple[APIRouter, ...] = (
     retention_pages.router,
     dashboard.router,
     dashboard.pages,
+    notifications.router,
+    notifications.pages,
 )
 
 STATIC = Path(__file__).parent / "static"

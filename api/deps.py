@@ -22,6 +22,7 @@ from api.sessions import CSRF_COOKIE, CSRF_FIELD, SESSION_COOKIE, Session, token
 from domain.vocabulary import Role
 from infra.auth import Forbidden, Principal, Unauthenticated
 from infra.directory import AgencyDirectory, UserDirectory
+from infra.notifications import NotificationInbox
 
 _bearer = HTTPBearer(
     auto_error=False,
@@ -111,9 +112,13 @@ async def optional_page_principal(services: ServicesDep, session: SessionDep) ->
 OptionalPagePrincipal = Annotated[Principal | None, Depends(optional_page_principal)]
 
 
-async def page_principal(principal: OptionalPagePrincipal) -> Principal:
+async def page_principal(
+    principal: OptionalPagePrincipal, services: ServicesDep, request: Request
+) -> Principal:
     if principal is None:
         raise SignInRequired()
+    # The count of new notifications every page's header shows.
+    request.state.unseen = await NotificationInbox(services.engine).unseen(principal.user_id)
     return principal
 
 

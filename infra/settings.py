@@ -110,8 +110,32 @@ class Settings(BaseSettings):
         description="How often the checkpoint schedule hashes every stream head into the store.",
     )
 
+    public_url: str | None = Field(
+        default=None,
+        description="The address people open the pages at, for links in e-mails "
+        "(default http://api_host:api_port).",
+    )
+    smtp_host: str | None = Field(
+        default=None, description="SMTP server for notification e-mails. Unset: no e-mail."
+    )
+    smtp_port: Annotated[int, Field(ge=1, le=65535)] = 587
+    smtp_starttls: bool = Field(
+        default=True, description="Upgrade the SMTP connection with STARTTLS before sending."
+    )
+    smtp_username: str | None = None
+    smtp_password: SecretStr | None = None
+    smtp_from: str = Field(
+        default="mashflow@localhost", description="The From address of notification e-mails."
+    )
+    smtp_timeout_s: Annotated[float, Field(gt=0, le=120)] = 20.0
+
     log_format: LogFormat = LogFormat.AUTO
     log_level: str = "INFO"
+
+    @property
+    def link_base(self) -> str:
+        """Where links in messages point (no trailing slash)."""
+        return (self.public_url or f"http://{self.api_host}:{self.api_port}").rstrip("/")
 
     @field_validator("database_url", "database_admin_url")
     @classmethod

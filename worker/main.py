@@ -15,10 +15,14 @@ from temporalio.worker import Worker
 from activities.activities import MashflowActivities
 from activities.checkpoint import CheckpointActivities
 from activities.retention import RetentionActivities
+from app.notifications import Mailer
+from domain.policy import DEFAULT_POLICY
 from infra.crypto import Keyring
 from infra.db import app_engine
 from infra.directory import AgencyDirectory
 from infra.eventstore import EventStore
+from infra.mail import SmtpSender
+from infra.notifications import DeliveryQueue
 from infra.packages import Outbox, PackageRepository
 from infra.readmodels import ProjectionRunner
 from infra.settings import Settings
@@ -72,6 +76,18 @@ async def infrastructure(settings: Settings) -> AsyncIterator[Infrastructure]:
         await engine.dispose()
 
 
+def notification_mailer(settings: Settings, engine: AsyncEngine) -> Mailer | None:
+    """The notification e-mailer, where an SMTP server is configured (else None)."""
+    if settings.smtp_host is None:
+        return None
+    return Mailer(
+        DeliveryQueue(engine),
+        SmtpSender(settings),
+        base_url=settings.link_base,
+        zone=DEFAULT_POLICY.calendar.timezone,
+    )
+
+
 def build_worker(
     client: Client,
     task_queue: str,
@@ -102,10 +118,15 @@ async def run_worker(settings: Settings, stop: asyncio.Event) -> None:
         await ensure_schedules(client, settings)
         projections = ProjectionRunner(infra.store)  # keeps the read models live
         projections.start()
+        mailer = notification_mailer(settings, infra.engine)
+        mailing = None if mailer is None else asyncio.create_task(mailer.run(), name="mailer")
         log.info("worker_started", task_queue=settings.temporal_task_queue)
         try:
             async with worker:
                 await stop.wait()
         finally:
+            if mailer is not None and mailing is not None:
+                mailer.stop()
+                await mailing
             await projections.stop()
         log.info("worker_stopped")

@@ -89,6 +89,7 @@ def render(
             "role_title": ROLE_TITLES.get(principal.role) if principal else None,
             "nav": ROLE_PAGES.get(principal.role, []) if principal else [],
             "path": request.url.path,
+            "unseen": getattr(request.state, "unseen", 0),
             **context,
         },
         status_code=status_code,
