@@ -1,5 +1,5 @@
 """Notifications for each person: their list, what they have not seen, their e-mail
-address and the e-mail deliveries (migration ``0008_notification_delivery``).
+address and the e-mail deliveries (migration ``0009_notification_delivery``).
 
 A notification (``infra.packages.Outbox``) is for roles, and for one agency or the
 whole hub. It is for a user when the user holds one of its roles and either is a hub

@@ -1,7 +1,7 @@
 """Notifications that reach people: who has read what, e-mail addresses, e-mail deliveries.
 
-Revision ID: 0008_notification_delivery
-Revises: 0007_rm_reviews
+Revision ID: 0009_notification_delivery
+Revises: 0008_append_function
 
 Operational tables beside the outbox (``notifications``), not the record:
 
@@ -18,8 +18,8 @@ from __future__ import annotations
 
 from alembic import op
 
-revision: str = "0008_notification_delivery"
-down_revision: str | None = "0007_rm_reviews"
+revision: str = "0009_notification_delivery"
+down_revision: str | None = "0008_append_function"
 branch_labels: str | None = None
 depends_on: str | None = None
 
