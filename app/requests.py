@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Awaitable
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from typing import Any, TypeVar
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 from temporalio.client import Client, WorkflowHandle, WorkflowUpdateFailedError
 from temporalio.common import WorkflowIDReusePolicy
 from temporalio.exceptions import ApplicationError
@@ -27,6 +27,7 @@ from domain.commands import ChangeRating, OpenRequest, WithdrawRequest
 from domain.decision import AgencyDecisionState
 from domain.events import Erased, EventMetadata, RequestOpened, Sealed
 from domain.events.access import ViewKind
+from domain.inputs import DateOfBirth, PlainText, holding_agencies_problem
 from domain.models import (
     Actor,
     Agency,
@@ -36,7 +37,7 @@ from domain.models import (
     SharingRequest,
 )
 from domain.policy import DEFAULT_POLICY, HubPolicy
-from domain.request import decide_open
+from domain.request import decide_open, registered_holders
 from domain.vocabulary import PurposeCategory, Rating, Role, SubjectKind
 from infra.crypto import Keyring
 from infra.directory import AgencyDirectory, NotFoundError
@@ -60,9 +61,9 @@ class SubjectDetails(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    name: str = Field(min_length=1, max_length=200)
-    date_of_birth: date | None = None
-    address: str | None = Field(default=None, max_length=500)
+    name: PlainText = Field(min_length=1, max_length=200)
+    date_of_birth: DateOfBirth | None = None
+    address: PlainText | None = Field(default=None, max_length=500)
 
 
 class NewRequest(BaseModel):
@@ -76,10 +77,18 @@ class NewRequest(BaseModel):
     requested_by: str = Field(min_length=1, max_length=128)
     holding_agencies: list[str] = Field(min_length=1, max_length=20)
     purpose_category: PurposeCategory
-    purpose: str = Text
-    information_sought: str = Text
+    purpose: PlainText = Text
+    information_sought: PlainText = Text
     rating: Rating
     consent_already_held: bool = False
+
+    @field_validator("holding_agencies")
+    @classmethod
+    def _distinct_holders(cls, value: list[str], info: ValidationInfo) -> list[str]:
+        problem = holding_agencies_problem(info.data.get("requesting_agency"), value)
+        if problem is not None:
+            raise ValueError(problem)
+        return value
 
 
 class RequestService:
@@ -123,6 +132,10 @@ class RequestService:
 
     async def open_request(self, actor: Actor, new: NewRequest) -> UUID:
         """Validate, seal and start a request; returns its id."""
+        agencies, isps = await self.registers()
+        now = datetime.now(UTC)
+        # Refused before anything is sealed: a refusal must not leave a subject key behind.
+        registered_holders(new.requesting_agency, new.holding_agencies, agencies, isps, now)
         request_id, subject_id = uuid.uuid4(), uuid.uuid4()
         session = self.keyring.session()
         request = SharingRequest(
@@ -139,8 +152,6 @@ class RequestService:
             information_sought=await session.seal(subject_id, new.information_sought),
             consent_already_held=new.consent_already_held,
         )
-        agencies, isps = await self.registers()
-        now = datetime.now(UTC)
         (opened,) = decide_open(
             OpenRequest(request=request), actor, now, agencies, isps, self.policy
         )

@@ -28,6 +28,7 @@ from app.history import TimelineEntry, request_history
 from app.requests import domain_error
 from domain import errors
 from domain.commands import DisposeRecord, RetainRecord
+from domain.inputs import control_character_problem
 from domain.models import Actor
 from domain.policy import DEFAULT_POLICY, HubPolicy
 from domain.retention import ReviewStatus
@@ -187,6 +188,9 @@ class RetentionService:
             raise errors.ValidationFailed("reason", "give the reason the record is kept")
         if len(text) > MAX_REASON:
             raise errors.ValidationFailed("reason", f"must be at most {MAX_REASON} characters")
+        problem = control_character_problem(text)
+        if problem is not None:
+            raise errors.ValidationFailed("reason", problem)
         review = await self.review(review_id)
         reason = await self.keyring.seal(review.subject_id, text)
         command = RetainRecord(reason=reason, next_review_on=next_review_on)

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Awaitable, Callable
-from datetime import date
 from typing import TYPE_CHECKING, Annotated, Literal, Self
 from uuid import UUID, uuid4
 
@@ -34,6 +33,7 @@ from domain.decision import Task
 from domain.errors import ValidationFailed
 from domain.events import Sealed
 from domain.events.values import InformationItem, InformPlan, LawfulBasis, LegalInstrument
+from domain.inputs import NO_CONTROLS, ItemDate
 from domain.models import Actor
 from domain.vocabulary import (
     AdviceRecommendation,
@@ -55,8 +55,10 @@ if TYPE_CHECKING:
 
 Seal = Callable[[str], Awaitable[Sealed]]
 
-Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=10_000)]
-Note = Annotated[str, StringConstraints(strip_whitespace=True, max_length=10_000)]
+Text = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=10_000), NO_CONTROLS
+]
+Note = Annotated[str, StringConstraints(strip_whitespace=True, max_length=10_000), NO_CONTROLS]
 
 
 async def _maybe(seal: Seal, text: str | None) -> Sealed | None:
@@ -160,6 +162,7 @@ class InstrumentIn(BaseModel):
         StringConstraints(
             strip_whitespace=True, min_length=3, max_length=160, pattern=r"^[^\r\n]+$"
         ),
+        NO_CONTROLS,
     ]
     reference: Note | None = None
 
@@ -196,12 +199,14 @@ class ItemIn(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     description: Annotated[
-        str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)
+        str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500), NO_CONTROLS
     ]
     content: Text
-    source: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
+    source: Annotated[
+        str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500), NO_CONTROLS
+    ]
     kind: FactOrOpinion
-    dated: date
+    dated: ItemDate
     historical: bool = False
 
 

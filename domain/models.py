@@ -26,6 +26,7 @@ from domain.events.values import (
     UserId,
     UtcDateTime,
 )
+from domain.inputs import holding_agencies_problem
 from domain.vocabulary import (
     ADULT_KINDS,
     LEGITIMATE_PURPOSES,
@@ -196,16 +197,9 @@ class SharingRequest(Frozen):
 
     @model_validator(mode="after")
     def _check(self) -> Self:
-        holders = self.holding_agencies
-        if not holders:
-            raise ValueError("holding_agencies: name at least one agency to ask")
-        if len(holders) != len(set(holders)):
-            raise ValueError("holding_agencies: each agency may be asked only once")
-        if self.requesting_agency in holders:
-            raise ValueError(
-                "holding_agencies: the requesting agency consults its own records directly, "
-                "it is not asked through the hub"
-            )
+        problem = holding_agencies_problem(self.requesting_agency, self.holding_agencies)
+        if problem is not None:
+            raise ValueError(f"holding_agencies: {problem}")
         for name, value in sealed_values(self):
             if value.subject_id != self.subject_id:
                 raise ValueError(f"{name}: sealed for a different subject")

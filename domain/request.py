@@ -7,7 +7,7 @@ from partner agencies are the commonest complaint about hubs.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 from enum import StrEnum
 from uuid import UUID
@@ -162,6 +162,35 @@ def _same_subject(subject_id: UUID, command: BaseModel) -> None:
             raise ValidationFailed(path, "sealed for a different subject than this request's")
 
 
+def registered_holders(
+    requesting_agency: str,
+    holding_agencies: Sequence[str],
+    agencies: AgencyRegister,
+    isps: IspRegister,
+    now: datetime,
+) -> list[Holder]:
+    """The holders as the request records them; refused unless every agency is in the
+    register and the requester has a public key (or nothing could be delivered to it
+    securely). Callers check this before sealing anything, so a refusal writes nothing."""
+    requester = agencies.get(requesting_agency)
+    if requester is None:
+        raise ValidationFailed("requesting_agency", f"{requesting_agency} is not in the register")
+    if requester.public_key is None:
+        raise ValidationFailed(
+            "requesting_agency",
+            f"{requesting_agency} has no public key registered, so nothing could be "
+            "delivered to it securely; register its key first",
+        )
+    holders = []
+    for code in holding_agencies:
+        agency = agencies.get(code)
+        if agency is None:
+            raise ValidationFailed("holding_agencies", f"{code} is not in the register")
+        isp = isps.exists_between(code, requesting_agency, now.date())
+        holders.append(Holder(agency=code, kind=agency.kind, isp_with_requester=isp))
+    return holders
+
+
 def decide_open(
     command: OpenRequest,
     actor: Actor,
@@ -175,22 +204,7 @@ def decide_open(
     recorded, never required."""
     _coordinator(actor, "open a request")
     r = command.request
-    requester = agencies.get(r.requesting_agency)
-    if requester is None:
-        raise ValidationFailed("requesting_agency", f"{r.requesting_agency} is not in the register")
-    if requester.public_key is None:
-        raise ValidationFailed(
-            "requesting_agency",
-            f"{r.requesting_agency} has no public key registered, so nothing could be "
-            "delivered to it securely; register its key first",
-        )
-    holders = []
-    for code in r.holding_agencies:
-        agency = agencies.get(code)
-        if agency is None:
-            raise ValidationFailed("holding_agencies", f"{code} is not in the register")
-        isp = isps.exists_between(code, r.requesting_agency, now.date())
-        holders.append(Holder(agency=code, kind=agency.kind, isp_with_requester=isp))
+    holders = registered_holders(r.requesting_agency, r.holding_agencies, agencies, isps, now)
     return [
         RequestOpened(
             request_id=r.request_id,

@@ -8,6 +8,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
+from domain.inputs import NO_CONTROLS
 from domain.vocabulary import AgencyKind
 from infra.directory import Agency, Protocol
 
@@ -16,7 +17,9 @@ AgencyCode = Annotated[
     StringConstraints(pattern=r"^[a-z][a-z0-9_]{1,39}$"),
     Field(description="Short lower-case code, e.g. 'police' or 'csc-north'.", examples=["police"]),
 ]
-Text200 = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+Text200 = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200), NO_CONTROLS
+]
 
 
 class AgencyCreate(BaseModel):
@@ -51,7 +54,7 @@ class ProtocolCreate(BaseModel):
     agencies: Annotated[list[AgencyCode], Field(min_length=2, max_length=2)]
     title: Text200
     reference: Annotated[
-        str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)
+        str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100), NO_CONTROLS
     ]
     valid_from: date
     valid_to: date | None = None

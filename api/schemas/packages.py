@@ -8,6 +8,7 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, StringConstraints
 
+from domain.inputs import NO_CONTROLS
 from infra.packages import StoredPackage
 
 
@@ -82,7 +83,9 @@ class AcknowledgeBody(BaseModel):
 class RevokeBody(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    reason: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)]
+    reason: Annotated[
+        str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000), NO_CONTROLS
+    ]
 
 
 class PackageDone(BaseModel):

@@ -6,18 +6,29 @@ layer seals it under the subject's key before anything leaves the process.
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationInfo,
+    field_validator,
+)
 
+from domain.inputs import NO_CONTROLS, DateOfBirth, holding_agencies_problem
 from domain.vocabulary import PurposeCategory, Rating, SubjectKind
 
 AgencyCodeIn = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{1,39}$")]
 UserIdIn = Annotated[str, StringConstraints(min_length=1, max_length=128, pattern=r"^\S+$")]
-LongText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=10_000)]
-ShortText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2_000)]
+LongText = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=10_000), NO_CONTROLS
+]
+ShortText = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2_000), NO_CONTROLS
+]
 
 
 class Body(BaseModel):
@@ -27,9 +38,13 @@ class Body(BaseModel):
 class SubjectIn(Body):
     """Who the request is about. Never put in a URL, a log or a workflow id."""
 
-    name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
-    date_of_birth: date | None = None
-    address: Annotated[str, StringConstraints(strip_whitespace=True, max_length=500)] | None = None
+    name: Annotated[
+        str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200), NO_CONTROLS
+    ]
+    date_of_birth: DateOfBirth | None = None
+    address: (
+        Annotated[str, StringConstraints(strip_whitespace=True, max_length=500), NO_CONTROLS] | None
+    ) = None
 
 
 class RequestCreate(Body):
@@ -48,6 +63,14 @@ class RequestCreate(Body):
         default=None,
         description="The requesting practitioner's user id; the coordinator's own when omitted.",
     )
+
+    @field_validator("holding_agencies")
+    @classmethod
+    def _distinct_holders(cls, value: list[str], info: ValidationInfo) -> list[str]:
+        problem = holding_agencies_problem(info.data.get("requesting_agency"), value)
+        if problem is not None:
+            raise ValueError(problem)
+        return value
 
 
 class RequestCreated(BaseModel):

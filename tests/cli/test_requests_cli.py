@@ -347,3 +347,21 @@ async def test_unknown_request_and_missing_settings(cli: Cli) -> None:
     )  # fmt: skip
     assert no_temporal.returncode == 2
     assert "MASHFLOW_TEMPORAL_ADDRESS" in no_temporal.stderr
+
+
+async def test_open_refuses_repeated_holders_control_characters_and_future_births(
+    cli: Cli,
+) -> None:
+    coordinator = cli.people.coordinator.token
+    before = await cli.event_count()
+    twice = await cli(*OPEN, "--holder", "police", token=coordinator)
+    one_line_error(twice, 2, "holding_agencies", "police is named twice")
+    requester = await cli(*OPEN, "--holder", "csc", token=coordinator)
+    one_line_error(requester, 2, "holding_agencies", "csc is the requesting agency")
+    unborn = await cli(*OPEN, "--subject-dob", "2999-01-01", token=coordinator)
+    one_line_error(unborn, 2, "date_of_birth", "future")
+    control = list(OPEN)
+    control[control.index("--purpose") + 1] = "Strategy\x1bdiscussion"
+    escaped = await cli(*control, token=coordinator)
+    one_line_error(escaped, 2, "purpose", "control characters")
+    assert await cli.event_count() == before

@@ -1,0 +1,89 @@
+"""What people may type: the rules every edge (API bodies, pages, CLI) applies to its input.
+
+Free text may hold letters, marks, punctuation, spaces, tabs and line breaks, never
+other control characters (NUL, escape, the C1 range) nor lone surrogates: they
+cannot be shown, printed or sealed faithfully. Dates that describe a person or a
+piece of information fall between 1900 and today. The holding agencies of a request
+are distinct and never the requesting agency itself.
+
+Each rule is one function here; the annotated types put it on a field, so a refusal
+names the field and never echoes the value (which may be personal data).
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from collections.abc import Sequence
+from datetime import UTC, date, datetime, timedelta
+from typing import Annotated
+
+from pydantic import AfterValidator, BeforeValidator
+
+EARLIEST = date(1900, 1, 1)
+"""No living person was born, and no item a hub shares was dated, before this."""
+
+ALLOWED_CONTROLS = frozenset("\t\n\r")
+
+
+def control_character_problem(value: str) -> str | None:
+    """Why ``value`` is not plain text (it holds a control character), or ``None``."""
+    for char in value:
+        category = unicodedata.category(char)
+        if (category == "Cc" and char not in ALLOWED_CONTROLS) or category == "Cs":
+            return f"must not contain control characters (found U+{ord(char):04X})"
+    return None
+
+
+def _plain(value: object) -> object:
+    problem = control_character_problem(value) if isinstance(value, str) else None
+    if problem is not None:
+        raise ValueError(problem)
+    return value
+
+
+def latest_today(now: datetime | None = None) -> date:
+    """The latest calendar date anywhere on earth now (UTC+14): a date of birth of 'today'
+    is accepted wherever the hub's user is."""
+    return ((now or datetime.now(UTC)) + timedelta(hours=14)).date()
+
+
+def _not_before_1900(value: date) -> date:
+    if value < EARLIEST:
+        raise ValueError(f"must be on or after {EARLIEST.isoformat()}")
+    return value
+
+
+def _not_in_future(value: date) -> date:
+    if value > latest_today():
+        raise ValueError("must not be in the future")
+    return value
+
+
+NO_CONTROLS = BeforeValidator(_plain)
+"""Put last in a field's ``Annotated[str, StringConstraints(...), NO_CONTROLS]``: refuses
+control characters (tabs and line breaks allowed) in the text as sent, before any
+whitespace is stripped (Python counts some control characters as whitespace)."""
+
+PlainText = Annotated[str, NO_CONTROLS]
+"""Any text without control characters (tabs and line breaks allowed); bound it yourself."""
+
+ItemDate = Annotated[date, AfterValidator(_not_before_1900)]
+"""The date of a piece of information: on or after 1900-01-01."""
+
+DateOfBirth = Annotated[date, AfterValidator(_not_before_1900), AfterValidator(_not_in_future)]
+"""A person's date of birth: on or after 1900-01-01 and not in the future."""
+
+
+def holding_agencies_problem(requesting: str | None, holders: Sequence[str]) -> str | None:
+    """Why these holding agencies cannot be asked (empty, repeated, the requester), or ``None``."""
+    if not holders:
+        return "name at least one agency to ask"
+    repeated = sorted({h for h in holders if holders.count(h) > 1})
+    if repeated:
+        return f"each agency may be asked only once ({', '.join(repeated)} is named twice)"
+    if requesting is not None and requesting in holders:
+        return (
+            f"{requesting} is the requesting agency: it consults its own records directly, "
+            "it is not asked through the hub"
+        )
+    return None

@@ -1,0 +1,96 @@
+"""Bad input over HTTP: control characters, impossible dates and repeated or self-addressed
+holders are refused with a 422 naming the field, and nothing is written."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Any
+
+import httpx
+import pytest
+
+from domain.decision import TaskKind
+from tests.api.stack import Stack
+from tests.api.test_requests_flow import ITEMS, _all_events, open_request, request_body
+
+CONTROLS = ["\x00", "\x07", "\x1b", "\x7f", "\x85"]
+
+
+@pytest.fixture
+async def http(stack: Stack) -> AsyncIterator[httpx.AsyncClient]:
+    async with httpx.AsyncClient(base_url=stack.url, timeout=30) as client:
+        yield client
+
+
+def refused_naming(response: httpx.Response, field: str) -> None:
+    assert response.status_code == 422, response.text
+    problem = response.json()
+    fields = [e["field"] for e in problem["errors"]]
+    assert any(f == field or f.startswith(f"{field}.") for f in fields), (field, fields)
+    assert "\x00" not in response.text
+
+
+async def test_control_characters_in_request_text_are_refused_naming_the_field(
+    http: httpx.AsyncClient, stack: Stack
+) -> None:
+    before = await _all_events(stack)
+    coordinator = stack.people["coordinator"].headers
+    for char in CONTROLS:
+        for field, body in (
+            ("subject.name", request_body(stack, subject={"name": f"Ada{char}Example"})),
+            ("subject.address", request_body(stack, subject={"name": "A", "address": f"1{char}"})),
+            ("purpose", request_body(stack, purpose=f"Strategy{char} discussion")),
+            ("information_sought", request_body(stack, information_sought=f"x{char}y")),
+        ):
+            response = await http.post("/api/requests", json=body, headers=coordinator)
+            refused_naming(response, field)
+    assert await _all_events(stack) == before
+
+
+async def test_dates_of_birth_in_the_future_or_before_1900_are_refused(
+    http: httpx.AsyncClient, stack: Stack
+) -> None:
+    before = await _all_events(stack)
+    coordinator = stack.people["coordinator"].headers
+    for dob in ("2999-01-01", "0001-01-01", "1899-12-31"):
+        body = request_body(stack, subject={"name": "Ada Example", "date_of_birth": dob})
+        response = await http.post("/api/requests", json=body, headers=coordinator)
+        refused_naming(response, "subject.date_of_birth")
+    assert await _all_events(stack) == before
+
+
+async def test_a_holder_named_twice_or_the_requester_as_holder_is_refused(
+    http: httpx.AsyncClient, stack: Stack
+) -> None:
+    before = await _all_events(stack)
+    coordinator = stack.people["coordinator"].headers
+    for holders in ([stack.holder, stack.holder], [stack.holder, stack.requester]):
+        body = request_body(stack, holding_agencies=holders)
+        response = await http.post("/api/requests", json=body, headers=coordinator)
+        refused_naming(response, "holding_agencies")
+        assert response.json()["status"] == 422
+    assert await _all_events(stack) == before
+
+
+async def test_task_bodies_with_control_characters_or_old_dates_are_refused(
+    http: httpx.AsyncClient, stack: Stack
+) -> None:
+    rid = await open_request(http, stack)
+    worker = stack.people["worker"]
+    task = await stack.task_id(rid, stack.holder, TaskKind.ASSESS_PURPOSE)
+    before = await stack.events(rid)
+    assess: dict[str, Any] = {
+        "action": "assess_purpose",
+        "purpose_clear": True,
+        "identifiable": True,
+        "confidential": True,
+        "special_category": False,
+        "note": "checked\x00",
+    }
+    response = await http.post(f"/api/tasks/{task}", json=assess, headers=worker.headers)
+    refused_naming(response, "assess_purpose.note")
+    old = [ITEMS[0] | {"dated": "1800-01-01"}]
+    selection = {"action": "select_information", "items": old}
+    response = await http.post(f"/api/tasks/{task}", json=selection, headers=worker.headers)
+    refused_naming(response, "select_information.items.0.dated")
+    assert await stack.events(rid) == before
