@@ -59,6 +59,7 @@ from domain.events import (
     SubjectErased,
 )
 from domain.events.access import PersonalDataViewed, ViewKind, access_stream
+from domain.events.values import LawfulBasis
 from domain.models import Actor
 from domain.request import SharingRequestState, fold_request, start_request
 from domain.vocabulary import Role
@@ -348,6 +349,16 @@ def _list(values: Sequence[object]) -> str:
     return ", ".join(str(v) for v in values) or "none"
 
 
+def _protection(basis: LawfulBasis) -> str:
+    """Who a basis protects and, for para 18, why consent is not had, in words."""
+    words = ""
+    if basis.protects is not None:
+        words += f", protecting the {basis.protects.relation} ({basis.protects.kind} at risk)"
+    if basis.para18_reason is not None:
+        words += f", DPA 2018 Sch. 1 para 18: consent {basis.para18_reason}"
+    return words.replace("_", " ")
+
+
 def _decision(e: DecisionRecorded) -> str:
     r = e.record
     if r.outcome.value == "share":
@@ -355,6 +366,8 @@ def _decision(e: DecisionRecorded) -> str:
         on = f" on {basis.art6}" if basis else ""
         if basis and basis.without_consent:
             on += f" ({basis.without_consent} without consent)"
+        if basis:
+            on += _protection(basis)
         return (
             f"{e.agency}: decided to share {len(r.items)} item(s) with {r.shared_with}{on}; "
             f"consent {r.consent.outcome}; decided by {r.decided_by} ({r.decided_by_role})"
@@ -395,10 +408,19 @@ _SUMMARIES: dict[type[Event], Callable[[Any], str]] = {
         f"{e.agency}: purpose assessed: legitimate {_yes(e.legitimate)}, identifiable "
         f"{_yes(e.identifiable)}, confidential {_yes(e.confidential)}, special category "
         f"{_yes(e.special_category)}"
+        + (
+            f"; {e.compelled_by.kind} applies ({e.compelled_by.citation}): consent not needed"
+            if e.compelled_by
+            else ""
+        )
     ),
     ConsentSought: lambda e: f"{e.agency}: consent sought, answer due {_d(e.respond_by)}",
     ConsentRecorded: lambda e: f"{e.agency}: consent {e.consent.outcome}",
-    ConsentNotSought: lambda e: f"{e.agency}: consent not sought ({e.reason})",
+    ConsentNotSought: lambda e: (
+        f"{e.agency}: consent not sought ({e.reason}"
+        + (f", at risk: the {e.at_risk.relation} ({e.at_risk.kind})" if e.at_risk else "")
+        + ")"
+    ),
     AdviceRequested: lambda e: (
         f"{e.agency}: advice requested{' (person named)' if e.subject_named else ''}, "
         f"due {_d(e.respond_by)}"
@@ -411,6 +433,7 @@ _SUMMARIES: dict[type[Event], Callable[[Any], str]] = {
         f"{e.agency}: lawful basis {e.basis.art6}"
         + (f", {e.basis.art9}" if e.basis.art9 else "")
         + (f", without consent: {e.basis.without_consent}" if e.basis.without_consent else "")
+        + _protection(e.basis)
     ),
     InformationSelected: lambda e: f"{e.agency}: {len(e.items)} item(s) selected",
     DecisionRecorded: _decision,

@@ -32,13 +32,20 @@ from domain.commands import (
 from domain.decision import Task
 from domain.errors import ValidationFailed
 from domain.events import Sealed
-from domain.events.values import InformationItem, InformPlan, LawfulBasis, LegalInstrument
+from domain.events.values import (
+    InformationItem,
+    InformPlan,
+    LawfulBasis,
+    LegalInstrument,
+    ProtectedPerson,
+)
 from domain.inputs import NO_CONTROLS, ItemDate
 from domain.models import Actor
 from domain.vocabulary import (
     AdviceRecommendation,
     Art6Basis,
     Art9Condition,
+    AtRiskKind,
     ConsentOutcome,
     CouldNotObtainReason,
     FactOrOpinion,
@@ -47,6 +54,8 @@ from domain.vocabulary import (
     NotShareReason,
     NotSoughtReason,
     Outcome,
+    Para18Reason,
+    ProtectedRelation,
     WithoutConsentGround,
 )
 
@@ -75,6 +84,37 @@ class Action(BaseModel, ABC):
         """The domain command, with every free-text field sealed by ``seal``."""
 
 
+class InstrumentIn(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    kind: InstrumentKind
+    citation: Annotated[
+        str,
+        StringConstraints(
+            strip_whitespace=True, min_length=3, max_length=160, pattern=r"^[^\r\n]+$"
+        ),
+        NO_CONTROLS,
+    ]
+    reference: Note | None = None
+
+    async def instrument(self, seal: Seal) -> LegalInstrument:
+        return LegalInstrument(
+            kind=self.kind, citation=self.citation, reference=await _maybe(seal, self.reference)
+        )
+
+
+class ProtectedIn(BaseModel):
+    """Who is protected: a relation to the subject and the kind of harm, never a name."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    relation: ProtectedRelation
+    kind: AtRiskKind
+
+    def person(self) -> ProtectedPerson:
+        return ProtectedPerson(relation=self.relation, kind=self.kind)
+
+
 class AssessPurposeBody(Action):
     """Step 1 to 3: is the purpose clear and legitimate; does it identify; is it confidential."""
 
@@ -84,6 +124,8 @@ class AssessPurposeBody(Action):
     confidential: bool
     special_category: bool
     adult_at_risk: bool = False
+    compelled: InstrumentIn | None = None
+    """Step 4, asked before consent: the statutory duty or court order requiring sharing."""
     note: Note | None = None
 
     async def command(self, seal: Seal) -> Command:
@@ -93,6 +135,7 @@ class AssessPurposeBody(Action):
             confidential=self.confidential,
             special_category=self.special_category,
             adult_at_risk=self.adult_at_risk,
+            compelled_by=await self.compelled.instrument(seal) if self.compelled else None,
             note=await _maybe(seal, self.note),
         )
 
@@ -108,7 +151,10 @@ class SeekConsentBody(Action):
 class RecordConsentBody(Action):
     action: Literal["record_consent"]
     outcome: Literal[
-        ConsentOutcome.GIVEN, ConsentOutcome.REFUSED, ConsentOutcome.COULD_NOT_BE_OBTAINED
+        ConsentOutcome.GIVEN,
+        ConsentOutcome.REFUSED,
+        ConsentOutcome.COULD_NOT_BE_OBTAINED,
+        ConsentOutcome.SOUGHT_NO_ANSWER,
     ]
     could_not_obtain_reason: CouldNotObtainReason | None = None
     note: Note | None = None
@@ -125,9 +171,15 @@ class ConsentNotSoughtBody(Action):
     action: Literal["consent_not_sought"]
     reason: NotSoughtReason
     explanation: Text
+    protects: ProtectedIn | None = None
+    """For the risk reasons: who asking would put at risk (the subject when absent)."""
 
     async def command(self, seal: Seal) -> Command:
-        return RecordConsentNotSought(reason=self.reason, explanation=await seal(self.explanation))
+        return RecordConsentNotSought(
+            reason=self.reason,
+            explanation=await seal(self.explanation),
+            at_risk=self.protects.person() if self.protects else None,
+        )
 
 
 class RequestAdviceBody(Action):
@@ -153,20 +205,6 @@ class GiveAdviceBody(Action):
         )
 
 
-class InstrumentIn(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    kind: InstrumentKind
-    citation: Annotated[
-        str,
-        StringConstraints(
-            strip_whitespace=True, min_length=3, max_length=160, pattern=r"^[^\r\n]+$"
-        ),
-        NO_CONTROLS,
-    ]
-    reference: Note | None = None
-
-
 class DetermineLawfulBasisBody(Action):
     action: Literal["determine_lawful_basis"]
     art6: Art6Basis
@@ -174,21 +212,19 @@ class DetermineLawfulBasisBody(Action):
     without_consent: WithoutConsentGround | None = None
     instrument: InstrumentIn | None = None
     rationale: Note | None = None
+    protects: ProtectedIn | None = None
+    """Who sharing protects, for a harm ground or para 18 (the subject when absent)."""
+    para18_reason: Para18Reason | None = None
 
     async def command(self, seal: Seal) -> Command:
-        instrument = None
-        if self.instrument is not None:
-            instrument = LegalInstrument(
-                kind=self.instrument.kind,
-                citation=self.instrument.citation,
-                reference=await _maybe(seal, self.instrument.reference),
-            )
         basis = LawfulBasis(
             art6=self.art6,
             art9=self.art9,
             without_consent=self.without_consent,
-            instrument=instrument,
+            instrument=await self.instrument.instrument(seal) if self.instrument else None,
             rationale=await _maybe(seal, self.rationale),
+            protects=self.protects.person() if self.protects else None,
+            para18_reason=self.para18_reason,
         )
         return DetermineLawfulBasis(basis=basis)
 

@@ -15,7 +15,14 @@ from uuid import UUID
 from pydantic import BaseModel, ConfigDict, model_validator
 
 from domain.events.base import Sealed
-from domain.events.values import InformationItem, InformPlan, LawfulBasis, Sha256Hex
+from domain.events.values import (
+    InformationItem,
+    InformPlan,
+    LawfulBasis,
+    LegalInstrument,
+    ProtectedPerson,
+    Sha256Hex,
+)
 from domain.models import SharingRequest
 from domain.vocabulary import (
     AdviceRecommendation,
@@ -60,6 +67,9 @@ class AssessPurpose(Command):
     confidential: bool
     special_category: bool
     adult_at_risk: bool = False
+    compelled_by: LegalInstrument | None = None
+    """Step 4, asked before consent: the statutory duty or court order that requires
+    sharing, if one applies. Consent is then not needed."""
     note: Sealed | None = None
 
 
@@ -78,15 +88,20 @@ class RecordConsent(Command):
             ConsentOutcome.GIVEN,
             ConsentOutcome.REFUSED,
             ConsentOutcome.COULD_NOT_BE_OBTAINED,
+            ConsentOutcome.SOUGHT_NO_ANSWER,
         }
         if self.outcome not in allowed:
-            raise ValueError("outcome: record given, refused or could_not_be_obtained")
+            raise ValueError(
+                "outcome: record given, refused, could_not_be_obtained or sought_no_answer"
+            )
         return self
 
 
 class RecordConsentNotSought(Command):
     reason: NotSoughtReason
     explanation: Sealed
+    at_risk: ProtectedPerson | None = None
+    """For the risk reasons: who asking would put at risk (the subject when absent)."""
 
 
 class RequestAdvice(Command):

@@ -47,10 +47,11 @@ from domain.events.values import (
     DecisionRecord,
     InformationItem,
     LawfulBasis,
+    LegalInstrument,
     UserId,
     UtcDateTime,
 )
-from domain.rules import DecisionFacts, consent_question_arises
+from domain.rules import DecisionFacts, consent_on_record, consent_question_arises
 from domain.vocabulary import (
     AgencyKind,
     ConsentOutcome,
@@ -74,6 +75,7 @@ class Assessment(Frozen):
     confidential: bool
     special_category: bool
     adult_at_risk: bool
+    compelled_by: LegalInstrument | None = None
 
 
 class PackageState(Frozen):
@@ -125,6 +127,7 @@ class AgencyDecisionState(Frozen):
         return (
             a is not None
             and a.legitimate
+            and a.compelled_by is None
             and consent_question_arises(a.identifiable, a.confidential)
         )
 
@@ -139,6 +142,12 @@ class AgencyDecisionState(Frozen):
     @property
     def is_open(self) -> bool:
         return self.completed_at is None and self.withdrawn_at is None
+
+    def consent_on_record(self, now: datetime) -> ConsentRecord:
+        """What the decision record says about consent (never more than is true)."""
+        return consent_on_record(
+            self.facts(), self.consent, self.consent_sought_at is not None, now
+        )
 
     def facts(self) -> DecisionFacts:
         """The facts the rules read. Only valid once the purpose has been assessed."""
@@ -155,6 +164,7 @@ class AgencyDecisionState(Frozen):
             confidential=a.confidential,
             special_category=a.special_category,
             adult_at_risk=a.adult_at_risk,
+            compelled_by=a.compelled_by,
             consent=self.consent,
             lawful_basis=self.lawful_basis,
             advice=self.advice,
@@ -233,6 +243,7 @@ def _changes(s: AgencyDecisionState, e: Event) -> dict[str, object]:
             record = ConsentRecord(
                 outcome=ConsentOutcome.NOT_SOUGHT,
                 not_sought_reason=e.reason,
+                at_risk=e.at_risk,
                 note=e.explanation,
                 recorded_at=e.recorded_at,
             )

@@ -100,12 +100,32 @@ class Outcome(StrEnum):
 
 
 class ConsentOutcome(StrEnum):
+    """What happened about consent, as the record states it; never more than is true."""
+
     GIVEN = "given"
     REFUSED = "refused"
     COULD_NOT_BE_OBTAINED = "could_not_be_obtained"
+    SOUGHT_NO_ANSWER = "sought_no_answer"
+    """Consent was asked for and no answer came: neither given nor refused."""
     NOT_SOUGHT = "not_sought"
+    NOT_NEEDED = "not_needed"
+    """A statutory duty or court order applies (named on the assessment): consent cannot
+    change the outcome, so asking for it would not be honest."""
     NOT_REQUIRED = "not_required"
     """The information is not confidential, or identifies no one: consent is not the question."""
+    UNRESOLVED = "unresolved"
+    """Consent was never settled because the decision not to share came first."""
+
+
+NO_CONSENT_OUTCOMES = frozenset(
+    {
+        ConsentOutcome.REFUSED,
+        ConsentOutcome.COULD_NOT_BE_OBTAINED,
+        ConsentOutcome.SOUGHT_NO_ANSWER,
+        ConsentOutcome.NOT_SOUGHT,
+    }
+)
+"""Outcomes where consent was the question and there is none: step 6 decides."""
 
 
 class CouldNotObtainReason(StrEnum):
@@ -114,12 +134,62 @@ class CouldNotObtainReason(StrEnum):
 
 
 class NotSoughtReason(StrEnum):
-    """The only reasons the guidance accepts for not seeking consent."""
+    """The only reasons the guidance accepts for not seeking consent.
+
+    The risk reasons concern whoever would be put at risk by asking (a child of
+    the subject, a partner, the subject), not the kind of person the information
+    is about; that person is named with the reason.
+    """
 
     RISK_OF_SIGNIFICANT_HARM_TO_CHILD = "risk_of_significant_harm_to_child"
     RISK_OF_SERIOUS_HARM_TO_ADULT = "risk_of_serious_harm_to_adult"
     WOULD_PREJUDICE_SERIOUS_CRIME = "would_prejudice_serious_crime"
     HARMFUL_DELAY_IN_URGENT_CASE = "harmful_delay_in_urgent_case"
+    """Asking would delay protection and the delay would cause harm, whatever the rating
+    (the stored value keeps its first wording; the pages say "harmful delay")."""
+    INAPPROPRIATE = "inappropriate"
+    """Seeking consent would be inappropriate on the facts (the 2018 advice's word),
+    explained in writing."""
+
+
+RISK_NOT_SOUGHT = frozenset(
+    {
+        NotSoughtReason.RISK_OF_SIGNIFICANT_HARM_TO_CHILD,
+        NotSoughtReason.RISK_OF_SERIOUS_HARM_TO_ADULT,
+    }
+)
+
+
+class ProtectedRelation(StrEnum):
+    """Who is protected, in relation to the person the information is about (never a name)."""
+
+    SUBJECT = "subject"
+    CHILD_OF_SUBJECT = "child_of_subject"
+    SIBLING_OF_SUBJECT = "sibling_of_subject"
+    PARENT_OR_CARER_OF_SUBJECT = "parent_or_carer_of_subject"
+    PARTNER_OF_SUBJECT = "partner_of_subject"
+    OTHER_CHILD_IN_HOUSEHOLD = "other_child_in_household"
+    OTHER_PERSON = "other_person"
+
+
+class AtRiskKind(StrEnum):
+    """Whom the harm would fall on, as the guidance and DPA 2018 Sch. 1 para 18 distinguish."""
+
+    CHILD = "child"
+    """Under 18: a risk of significant harm."""
+    ADULT_AT_RISK = "adult_at_risk"
+    """18 or over, with care and support needs, experiencing or at risk of neglect or harm
+    and unable to protect themselves."""
+    ADULT = "adult"
+    """Another adult at risk of serious harm (not within para 18)."""
+
+
+class Para18Reason(StrEnum):
+    """Why the data subject's consent is not had, in the words of DPA 2018 Sch. 1 para 18(2)."""
+
+    CANNOT_BE_GIVEN = "cannot_be_given"
+    CANNOT_REASONABLY_BE_OBTAINED = "cannot_reasonably_be_obtained"
+    WOULD_PREJUDICE_PROTECTION = "would_prejudice_protection"
 
 
 class Art6Basis(StrEnum):

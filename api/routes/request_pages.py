@@ -50,10 +50,13 @@ from domain.vocabulary import (
     AdviceRecommendation,
     Art6Basis,
     Art9Condition,
+    AtRiskKind,
     CouldNotObtainReason,
     NotInformedReason,
     NotShareReason,
     NotSoughtReason,
+    Para18Reason,
+    ProtectedRelation,
     PurposeCategory,
     Rating,
     Role,
@@ -82,6 +85,9 @@ VOCABULARY: dict[str, Any] = {
     "recommendations": list(AdviceRecommendation),
     "not_share": list(NotShareReason),
     "not_informed": list(NotInformedReason),
+    "relations": list(ProtectedRelation),
+    "at_risk_kinds": list(AtRiskKind),
+    "para18_all": list(Para18Reason),
     "words": words,
 }
 
@@ -507,7 +513,7 @@ def action_values(form: FormData) -> dict[str, Any]:
                 items.setdefault(int(parts[1]), {})[parts[2]] = value
         elif key == "not_share_reasons":
             data.setdefault(key, []).append(value)
-        elif key.startswith(("inform_", "instrument_")):
+        elif key.startswith(("inform_", "instrument_", "compelled_", "protects_")):
             group, field = key.split("_", 1)
             if value:
                 data.setdefault(group, {})[field] = value

@@ -23,6 +23,8 @@ from domain.events.values import (
     Holder,
     InformationItem,
     LawfulBasis,
+    LegalInstrument,
+    ProtectedPerson,
     Sha256Hex,
     UserId,
     UtcDateTime,
@@ -136,6 +138,8 @@ class PurposeAssessed(AgencyEvent):
     confidential: bool
     special_category: bool
     adult_at_risk: bool
+    compelled_by: LegalInstrument | None = None
+    """The statutory duty or court order found to apply (step 4), if any."""
     note: Sealed | None
     assessed_by: UserId
     assessed_at: UtcDateTime
@@ -159,6 +163,7 @@ class ConsentRecorded(AgencyEvent):
 class ConsentNotSought(AgencyEvent):
     reason: NotSoughtReason
     explanation: Sealed
+    at_risk: ProtectedPerson | None = None
     recorded_by: UserId
     recorded_at: UtcDateTime
 

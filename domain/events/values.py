@@ -19,6 +19,7 @@ from domain.vocabulary import (
     AgencyKind,
     Art6Basis,
     Art9Condition,
+    AtRiskKind,
     ConsentOutcome,
     CouldNotObtainReason,
     FactOrOpinion,
@@ -27,6 +28,8 @@ from domain.vocabulary import (
     NotShareReason,
     NotSoughtReason,
     Outcome,
+    Para18Reason,
+    ProtectedRelation,
     PurposeCategory,
     Role,
     WithoutConsentGround,
@@ -91,6 +94,18 @@ class LegalInstrument(Value):
     """A court's case reference, if any: it can identify people, so it is sealed."""
 
 
+class ProtectedPerson(Value):
+    """Who sharing protects: a relation to the subject and the kind of harm, never a name.
+
+    The guidance's harm reasons concern whoever would be harmed, who need not be the
+    person the information is about: a parent's information is often shared to protect
+    their child.
+    """
+
+    relation: ProtectedRelation
+    kind: AtRiskKind
+
+
 class LawfulBasis(Value):
     """The lawful basis for sharing, as determined by the worker."""
 
@@ -100,6 +115,11 @@ class LawfulBasis(Value):
     instrument: LegalInstrument | None = None
     rationale: Sealed | None = None
     """The judgement on the facts (required for a public-interest ground)."""
+    protects: ProtectedPerson | None = None
+    """Who is protected, for a harm ground or DPA 2018 Sch. 1 para 18. Absent on records
+    made before it was asked: the subject, as the rules then assumed."""
+    para18_reason: Para18Reason | None = None
+    """Why the subject's consent is not had, where para 18 is relied on."""
 
 
 class ConsentRecord(Value):
@@ -108,6 +128,8 @@ class ConsentRecord(Value):
     outcome: ConsentOutcome
     could_not_obtain_reason: CouldNotObtainReason | None = None
     not_sought_reason: NotSoughtReason | None = None
+    at_risk: ProtectedPerson | None = None
+    """Who asking would have put at risk, for the risk reasons of not seeking consent."""
     note: Sealed | None = None
     recorded_at: UtcDateTime
 

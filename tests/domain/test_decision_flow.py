@@ -142,14 +142,13 @@ def test_consent_already_held_is_recorded_without_seeking() -> None:
     assert s.consent is not None and s.consent.outcome is ConsentOutcome.GIVEN
 
 
-def test_harmful_delay_is_a_reason_not_to_seek_consent_only_when_red() -> None:
+@pytest.mark.parametrize("rating", list(Rating))
+def test_harmful_delay_is_a_reason_not_to_seek_consent_at_any_rating(rating: Rating) -> None:
     command = RecordConsentNotSought(
         reason=NotSoughtReason.HARMFUL_DELAY_IN_URGENT_CASE, explanation=sealed()
     )
-    with pytest.raises(ValidationFailed):
-        decide_consent_not_sought(assessed(), command, worker(), NOW)
-    red = assessed(rating=Rating.RED)
-    assert apply(red, decide_consent_not_sought(red, command, worker(), NOW)).consent_resolved
+    s = assessed(rating=rating)
+    assert apply(s, decide_consent_not_sought(s, command, worker(), NOW)).consent_resolved
 
 
 def test_consent_sought_has_a_window_from_the_policy() -> None:

@@ -7,6 +7,7 @@ from datetime import date, timedelta
 import pytest
 
 from domain.errors import InconsistentDecision, ValidationFailed
+from domain.events.values import ProtectedPerson
 from domain.models import (
     AdviceRecommendation,
     AdviceTaken,
@@ -35,6 +36,7 @@ from domain.rules import (
     item_problems,
     lawful_basis_problems,
 )
+from domain.vocabulary import AtRiskKind, Para18Reason, ProtectedRelation
 from tests.domain.make import NOW, consent, facts, item, not_share, sealed, share
 
 PUBLIC_TASK = LawfulBasis(art6=Art6Basis.PUBLIC_TASK)
@@ -121,102 +123,68 @@ def test_public_authorities_use_public_task_and_the_voluntary_sector_legitimate_
 
 
 @pytest.mark.parametrize(
-    ("subject", "adult_at_risk", "consent_record", "applies"),
+    ("consent_record", "reasons"),
     [
         (
-            SubjectKind.CHILD,
-            False,
             consent(
                 ConsentOutcome.COULD_NOT_BE_OBTAINED,
                 could_not_obtain_reason=CouldNotObtainReason.NO_CAPACITY,
             ),
-            True,
+            {Para18Reason.CANNOT_BE_GIVEN, Para18Reason.CANNOT_REASONABLY_BE_OBTAINED},
         ),
         (
-            SubjectKind.YOUNG_PERSON,
-            False,
             consent(
                 ConsentOutcome.COULD_NOT_BE_OBTAINED,
                 could_not_obtain_reason=CouldNotObtainReason.NO_CONTACT,
             ),
-            True,
+            {Para18Reason.CANNOT_REASONABLY_BE_OBTAINED},
         ),
+        (consent(ConsentOutcome.REFUSED), {Para18Reason.CANNOT_REASONABLY_BE_OBTAINED}),
+        (consent(ConsentOutcome.SOUGHT_NO_ANSWER), {Para18Reason.CANNOT_REASONABLY_BE_OBTAINED}),
         (
-            SubjectKind.CHILD,
-            False,
             consent(
                 ConsentOutcome.NOT_SOUGHT,
                 not_sought_reason=NotSoughtReason.RISK_OF_SIGNIFICANT_HARM_TO_CHILD,
             ),
-            True,
+            {Para18Reason.WOULD_PREJUDICE_PROTECTION},
         ),
-        (
-            SubjectKind.ADULT,
-            True,
-            consent(
-                ConsentOutcome.NOT_SOUGHT,
-                not_sought_reason=NotSoughtReason.RISK_OF_SERIOUS_HARM_TO_ADULT,
-            ),
-            True,
-        ),
-        (
-            SubjectKind.ADULT,
-            False,
-            consent(
-                ConsentOutcome.NOT_SOUGHT,
-                not_sought_reason=NotSoughtReason.RISK_OF_SERIOUS_HARM_TO_ADULT,
-            ),
-            False,
-        ),
-        (SubjectKind.CHILD, False, consent(ConsentOutcome.REFUSED), False),
-        (
-            SubjectKind.CHILD,
-            False,
-            consent(
-                ConsentOutcome.NOT_SOUGHT,
-                not_sought_reason=NotSoughtReason.WOULD_PREJUDICE_SERIOUS_CRIME,
-            ),
-            False,
-        ),
+        (consent(), set()),
     ],
 )
-def test_dpa_safeguarding_condition_needs_a_child_or_adult_at_risk_and_consent_not_obtainable(
-    subject: SubjectKind, adult_at_risk: bool, consent_record: object, applies: bool
+def test_para_18_reasons_follow_the_consent_outcome(
+    consent_record: object, reasons: set[Para18Reason]
 ) -> None:
-    f = facts(
-        subject_kind=subject,
-        adult_at_risk=adult_at_risk,
-        special_category=True,
-        consent=consent_record,
-    )
+    f = facts(special_category=True, consent=consent_record)
+    bases = applicable_bases(f)
+    assert set(bases.para18_reasons) == reasons
     condition = Art9Condition.SAFEGUARDING_CHILDREN_AND_INDIVIDUALS_AT_RISK
-    assert (condition in applicable_bases(f).art9) is applies
-    assert (WithoutConsentGround.SAFEGUARDING_CONDITION in applicable_bases(f).without_consent) is (
-        applies
-    )
+    assert (condition in bases.art9) is bool(reasons)
 
 
 @pytest.mark.parametrize(
-    ("reason", "subject", "rating", "accepted"),
+    ("reason", "subject", "rating"),
     [
-        (NotSoughtReason.RISK_OF_SIGNIFICANT_HARM_TO_CHILD, SubjectKind.CHILD, Rating.GREEN, True),
-        (NotSoughtReason.RISK_OF_SIGNIFICANT_HARM_TO_CHILD, SubjectKind.ADULT, Rating.RED, False),
-        (NotSoughtReason.RISK_OF_SERIOUS_HARM_TO_ADULT, SubjectKind.ADULT, Rating.AMBER, True),
-        (NotSoughtReason.RISK_OF_SERIOUS_HARM_TO_ADULT, SubjectKind.CHILD, Rating.AMBER, False),
-        (NotSoughtReason.WOULD_PREJUDICE_SERIOUS_CRIME, SubjectKind.ADULT, Rating.GREEN, True),
-        (NotSoughtReason.HARMFUL_DELAY_IN_URGENT_CASE, SubjectKind.FAMILY, Rating.RED, True),
-        (NotSoughtReason.HARMFUL_DELAY_IN_URGENT_CASE, SubjectKind.FAMILY, Rating.AMBER, False),
+        (NotSoughtReason.RISK_OF_SIGNIFICANT_HARM_TO_CHILD, SubjectKind.CHILD, Rating.GREEN),
+        (NotSoughtReason.RISK_OF_SERIOUS_HARM_TO_ADULT, SubjectKind.ADULT, Rating.AMBER),
+        (NotSoughtReason.WOULD_PREJUDICE_SERIOUS_CRIME, SubjectKind.ADULT, Rating.GREEN),
+        (NotSoughtReason.HARMFUL_DELAY_IN_URGENT_CASE, SubjectKind.FAMILY, Rating.RED),
+        (NotSoughtReason.HARMFUL_DELAY_IN_URGENT_CASE, SubjectKind.FAMILY, Rating.GREEN),
+        (NotSoughtReason.INAPPROPRIATE, SubjectKind.YOUNG_PERSON, Rating.AMBER),
     ],
 )
-def test_consent_goes_unsought_only_for_the_guidance_reasons(
-    reason: NotSoughtReason, subject: SubjectKind, rating: Rating, accepted: bool
+def test_consent_goes_unsought_for_the_guidance_reasons(
+    reason: NotSoughtReason, subject: SubjectKind, rating: Rating
 ) -> None:
-    if accepted:
-        check_not_sought_reason(reason, subject, rating)
-    else:
-        with pytest.raises(ValidationFailed) as refused:
-            check_not_sought_reason(reason, subject, rating)
-        assert refused.value.field == "reason"
+    check_not_sought_reason(reason, None, facts(subject_kind=subject, rating=rating))
+
+
+def test_a_risk_to_a_child_about_an_adult_subject_names_the_child() -> None:
+    adult = facts(subject_kind=SubjectKind.ADULT)
+    with pytest.raises(ValidationFailed) as refused:
+        check_not_sought_reason(NotSoughtReason.RISK_OF_SIGNIFICANT_HARM_TO_CHILD, None, adult)
+    assert refused.value.field == "at_risk"
+    child = ProtectedPerson(relation=ProtectedRelation.CHILD_OF_SUBJECT, kind=AtRiskKind.CHILD)
+    check_not_sought_reason(NotSoughtReason.RISK_OF_SIGNIFICANT_HARM_TO_CHILD, child, adult)
 
 
 def test_sharing_without_consent_needs_a_lawful_reason_for_it() -> None:
@@ -285,6 +253,9 @@ def test_a_statutory_duty_that_applies_means_sharing() -> None:
     )
     f = facts(consent=consent(), lawful_basis=basis)
     problems = decision_problems(f, not_share(not_share_reasons=[NotShareReason.OTHER]))
+    assert codes(problems) == {"duty_requires_sharing"}
+    compelled = facts(compelled_by=basis.instrument)
+    problems = decision_problems(compelled, not_share(not_share_reasons=[NotShareReason.OTHER]))
     assert codes(problems) == {"duty_requires_sharing"}
 
 

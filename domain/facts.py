@@ -1,0 +1,88 @@
+"""What the rules read about one agency's decision, and the first questions asked of it.
+
+Steps 1 to 4 of the decision (``DOMAIN.md``): purpose, identity,
+confidentiality, and a statutory duty or court order, asked before consent.
+Pure: no I/O and no clock.
+"""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict
+
+from domain.events.values import (
+    AdviceTaken,
+    ConsentRecord,
+    InformationItem,
+    LawfulBasis,
+    LegalInstrument,
+)
+from domain.vocabulary import (
+    LEGITIMATE_PURPOSES,
+    NO_CONSENT_OUTCOMES,
+    AgencyKind,
+    ConsentOutcome,
+    PurposeCategory,
+    Rating,
+    SubjectKind,
+)
+
+
+class DecisionFacts(BaseModel):
+    """What is known about one agency's decision when a rule is asked."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    subject_kind: SubjectKind
+    rating: Rating
+    purpose_category: PurposeCategory
+    holder_kind: AgencyKind
+    purpose_clear: bool
+    identifiable: bool
+    confidential: bool
+    special_category: bool
+    adult_at_risk: bool = False
+    compelled_by: LegalInstrument | None = None
+    """The statutory duty or court order found to apply at the assessment, if any."""
+    consent: ConsentRecord | None = None
+    lawful_basis: LawfulBasis | None = None
+    advice: list[AdviceTaken] = []
+    items: list[InformationItem] = []
+    isp_exists: bool = False
+    """Recorded for the decision record only: no rule reads it."""
+
+
+def is_legitimate_purpose(category: PurposeCategory, purpose_clear: bool) -> bool:
+    """Step 1: share only for a clear purpose that is safeguarding or promoting welfare,
+    early help, preventing or detecting crime, or protecting the public."""
+    return purpose_clear and category in LEGITIMATE_PURPOSES
+
+
+def consent_question_arises(identifiable: bool, confidential: bool) -> bool:
+    """Steps 2 and 3: consent matters only for confidential information about someone
+    who can be identified; otherwise it is not the question (how to share still is)."""
+    return identifiable and confidential
+
+
+def consent_needed(facts: DecisionFacts) -> bool:
+    """Step 4 comes before consent: where a statutory duty or court order requires the
+    information, consent cannot change the outcome, so it is not asked for (asking would
+    not be honest) and the record says it was not needed."""
+    return (
+        consent_question_arises(facts.identifiable, facts.confidential)
+        and facts.compelled_by is None
+    )
+
+
+def has_consent(consent: ConsentRecord | None) -> bool:
+    return consent is not None and consent.outcome is ConsentOutcome.GIVEN
+
+
+def sharing_without_consent(facts: DecisionFacts) -> bool:
+    """Step 6 applies: consent was the question and there is none."""
+    return consent_needed(facts) and not has_consent(facts.consent)
+
+
+def without_consent_outcome(consent: ConsentRecord | None) -> bool:
+    """Consent was the question and there is none (refused, unobtainable, unanswered,
+    not sought)."""
+    return consent is not None and consent.outcome in NO_CONSENT_OUTCOMES
