@@ -3,8 +3,10 @@
 Starts PostgreSQL and the Temporal dev server from their wheels, registers a
 small hub, runs a worker in this process, drives a handful of realistic
 requests through every path of the decision (consent given; refused and
-respected; refused but shared with advice; red with consent not sought; no
-legitimate purpose; a missed deadline that escalates), prints each decision
+respected; refused but shared with advice; a parent's health information
+shared without consent to protect their child, on DPA 2018 Sch. 1 para 18;
+red with consent not sought; no legitimate purpose; a missed deadline that
+escalates), prints each decision
 record and the replayed history of one request, verifies the whole store,
 and stops everything. The people and their stories are invented.
 """
@@ -79,7 +81,7 @@ async def run_demo(settings: Settings) -> bool:
                     await _print_decisions(infra, title, request_id)
                 console.rule("the replayed history of one request")
                 history = await request_history(
-                    infra.store, infra.keyring, paths[2][1], reveal=False
+                    infra.store, infra.keyring, paths[3][1], reveal=False
                 )
                 _print_history(history)
             return await _verify(infra)
@@ -99,6 +101,10 @@ async def _run_paths(hub: Hub, infra: Infrastructure) -> list[tuple[str, UUID]]:
         (
             "consent refused: shared with advice to protect the child",
             scenarios.refused_but_shared_with_advice,
+        ),
+        (
+            "a parent's information shared without consent to protect the child (para 18)",
+            scenarios.parent_shared_to_protect_child,
         ),
         (
             "red: consent not sought, shared at once, reviewed after",
@@ -159,9 +165,24 @@ async def _print_decisions(infra: Infrastructure, title: str, request_id: UUID) 
         table.add_row("consent", str(consent.get("outcome", "-")))
         table.add_row(
             "lawful basis",
-            ", ".join(str(v) for v in (basis.get("art6"), basis.get("without_consent")) if v)
+            ", ".join(
+                str(v)
+                for v in (basis.get("art6"), basis.get("art9"), basis.get("without_consent"))
+                if v
+            )
             or "-",
         )
+        protects = basis.get("protects") or {}
+        if protects:
+            table.add_row(
+                "protects",
+                f"the {protects['relation']} ({protects['kind']} at risk)".replace("_", " "),
+            )
+        if basis.get("para18_reason"):
+            table.add_row(
+                "DPA 2018 Sch. 1 para 18",
+                f"consent {basis['para18_reason']}".replace("_", " "),
+            )
         table.add_row("reasons", str(record.get("reasons", "-")))
         table.add_row("advice taken", str(len(record.get("advice", []))))
         table.add_row("items shared", str(len(record.get("items", []))))

@@ -13,10 +13,23 @@ from app.history import request_history
 from app.scenarios import Hub
 from domain.events import RecordedEvent
 from domain.events.catalogue import DecisionRecorded
-from domain.vocabulary import ConsentOutcome, DeadlineKind, Outcome
+from domain.events.values import ProtectedPerson
+from domain.vocabulary import (
+    Art9Condition,
+    AtRiskKind,
+    ConsentOutcome,
+    DeadlineKind,
+    Outcome,
+    Para18Reason,
+    ProtectedRelation,
+)
 from tests.workflows.histories import replay_and_keep
 from tests.workflows.test_replay_equals_live import assert_replay_equals_live
 from worker.main import Infrastructure
+
+CHILD_OF_SUBJECT = ProtectedPerson(
+    relation=ProtectedRelation.CHILD_OF_SUBJECT, kind=AtRiskKind.CHILD
+)
 
 
 async def history(infra: Infrastructure, request_id: UUID) -> list[RecordedEvent]:
@@ -84,6 +97,25 @@ async def test_refused_consent_can_be_overridden_with_advice_on_a_safeguarding_g
     assert decision.advice and decision.advice[0].agrees_to_share_without_consent
     assert decision.lawful_basis is not None and decision.lawful_basis.without_consent
     assert "person.not_informed" in types(events)
+
+
+async def test_a_parents_information_is_shared_without_consent_to_protect_their_child(
+    hub: Hub, infra: Infrastructure
+) -> None:
+    rid = await scenarios.parent_shared_to_protect_child(hub)
+    assert (await hub.requests.result(rid)).shared_by == ["gp_riverside"]
+    events = await history(infra, rid)
+    decision = record(events).record
+    assert decision.consent.outcome is ConsentOutcome.NOT_SOUGHT
+    assert decision.consent.at_risk == CHILD_OF_SUBJECT
+    basis = decision.lawful_basis
+    assert basis is not None
+    assert basis.art9 is Art9Condition.SAFEGUARDING_CHILDREN_AND_INDIVIDUALS_AT_RISK
+    assert basis.protects == CHILD_OF_SUBJECT
+    assert basis.para18_reason is Para18Reason.WOULD_PREJUDICE_PROTECTION
+    assert decision.advice[-1].agrees_to_share_without_consent
+    text = await request_history(infra.store, infra.keyring, rid, reveal=False)
+    assert any("protecting the child of subject" in e.summary for e in text.events)
 
 
 async def test_red_shares_without_seeking_consent_and_the_advisor_reviews_after(
