@@ -356,6 +356,10 @@ def _protection(basis: LawfulBasis) -> str:
         words += f", protecting the {basis.protects.relation} ({basis.protects.kind} at risk)"
     if basis.para18_reason is not None:
         words += f", DPA 2018 Sch. 1 para 18: consent {basis.para18_reason}"
+    if basis.offence_condition is not None:
+        words += f", criminal offence data: {basis.offence_condition}"
+    if basis.life_or_death:
+        words += ", a life at stake"
     return words.replace("_", " ")
 
 
@@ -407,7 +411,7 @@ _SUMMARIES: dict[type[Event], Callable[[Any], str]] = {
     PurposeAssessed: lambda e: (
         f"{e.agency}: purpose assessed: legitimate {_yes(e.legitimate)}, identifiable "
         f"{_yes(e.identifiable)}, confidential {_yes(e.confidential)}, special category "
-        f"{_yes(e.special_category)}"
+        f"{_yes(e.special_category)}, criminal offence data {_yes(e.criminal_offence_data)}"
         + (
             f"; {e.compelled_by.kind} applies ({e.compelled_by.citation}): consent not needed"
             if e.compelled_by

@@ -53,6 +53,7 @@ from domain.vocabulary import (
     NotInformedReason,
     NotShareReason,
     NotSoughtReason,
+    OffenceCondition,
     Outcome,
     Para18Reason,
     ProtectedRelation,
@@ -124,6 +125,7 @@ class AssessPurposeBody(Action):
     confidential: bool
     special_category: bool
     adult_at_risk: bool = False
+    criminal_offence_data: bool = False
     compelled: InstrumentIn | None = None
     """Step 4, asked before consent: the statutory duty or court order requiring sharing."""
     note: Note | None = None
@@ -135,6 +137,7 @@ class AssessPurposeBody(Action):
             confidential=self.confidential,
             special_category=self.special_category,
             adult_at_risk=self.adult_at_risk,
+            criminal_offence_data=self.criminal_offence_data,
             compelled_by=await self.compelled.instrument(seal) if self.compelled else None,
             note=await _maybe(seal, self.note),
         )
@@ -215,6 +218,9 @@ class DetermineLawfulBasisBody(Action):
     protects: ProtectedIn | None = None
     """Who sharing protects, for a harm ground or para 18 (the subject when absent)."""
     para18_reason: Para18Reason | None = None
+    offence_condition: OffenceCondition | None = None
+    life_or_death: bool = False
+    """Yes to: is someone's life at stake? Vital interests is refused without it."""
 
     async def command(self, seal: Seal) -> Command:
         basis = LawfulBasis(
@@ -225,6 +231,8 @@ class DetermineLawfulBasisBody(Action):
             rationale=await _maybe(seal, self.rationale),
             protects=self.protects.person() if self.protects else None,
             para18_reason=self.para18_reason,
+            offence_condition=self.offence_condition,
+            life_or_death=self.life_or_death,
         )
         return DetermineLawfulBasis(basis=basis)
 

@@ -10,28 +10,29 @@ from __future__ import annotations
 from pydantic import BaseModel, ConfigDict
 
 from domain.errors import Problem
-from domain.events.values import ConsentRecord, LawfulBasis, ProtectedPerson
+from domain.events.values import LawfulBasis
 from domain.facts import (
     DecisionFacts,
     has_consent,
-    is_legitimate_purpose,
     sharing_without_consent,
 )
+from domain.protection import (
+    para18_open,
+    para18_reasons,
+    protection_problems,
+    relies_on_vital_interests,
+)
 from domain.vocabulary import (
-    ADULT_KINDS,
+    COMPETENT_AUTHORITY_KINDS,
     HEALTH_OR_CARE_KINDS,
-    RISK_NOT_SOUGHT,
-    UNDER_18_KINDS,
     AgencyKind,
     Art6Basis,
     Art9Condition,
-    AtRiskKind,
-    ConsentOutcome,
     CouldNotObtainReason,
     InstrumentKind,
     NotSoughtReason,
+    OffenceCondition,
     Para18Reason,
-    ProtectedRelation,
     PurposeCategory,
     Rating,
     WithoutConsentGround,
@@ -44,18 +45,6 @@ HARM_PREVENTING_PURPOSES = frozenset(
         PurposeCategory.PUBLIC_PROTECTION,
     }
 )
-
-PARA18_KINDS = frozenset({AtRiskKind.CHILD, AtRiskKind.ADULT_AT_RISK})
-"""DPA 2018 Sch. 1 para 18(1)(a): an individual under 18, or 18 or over and at risk."""
-
-GROUND_PROTECTS: dict[WithoutConsentGround, frozenset[AtRiskKind]] = {
-    WithoutConsentGround.SIGNIFICANT_HARM_TO_CHILD: frozenset({AtRiskKind.CHILD}),
-    WithoutConsentGround.SERIOUS_HARM_TO_ADULT: frozenset(
-        {AtRiskKind.ADULT_AT_RISK, AtRiskKind.ADULT}
-    ),
-    WithoutConsentGround.SAFEGUARDING_CONDITION: PARA18_KINDS,
-}
-"""The grounds that protect someone, and whom each can protect."""
 
 
 class ApplicableBases(BaseModel):
@@ -70,108 +59,8 @@ class ApplicableBases(BaseModel):
     without_consent_required: bool
     para18_reasons: list[Para18Reason] = []
     """The para 18(2) reasons the consent outcome supports (empty: para 18 is not open)."""
-
-
-# --- who is protected ---------------------------------------------------------------
-
-
-def subject_as_protected(facts: DecisionFacts) -> ProtectedPerson:
-    """Who a harm ground protects when none is named: the subject, as a child if the
-    subject is (or, for a family, includes) someone under 18, else as an adult (at risk if
-    the assessment found so). Records made before the question was asked read this way."""
-    if facts.subject_kind in UNDER_18_KINDS:
-        kind = AtRiskKind.CHILD
-    elif facts.adult_at_risk:
-        kind = AtRiskKind.ADULT_AT_RISK
-    else:
-        kind = AtRiskKind.ADULT
-    return ProtectedPerson(relation=ProtectedRelation.SUBJECT, kind=kind)
-
-
-def protected_person(basis: LawfulBasis, facts: DecisionFacts) -> ProtectedPerson:
-    return basis.protects or subject_as_protected(facts)
-
-
-def person_problems(who: ProtectedPerson, facts: DecisionFacts) -> list[Problem]:
-    """Where the person at risk is the subject, what is said of them must fit the subject.
-    Anyone else (a child of the subject, a partner) may be of any kind: the harm concerns
-    whoever would suffer it, not the kind of person the information is about."""
-    if who.relation is not ProtectedRelation.SUBJECT:
-        return []
-    if who.kind is AtRiskKind.CHILD and facts.subject_kind not in UNDER_18_KINDS:
-        return [
-            _p(
-                "protected_person_inconsistent",
-                "the subject is an adult; name who the child at risk is "
-                "(for example a child of the subject)",
-            )
-        ]
-    if who.kind is not AtRiskKind.CHILD and facts.subject_kind not in ADULT_KINDS:
-        return [
-            _p(
-                "protected_person_inconsistent",
-                "the subject is a child; name who the adult at risk is",
-            )
-        ]
-    if who.kind is AtRiskKind.ADULT_AT_RISK and not facts.adult_at_risk:
-        return [
-            _p(
-                "protected_person_inconsistent",
-                "the assessment did not find the subject an adult at risk",
-            )
-        ]
-    return []
-
-
-# --- DPA 2018 Schedule 1 paragraph 18 ---------------------------------------------------
-
-
-def para18_reasons(consent: ConsentRecord | None) -> list[Para18Reason]:
-    """Which of para 18(2)'s reasons the recorded consent outcome supports.
-
-    Consent that could not be given (no capacity) "cannot be given"; no contact, no answer
-    and a refusal mean it "cannot reasonably be obtained"; consent not sought because
-    asking would put someone at risk, prejudice a serious-crime inquiry or cause harmful
-    delay means obtaining it "would prejudice the protection". Where the guidance leaves
-    room: a refusal is read as consent that cannot reasonably be obtained, because
-    paragraph 18 exists so that a child's protection does not hang on the agreement of the
-    person whose information it is; sharing over a refusal still needs the necessity test,
-    a named person at risk and an advisor's agreement, and the refusal stays on the record.
-    A data protection officer can defend that; refusing every such share could not be.
-    """
-    if consent is None:
-        return []
-    match consent.outcome:
-        case ConsentOutcome.COULD_NOT_BE_OBTAINED:
-            if consent.could_not_obtain_reason is CouldNotObtainReason.NO_CAPACITY:
-                return [Para18Reason.CANNOT_BE_GIVEN, Para18Reason.CANNOT_REASONABLY_BE_OBTAINED]
-            return [Para18Reason.CANNOT_REASONABLY_BE_OBTAINED]
-        case ConsentOutcome.REFUSED | ConsentOutcome.SOUGHT_NO_ANSWER:
-            return [Para18Reason.CANNOT_REASONABLY_BE_OBTAINED]
-        case ConsentOutcome.NOT_SOUGHT:
-            reason = consent.not_sought_reason
-            if reason in RISK_NOT_SOUGHT or reason is NotSoughtReason.WOULD_PREJUDICE_SERIOUS_CRIME:
-                return [Para18Reason.WOULD_PREJUDICE_PROTECTION]
-            return [
-                Para18Reason.CANNOT_REASONABLY_BE_OBTAINED,
-                Para18Reason.WOULD_PREJUDICE_PROTECTION,
-            ]
-    return []
-
-
-def para18_open(facts: DecisionFacts) -> bool:
-    """Para 18 can be relied on: a legitimate (protective) purpose and consent not had for
-    one of its reasons. Who is protected is checked on the chosen basis."""
-    return is_legitimate_purpose(facts.purpose_category, facts.purpose_clear) and bool(
-        para18_reasons(facts.consent)
-    )
-
-
-def relies_on_para18(basis: LawfulBasis) -> bool:
-    return (
-        basis.art9 is Art9Condition.SAFEGUARDING_CHILDREN_AND_INDIVIDUALS_AT_RISK
-        or basis.without_consent is WithoutConsentGround.SAFEGUARDING_CONDITION
-    )
+    offence: list[OffenceCondition] = []
+    offence_required: bool = False
 
 
 # --- steps 5 and 6: which bases fit ---------------------------------------------------------
@@ -184,15 +73,19 @@ def _vital_interests_arguable(facts: DecisionFacts) -> bool:
 def applicable_bases(facts: DecisionFacts) -> ApplicableBases:
     """Steps 5 and 6, and the lawful-basis catalogue: which bases fit these facts.
 
-    Article 6: consent only when given; legal obligation always (naming the duty
-    or order), and alone where a duty or order was found to apply; vital interests
-    where life or safety is at stake; public task for public authorities;
-    legitimate interests and the recognised legitimate interest of Article
-    6(1)(ea) only for bodies that are not public authorities (the voluntary
-    sector), the latter for safeguarding, crime and public protection. Article 9
-    conditions are offered only for special-category data. Without consent, the
-    harm grounds are offered whoever the subject is: who is protected is named on
-    the basis and checked there.
+    Article 6: legal obligation always (naming the duty or order), and alone where
+    a duty or order was found to apply; vital interests for harm-preventing
+    purposes and red requests, accepted only where the worker answers that a life
+    is at stake; public task for public authorities; legitimate interests and the
+    recognised legitimate interest of Article 6(1)(ea) only for bodies that are
+    not public authorities (the voluntary sector), the latter for safeguarding,
+    crime and public protection; consent only when given, and offered last,
+    because it is rarely the right basis for safeguarding (it can be withdrawn,
+    and a person who feels they cannot refuse has not freely given it). Article 9
+    conditions are offered only for special-category data, and criminal offence
+    data conditions only for criminal offence data. Without consent, the harm
+    grounds are offered whoever the subject is: who is protected is named on the
+    basis and checked there.
     """
     public = facts.holder_kind is not AgencyKind.VOLUNTARY_SECTOR
     without = sharing_without_consent(facts)
@@ -200,8 +93,6 @@ def applicable_bases(facts: DecisionFacts) -> ApplicableBases:
         art6 = [Art6Basis.LEGAL_OBLIGATION]
     else:
         art6 = [Art6Basis.LEGAL_OBLIGATION]
-        if has_consent(facts.consent):
-            art6.insert(0, Art6Basis.CONSENT)
         if _vital_interests_arguable(facts):
             art6.append(Art6Basis.VITAL_INTERESTS)
         if public:
@@ -210,6 +101,9 @@ def applicable_bases(facts: DecisionFacts) -> ApplicableBases:
             art6.append(Art6Basis.LEGITIMATE_INTERESTS)
             if facts.purpose_category in HARM_PREVENTING_PURPOSES:
                 art6.append(Art6Basis.RECOGNISED_LEGITIMATE_INTEREST)
+        if has_consent(facts.consent):
+            art6.append(Art6Basis.CONSENT)
+    offence_required = facts.identifiable and facts.criminal_offence_data
     return ApplicableBases(
         art6=art6,
         art9=_art9_conditions(facts, public) if facts.special_category else [],
@@ -217,7 +111,34 @@ def applicable_bases(facts: DecisionFacts) -> ApplicableBases:
         without_consent=_without_consent_grounds(facts) if without else [],
         without_consent_required=without,
         para18_reasons=para18_reasons(facts.consent) if para18_open(facts) else [],
+        offence=_offence_conditions(facts, public) if facts.criminal_offence_data else [],
+        offence_required=offence_required,
     )
+
+
+def _offence_conditions(facts: DecisionFacts, public: bool) -> list[OffenceCondition]:
+    """Criminal offence data, modelled as Article 9 is. Part 3 only for a competent
+    authority (police, probation, youth offending) processing for a law-enforcement
+    purpose (crime, public protection); for safeguarding and early help even the police
+    use UK GDPR with a Schedule 1 condition, chiefly para 18."""
+    consent = facts.consent
+    conditions: list[OffenceCondition] = []
+    if facts.holder_kind in COMPETENT_AUTHORITY_KINDS and facts.purpose_category in {
+        PurposeCategory.CRIME_PREVENTION_DETECTION,
+        PurposeCategory.PUBLIC_PROTECTION,
+    }:
+        conditions.append(OffenceCondition.LAW_ENFORCEMENT)
+    if has_consent(consent):
+        conditions.append(OffenceCondition.CONSENT)
+    if consent is not None and consent.could_not_obtain_reason is CouldNotObtainReason.NO_CAPACITY:
+        conditions.append(OffenceCondition.VITAL_INTERESTS)
+    if public or facts.compelled_by is not None:
+        conditions.append(OffenceCondition.STATUTORY_PURPOSES)
+    if facts.purpose_category in HARM_PREVENTING_PURPOSES:
+        conditions.append(OffenceCondition.PREVENTING_OR_DETECTING_UNLAWFUL_ACTS)
+    if para18_open(facts):
+        conditions.append(OffenceCondition.SAFEGUARDING_CHILDREN_AND_INDIVIDUALS_AT_RISK)
+    return conditions
 
 
 def _art9_conditions(facts: DecisionFacts, public: bool) -> list[Art9Condition]:
@@ -291,8 +212,17 @@ def lawful_basis_problems(basis: LawfulBasis, facts: DecisionFacts) -> list[Prob
         problems.append(
             _p("ground_not_applicable", f"the ground {ground} does not fit these facts")
         )
+    problems.extend(_offence_problems(basis, fit))
     problems.extend(_instrument_problems(basis, facts))
-    problems.extend(_protection_problems(basis, facts))
+    problems.extend(protection_problems(basis, facts))
+    if relies_on_vital_interests(basis) and not basis.life_or_death:
+        problems.append(
+            _p(
+                "vital_interests_not_life_or_death",
+                "vital interests is only for life or death: answer whether someone's life is "
+                "at stake, or choose another basis",
+            )
+        )
     if ground is WithoutConsentGround.PUBLIC_INTEREST and basis.rationale is None:
         problems.append(
             _p(
@@ -303,47 +233,23 @@ def lawful_basis_problems(basis: LawfulBasis, facts: DecisionFacts) -> list[Prob
     return problems
 
 
-def _protection_problems(basis: LawfulBasis, facts: DecisionFacts) -> list[Problem]:
-    """A harm ground or para 18 protects someone: name who (a role, never a name), of the
-    kind the ground covers; para 18 also records why the subject's consent is not had."""
-    needed: list[tuple[str, frozenset[AtRiskKind]]] = []
-    ground = basis.without_consent
-    if ground in GROUND_PROTECTS:
-        needed.append((f"the ground {ground}", GROUND_PROTECTS[ground]))
-    para18 = relies_on_para18(basis)
-    if para18:
-        needed.append(("DPA 2018 Sch. 1 para 18", PARA18_KINDS))
-    if not needed:
-        return []
-    who = protected_person(basis, facts)
-    problems = person_problems(who, facts)
-    for what, kinds in needed:
-        if who.kind not in kinds:
-            allowed = " or ".join(sorted(str(k) for k in kinds))
-            problems.append(
-                _p(
-                    "protected_person_does_not_fit",
-                    f"{what} protects a {allowed}; the person named is a {who.kind}",
-                )
+def _offence_problems(basis: LawfulBasis, fit: ApplicableBases) -> list[Problem]:
+    if fit.offence_required and basis.offence_condition is None:
+        return [
+            _p(
+                "offence_condition_missing",
+                "criminal offence data needs its own condition as well (UK GDPR Article 10 "
+                "with DPA 2018 Schedule 1, or Part 3 law enforcement)",
             )
-    if para18:
-        reason = basis.para18_reason
-        if reason is None:
-            problems.append(
-                _p(
-                    "para18_reason_missing",
-                    "para 18 needs its reason: consent cannot be given, cannot reasonably be "
-                    "obtained, or seeking it would prejudice the protection",
-                )
+        ]
+    if basis.offence_condition is not None and basis.offence_condition not in fit.offence:
+        return [
+            _p(
+                "offence_condition_not_applicable",
+                f"the condition {basis.offence_condition} does not fit these facts",
             )
-        elif reason not in para18_reasons(facts.consent):
-            problems.append(
-                _p(
-                    "para18_reason_contradicts_consent",
-                    f"the reason {reason} does not match the consent outcome recorded",
-                )
-            )
-    return problems
+        ]
+    return []
 
 
 def _instrument_problems(basis: LawfulBasis, facts: DecisionFacts) -> list[Problem]:

@@ -67,6 +67,8 @@ class AssessPurpose(Command):
     confidential: bool
     special_category: bool
     adult_at_risk: bool = False
+    criminal_offence_data: bool = False
+    """Offences or allegations (criminal offence data): a condition is needed as well."""
     compelled_by: LegalInstrument | None = None
     """Step 4, asked before consent: the statutory duty or court order that requires
     sharing, if one applies. Consent is then not needed."""

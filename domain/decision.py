@@ -75,6 +75,7 @@ class Assessment(Frozen):
     confidential: bool
     special_category: bool
     adult_at_risk: bool
+    criminal_offence_data: bool = False
     compelled_by: LegalInstrument | None = None
 
 
@@ -164,6 +165,7 @@ class AgencyDecisionState(Frozen):
             confidential=a.confidential,
             special_category=a.special_category,
             adult_at_risk=a.adult_at_risk,
+            criminal_offence_data=a.criminal_offence_data,
             compelled_by=a.compelled_by,
             consent=self.consent,
             lawful_basis=self.lawful_basis,

@@ -41,6 +41,7 @@ class DecisionFacts(BaseModel):
     confidential: bool
     special_category: bool
     adult_at_risk: bool = False
+    criminal_offence_data: bool = False
     compelled_by: LegalInstrument | None = None
     """The statutory duty or court order found to apply at the assessment, if any."""
     consent: ConsentRecord | None = None

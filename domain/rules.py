@@ -5,8 +5,9 @@ docstring says which point of the guidance (``DOMAIN.md``, the golden rules,
 the Data Protection Act 2018) it puts into code, and why where the guidance
 leaves room. The workflows and the API call these and never restate them.
 Steps 1 to 4 live in :mod:`domain.facts`, the lawful-basis catalogue (steps 5
-and 6) in :mod:`domain.bases`; both are re-exported here, the one door the
-floors above use.
+and 6) in :mod:`domain.bases`, who is protected and DPA 2018 Sch. 1 para 18 in
+:mod:`domain.protection`; what the floors above need is re-exported here, the
+one door they use.
 """
 
 from __future__ import annotations
@@ -18,11 +19,7 @@ from domain.bases import (
     ApplicableBases,
     applicable_bases,
     lawful_basis_problems,
-    para18_reasons,
-    person_problems,
-    protected_person,
     relies_on_compulsion,
-    subject_as_protected,
 )
 from domain.commands import GiveAdvice, RecordDecision
 from domain.errors import InconsistentDecision, Problem, ValidationFailed
@@ -34,6 +31,12 @@ from domain.facts import (
     has_consent,
     is_legitimate_purpose,
     sharing_without_consent,
+)
+from domain.protection import (
+    para18_reasons,
+    person_problems,
+    protected_person,
+    subject_as_protected,
 )
 from domain.vocabulary import (
     RISK_NOT_SOUGHT,

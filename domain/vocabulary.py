@@ -216,6 +216,31 @@ class Art9Condition(StrEnum):
     """DPA 2018 Schedule 1 paragraph 18."""
 
 
+class OffenceCondition(StrEnum):
+    """Conditions for criminal offence data (offences, allegations, proceedings): UK GDPR
+    Article 10 with a DPA 2018 Schedule 1 condition, or Part 3 (law enforcement) for a
+    competent authority. Modelled as Article 9 is: required as well as an Article 6 basis."""
+
+    LAW_ENFORCEMENT = "law_enforcement"
+    """DPA 2018 Part 3: a competent authority processing for a law-enforcement purpose."""
+    CONSENT = "consent"
+    """Sch. 1 para 29."""
+    VITAL_INTERESTS = "vital_interests"
+    """Sch. 1 para 30 (the subject cannot give consent; life or death)."""
+    STATUTORY_PURPOSES = "statutory_purposes"
+    """Sch. 1 para 6, as extended by para 36."""
+    PREVENTING_OR_DETECTING_UNLAWFUL_ACTS = "preventing_or_detecting_unlawful_acts"
+    """Sch. 1 para 10, as extended by para 36."""
+    SAFEGUARDING_CHILDREN_AND_INDIVIDUALS_AT_RISK = "safeguarding_children_and_individuals_at_risk"
+    """Sch. 1 para 18, as extended by para 36."""
+
+
+COMPETENT_AUTHORITY_KINDS = frozenset(
+    {AgencyKind.POLICE, AgencyKind.PROBATION, AgencyKind.YOUTH_OFFENDING}
+)
+"""Kinds of agency that are competent authorities for DPA 2018 Part 3 (its Schedule 7)."""
+
+
 class WithoutConsentGround(StrEnum):
     """Why confidential information may be shared without consent (step 6 of the decision)."""
 

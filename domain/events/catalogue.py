@@ -138,6 +138,7 @@ class PurposeAssessed(AgencyEvent):
     confidential: bool
     special_category: bool
     adult_at_risk: bool
+    criminal_offence_data: bool = False
     compelled_by: LegalInstrument | None = None
     """The statutory duty or court order found to apply (step 4), if any."""
     note: Sealed | None

@@ -27,6 +27,7 @@ from domain.vocabulary import (
     NotInformedReason,
     NotShareReason,
     NotSoughtReason,
+    OffenceCondition,
     Outcome,
     Para18Reason,
     ProtectedRelation,
@@ -120,6 +121,11 @@ class LawfulBasis(Value):
     made before it was asked: the subject, as the rules then assumed."""
     para18_reason: Para18Reason | None = None
     """Why the subject's consent is not had, where para 18 is relied on."""
+    offence_condition: OffenceCondition | None = None
+    """The condition for criminal offence data (Art. 10 with Sch. 1, or Part 3)."""
+    life_or_death: bool = False
+    """The worker answered yes to: is someone's life at stake (or serious physical harm
+    imminent)? Vital interests is refused without it."""
 
 
 class ConsentRecord(Value):

@@ -57,6 +57,7 @@ from domain.rules import DecisionFacts, applicable_bases, decision_problems, law
 from domain.vocabulary import (
     LEGITIMATE_PURPOSES,
     AtRiskKind,
+    OffenceCondition,
     Para18Reason,
     ProtectedRelation,
 )
@@ -229,11 +230,13 @@ def no_consent(draw: st.DrawFn) -> ConsentRecord:
 def _candidates(f: DecisionFacts, at_risk: ProtectedPerson) -> list[LawfulBasis]:
     fit = applicable_bases(f)
     art9s: list[Art9Condition | None] = [*fit.art9] if fit.art9_required else [None]
+    offences: list[OffenceCondition | None] = [*fit.offence] if fit.offence_required else [None]
     reasons: list[Para18Reason | None] = [*fit.para18_reasons, None]
     return [
         LawfulBasis(
             art6=art6,
             art9=art9,
+            offence_condition=offence,
             without_consent=ground,
             protects=at_risk,
             para18_reason=reason,
@@ -241,6 +244,7 @@ def _candidates(f: DecisionFacts, at_risk: ProtectedPerson) -> list[LawfulBasis]
         )
         for art6 in fit.art6
         for art9 in art9s
+        for offence in offences
         for ground in fit.without_consent
         for reason in reasons
     ]
@@ -250,6 +254,7 @@ def _candidates(f: DecisionFacts, at_risk: ProtectedPerson) -> list[LawfulBasis]
     holder=st.sampled_from(AgencyKind),
     subject=st.sampled_from(SubjectKind),
     special=st.booleans(),
+    criminal=st.booleans(),
     purpose=st.sampled_from(sorted(LEGITIMATE_PURPOSES)),
     rating=st.sampled_from(Rating),
     consent_record=no_consent(),
@@ -267,6 +272,7 @@ def test_every_agency_has_a_lawful_route_to_share_against_significant_harm(
     holder: AgencyKind,
     subject: SubjectKind,
     special: bool,
+    criminal: bool,
     purpose: PurposeCategory,
     rating: Rating,
     consent_record: ConsentRecord,
@@ -276,6 +282,7 @@ def test_every_agency_has_a_lawful_route_to_share_against_significant_harm(
         holder_kind=holder,
         subject_kind=subject,
         special_category=special,
+        criminal_offence_data=criminal,
         purpose_category=purpose,
         rating=rating,
         consent=consent_record,
