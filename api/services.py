@@ -29,6 +29,7 @@ from infra.auth import Authenticator, FailedSignIns, OidcVerifier
 from infra.crypto import Keyring
 from infra.directory import AgencyDirectory, UserDirectory
 from infra.eventstore import EventStore
+from infra.eventstore.anchor import DirectoryAnchor
 from infra.packages import PackageRepository
 from infra.settings import Settings
 
@@ -104,7 +105,9 @@ def build_services(
         temporal=temporal,
         temporal_health=temporal_health,
         keyring=keyring,
-        events=EventStore(engine, keyring=keyring),
+        events=EventStore(
+            engine, keyring=keyring, anchor=DirectoryAnchor(settings.checkpoint_anchor_dir())
+        ),
         requests=requests,
         packages=packages,
     )

@@ -537,6 +537,7 @@ def report_json(report: VerifyReport) -> dict[str, Any]:
         "ok": report.ok,
         "events_checked": report.events_checked,
         "checkpoints_checked": report.checkpoints_checked,
+        "anchored_checked": report.anchored_checked,
         "checkpoint_digest": report.checkpoint_digest,
         "problems": [
             {

@@ -57,6 +57,7 @@ from domain.vocabulary import Role
 from infra.crypto import Keyring
 from infra.db import app_engine
 from infra.eventstore import EventStore
+from infra.eventstore.anchor import DirectoryAnchor
 from infra.settings import Settings
 from infra.stack import running_stack
 
@@ -93,7 +94,11 @@ async def open_store(settings: Settings) -> AsyncIterator[Audit]:
     async with running_stack(settings, ui=False, temporal=False) as stack:
         engine = app_engine(stack.settings)
         keyring = Keyring.from_settings(engine, stack.settings)
-        store = EventStore(engine, keyring=keyring)
+        store = EventStore(
+            engine,
+            keyring=keyring,
+            anchor=DirectoryAnchor(stack.settings.checkpoint_anchor_dir()),
+        )
         try:
             yield Audit(store, keyring, engine, stack.settings)
         finally:
@@ -128,8 +133,12 @@ def verify(
     ] = False,
     as_json: JsonFlag = False,
 ) -> None:
-    """Walk the whole event store and report every changed, removed or inserted event."""
+    """Walk the whole event store and report every changed, removed or inserted event.
+
+    The log's checkpoints are compared with the anchor (MASHFLOW_ANCHOR_DIR, by default
+    <data dir>/anchor): a checkpoint missing or differing on either side is reported."""
     settings = settings_or_exit()
+    anchor_dir = settings.checkpoint_anchor_dir()
 
     async def go() -> bool:
         async with open_store(settings) as audit:
@@ -155,8 +164,10 @@ def verify(
         )
         console.print(
             f"{verdict}: {report.events_checked} events, "
-            f"{report.checkpoints_checked} checkpoints checked",
+            f"{report.checkpoints_checked} checkpoints checked, "
+            f"{report.anchored_checked} against the anchor at {anchor_dir}",
             highlight=False,
+            soft_wrap=True,
         )
         if report.checkpoint_digest:
             console.print(f"checkpoint digest: {report.checkpoint_digest}", highlight=False)

@@ -51,6 +51,7 @@ from infra.settings import Settings
 
 NONCE_BYTES = 12
 WRAP_PURPOSE = b"mashflow subject key wrap v1"
+CHECKPOINT_PURPOSE = b"mashflow checkpoint signing v1"
 _SEAL_AAD = b"mashflow sealed v1\x00"
 _WRAP_AAD = b"mashflow subject key v1\x00"
 _MENTIONED = re.compile(
@@ -94,6 +95,8 @@ class Keyring:
             raise ValueError("the key-encryption key must be 32 bytes")
         self._engine = engine
         wrap_key = derive_key(kek, WRAP_PURPOSE)
+        self.checkpoint_key = derive_key(kek, CHECKPOINT_PURPOSE)
+        """Signs checkpoints (``infra.eventstore.anchor``): the KEK's, never the database's."""
         self._wrap = AESGCM(wrap_key)
         digest = hashes.Hash(hashes.SHA256())
         digest.update(wrap_key)

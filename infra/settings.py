@@ -109,6 +109,12 @@ class Settings(BaseSettings):
         default=60,
         description="How often the checkpoint schedule hashes every stream head into the store.",
     )
+    anchor_dir: Path | None = Field(
+        default=None,
+        description="Where signed checkpoints are also written, write-once, outside the "
+        "database (default: <data_dir>/anchor). Point it at storage the database's "
+        "administrators cannot write.",
+    )
 
     public_url: str | None = Field(
         default=None,
@@ -232,6 +238,10 @@ class Settings(BaseSettings):
     def with_overrides(self, **changes: Any) -> Settings:
         """A copy with some values replaced (the embedded stack fills in its URLs this way)."""
         return self.model_copy(update=changes)
+
+    def checkpoint_anchor_dir(self) -> Path:
+        """The anchor directory: ``anchor_dir``, else ``<data_dir>/anchor``."""
+        return self.anchor_dir if self.anchor_dir is not None else self.data_dir / "anchor"
 
     def key_encryption_key(self) -> bytes:
         """The 32-byte KEK. In development a key is made once under the data directory."""

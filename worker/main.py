@@ -21,6 +21,7 @@ from infra.crypto import Keyring
 from infra.db import app_engine
 from infra.directory import AgencyDirectory
 from infra.eventstore import EventStore
+from infra.eventstore.anchor import DirectoryAnchor
 from infra.mail import SmtpSender
 from infra.notifications import DeliveryQueue
 from infra.packages import Outbox, PackageRepository
@@ -61,7 +62,9 @@ async def infrastructure(settings: Settings) -> AsyncIterator[Infrastructure]:
     engine = app_engine(settings)
     kek = settings.key_encryption_key()
     keyring = Keyring(engine, kek)
-    store = EventStore(engine, keyring=keyring)
+    store = EventStore(
+        engine, keyring=keyring, anchor=DirectoryAnchor(settings.checkpoint_anchor_dir())
+    )
     try:
         yield Infrastructure(
             engine=engine,

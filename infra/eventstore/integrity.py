@@ -15,13 +15,21 @@ recomputes every hash and checkpoint still cannot produce that digest.
 
 Positions carry no evidence here: they have gaps by design (see ``store``).
 
-Limits: what happened after the latest checkpoint is covered by the chains
-only, so a stream, or a stream's tail, created and then deleted since then
-goes unseen. Take checkpoints often (a Temporal schedule), export digests.
+Each checkpoint is signed with a key derived from the KEK and, when the store
+has an anchor, written outside the database (``anchor``); ``verify`` checks the
+signatures and compares the log's checkpoints with the anchor's, so a superuser
+who deletes a stream and recomputes ``$checkpoints``, or cuts the events and the
+checkpoints taken after some point, is found. Checkpoints taken before signing
+existed (unsigned, all before the first signed one) are accepted as they are.
+
+Limits: what happened after the latest anchored checkpoint is covered by the
+chains only, so a stream, or a stream's tail, created and then deleted since
+then goes unseen. The checkpoint schedule's interval is that window.
 """
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import json
 from collections.abc import Callable
@@ -31,6 +39,7 @@ from typing import TYPE_CHECKING
 from pydantic import ValidationError
 
 from domain.events import Event, EventMetadata, event
+from infra.eventstore.anchor import AnchoredCheckpoint, DirectoryAnchor, sign, signature_holds
 from infra.eventstore.errors import ConcurrencyError
 from infra.eventstore.model import (
     Checkpoint,
@@ -69,6 +78,9 @@ class CheckpointRecorded(Event):
     previous_digest: str
     heads: list[tuple[str, int, str]]  # (stream id, version, hash hex), sorted by stream id
     digest: str
+    signature: str = ""
+    """HMAC of the checkpoint's version and digest under the KEK's checkpoint key (see
+    ``anchor``); empty in checkpoints taken before signing existed."""
 
 
 def checkpoint_digest(previous: str, horizon: int, heads: list[tuple[str, int, str]]) -> str:
@@ -82,10 +94,11 @@ def checkpoint_digest(previous: str, horizon: int, heads: list[tuple[str, int, s
 
 
 async def take_checkpoint(store: EventStore) -> Checkpoint:
+    key = None if store.keyring is None else store.keyring.checkpoint_key
     async with store.connections.acquire() as raw:
         horizon = int(await raw.fetchval(f"SELECT {HORIZON}"))
         last = await raw.fetchrow(
-            "SELECT version, data::text FROM events WHERE stream_id = $1 "
+            "SELECT version, data::text, position FROM events WHERE stream_id = $1 "
             "ORDER BY version DESC LIMIT 1",
             CHECKPOINTS,
         )
@@ -93,6 +106,20 @@ async def take_checkpoint(store: EventStore) -> Checkpoint:
         if last is not None:
             prior = CheckpointRecorded.model_validate_json(last[1])
             version, since, previous = last[0], prior.horizon, prior.digest
+            anchor = store.anchor
+            if (
+                anchor is not None
+                and key is not None
+                and signature_holds(key, last[0], prior.digest, prior.signature)
+            ):
+                # The previous checkpoint again (a no-op when it is there): if writing it
+                # failed after its append, the anchor gets it now, with no gap left.
+                await asyncio.to_thread(
+                    anchor.write,
+                    AnchoredCheckpoint(
+                        last[0], last[2], prior.horizon, prior.digest, prior.signature
+                    ),
+                )
         rows = await raw.fetch(
             "SELECT DISTINCT ON (stream_id) stream_id, version, hash FROM events "
             "WHERE position >= $1 AND position < $2 ORDER BY stream_id, version DESC",
@@ -101,11 +128,13 @@ async def take_checkpoint(store: EventStore) -> Checkpoint:
         )
     # Sorted here, by code point, so the digest never depends on the database's collation.
     heads = sorted((r[0], r[1], r[2].hex()) for r in rows)
+    digest = checkpoint_digest(previous, horizon, heads)
     recorded = CheckpointRecorded(
         horizon=horizon,
         previous_digest=previous,
         heads=heads,
-        digest=checkpoint_digest(previous, horizon, heads),
+        digest=digest,
+        signature="" if key is None else sign(key, version + 1, digest),
     )
     from uuid import uuid4
 
@@ -115,6 +144,15 @@ async def take_checkpoint(store: EventStore) -> Checkpoint:
         )
     except ConcurrencyError:
         raise  # another process checkpointed at the same moment: theirs stands
+    if store.anchor is not None:
+        if not recorded.signature:
+            raise ValueError("an anchor needs signed checkpoints: give the store a keyring")
+        await asyncio.to_thread(
+            store.anchor.write,
+            AnchoredCheckpoint(
+                result.version, result.positions[0], horizon, digest, recorded.signature
+            ),
+        )
     return Checkpoint(
         position=result.positions[0],
         version=result.version,
@@ -213,34 +251,89 @@ class _Walk:
 
 async def _load_checkpoints(
     store: EventStore, horizon: int, problems: list[Problem]
-) -> tuple[list[tuple[int, CheckpointRecorded]], str | None]:
+) -> tuple[list[tuple[int, int, CheckpointRecorded]], str | None]:
+    """The settled checkpoints as (position, version, checkpoint), their chain and
+    signatures checked."""
     async with store.connections.acquire() as raw:
         rows = await raw.fetch(
             CHECKPOINTS_SQL,
             CHECKPOINTS,
             horizon,
         )
-    found: list[tuple[int, CheckpointRecorded]] = []
+    key = None if store.keyring is None else store.keyring.checkpoint_key
+    found: list[tuple[int, int, CheckpointRecorded]] = []
     previous = ""
+    signed_seen = False
+
+    def mismatch(version: int, detail: str) -> None:
+        problems.append(Problem(ProblemKind.CHECKPOINT_MISMATCH, CHECKPOINTS, version, detail))
+
     for row in rows:
         try:
             cp = CheckpointRecorded.model_validate_json(row[6])
         except ValidationError:
-            problems.append(
-                Problem(ProblemKind.CHECKPOINT_MISMATCH, CHECKPOINTS, row[2], "unreadable")
-            )
+            mismatch(row[2], "unreadable")
             continue
         if cp.previous_digest != previous:
-            problems.append(
-                Problem(ProblemKind.CHECKPOINT_MISMATCH, CHECKPOINTS, row[2], "chain broken")
-            )
+            mismatch(row[2], "chain broken")
         if checkpoint_digest(cp.previous_digest, cp.horizon, cp.heads) != cp.digest:
-            problems.append(
-                Problem(ProblemKind.CHECKPOINT_MISMATCH, CHECKPOINTS, row[2], "digest differs")
-            )
+            mismatch(row[2], "digest differs")
+        if key is not None:
+            if cp.signature:
+                signed_seen = True
+                if not signature_holds(key, row[2], cp.digest, cp.signature):
+                    mismatch(row[2], "signature does not hold (not signed with this hub's KEK)")
+            elif signed_seen:
+                mismatch(row[2], "unsigned, after signed checkpoints")
         previous = cp.digest
-        found.append((row[0], cp))
-    return found, (found[-1][1].digest if found else None)
+        found.append((row[0], row[2], cp))
+    return found, (found[-1][2].digest if found else None)
+
+
+def _against_anchor(
+    store: EventStore,
+    anchor: DirectoryAnchor,
+    horizon: int,
+    checkpoints: list[tuple[int, int, CheckpointRecorded]],
+    problems: list[Problem],
+) -> int:
+    """Compare the log's checkpoints with the anchor's; the number of entries compared."""
+    contents = anchor.read()
+    key = None if store.keyring is None else store.keyring.checkpoint_key
+
+    def mismatch(version: int | None, detail: str) -> None:
+        problems.append(Problem(ProblemKind.CHECKPOINT_MISMATCH, CHECKPOINTS, version, detail))
+
+    for name in contents.unreadable:
+        mismatch(None, f"anchor file {name} is not a checkpoint entry")
+    in_log = {version: (position, cp) for position, version, cp in checkpoints}
+    anchored = {e.version: e for e in contents.entries}
+    compared = 0
+    for entry in contents.entries:
+        if key is not None and not signature_holds(
+            key, entry.version, entry.digest, entry.signature
+        ):
+            mismatch(entry.version, "the anchor's entry is not signed with this hub's KEK")
+            continue
+        if entry.position >= horizon:
+            continue  # not settled in the log yet: the next verify compares it
+        compared += 1
+        found = in_log.get(entry.version)
+        if found is None:
+            mismatch(entry.version, "anchored, missing from the log")
+        elif found[1].digest != entry.digest or found[0] != entry.position:
+            mismatch(entry.version, "differs from the anchored checkpoint")
+    if anchored:
+        first, last = min(anchored), max(anchored)
+        for version in range(first, last + 1):
+            if version not in anchored:
+                mismatch(version, "missing from the anchor (between anchored checkpoints)")
+        for version, (_, cp) in in_log.items():
+            if version < first and cp.signature:
+                mismatch(version, "signed, but missing from the anchor")
+    elif any(cp.signature for _, _, cp in checkpoints):
+        mismatch(None, f"the anchor at {anchor.path} holds none of the log's signed checkpoints")
+    return compared
 
 
 async def verify_log(
@@ -264,11 +357,14 @@ async def verify_log(
         total = int(await raw.fetchval("SELECT count(*) FROM events WHERE position < $1", horizon))
     problems: list[Problem] = []
     checkpoints, digest = await _load_checkpoints(store, horizon, problems)
-    if trusted_digest is not None and trusted_digest not in {cp.digest for _, cp in checkpoints}:
+    anchored = 0
+    if store.anchor is not None:
+        anchored = _against_anchor(store, store.anchor, horizon, checkpoints, problems)
+    if trusted_digest is not None and trusted_digest not in {cp.digest for _, _, cp in checkpoints}:
         problems.append(
             Problem(ProblemKind.CHECKPOINT_MISMATCH, CHECKPOINTS, None, "exported digest not found")
         )
-    walk = _Walk(checkpoints)
+    walk = _Walk([(position, cp) for position, _, cp in checkpoints])
     checked = 0
     after = -1
     while True:
@@ -292,4 +388,5 @@ async def verify_log(
         events_checked=checked,
         checkpoints_checked=len(checkpoints),
         checkpoint_digest=digest,
+        anchored_checked=anchored,
     )

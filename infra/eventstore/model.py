@@ -83,6 +83,8 @@ class VerifyReport:
     checkpoints_checked: int
     checkpoint_digest: str | None
     """The latest checkpoint's digest: keep it outside the database, pass it to a later verify."""
+    anchored_checked: int = 0
+    """Anchored checkpoints compared with the log's (0: the store has no anchor)."""
 
     @property
     def ok(self) -> bool:

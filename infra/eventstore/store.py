@@ -42,6 +42,7 @@ import asyncpg
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from domain.events import EventRegistry, RecordedEvent, registry
+from infra.eventstore.anchor import DirectoryAnchor
 from infra.eventstore.append import VERSION_SQL, Appender, check_stream_id
 from infra.eventstore.model import (
     AppendResult,
@@ -123,8 +124,11 @@ class EventStore:
         *,
         keyring: Keyring | None = None,
         pool_size: int = 20,
+        anchor: DirectoryAnchor | None = None,
     ) -> None:
         self.engine = engine
+        self.anchor = anchor
+        """Where checkpoints are also written, and verify compares them (``anchor``)."""
         self.registry = registry
         self.keyring = keyring
         self.connections = Connections(engine, pool_size)

@@ -192,3 +192,27 @@ async def test_verify_passes_then_fails_after_a_superuser_tampers(
     history = await mashflow(env, "history", str(built.request_id), "--json")
     assert history.returncode == 1
     assert json.loads(history.stdout)["verification"]["ok"] is False
+
+
+async def test_verify_reads_the_anchor_and_finds_a_cut_checkpoint(
+    database: TestDatabase, fresh: Fresh
+) -> None:
+    await shared_path(fresh.store, fresh.keyring)
+    env = env_for(database, fresh.admin_url)
+    for _ in range(2):
+        taken = await mashflow(env, "verify", "--checkpoint", "--json")
+        assert taken.returncode == 0, taken.stderr
+    anchor = Path(env["MASHFLOW_DATA_DIR"]) / "anchor"
+    assert len(list(anchor.iterdir())) == 2
+    assert json.loads(taken.stdout)["anchored_checked"] >= 1
+    # The superuser cuts the last checkpoint: the log alone stays consistent.
+    conn = await fresh.admin()
+    try:
+        await conn.execute("SET session_replication_role = replica")
+        await conn.execute("DELETE FROM events WHERE stream_id = '$checkpoints' AND version = 2")
+    finally:
+        await conn.close()
+    cut = await mashflow(env, "verify")
+    assert cut.returncode == 1
+    assert "checkpoint_mismatch" in cut.stdout and "anchored, missing from the log" in cut.stdout
+    assert str(anchor) in cut.stdout

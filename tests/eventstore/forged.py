@@ -42,11 +42,14 @@ async def insert_chained(
     *,
     position: int | None = None,
     recorded_at: datetime | None = None,
+    role: str | None = APP_ROLE,
 ) -> None:
-    """Insert one chained event as the app role (its position and time as given, if given)."""
+    """Insert one chained event as ``role`` (None: the superuser who connects), its
+    position and time as given, if given."""
     conn = await asyncpg.connect(plain_url(admin_url))
     try:
-        await conn.execute(f"SET ROLE {APP_ROLE}")
+        if role is not None:
+            await conn.execute(f"SET ROLE {role}")
         await conn.execute(
             CHAINED_INSERT, position, stream_id, bytes(32), event_type, data_json, recorded_at
         )
