@@ -87,6 +87,7 @@ _DOMAIN = {
     "ValidationFailed": ProblemKind(422, "validation", "Invalid input"),
     "InconsistentDecision": ProblemKind(422, "inconsistent-decision", "Inconsistent decision"),
     "NotPermitted": ProblemKind(403, "forbidden", "Not permitted"),
+    "AlreadyAnswered": ProblemKind(409, "already-answered", "Already answered"),
     "InvalidState": ProblemKind(409, "invalid-state", "Not possible at this stage"),
     "DomainError": ProblemKind(400, "refused", "Refused by the rules"),
 }

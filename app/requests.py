@@ -300,6 +300,7 @@ async def read_brief(
 _REFUSALS: dict[str, type[errors.DomainError]] = {
     "NotPermitted": errors.NotPermitted,
     "InvalidState": errors.InvalidState,
+    "AlreadyAnswered": errors.AlreadyAnswered,
     "DomainError": errors.DomainError,
 }
 
@@ -328,6 +329,13 @@ def domain_error(cause: ApplicationError) -> errors.DomainError:
         prefix = f"{field}: "
         return errors.ValidationFailed(field, message.removeprefix(prefix))
     if cause.type == "InconsistentDecision":
-        text = message.removeprefix("the decision cannot be recorded: ")
-        return errors.InconsistentDecision([errors.Problem("inconsistent_decision", text)])
+        problems = [
+            errors.Problem(str(detail[0]), str(detail[1]))
+            for detail in cause.details
+            if isinstance(detail, list | tuple) and len(detail) == 2
+        ]
+        if not problems:  # a refusal from a workflow that did not list its problems
+            text = message.removeprefix("the decision cannot be recorded: ")
+            problems = [errors.Problem("inconsistent_decision", text)]
+        return errors.InconsistentDecision(problems)
     return _REFUSALS.get(cause.type or "", errors.DomainError)(message)

@@ -9,6 +9,8 @@ complete``) all complete tasks through here, so one body means one command.
 
 from __future__ import annotations
 
+import hashlib
+import json
 from abc import ABC, abstractmethod
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Annotated, Literal, Self
@@ -355,14 +357,17 @@ class TaskRef(BaseModel):
 
 
 class OpenTask(BaseModel):
+    task_id: str
+    """The id to complete this task with (as the inbox lists it)."""
     kind: str
     role: str
     agency: str
     due_at: str | None
 
     @classmethod
-    def of(cls, task: Task) -> OpenTask:
+    def of(cls, task: Task, ref: TaskRef, version: int) -> OpenTask:
         return cls(
+            task_id=f"{ref.request_id}:{ref.agency}:{task.kind}:{version}",
             kind=str(task.kind),
             role=str(task.role),
             agency=task.agency,
@@ -377,6 +382,10 @@ class StepDone(BaseModel):
     action: str
     version: int
     open_tasks: list[OpenTask]
+    next_task_id: str | None = Field(
+        description="The first task now open on this decision, if any: complete it next, "
+        "without polling the inbox."
+    )
 
 
 TASK_ACTIONS: TypeAdapter[TaskAction] = TypeAdapter(TaskAction)
@@ -411,15 +420,25 @@ async def build_command(requests: RequestService, subject_id: UUID, action: Task
 async def run_step(
     requests: RequestService, actor: Actor, task_id: str, action: TaskAction, command: Command
 ) -> StepDone:
-    """Run the step; the update id is ``{task_id}:{action}``, so a repeat runs it once."""
+    """Run the step. The update id is ``{task_id}:{action}:{digest of the body}``: the same
+    body again runs the step once and answers as the first time; another body under the
+    same task id and action is refused (:class:`~domain.errors.AlreadyAnswered`)."""
     ref = parse_task_id(task_id)
-    update_id = f"{task_id}:{action.action}"
+    update_id = f"{task_id}:{action.action}:{body_digest(action)}"
     result = await requests.step(
         actor, ref.request_id, ref.agency, action.action, command, task_id=update_id
     )
+    open_now = [OpenTask.of(t, ref, result.version) for t in result.tasks]
     return StepDone(
         task_id=task_id,
         action=action.action,
         version=result.version,
-        open_tasks=[OpenTask.of(t) for t in result.tasks],
+        open_tasks=open_now,
+        next_task_id=open_now[0].task_id if open_now else None,
     )
+
+
+def body_digest(action: Action) -> str:
+    """A short digest of the body as sent (its JSON, keys sorted): a task step's identity."""
+    canonical = json.dumps(action.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode()).hexdigest()[:16]

@@ -130,4 +130,4 @@ def complete(
         return
     console.print(f"done: {done.action} (decision version {done.version})", highlight=False)
     for t in done.open_tasks:
-        console.print(f"  open: {t.kind} for {t.role} at {t.agency}", highlight=False)
+        console.print(f"  open: {t.kind} for {t.role} at {t.agency}: {t.task_id}", highlight=False)

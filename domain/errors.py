@@ -54,6 +54,12 @@ class InvalidState(DomainError):  # noqa: N818 - names from the brief read as do
     code = "invalid_state"
 
 
+class AlreadyAnswered(InvalidState):
+    """The task's step was answered already, with a different body: the answer stands."""
+
+    code = "already_answered"
+
+
 class InconsistentDecision(DomainError):  # noqa: N818 - names from the brief read as domain verdicts
     """A decision that contradicts what has been recorded; lists every problem at once."""
 

@@ -68,6 +68,7 @@ with workflow.unsafe.imports_passed_through():
     from domain.policy import HubPolicy, escalation_schedule
     from domain.request import deadline_reached, outstanding
     from domain.vocabulary import DeadlineKind, EscalationLevel, Outcome, Role
+    from workflows.answers import AnsweredSteps
     from workflows.common import (
         STEP_TIMEOUT,
         STORE_RETRY,
@@ -130,6 +131,7 @@ class AgencyDecisionWorkflow:
         self.completed: AgencyDecisionCompleted | None = None
         self._fired: set[tuple[DeadlineKind, datetime, EscalationLevel]] = set()
         self._started: dict[tuple[DeadlineKind, datetime], datetime] = {}
+        self.answered = AnsweredSteps()
 
     # -- the main loop ---------------------------------------------------------------------
 
@@ -254,12 +256,14 @@ class AgencyDecisionWorkflow:
     # -- the human steps ------------------------------------------------------------------
 
     def _check(self, decide: Decide) -> None:
+        decided(self.answered.check)
         decided(lambda: decide(workflow.now()))
 
     async def _step(self, actor: Actor, decide: Decide) -> StepResult:
         async with self.lock:
             events = decided(lambda: decide(workflow.now()))
             await self._apply(events, actor)
+            self.answered.record(actor, events, self.writer.version)
             return StepResult(version=self.writer.version, tasks=open_tasks(self.state))
 
     @workflow.update

@@ -25,7 +25,7 @@ with workflow.unsafe.imports_passed_through():
         NotifyInput,
         NotifyResult,
     )
-    from domain.errors import DomainError, ValidationFailed
+    from domain.errors import DomainError, InconsistentDecision, ValidationFailed
     from domain.events import Event, EventMetadata
     from domain.models import Actor
 
@@ -61,7 +61,11 @@ def agency_workflow_id(request_id: UUID, agency: str) -> str:
 
 def refusal(exc: DomainError) -> ApplicationError:
     """A domain refusal as the caller sees it: its class name as the type, nothing personal."""
-    details = [exc.field] if isinstance(exc, ValidationFailed) else []
+    details: list[object] = []
+    if isinstance(exc, ValidationFailed):
+        details = [exc.field]
+    elif isinstance(exc, InconsistentDecision):  # each problem's own code, for the caller
+        details = [[p.code, p.message] for p in exc.problems]
     return ApplicationError(exc.message, *details, type=type(exc).__name__, non_retryable=True)
 
 
