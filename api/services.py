@@ -20,7 +20,7 @@ from temporalio.client import Client
 
 from api.metrics import HttpMetrics
 from api.sessions import SessionCodec
-from app import timetext
+from app import timetext, wording
 from app.packages import PackageService
 from app.queries import Queries
 from app.requests import RequestService
@@ -125,6 +125,7 @@ def make_templates(zone: str = DEFAULT_POLICY.calendar.timezone) -> Jinja2Templa
     )
     env.filters["local_time"] = functools.partial(timetext.local_time, zone=zone)
     env.globals["time_left"] = timetext.time_left
+    env.filters["with_article"] = wording.with_article
     return Jinja2Templates(env=env)
 
 

@@ -159,6 +159,19 @@ class Queries:
             agencies = await self._agencies(conn, [r["request_id"] for r in rows])
         return [_summary(r, agencies[r["request_id"]]) for r in rows]
 
+    async def request_ids_starting(self, prefix: str, limit: int = 2) -> list[UUID]:
+        """Request ids that start with ``prefix`` (hex digits and hyphens, as the pages and
+        lists show a short id), at most ``limit``."""
+        async with self.engine.connect() as conn:
+            rows = await conn.execute(
+                text(
+                    "SELECT request_id FROM rm_requests WHERE CAST(request_id AS text) "
+                    "LIKE :prefix ORDER BY request_id LIMIT :limit"
+                ),
+                {"prefix": prefix.lower() + "%", "limit": limit},
+            )
+            return [r.request_id for r in rows]
+
     async def get_request(self, request_id: UUID) -> RequestSummary | None:
         async with self.engine.connect() as conn:
             row = (

@@ -23,7 +23,7 @@ def api(
     port: Annotated[int | None, typer.Option(help="Port (default: MASHFLOW_API_PORT).")] = None,
 ) -> None:
     """Serve the API and the web pages until Ctrl-C (the embedded database if none is set)."""
-    settings = settings_or_exit()
+    settings = settings_or_exit(serving=True)
     host = host or settings.api_host
     port = port or settings.api_port
     if not port_is_free(port, host):

@@ -29,6 +29,7 @@ import typer
 from rich.table import Table
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from app import wording
 from app.export_range import (
     DateRange,
     InvalidRange,
@@ -51,6 +52,7 @@ from app.history import (
 from cli.common import EXIT_FAILED, console, err_console, fail, progress_bar, run, settings_or_exit
 from cli.directory_common import EXIT_NOT_FOUND, EXIT_USAGE, print_json
 from cli.identity import Credential, TokenFile, acting_user, credential
+from cli.request_ids import id_or_prefix, resolve
 from domain.events.access import ViewKind
 from domain.models import Actor
 from domain.vocabulary import Role
@@ -104,13 +106,6 @@ async def open_store(settings: Settings) -> AsyncIterator[Audit]:
         finally:
             await store.close()
             await engine.dispose()
-
-
-def _request_id(value: str) -> uuid.UUID:
-    try:
-        return uuid.UUID(value)
-    except ValueError:
-        fail("REQUEST_ID: not a request id (a UUID)", EXIT_USAGE)
 
 
 def _as_of(value: str | None) -> datetime | None:
@@ -188,13 +183,14 @@ def _reveal_credential(reveal: bool, token_file: Path | None) -> Credential | No
 
 async def _history(
     settings: Settings,
-    request_id: uuid.UUID,
+    given: uuid.UUID | str,
     as_of: datetime | None,
     cred: Credential | None,
     what: ViewKind,
 ) -> RequestHistory:
     async with open_store(settings) as audit:
         viewer = await audit.viewer(cred) if cred is not None else None
+        request_id = await resolve(audit.engine, given, "REQUEST_ID")
         try:
             if viewer is not None:
                 # As the API does: an unknown request is refused before anything is
@@ -209,7 +205,12 @@ async def _history(
 
 
 def history(
-    request_id: Annotated[str, typer.Argument(metavar="REQUEST_ID", help="The request's id.")],
+    request_id: Annotated[
+        str,
+        typer.Argument(
+            metavar="REQUEST_ID", help="The request's id, or its first 8 characters or more."
+        ),
+    ],
     as_of: Annotated[
         str | None, typer.Option("--as-of", help="Show what was known at this ISO 8601 time.")
     ] = None,
@@ -224,7 +225,7 @@ def history(
     as_json: JsonFlag = False,
 ) -> None:
     """A request's history: every event in order, its state replayed, the integrity check."""
-    parsed, when = _request_id(request_id), _as_of(as_of)
+    parsed, when = id_or_prefix(request_id, "REQUEST_ID"), _as_of(as_of)
     cred = _reveal_credential(reveal, token_file)
     settings = settings_or_exit()
     found = run(_history(settings, parsed, when, cred, ViewKind.HISTORY))
@@ -326,12 +327,12 @@ def export(
         count = run(_export_range(settings, span, fmt, output, cred))
         where = f" to {output}" if output is not None else ""
         err_console.print(
-            f"exported {count} request(s) opened {span.first.isoformat()} to "
+            f"exported {wording.count(count, 'request')} opened {span.first.isoformat()} to "
             f"{span.last.isoformat()} as {fmt.value}{where}",
             highlight=False,
         )
         return
-    parsed = _request_id(request_id)
+    parsed = id_or_prefix(request_id, "REQUEST_ID")
     cred = _reveal_credential(reveal, token_file)
     settings = settings_or_exit()
     found = run(_history(settings, parsed, None, cred, ViewKind.EXPORT))

@@ -13,6 +13,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from domain.errors import DomainError
+from infra import local_stack
 from infra.logging import configure_logging
 from infra.settings import ConfigurationError, Settings, load_settings
 
@@ -31,12 +32,21 @@ def fail(message: str, code: int = EXIT_FAILED) -> NoReturn:
     raise SystemExit(code)
 
 
-def settings_or_exit() -> Settings:
+def settings_or_exit(*, serving: bool = False, attach: bool = True) -> Settings:
+    """The settings, pointed at the running ``mashflow up`` stack where none is named
+    (``attach``, see :mod:`infra.local_stack`). A command that answers and ends logs
+    warnings and errors only (its output is the answer); a serving one (``serving``:
+    up, worker, api) logs from info. ``MASHFLOW_LOG_LEVEL`` overrides both."""
     try:
         settings = load_settings()
     except ConfigurationError as exc:
         fail(str(exc), EXIT_CONFIG)
-    configure_logging(settings)
+    if attach:
+        settings = local_stack.attach(settings)
+    if not serving and "MASHFLOW_LOG_LEVEL" not in os.environ:
+        configure_logging(settings.with_overrides(log_level="WARNING"))
+    else:
+        configure_logging(settings)
     return settings
 
 

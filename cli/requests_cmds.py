@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, date, datetime
+from enum import StrEnum
 from typing import Annotated, Any
 
 import pydantic
@@ -21,11 +22,13 @@ from rich.table import Table
 
 from app.queries import RequestSummary
 from app.requests import NewRequest, SubjectDetails
+from app.wording import count
 from cli.common import console, fail, run, settings_or_exit
 from cli.directory_common import EXIT_NOT_FOUND, EXIT_USAGE, print_json
 from cli.hub_common import JsonFlag, bad_input, open_hub
 from cli.identity import TokenFile, credential
-from domain.vocabulary import Role
+from cli.request_ids import id_or_prefix, resolve
+from domain.vocabulary import PurposeCategory, Role, SubjectKind
 
 requests_app = typer.Typer(
     help="Sharing requests: open one, list them, show one's progress.", no_args_is_help=True
@@ -40,24 +43,25 @@ def summary_json(s: RequestSummary, now: datetime) -> dict[str, Any]:
     return s.model_dump(mode="json") | {"overdue": s.overdue(now)}
 
 
-def _request_id(value: str) -> uuid.UUID:
-    try:
-        return uuid.UUID(value)
-    except ValueError:
-        fail("ID: not a request id (a UUID, as 'mashflow requests list' shows)", EXIT_USAGE)
+def _choices(enum: type[StrEnum]) -> str:
+    return ", ".join(e.value for e in enum)
 
 
 @requests_app.command("open")
 def open_request(
     subject_name: Annotated[str, typer.Option("--subject-name", help="Who it is about.")],
-    subject_kind: Annotated[str, typer.Option("--subject-kind", help="child, adult, ...")],
+    subject_kind: Annotated[
+        str, typer.Option("--subject-kind", help=f"One of: {_choices(SubjectKind)}.")
+    ],
     requesting_agency: Annotated[
         str, typer.Option("--requesting-agency", help="The agency that asks (its code).")
     ],
     holders: Annotated[
         list[str], typer.Option("--holder", help="An agency asked to share; repeat for more.")
     ],
-    purpose_category: Annotated[str, typer.Option("--purpose-category")],
+    purpose_category: Annotated[
+        str, typer.Option("--purpose-category", help=f"One of: {_choices(PurposeCategory)}.")
+    ],
     purpose: Annotated[str, typer.Option("--purpose", help="Why the information is needed.")],
     information_sought: Annotated[str, typer.Option("--information-sought")],
     rating: Annotated[str, typer.Option("--rating", help="red, amber or green.")],
@@ -130,7 +134,8 @@ def list_requests(
     limit: Annotated[int, typer.Option("--limit", min=1, max=1000)] = 200,
     as_json: JsonFlag = False,
 ) -> None:
-    """Requests, newest first, from the read models (no personal data)."""
+    """Requests, most urgent first (overdue, then by time left), from the read models
+    (no personal data)."""
     if status is not None and status not in ("open", "closed", "withdrawn"):
         fail("--status: must be one of open, closed, withdrawn", EXIT_USAGE)
     if rating is not None and rating not in ("red", "amber", "green"):
@@ -148,7 +153,7 @@ def list_requests(
     if as_json:
         print_json([summary_json(s, now) for s in found])
         return
-    table = Table(title=f"{len(found)} requests")
+    table = Table(title=count(len(found), "request"))
     for column in ("id", "rating", "status", "from", "asked", "opened", "decision due"):
         table.add_column(column)
     for s in found:
@@ -169,21 +174,24 @@ def list_requests(
 
 @requests_app.command("show")
 def show(
-    request_id: Annotated[str, typer.Argument(metavar="ID", help="The request's id.")],
+    request_id: Annotated[
+        str,
+        typer.Argument(metavar="ID", help="The request's id, or its first 8 characters or more."),
+    ],
     as_json: JsonFlag = False,
 ) -> None:
     """One request's progress: each holding agency's status and deadline (no personal data)."""
-    parsed = _request_id(request_id)
+    given = id_or_prefix(request_id, "ID")
     settings = settings_or_exit()
     now = datetime.now(UTC)
 
     async def go() -> RequestSummary | None:
         async with open_hub(settings, temporal=False) as hub:
-            return await hub.queries.get_request(parsed)
+            return await hub.queries.get_request(await resolve(hub.engine, given, "ID"))
 
     found = run(go())
     if found is None:
-        fail(f"no request {parsed}", EXIT_NOT_FOUND)
+        fail(f"no request {given}", EXIT_NOT_FOUND)
     if as_json:
         print_json(summary_json(found, now))
         return

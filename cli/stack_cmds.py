@@ -6,10 +6,12 @@ import asyncio
 import os
 import signal
 import sys
+from pathlib import Path
 
 import typer
 
 from cli.common import console, run, settings_or_exit
+from infra import local_stack
 from infra.logging import configure_logging
 from infra.settings import Settings
 from infra.stack import RunningStack, running_stack
@@ -38,7 +40,7 @@ def db_upgrade() -> None:
 
 def up() -> None:
     """Run the whole local stack in the foreground until Ctrl-C."""
-    settings = settings_or_exit()
+    settings = settings_or_exit(serving=True, attach=False)
     run(_up(settings))
 
 
@@ -64,18 +66,21 @@ async def _up(settings: Settings) -> None:
             )
         )
         api = asyncio.create_task(server.serve())
-        _print_urls(stack)
-        # uvicorn takes Ctrl-C itself and finishes; our own handler catches SIGTERM.
-        await _first_of(api, asyncio.create_task(_wait_for_stop()))
-        console.print("stopping…")
-        server.should_exit = True
-        stop.set()
-        await asyncio.gather(api, worker)
+        _print_urls(stack, local_stack.publish(resolved))
+        try:
+            # uvicorn takes Ctrl-C itself and finishes; our own handler catches SIGTERM.
+            await _first_of(api, asyncio.create_task(_wait_for_stop()))
+            console.print("stopping…")
+            server.should_exit = True
+            stop.set()
+            await asyncio.gather(api, worker)
+        finally:
+            local_stack.withdraw(resolved)
 
 
 def worker() -> None:
     """Run a worker: poll the task queue until Ctrl-C or SIGTERM, then drain and stop."""
-    settings = settings_or_exit()
+    settings = settings_or_exit(serving=True)
     run(_worker(settings))
 
 
@@ -102,13 +107,23 @@ async def _first_of(*tasks: asyncio.Task[None]) -> None:
             raise task.exception()  # type: ignore[misc]
 
 
-def _print_urls(stack: RunningStack) -> None:
+def _print_urls(stack: RunningStack, note: Path) -> None:
     s = stack.settings
     console.print("[bold green]mashflow is up[/]")
     if stack.temporal_ui_url:
         console.print(f"  Temporal web UI  {stack.temporal_ui_url}")
     console.print(f"  Temporal         {s.temporal_address} (namespace {s.temporal_namespace})")
     console.print(f"  web and API      http://{s.api_host}:{s.api_port}/")
+    console.print(
+        f"  Other mashflow commands run from this directory use this stack ({note}); "
+        "elsewhere, export:",
+        highlight=False,
+        soft_wrap=True,
+    )
+    console.print(
+        f"    export MASHFLOW_DATABASE_URL='{s.database_url}'", highlight=False, soft_wrap=True
+    )
+    console.print(f"    export MASHFLOW_TEMPORAL_ADDRESS='{s.temporal_address}'", highlight=False)
     console.print("  Ctrl-C stops everything.")
 
 
@@ -125,7 +140,7 @@ def demo() -> None:
     """Start the embedded stack, run the demonstration requests, verify, and stop."""
     from cli.demo import run_demo
 
-    settings = settings_or_exit()
+    settings = settings_or_exit(attach=False)  # its own stack, never the one `up` runs
     if "MASHFLOW_LOG_LEVEL" not in os.environ:
         # The demo speaks through its own output; the engine's info lines would bury it.
         configure_logging(settings.with_overrides(log_level="WARNING"))

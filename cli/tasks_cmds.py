@@ -15,7 +15,7 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, get_args
 
 import pydantic
 import typer
@@ -23,13 +23,22 @@ from rich.table import Table
 
 from app.queries import InboxTask
 from app.tasks import TASK_ACTIONS, StepDone, TaskAction, build_command, parse_task_id, run_step
+from app.timetext import local_time, time_left
+from app.wording import count, role_words, with_article
 from cli.common import EXIT_REFUSED, console, fail, run, settings_or_exit
 from cli.directory_common import EXIT_USAGE, print_json
 from cli.hub_common import JsonFlag, bad_input, open_hub
 from cli.identity import TokenFile, credential
 from domain.errors import ValidationFailed
 from domain.models import Actor
+from domain.policy import DEFAULT_POLICY
 from domain.vocabulary import Role
+
+ACTION_NAMES: tuple[str, ...] = tuple(
+    get_args(body.model_fields["action"].annotation)[0]
+    for body in get_args(get_args(TaskAction)[0])
+)
+"""Every step ``--action`` may name, as the API's task bodies spell them."""
 
 tasks_app = typer.Typer(
     help="A person's open tasks, and completing one step.", no_args_is_help=True
@@ -55,12 +64,20 @@ def list_tasks(token_file: TokenFile = None, as_json: JsonFlag = False) -> None:
     if as_json:
         print_json([t.model_dump(mode="json") for t in tasks])
         return
-    table = Table(title=f"{len(tasks)} open tasks for {who.role.value} at {who.agency or '-'}")
-    for column in ("task id", "kind", "rating", "due"):
+    at = f" at {who.agency}" if who.agency else ""
+    title = f"{count(len(tasks), 'open task')} for {with_article(role_words(who.role))}{at}"
+    table = Table(title=title)
+    for column in ("task id", "kind", "rating", "time left", "due"):
         table.add_column(column, overflow="fold")
+    now = datetime.now(UTC)
+    zone = DEFAULT_POLICY.calendar.timezone
     for t in tasks:
         table.add_row(
-            t.task_id, t.kind, t.rating, f"{t.due_at:%Y-%m-%d %H:%M}" if t.due_at else "-"
+            t.task_id,
+            t.kind.replace("_", " "),
+            t.rating,
+            time_left(t.due_at, now) if t.due_at else "-",
+            local_time(t.due_at, zone) if t.due_at else "-",
         )
     console.print(table)
 
@@ -92,7 +109,7 @@ def complete(
         str, typer.Argument(metavar="TASK_ID", help="As 'mashflow tasks list' shows it.")
     ],
     action: Annotated[
-        str, typer.Option("--action", help="The step, e.g. assess_purpose, record_decision.")
+        str, typer.Option("--action", help=f"The step: one of {', '.join(ACTION_NAMES)}.")
     ],
     body: Annotated[
         str, typer.Option("--body", help="JSON, or @FILE: the body of POST /api/tasks/{id}.")
@@ -101,6 +118,8 @@ def complete(
     as_json: JsonFlag = False,
 ) -> None:
     """Complete one step of a decision, as a worker or advisor of the holding agency."""
+    if action not in ACTION_NAMES:
+        fail(f"--action: must be one of {', '.join(ACTION_NAMES)}", EXIT_USAGE)
     try:
         ref = parse_task_id(task_id)
     except ValidationFailed:

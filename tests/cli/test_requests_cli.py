@@ -26,8 +26,10 @@ import sqlalchemy as sa
 from domain.events import RequestOpened
 from domain.events.base import RecordedEvent
 from domain.vocabulary import Role
+from infra import local_stack
 from infra.directory import IssuedToken, UserDirectory
 from infra.readmodels import ProjectionRunner
+from infra.settings import Settings
 from infra.stack import EmbeddedTemporal, free_port
 from infra.temporal import connect_client
 from tests.cli.people import one_line_error, person, signed_in
@@ -365,3 +367,45 @@ async def test_open_refuses_repeated_holders_control_characters_and_future_birth
     escaped = await cli(*control, token=coordinator)
     one_line_error(escaped, 2, "purpose", "control characters")
     assert await cli.event_count() == before
+
+
+async def test_finds_the_local_stack_quietly_and_takes_short_ids(cli: Cli, tmp_path: Path) -> None:
+    rid, task_id = await _open_one(cli)
+    short = str(rid)[:8]
+    shown = await cli("requests", "show", short, "--json")
+    assert shown.returncode == 0, shown.stderr
+    assert json.loads(shown.stdout)["request_id"] == str(rid)
+    history = await cli("history", short, "--json")
+    assert history.returncode == 0, history.stderr
+    too_short = await cli("requests", "show", short[:5])
+    one_line_error(too_short, 2, "ID", "first 8 characters")
+    nowhere = await cli("requests", "show", "ffffffff" if short != "ffffffff" else "00000000")
+    one_line_error(nowhere, 4, "no request id starts with")
+
+    # `mashflow up` leaves a note of its stack in the data directory: a command with no
+    # database or Temporal settings uses that stack, and says only what was asked.
+    data_dir = tmp_path / "data"
+    up = Settings(
+        environment="test",
+        database_url=cli.env["MASHFLOW_DATABASE_URL"],
+        temporal_address=cli.env["MASHFLOW_TEMPORAL_ADDRESS"],
+        temporal_task_queue=cli.env["MASHFLOW_TEMPORAL_TASK_QUEUE"],
+        data_dir=data_dir,
+    )
+    local_stack.publish(up)  # written by this (live) process, as `up` writes it
+    bare = {
+        k: v
+        for k, v in cli.env.items()
+        if k not in {"MASHFLOW_DATABASE_URL", "MASHFLOW_TEMPORAL_ADDRESS", "MASHFLOW_LOG_LEVEL"}
+    } | {"MASHFLOW_DATA_DIR": str(data_dir)}
+    local = Cli(bare, cli.infra, cli.people)
+    inbox = await local("tasks", "list", token=cli.people.worker.token)
+    assert inbox.returncode == 0, inbox.stderr
+    assert inbox.stderr == ""  # no log lines: no alembic, no embedded server started or stopped
+    assert "open task" in inbox.stdout and "for an agency worker at police" in inbox.stdout
+    assert task_id in inbox.stdout and "left" in inbox.stdout
+
+    local_stack.withdraw(up)  # `up` stopped: back to needing the settings
+    assert not (data_dir / local_stack.NOTE).exists()
+    stopped = await local("tasks", "list", token=cli.people.worker.token)
+    assert stopped.returncode == 2 and "MASHFLOW_DATABASE_URL" in stopped.stderr
