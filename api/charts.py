@@ -16,12 +16,13 @@ from app.dashboard import AgencyFigures
 from app.timetext import span
 from domain.vocabulary import Rating
 
-WIDTH = 720
-LABEL_W = 150
-BAR_W = 300
-ROW_H = 34
+WIDTH = 480
+LABEL_W = 140
+BAR_W = 330
+ROW_H = 54
 BAR_H = 18
 TOP = 10
+"""Drawn at about its own size beside its table; each row's words go under its bar."""
 
 _DEFS = """<defs>
 <pattern id="{p}-hatch" width="8" height="8" patternUnits="userSpaceOnUse"
@@ -75,7 +76,7 @@ def answers_chart(agencies: list[AgencyFigures], chart_id: str = "answers") -> M
         chart_id,
         "Decisions answered on time, late and overdue now, by agency",
         "A bar per agency: solid for on time, hatched for late, dotted for overdue now; "
-        "the numbers follow each bar and are in the table.",
+        "the numbers are under each bar and in the table.",
         len(agencies),
         body,
     )
@@ -94,7 +95,7 @@ def times_chart(
         y = TOP + i * ROW_H
         body.append(_label(agency, y))
         if t.median_seconds is None or t.p90_seconds is None:
-            body.append(_note("none answered", y, x=LABEL_W))
+            body.append(_note("none answered", y - BAR_H, x=LABEL_W))
             continue
         median, p90 = span(timedelta(seconds=t.median_seconds)), span(
             timedelta(seconds=t.p90_seconds)
@@ -113,7 +114,7 @@ def times_chart(
         chart_id,
         f"Response times to {rating.value} requests, by agency",
         "A bar per agency to its median response time, a dashed line at the "
-        "time 90% of its answers came within; the numbers follow each bar and are in the "
+        "time 90% of its answers came within; the numbers are under each bar and in the "
         "table.",
         len(rows),
         body,
@@ -123,11 +124,11 @@ def times_chart(
 def _label(agency: str, y: int) -> str:
     return (
         f'<text x="0" y="{y + BAR_H - 4}" font-size="14" fill="#0b0c0c">'
-        f"{escape(agency[:20])}</text>"
+        f"{escape(agency[:17])}</text>"
     )
 
 
-def _note(words: str, y: int, x: int = LABEL_W + BAR_W + 8) -> str:
+def _note(words: str, y: int, x: int = 0) -> str:
     return (
-        f'<text x="{x}" y="{y + BAR_H - 4}" font-size="13" fill="#0b0c0c">{escape(words)}</text>'
+        f'<text x="{x}" y="{y + BAR_H + 17}" font-size="14" fill="#0b0c0c">{escape(words)}</text>'
     )
