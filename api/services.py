@@ -81,11 +81,14 @@ def build_services(
         async def temporal_health() -> None:
             await client.service_client.check_health()
 
+    events = EventStore(
+        engine, keyring=keyring, anchor=DirectoryAnchor(settings.checkpoint_anchor_dir())
+    )
     requests: RequestService | None = None
     packages: PackageService | None = None
     if temporal is not None:
         requests = RequestService(temporal, keyring, agencies, settings.temporal_task_queue)
-        packages = PackageService(requests, PackageRepository(engine), agencies, settings)
+        packages = PackageService(requests, PackageRepository(engine), agencies, settings, events)
 
     return Services(
         settings=settings,
@@ -105,9 +108,7 @@ def build_services(
         temporal=temporal,
         temporal_health=temporal_health,
         keyring=keyring,
-        events=EventStore(
-            engine, keyring=keyring, anchor=DirectoryAnchor(settings.checkpoint_anchor_dir())
-        ),
+        events=events,
         requests=requests,
         packages=packages,
     )

@@ -58,7 +58,7 @@ from domain.events import (
     Sealed,
     SubjectErased,
 )
-from domain.events.access import PersonalDataViewed, ViewKind, access_stream
+from domain.events.access import AccessRefused, PersonalDataViewed, ViewKind, access_stream
 from domain.events.values import LawfulBasis
 from domain.models import Actor
 from domain.request import SharingRequestState, fold_request, start_request
@@ -110,6 +110,8 @@ class AccessEntry(Frozen):
     viewer_agency: str | None
     what: ViewKind
     viewed_at: datetime
+    refused: bool = False
+    """An attempt that was refused (nothing was shown), recorded as every view is."""
 
 
 class StreamCheck(Frozen):
@@ -194,7 +196,7 @@ async def request_history(
     request_state = None
     agencies: list[AgencyHistory] = []
     details: dict[str, Any] | None = None
-    steps = [e for e in events if not isinstance(e, PersonalDataViewed)]
+    steps = [e for e in events if not isinstance(e, PersonalDataViewed | AccessRefused)]
     if opened is not None:
         request_state = fold_request(start_request(opened), steps)
         details = {
@@ -223,17 +225,21 @@ async def request_history(
         request_details=details,
         agencies=agencies,
         access_log=[
-            AccessEntry(
-                viewer_id=e.viewer_id,
-                viewer_role=e.viewer_role,
-                viewer_agency=e.viewer_agency,
-                what=e.what,
-                viewed_at=e.viewed_at,
-            )
-            for e in events
-            if isinstance(e, PersonalDataViewed)
+            _access(e) for e in events if isinstance(e, PersonalDataViewed | AccessRefused)
         ],
         verification=verification,
+    )
+
+
+def _access(e: PersonalDataViewed | AccessRefused) -> AccessEntry:
+    refused = isinstance(e, AccessRefused)
+    return AccessEntry(
+        viewer_id=e.viewer_id,
+        viewer_role=e.viewer_role,
+        viewer_agency=e.viewer_agency,
+        what=e.what,
+        viewed_at=e.refused_at if isinstance(e, AccessRefused) else e.viewed_at,
+        refused=refused,
     )
 
 
@@ -439,7 +445,14 @@ _SUMMARIES: dict[type[Event], Callable[[Any], str]] = {
         + (f", without consent: {e.basis.without_consent}" if e.basis.without_consent else "")
         + _protection(e.basis)
     ),
-    InformationSelected: lambda e: f"{e.agency}: {len(e.items)} item(s) selected",
+    InformationSelected: lambda e: (
+        f"{e.agency}: {len(e.items)} item(s) selected"
+        + (
+            f", {sum(i.protect_identity for i in e.items)} naming someone not to be identified"
+            if any(i.protect_identity for i in e.items)
+            else ""
+        )
+    ),
     DecisionRecorded: _decision,
     PackageSent: lambda e: (
         f"{e.agency}: package of {e.item_count} item(s) sent to {e.recipient_agency}"
@@ -450,9 +463,17 @@ _SUMMARIES: dict[type[Event], Callable[[Any], str]] = {
         f"{e.agency}: package revoked by {e.revoked_by} ({e.revoked_by_role})"
     ),
     PersonInformed: lambda e: f"{e.agency}: person informed",
-    PersonNotInformed: lambda e: f"{e.agency}: person not informed ({e.reason})",
+    PersonNotInformed: lambda e: (
+        f"{e.agency}: person not informed ({e.reason})"
+        + (f"; to be looked at again on {e.review_on.isoformat()}" if e.review_on else "")
+    ),
     AgencyDecisionCompleted: lambda e: (
         f"{e.agency}: decision complete ({e.outcome}, {'on time' if e.on_time else 'late'})"
+        + (
+            f"; the requester is told why: {_list([r.value for r in e.not_share_reasons])}"
+            if e.not_share_reasons
+            else ""
+        )
     ),
     RetentionReviewOpened: lambda e: (
         f"Retention review opened for the {e.record_type} record, due {e.due_on.isoformat()}"
@@ -463,6 +484,11 @@ _SUMMARIES: dict[type[Event], Callable[[Any], str]] = {
     ),
     RecordDisposed: lambda e: f"{e.record_type} record disposed of by {e.disposed_by} ({e.reason})",
     SubjectErased: lambda e: f"Subject's personal data erased ({e.reason})",
+    AccessRefused: lambda e: (
+        f"Access refused ({e.what}) to {e.viewer_id} ({e.viewer_role}"
+        + (f", {e.viewer_agency}" if e.viewer_agency else "")
+        + ")"
+    ),
     PersonalDataViewed: lambda e: (
         f"Personal data viewed ({e.what}) by {e.viewer_id} ({e.viewer_role}"
         + (f", {e.viewer_agency}" if e.viewer_agency else "")
@@ -507,6 +533,37 @@ async def record_view(
         access_stream(request_id), ANY_VERSION, [NewEvent(uuid4(), viewed, metadata)]
     )
     log.info("personal_data_viewed", request_id=str(request_id), what=what.value)
+
+
+async def record_refusal(
+    store: EventStore,
+    request_id: UUID,
+    viewer: Actor,
+    what: ViewKind,
+    *,
+    package_id: UUID | None = None,
+    now: datetime | None = None,
+) -> None:
+    """Append the fact that someone was refused a view of this request's personal data."""
+    refused = AccessRefused(
+        request_id=request_id,
+        viewer_id=viewer.user_id,
+        viewer_role=viewer.role,
+        viewer_agency=viewer.agency,
+        what=what,
+        package_id=package_id,
+        refused_at=now or datetime.now(UTC),
+    )
+    metadata = EventMetadata(
+        actor_id=viewer.user_id,
+        actor_role=viewer.role.value,
+        actor_agency=viewer.agency,
+        correlation_id=request_id,
+    )
+    await store.append(
+        access_stream(request_id), ANY_VERSION, [NewEvent(uuid4(), refused, metadata)]
+    )
+    log.info("access_refused", request_id=str(request_id), what=what.value)
 
 
 # --- whole-store verification ---------------------------------------------------------------
@@ -612,7 +669,7 @@ def csv_rows(history: RequestHistory) -> Iterator[dict[str, Any]]:
             "actor_id": v.viewer_id,
             "actor_role": v.viewer_role.value,
             "actor_agency": v.viewer_agency or "",
-            "field": "what",
+            "field": "refused" if v.refused else "what",
             "value": v.what.value,
         }
     yield {

@@ -21,13 +21,16 @@ from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 
+from app.history import record_refusal
 from app.requests import RequestService
 from domain.commands import AcknowledgeReceipt, OpenPackage, RevokePackage
 from domain.errors import InvalidState, NotPermitted
+from domain.events.access import ViewKind
 from domain.models import Actor
 from domain.vocabulary import Role
 from infra import transfer
 from infra.directory import AgencyDirectory, NotFoundError
+from infra.eventstore import EventStore
 from infra.packages import PackageRepository, StoredPackage
 from infra.settings import Settings
 
@@ -57,10 +60,12 @@ class PackageService:
         packages: PackageRepository,
         agencies: AgencyDirectory,
         settings: Settings,
+        store: EventStore,
     ) -> None:
         self.requests = requests
         self.packages = packages
         self.agencies = agencies
+        self.store = store
         self._kek = settings.key_encryption_key()
 
     async def get(self, actor: Actor, package_id: UUID) -> StoredPackage:
@@ -94,9 +99,20 @@ class PackageService:
         return await self.packages.list_for(sender_agency=actor.agency)
 
     async def open(self, actor: Actor, package_id: UUID) -> OpenedPackage:
-        if actor.role is not Role.RECIPIENT:
-            raise NotPermitted("only a recipient of the receiving agency opens a package")
-        package = await self._of(actor, package_id, recipient=True)
+        """Open a package for its recipient agency's recipient. Anyone else is refused and
+        the attempt is recorded in the request's access log (as secure-messaging products
+        log every access attempt), before the refusal is raised."""
+        try:
+            if actor.role is not Role.RECIPIENT:
+                raise NotPermitted("only a recipient of the receiving agency opens a package")
+            package = await self._of(actor, package_id, recipient=True)
+        except NotPermitted:
+            known = await self.packages.get(package_id)
+            if known is not None:
+                await record_refusal(
+                    self.store, known.request_id, actor, ViewKind.PACKAGE, package_id=package_id
+                )
+            raise
         # Recorded first: the workflow refuses a wrong role, agency or a revoked package.
         await self.requests.step(
             actor,

@@ -55,6 +55,8 @@ class AgencyRow(BaseModel):
     missed: list[str]
     on_time: bool | None
     """Whether the decision came by its deadline; None until decided."""
+    not_share_reasons: list[str] = []
+    """A decision not to share: its structured reasons, which the requester is told."""
 
 
 class RequestSummary(BaseModel):
@@ -259,7 +261,9 @@ class Queries:
                 await conn.execute(
                     text(
                         "SELECT request_id, agency, status, outcome, decided_at, completed_at, "
-                        "decision_due_at, missed, on_time FROM rm_agency_decisions "
+                        "decision_due_at, missed, on_time, ARRAY(SELECT "
+                        "jsonb_array_elements_text(state->'decision'->'not_share_reasons')) "
+                        "AS not_share_reasons FROM rm_agency_decisions "
                         "WHERE request_id = ANY(:ids) ORDER BY request_id, agency"
                     ),
                     {"ids": ids},

@@ -13,6 +13,7 @@ import hashlib
 import json
 from abc import ABC, abstractmethod
 from collections.abc import Awaitable, Callable
+from datetime import date
 from typing import TYPE_CHECKING, Annotated, Literal, Self
 from uuid import UUID, uuid4
 
@@ -254,6 +255,8 @@ class ItemIn(BaseModel):
     kind: FactOrOpinion
     dated: ItemDate
     historical: bool = False
+    protect_identity: bool = False
+    """Names a referrer or third party who must not be identified to the family."""
 
 
 class SelectInformationBody(Action):
@@ -270,6 +273,7 @@ class SelectInformationBody(Action):
                 kind=i.kind,
                 dated=i.dated,
                 historical=i.historical,
+                protect_identity=i.protect_identity,
             )
             for i in self.items
         ]
@@ -281,11 +285,15 @@ class InformPlanIn(BaseModel):
 
     will_inform: bool
     reason_not: NotInformedReason | None = None
+    review_on: date | None = None
+    """Not told for now: the day to look again (an inform-person task is due then)."""
 
     @model_validator(mode="after")
     def _reason(self) -> Self:
         if self.will_inform == (self.reason_not is not None):
             raise ValueError("give a reason exactly when the person will not be informed")
+        if self.will_inform and self.review_on is not None:
+            raise ValueError("a review date is for a decision not to inform")
         return self
 
 
@@ -302,7 +310,9 @@ class RecordDecisionBody(Action):
         inform = None
         if self.inform is not None:
             inform = InformPlan(
-                will_inform=self.inform.will_inform, reason_not=self.inform.reason_not
+                will_inform=self.inform.will_inform,
+                reason_not=self.inform.reason_not,
+                review_on=self.inform.review_on,
             )
         return RecordDecision(
             outcome=self.outcome,
@@ -318,17 +328,23 @@ class RecordInformingBody(Action):
     action: Literal["record_informing"]
     informed: bool
     reason_not: NotInformedReason | None = None
+    review_on: date | None = None
     note: Note | None = None
 
     @model_validator(mode="after")
     def _reason(self) -> Self:
         if self.informed == (self.reason_not is not None):
             raise ValueError("give a reason exactly when the person is not informed")
+        if self.informed and self.review_on is not None:
+            raise ValueError("review_on: a review date is for not informing")
         return self
 
     async def command(self, seal: Seal) -> Command:
         return RecordInforming(
-            informed=self.informed, reason_not=self.reason_not, note=await _maybe(seal, self.note)
+            informed=self.informed,
+            reason_not=self.reason_not,
+            review_on=self.review_on,
+            note=await _maybe(seal, self.note),
         )
 
 

@@ -73,7 +73,9 @@ async def run_demo(settings: Settings) -> bool:
                 requests = RequestService(client, infra.keyring, infra.agencies, DEMO_TASK_QUEUE)
                 hub = Hub(
                     requests,
-                    PackageService(requests, infra.packages, infra.agencies, stack.settings),
+                    PackageService(
+                        requests, infra.packages, infra.agencies, stack.settings, infra.store
+                    ),
                 )
                 paths = await _run_paths(hub, infra)
                 for title, request_id in paths:

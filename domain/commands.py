@@ -167,12 +167,16 @@ class RevokePackage(Command):
 class RecordInforming(Command):
     informed: bool
     reason_not: NotInformedReason | None = None
+    review_on: date | None = None
+    """Not informed for now: when to look again (the task stays open until then)."""
     note: Sealed | None = None
 
     @model_validator(mode="after")
     def _reason_when_not_informed(self) -> Self:
         if self.informed == (self.reason_not is not None):
             raise ValueError("reason_not: give a reason exactly when the person is not informed")
+        if self.informed and self.review_on is not None:
+            raise ValueError("review_on: a review date is for not informing")
         return self
 
 

@@ -8,7 +8,7 @@ JSON-serialisable model rebuilt by folding the request's events with
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import UTC, date, datetime, time
 from enum import StrEnum
 from uuid import UUID
 
@@ -116,6 +116,8 @@ class AgencyDecisionState(Frozen):
     decision: DecisionRecord | None = None
     package: PackageState | None = None
     informed: bool | None = None
+    inform_review_on: date | None = None
+    """Not informed for a temporary reason: the day it is looked at again."""
     review_pending: bool = False
     """An urgent share without prior agreement awaits the advisor's review."""
     missed: list[DeadlineKind] = []
@@ -209,7 +211,9 @@ def is_complete(state: AgencyDecisionState) -> bool:
         package.acknowledged_at is not None or package.revoked_at is not None
     )
     inform = state.decision.inform
-    informing_settled = inform is None or state.informed is not None
+    informing_settled = inform is None or (
+        state.informed is not None and state.inform_review_on is None
+    )
     return delivered and informing_settled and not state.review_pending
 
 
@@ -283,9 +287,9 @@ def _changes(s: AgencyDecisionState, e: Event) -> dict[str, object]:
         case PackageRevoked() if s.package is not None:
             return {"package": s.package.model_copy(update={"revoked_at": e.revoked_at})}
         case PersonInformed():
-            return {"informed": True}
+            return {"informed": True, "inform_review_on": None}
         case PersonNotInformed():
-            return {"informed": False}
+            return {"informed": False, "inform_review_on": e.review_on}
         case DeadlineMissed() if e.kind not in s.missed:
             return {"missed": [*s.missed, e.kind]}
         case AgencyDecisionCompleted():
@@ -354,8 +358,12 @@ def _after_share(state: AgencyDecisionState) -> list[tuple[TaskKind, Role, str, 
         recipient = (TaskKind.ACKNOWLEDGE_RECEIPT, Role.RECIPIENT, package.recipient_agency)
         tasks.append((*recipient, package.acknowledge_by))
     decision = state.decision
-    if decision is not None and decision.inform is not None and state.informed is None:
-        tasks.append((TaskKind.INFORM_PERSON, Role.AGENCY_WORKER, state.agency, None))
+    if decision is not None and decision.inform is not None:
+        if state.informed is None:
+            tasks.append((TaskKind.INFORM_PERSON, Role.AGENCY_WORKER, state.agency, None))
+        elif state.inform_review_on is not None:
+            review = datetime.combine(state.inform_review_on, time(9), tzinfo=UTC)
+            tasks.append((TaskKind.INFORM_PERSON, Role.AGENCY_WORKER, state.agency, review))
     if state.review_pending:
         tasks.append((TaskKind.REVIEW_URGENT_SHARE, Role.ADVISOR, state.agency, None))
     return tasks

@@ -71,6 +71,7 @@ def with_completion(state: AgencyDecisionState, events: list[Event], now: dateti
                 request_id=state.request_id,
                 agency=state.agency,
                 outcome=decision.outcome,
+                not_share_reasons=decision.not_share_reasons,
                 decided_at=decision.decided_at,
                 decision_due_at=after.decision_due_at,
                 on_time=decision.decided_at <= after.decision_due_at,

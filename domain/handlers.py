@@ -59,6 +59,7 @@ from domain.rules import (
     advice_problems,
     check_decision,
     check_not_sought_reason,
+    check_review_date,
     is_legitimate_purpose,
     item_problems,
     lawful_basis_problems,
@@ -309,6 +310,7 @@ def decide_record_decision(
     ensure_same_subject(state, command)
     facts = state.facts()
     check_decision(facts, command)
+    check_review_date(command.inform.review_on if command.inform else None, now)
     share = command.outcome is Outcome.SHARE
     consent = state.consent_on_record(now)
     record = DecisionRecord(
@@ -343,6 +345,7 @@ def decide_record_decision(
                 request_id=state.request_id,
                 agency=state.agency,
                 reason=record.inform.reason_not,
+                review_on=record.inform.review_on,
                 note=None,
                 recorded_by=actor.user_id,
                 recorded_at=now,

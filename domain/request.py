@@ -32,7 +32,14 @@ from domain.events.catalogue import (
 from domain.events.values import AgencyCode, Holder, UtcDateTime
 from domain.models import Actor, AgencyRegister, IspRegister, sealed_values
 from domain.policy import DEFAULT_POLICY, EscalationPoint, HubPolicy, deadline, rerated_deadline
-from domain.vocabulary import DeadlineKind, EscalationLevel, Outcome, Rating, Role
+from domain.vocabulary import (
+    DeadlineKind,
+    EscalationLevel,
+    NotShareReason,
+    Outcome,
+    Rating,
+    Role,
+)
 
 
 class Frozen(BaseModel):
@@ -52,6 +59,9 @@ class AgencyProgress(Frozen):
     decided_at: UtcDateTime | None = None
     completed_at: UtcDateTime | None = None
     missed: list[DeadlineKind] = []
+    not_share_reasons: list[NotShareReason] = []
+    """Why the agency did not share, in the structured words the requester is told (the
+    2018 advice: explain a decision not to share to the requester; never personal data)."""
 
     def late(self, due_at: datetime, now: datetime) -> bool:
         """Answered after the deadline, or still unanswered past it."""
@@ -112,6 +122,7 @@ def evolve_request(state: SharingRequestState, event: Event) -> SharingRequestSt
                 status=AgencyStatus.DECIDED,
                 outcome=event.record.outcome,
                 decided_at=event.record.decided_at,
+                not_share_reasons=event.record.not_share_reasons,
             )
         case AgencyDecisionCompleted():
             # Carries the outcome itself, so a parent that sees only completions knows it.
@@ -122,6 +133,11 @@ def evolve_request(state: SharingRequestState, event: Event) -> SharingRequestSt
                 outcome=event.outcome,
                 decided_at=event.decided_at,
                 completed_at=event.completed_at,
+                **(
+                    {"not_share_reasons": event.not_share_reasons}
+                    if event.not_share_reasons
+                    else {}
+                ),
             )
         case DeadlineMissed():
             missed = state.progress(event.agency).missed

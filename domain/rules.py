@@ -13,7 +13,7 @@ one door they use.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from domain.bases import (
     ApplicableBases,
@@ -56,6 +56,7 @@ __all__ = [
     "applicable_bases",
     "check_decision",
     "check_not_sought_reason",
+    "check_review_date",
     "consent_needed",
     "consent_on_record",
     "consent_question_arises",
@@ -192,6 +193,16 @@ def item_problems(
                 )
             )
     return problems
+
+
+# --- step 9: informing -------------------------------------------------------------------
+
+
+def check_review_date(review_on: date | None, now: datetime) -> None:
+    """Step 9: where the person is not told for now, the review date is a day still to come
+    (a review already due is no review)."""
+    if review_on is not None and review_on <= now.date():
+        raise ValidationFailed("review_on", "the review date must be after today")
 
 
 # --- steps 9 and 10: the consistency check -----------------------------------------

@@ -30,6 +30,7 @@ from domain.events.catalogue import (
 from domain.guards import ensure_actor, ensure_same_subject, with_completion
 from domain.models import Actor
 from domain.policy import DEFAULT_POLICY, HubPolicy, deadline
+from domain.rules import check_review_date
 from domain.vocabulary import DeadlineKind, Role
 
 # --- step 9: informing the person ----------------------------------------------------
@@ -39,7 +40,9 @@ def decide_inform(
     state: AgencyDecisionState, command: RecordInforming, actor: Actor, now: datetime
 ) -> list[Event]:
     """Step 9 and golden rule 2: tell the person what was shared, unless that is unsafe.
-    A person not told at first may be told later, once it is safe."""
+    A person not told at first may be told later, once it is safe; a decision not to tell
+    them for a temporary reason carries a review date, and at the review it is either
+    told, or not told again (with a new date, or none where the reason will not pass)."""
     if state.withdrawn_at is not None:
         raise InvalidState("the request has been withdrawn")
     ensure_actor(actor, Role.AGENCY_WORKER, state.agency, "record informing the person")
@@ -47,8 +50,9 @@ def decide_inform(
         raise InvalidState("informing follows a decision to share")
     if state.informed is True:
         raise InvalidState("the person has already been informed")
-    if state.informed is False and not command.informed:
-        raise InvalidState("not informing has already been recorded")
+    if state.informed is False and not command.informed and state.inform_review_on is None:
+        raise InvalidState("not informing has already been recorded, with no review date")
+    check_review_date(command.review_on, now)
     ensure_same_subject(state, command)
     event: Event
     if command.informed:
@@ -65,6 +69,7 @@ def decide_inform(
             request_id=state.request_id,
             agency=state.agency,
             reason=command.reason_not,
+            review_on=command.review_on,
             note=command.note,
             recorded_by=actor.user_id,
             recorded_at=now,

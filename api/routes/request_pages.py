@@ -525,6 +525,7 @@ def action_values(form: FormData) -> dict[str, Any]:
             continue
         row = {k: v for k, v in row.items() if v != ""}
         row["historical"] = row.get("historical") == "true"
+        row["protect_identity"] = row.get("protect_identity") == "true"
         rows.append(row)
     if rows or data.get("action") == "select_information":
         data["items"] = rows

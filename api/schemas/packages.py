@@ -52,6 +52,8 @@ class PackageItem(BaseModel):
     dated: date | None
     source: str
     historical: bool
+    protect_identity: bool = False
+    """Names a referrer or third party who must not be identified: do not disclose them."""
 
     @classmethod
     def of(cls, raw: dict[str, Any]) -> PackageItem:
@@ -64,6 +66,7 @@ class PackageItem(BaseModel):
             dated=date.fromisoformat(dated) if isinstance(dated, str) and dated else None,
             source=str(raw.get("source", "")),
             historical=bool(raw.get("historical", False)),
+            protect_identity=bool(raw.get("protect_identity", False)),
         )
 
 

@@ -22,6 +22,8 @@ class AgencyProgressResponse(BaseModel):
     decision_due_at: datetime
     missed: list[str]
     on_time: bool | None
+    not_share_reasons: list[str] = []
+    """Why the agency did not share (structured reasons, never personal data)."""
 
     @classmethod
     def of(cls, row: AgencyRow) -> AgencyProgressResponse:

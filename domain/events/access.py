@@ -41,3 +41,17 @@ class PersonalDataViewed(Event):
     viewer_agency: AgencyCode | None = None
     what: ViewKind
     viewed_at: UtcDateTime
+
+
+@event("access.refused")
+class AccessRefused(Event):
+    """Someone tried to open what they may not (a recipient of another agency opening a
+    package, say): refused, nothing shown, and the attempt recorded as every view is."""
+
+    request_id: UUID
+    viewer_id: UserId
+    viewer_role: Role
+    viewer_agency: AgencyCode | None = None
+    what: ViewKind
+    package_id: UUID | None = None
+    refused_at: UtcDateTime

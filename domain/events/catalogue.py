@@ -34,6 +34,7 @@ from domain.vocabulary import (
     DisposalReason,
     EscalationLevel,
     NotInformedReason,
+    NotShareReason,
     NotSoughtReason,
     Outcome,
     PurposeCategory,
@@ -259,6 +260,8 @@ class PersonInformed(AgencyEvent):
 @event("person.not_informed")
 class PersonNotInformed(AgencyEvent):
     reason: NotInformedReason
+    review_on: date | None = None
+    """Not informed for now, looked at again on this day."""
     note: Sealed | None
     recorded_by: UserId
     recorded_at: UtcDateTime
@@ -267,6 +270,8 @@ class PersonNotInformed(AgencyEvent):
 @event("agency_decision.completed")
 class AgencyDecisionCompleted(AgencyEvent):
     outcome: Outcome
+    not_share_reasons: list[NotShareReason] = []
+    """For a decision not to share: its structured reasons, which the requester is told."""
     decided_at: UtcDateTime
     decision_due_at: UtcDateTime
     on_time: bool

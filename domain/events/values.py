@@ -84,6 +84,10 @@ class InformationItem(Value):
     dated: date
     source: Sealed
     historical: bool
+    protect_identity: bool = False
+    """The item names a referrer or a third party who could be harmed if identified (the
+    2024 edition: protect anyone whose details could reach an abuser). The sealed package
+    keeps the mark and the recipient is warned not to disclose who they are."""
 
 
 class LegalInstrument(Value):
@@ -166,11 +170,16 @@ class InformPlan(Value):
 
     will_inform: bool
     reason_not: NotInformedReason | None = None
+    review_on: date | None = None
+    """When a temporary reason (an investigation, a risk that may pass) is looked at again:
+    until then an inform-person task stays open, due that day."""
 
     @model_validator(mode="after")
     def _reason_when_not_informing(self) -> Self:
         if self.will_inform == (self.reason_not is not None):
             raise ValueError("give a reason exactly when the person will not be informed")
+        if self.will_inform and self.review_on is not None:
+            raise ValueError("a review date is for a decision not to inform")
         return self
 
 

@@ -82,6 +82,7 @@ ITEMS = [
         "kind": "opinion",
         "dated": (date.today().replace(day=1)).isoformat(),
         "historical": False,
+        "protect_identity": True,
     },
 ]
 
@@ -157,11 +158,22 @@ async def test_a_request_goes_through_every_role(http: httpx.AsyncClient, stack:
     await decide_to_share(http, stack, rid)
 
     package_id = await delivered_package(http, stack, rid)
+    # A recipient of another agency is refused, and the attempt is on the record.
+    other = stack.people["other_recipient"]
+    refused = await http.get(f"/api/packages/{package_id}", headers=other.headers)
+    assert refused.status_code == 403, refused.text
+    access = await stack.store.read_correlation(uuid.UUID(rid))
+    attempts = [e.event for e in access if e.event_type == "access.refused"]
+    assert [(a.viewer_id, a.package_id) for a in attempts] == [  # type: ignore[attr-defined]
+        (str(other.user_id), uuid.UUID(package_id))
+    ]
     recipient = stack.people["recipient"]
     opened = await http.get(f"/api/packages/{package_id}", headers=recipient.headers)
     assert opened.status_code == 200, opened.text
     items = opened.json()["items"]
     assert {i["kind"] for i in items} == {"fact", "opinion"}
+    # The sealed package kept the mark of the item naming someone not to be identified.
+    assert [i["protect_identity"] for i in items] == [False, True]
     assert any(SCRIPT in i["content"] for i in items)  # data as sent; pages escape it
     sha = opened.json()["sha256"]
     wrong = await http.post(
@@ -244,6 +256,17 @@ async def test_not_share_decision_without_legitimate_purpose(
         },
     )
     assert decided.status_code == 200, decided.text
+    # The requester is told why (the structured reasons, never the personal data).
+    coordinator = stack.people["coordinator"].headers
+    reasons: list[str] = []
+    for _ in range(100):
+        summary = await http.get(f"/api/requests/{rid}", headers=coordinator)
+        assert summary.status_code == 200, summary.text
+        reasons = summary.json()["agencies"][0]["not_share_reasons"]
+        if reasons:
+            break
+        await asyncio.sleep(0.1)
+    assert reasons == ["no_legitimate_purpose"]
 
 
 HOSTILE = [

@@ -60,7 +60,10 @@ async def hub(
         requests = RequestService(
             client, infra.keyring, infra.agencies, task_queue, RED_IN_2_SECONDS
         )
-        yield Hub(requests, PackageService(requests, infra.packages, infra.agencies, settings))
+        yield Hub(
+            requests,
+            PackageService(requests, infra.packages, infra.agencies, settings, infra.store),
+        )
 
 
 async def breach_of(infra: Infrastructure, rid: uuid.UUID) -> Notification:

@@ -56,7 +56,10 @@ async def quick_hub(
     client = dev_server_env.client
     async with build_worker(client, task_queue, infra.activities()):
         requests = RequestService(client, infra.keyring, infra.agencies, task_queue, QUICK)
-        yield Hub(requests, PackageService(requests, infra.packages, infra.agencies, settings))
+        yield Hub(
+            requests,
+            PackageService(requests, infra.packages, infra.agencies, settings, infra.store),
+        )
 
 
 async def answer(hub: Hub, rid: UUID, agency: str) -> None:

@@ -96,7 +96,10 @@ async def retention_hub(
         requests = RequestService(
             client, infra.keyring, infra.agencies, task_queue, policy=SHORT_RETENTION
         )
-        hub = Hub(requests, PackageService(requests, infra.packages, infra.agencies, settings))
+        hub = Hub(
+            requests,
+            PackageService(requests, infra.packages, infra.agencies, settings, infra.store),
+        )
         retention = RetentionService(
             client, infra.store, infra.keyring, task_queue, policy=SHORT_RETENTION
         )
@@ -139,7 +142,10 @@ async def dev_hub(
     )
     async with worker:
         requests = RequestService(client, infra.keyring, infra.agencies, queue)
-        hub = Hub(requests, PackageService(requests, infra.packages, infra.agencies, settings))
+        hub = Hub(
+            requests,
+            PackageService(requests, infra.packages, infra.agencies, settings, infra.store),
+        )
         retention = RetentionService(client, infra.store, infra.keyring, queue)
         yield DevHub(hub, retention, dev_server_env, infra, queue)
 

@@ -57,4 +57,6 @@ async def service(
 
 @pytest.fixture
 async def hub(service: RequestService, infra: Infrastructure, settings: Settings) -> Hub:
-    return Hub(service, PackageService(service, infra.packages, infra.agencies, settings))
+    return Hub(
+        service, PackageService(service, infra.packages, infra.agencies, settings, infra.store)
+    )

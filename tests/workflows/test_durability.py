@@ -96,7 +96,10 @@ async def test_a_killed_worker_and_a_restarted_server_lose_and_repeat_nothing(
         with worker_process(env, tmp_path / "worker.log") as worker:
             worker.start()
             requests = RequestService(await _client(address), infra.keyring, infra.agencies, queue)
-            hub = Hub(requests, PackageService(requests, infra.packages, infra.agencies, settings))
+            hub = Hub(
+                requests,
+                PackageService(requests, infra.packages, infra.agencies, settings, infra.store),
+            )
             rid, subject = await open_request(hub, "Hal Example", ["police"])
             walk = Walk(hub, rid, subject, "police")
             await walk.assess()
