@@ -25,6 +25,7 @@ test: lint typecheck unit
 
 lint: install
 	$(BIN)/ruff check .
+	$(BIN)/lint-imports
 
 typecheck: install
 	$(BIN)/mypy .

@@ -1,9 +1,10 @@
 """The application factory: the one place an API process wires itself together.
 
-``create_app(settings)`` builds a FastAPI app with nothing global: the engine
-(unless one is passed in), the directory, the authenticator, the templates and
-the metrics registry are made in the lifespan and kept on ``app.state``;
-routes reach them through :mod:`api.deps`.
+``create_app(settings)`` builds a FastAPI app with nothing global: the lifespan
+opens the composition root (:func:`app.container.open_container`: the engine
+unless one is passed in, the store, the Temporal client unless one is passed
+in, the services), adds the API's own parts (:func:`api.services.build_services`)
+and keeps them on ``app.state``; routes reach them through :mod:`api.deps`.
 
 Adding a resource: write ``api/routes/<resource>.py`` with an ``APIRouter``
 (request and response models in ``api/schemas/<resource>.py``, queries in a
@@ -42,8 +43,8 @@ from api.routes import (
     retention_pages,
     tasks_write,
 )
-from api.services import HealthCheck, build_services, new_metrics
-from infra.db import app_engine
+from api.services import build_services, new_metrics
+from app.container import open_container
 from infra.settings import Settings
 
 ROUTERS: tuple[APIRouter, ...] = (
@@ -82,27 +83,18 @@ def create_app(
     *,
     engine: AsyncEngine | None = None,
     temporal: Client | None = None,
-    temporal_health: HealthCheck | None = None,
 ) -> FastAPI:
-    """A ready-to-serve app. An ``engine`` passed in is the caller's to dispose; one made
-    here (from ``settings.database_url``) is disposed when the app shuts down."""
+    """A ready-to-serve app. An ``engine`` or ``temporal`` client passed in is the caller's
+    to close; what is made here (from the settings) is closed when the app shuts down. A
+    Temporal client made here connects on its first call: until the server answers, the
+    process runs and ``/readyz`` says it is not ready."""
     metrics = new_metrics()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        own_engine = engine is None
-        db = app_engine(settings) if engine is None else engine
-        try:
-            app.state.services = build_services(
-                settings, db, metrics, temporal=temporal, temporal_health=temporal_health
-            )
+        async with open_container(settings, engine=engine, temporal=temporal, lazy=True) as c:
+            app.state.services = build_services(c, metrics)
             yield
-        finally:
-            services = getattr(app.state, "services", None)
-            if services is not None and services.events is not None:
-                await services.events.close()
-            if own_engine:
-                await db.dispose()
 
     app = FastAPI(
         title="mashflow",

@@ -19,6 +19,11 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from api.services import Services
 from api.sessions import CSRF_COOKIE, CSRF_FIELD, SESSION_COOKIE, Session, tokens_match
+from app.identity import actor_of
+from app.packages import PackageService
+from app.requests import RequestService
+from app.retention import RetentionService
+from domain.models import Actor
 from domain.vocabulary import Role
 from infra.auth import Forbidden, Principal, Unauthenticated
 from infra.directory import AgencyDirectory, UserDirectory
@@ -46,8 +51,23 @@ def get_users(services: ServicesDep) -> UserDirectory:
     return services.users
 
 
+def get_requests(services: ServicesDep) -> RequestService:
+    return services.requests
+
+
+def get_packages(services: ServicesDep) -> PackageService:
+    return services.packages
+
+
+def get_retention(services: ServicesDep) -> RetentionService:
+    return services.retention
+
+
 Agencies = Annotated[AgencyDirectory, Depends(get_agencies)]
 Users = Annotated[UserDirectory, Depends(get_users)]
+Requests = Annotated[RequestService, Depends(get_requests)]
+Packages = Annotated[PackageService, Depends(get_packages)]
+Retention = Annotated[RetentionService, Depends(get_retention)]
 
 
 def client_address(request: Request) -> str:
@@ -66,6 +86,14 @@ async def current_principal(
 
 
 CurrentPrincipal = Annotated[Principal, Depends(current_principal)]
+
+
+def current_actor(principal: CurrentPrincipal) -> Actor:
+    return actor_of(principal)
+
+
+CurrentActor = Annotated[Actor, Depends(current_actor)]
+"""The bearer's principal as the domain records them (see :func:`app.identity.actor_of`)."""
 
 
 def require_role(*roles: Role) -> Any:

@@ -45,7 +45,9 @@ from infra.eventstore import EventStore
 from workflows.agency_decision import AgencyDecisionWorkflow, StepResult, TaskList
 from workflows.common import agency_workflow_id, request_stream, request_workflow_id
 from workflows.sharing_request import (
-    RequestView,
+    RequestView as RequestView,  # what a query of the request answers, for the edges
+)
+from workflows.sharing_request import (
     SharingRequestInput,
     SharingRequestResult,
     SharingRequestWorkflow,

@@ -1,4 +1,10 @@
-"""``mashflow api``: the HTTP API and web pages."""
+"""``mashflow api``: the HTTP API and web pages, one of the processes an operator scales.
+
+It serves the commands as well as the reads, so it needs the hub's Temporal
+server (``MASHFLOW_TEMPORAL_ADDRESS``) with workers polling the task queue;
+``mashflow up`` runs everything, an embedded Temporal included, on one machine.
+``/readyz`` answers 200 only while both the database and Temporal do.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +14,6 @@ import typer
 import uvicorn
 
 from api.app import create_app
-from api.services import HealthCheck
 from cli.common import EXIT_CONFIG, console, fail, run, settings_or_exit
 from infra.settings import Settings
 from infra.stack import port_is_free, running_stack
@@ -24,6 +29,13 @@ def api(
 ) -> None:
     """Serve the API and the web pages until Ctrl-C (the embedded database if none is set)."""
     settings = settings_or_exit(serving=True)
+    if settings.temporal_address is None:
+        fail(
+            "MASHFLOW_TEMPORAL_ADDRESS: not set; the API takes its commands to the hub's "
+            "Temporal server, where workers poll MASHFLOW_TEMPORAL_TASK_QUEUE "
+            "(`mashflow up` runs the whole stack on one machine)",
+            EXIT_CONFIG,
+        )
     host = host or settings.api_host
     port = port or settings.api_port
     if not port_is_free(port, host):
@@ -32,10 +44,11 @@ def api(
 
 
 async def _serve(settings: Settings, host: str, port: int) -> None:
+    # Temporal is not checked at start: the API's client connects on its first call, and
+    # until the server answers /readyz says the process is not ready.
     async with running_stack(settings, ui=False, temporal=False) as stack:
-        app = create_app(stack.settings, temporal_health=_temporal_probe(stack.settings))
         config = uvicorn.Config(
-            app,
+            create_app(stack.settings),
             host=host,
             port=port,
             log_config=None,  # our structlog configuration formats uvicorn's loggers too
@@ -44,22 +57,3 @@ async def _serve(settings: Settings, host: str, port: int) -> None:
         )
         console.print(f"mashflow API and pages on http://{host}:{port}/ (Ctrl-C stops)")
         await uvicorn.Server(config).serve()
-
-
-def _temporal_probe(settings: Settings) -> HealthCheck | None:
-    """Readiness includes Temporal where one is configured (connected on first probe)."""
-    if settings.temporal_address is None:
-        return None
-    from temporalio.client import Client
-
-    from infra.temporal import connect_client
-
-    client: Client | None = None
-
-    async def probe() -> None:
-        nonlocal client
-        if client is None:
-            client = await connect_client(settings)
-        await client.service_client.check_health()
-
-    return probe

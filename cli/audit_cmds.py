@@ -27,9 +27,9 @@ from typing import Annotated
 
 import typer
 from rich.table import Table
-from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app import wording
+from app.container import Infrastructure, open_infrastructure
 from app.export_range import (
     DateRange,
     InvalidRange,
@@ -57,9 +57,7 @@ from domain.events.access import ViewKind
 from domain.models import Actor
 from domain.vocabulary import Role
 from infra.crypto import Keyring
-from infra.db import app_engine
 from infra.eventstore import EventStore
-from infra.eventstore.anchor import DirectoryAnchor
 from infra.settings import Settings
 from infra.stack import running_stack
 
@@ -74,38 +72,30 @@ def register(app: typer.Typer) -> None:
 
 @dataclass(frozen=True)
 class Audit:
-    store: EventStore
-    keyring: Keyring
-    engine: AsyncEngine
-    settings: Settings
+    infra: Infrastructure
+
+    @property
+    def store(self) -> EventStore:
+        return self.infra.store
+
+    @property
+    def keyring(self) -> Keyring:
+        return self.infra.keyring
 
     async def viewer(self, cred: Credential) -> Actor:
         """The compliance officer signed in: who a reveal is recorded against."""
-        who = await acting_user(
-            self.engine,
-            self.settings,
-            cred,
-            Role.COMPLIANCE_OFFICER,
-            doing="revealing personal data",
+        return await acting_user(
+            self.infra, cred, Role.COMPLIANCE_OFFICER, doing="revealing personal data"
         )
-        return who
 
 
 @contextlib.asynccontextmanager
 async def open_store(settings: Settings) -> AsyncIterator[Audit]:
-    async with running_stack(settings, ui=False, temporal=False) as stack:
-        engine = app_engine(stack.settings)
-        keyring = Keyring.from_settings(engine, stack.settings)
-        store = EventStore(
-            engine,
-            keyring=keyring,
-            anchor=DirectoryAnchor(stack.settings.checkpoint_anchor_dir()),
-        )
-        try:
-            yield Audit(store, keyring, engine, stack.settings)
-        finally:
-            await store.close()
-            await engine.dispose()
+    async with (
+        running_stack(settings, ui=False, temporal=False) as stack,
+        open_infrastructure(stack.settings) as infra,
+    ):
+        yield Audit(infra)
 
 
 def _as_of(value: str | None) -> datetime | None:
@@ -190,7 +180,7 @@ async def _history(
 ) -> RequestHistory:
     async with open_store(settings) as audit:
         viewer = await audit.viewer(cred) if cred is not None else None
-        request_id = await resolve(audit.engine, given, "REQUEST_ID")
+        request_id = await resolve(audit.infra.engine, given, "REQUEST_ID")
         try:
             if viewer is not None:
                 # As the API does: an unknown request is refused before anything is

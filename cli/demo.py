@@ -22,9 +22,8 @@ from rich.panel import Panel
 from rich.table import Table
 
 from app import scenarios
+from app.container import Infrastructure, build_container, open_infrastructure
 from app.history import request_history
-from app.packages import PackageService
-from app.requests import RequestService
 from app.scenarios import Hub
 from cli.audit_cmds import _print_history
 from cli.common import console
@@ -33,7 +32,7 @@ from infra.directory import AlreadyExistsError
 from infra.settings import Settings
 from infra.stack import running_stack
 from infra.temporal import connect_client
-from worker.main import Infrastructure, build_worker, infrastructure
+from worker.main import build_worker
 
 DEMO_TASK_QUEUE = "mashflow-demo"
 
@@ -67,16 +66,11 @@ async def run_demo(settings: Settings) -> bool:
         address = stack.settings.temporal_address
         console.print(f"[green]stack healthy[/]: PostgreSQL ready, Temporal at {address}")
         client = await connect_client(stack.settings)
-        async with infrastructure(stack.settings) as infra:
+        async with open_infrastructure(stack.settings) as infra:
             await _register_hub(infra)
-            async with build_worker(client, DEMO_TASK_QUEUE, infra.activities()):
-                requests = RequestService(client, infra.keyring, infra.agencies, DEMO_TASK_QUEUE)
-                hub = Hub(
-                    requests,
-                    PackageService(
-                        requests, infra.packages, infra.agencies, stack.settings, infra.store
-                    ),
-                )
+            async with build_worker(client, DEMO_TASK_QUEUE, infra):
+                demo = build_container(infra, client, task_queue=DEMO_TASK_QUEUE)
+                hub = Hub(demo.requests, demo.packages)
                 paths = await _run_paths(hub, infra)
                 for title, request_id in paths:
                     await hub.requests.result(request_id)
@@ -118,9 +112,9 @@ async def _run_paths(hub: Hub, infra: Infrastructure) -> list[tuple[str, UUID]]:
             paths.append((title, await run(hub)))
         console.print(f"[green]done[/] {title}")
     hurried = Hub(
-        RequestService(
-            hub.requests.client, infra.keyring, infra.agencies, DEMO_TASK_QUEUE, policy=HURRIED
-        ),
+        build_container(
+            infra, hub.requests.client, task_queue=DEMO_TASK_QUEUE, policy=HURRIED
+        ).requests,
         hub.packages,
     )
     opened: asyncio.Queue[UUID] = asyncio.Queue()

@@ -6,12 +6,11 @@ import contextlib
 import json
 import sys
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
 from typing import Any
 
+from app.container import Infrastructure, open_infrastructure
 from cli.common import EXIT_REFUSED, fail
-from infra.db import app_engine
-from infra.directory import AgencyDirectory, AlreadyExistsError, NotFoundError, UserDirectory
+from infra.directory import AlreadyExistsError, NotFoundError
 from infra.settings import Settings
 from infra.stack import running_stack
 
@@ -19,28 +18,20 @@ EXIT_USAGE = 2
 EXIT_NOT_FOUND = 4
 
 
-@dataclass(frozen=True)
-class Directory:
-    agencies: AgencyDirectory
-    users: UserDirectory
-
-
 @contextlib.asynccontextmanager
-async def open_directory(settings: Settings) -> AsyncIterator[Directory]:
-    """The configured database (or the embedded one, started for the command), migrated."""
-    async with running_stack(settings, ui=False, temporal=False) as stack:
-        engine = app_engine(stack.settings)
+async def open_directory(settings: Settings) -> AsyncIterator[Infrastructure]:
+    """The configured database (or the embedded one, started for the command), migrated:
+    its ``agencies`` and ``users`` are the register."""
+    async with (
+        running_stack(settings, ui=False, temporal=False) as stack,
+        open_infrastructure(stack.settings) as infra,
+    ):
         try:
-            yield Directory(
-                AgencyDirectory(engine, stack.settings.key_encryption_key()),
-                UserDirectory(engine),
-            )
+            yield infra
         except NotFoundError as exc:
             fail(str(exc), EXIT_NOT_FOUND)
         except AlreadyExistsError as exc:
             fail(str(exc), EXIT_REFUSED)
-        finally:
-            await engine.dispose()
 
 
 def print_json(value: Any) -> None:

@@ -19,9 +19,9 @@ from typing import Annotated
 
 import pydantic
 import typer
-from sqlalchemy.ext.asyncio import AsyncEngine
 from temporalio.service import RPCError, RPCStatusCode
 
+from app.container import Container, Infrastructure, open_container, open_infrastructure
 from app.queries import Queries
 from app.requests import RequestService
 from cli.common import EXIT_CONFIG, fail
@@ -31,27 +31,34 @@ from domain.models import Actor
 from domain.vocabulary import Role
 from infra.settings import Settings
 from infra.stack import running_stack
-from infra.temporal import connect_client
-from worker.main import infrastructure
 
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")]
 
 
 @dataclass(frozen=True)
-class Hub:
-    queries: Queries
-    requests: RequestService | None
-    """None when the command only reads (no Temporal needed)."""
-    engine: AsyncEngine
-    settings: Settings
+class Records:
+    """The hub's database: read models and the register, for commands that only read."""
+
+    infra: Infrastructure
+
+    @property
+    def queries(self) -> Queries:
+        return self.infra.queries
 
     async def acting(self, cred: Credential, *roles: Role, doing: str) -> Actor:
         """The user whose token ``cred`` is (see :func:`cli.identity.acting_user`)."""
-        return await acting_user(self.engine, self.settings, cred, *roles, doing=doing)
+        return await acting_user(self.infra, cred, *roles, doing=doing)
 
-    def service(self) -> RequestService:
-        assert self.requests is not None
-        return self.requests
+
+@dataclass(frozen=True)
+class Hub(Records):
+    """The hub's database and its Temporal server: for the human steps."""
+
+    container: Container
+
+    @property
+    def requests(self) -> RequestService:
+        return self.container.requests
 
 
 def _field(exc: pydantic.ValidationError) -> str:
@@ -83,28 +90,30 @@ def require_configured(settings: Settings, *, temporal: bool) -> None:
 
 
 @contextlib.asynccontextmanager
-async def open_hub(settings: Settings, *, temporal: bool) -> AsyncIterator[Hub]:
-    """The configured database (and Temporal, when asked), checked reachable first."""
-    require_configured(settings, temporal=temporal)
+async def open_records(settings: Settings) -> AsyncIterator[Records]:
+    """The configured database, checked reachable first."""
+    require_configured(settings, temporal=False)
     async with (
-        running_stack(settings, ui=False, temporal=temporal) as stack,
-        infrastructure(stack.settings) as infra,
+        running_stack(settings, ui=False, temporal=False) as stack,
+        open_infrastructure(stack.settings) as infra,
     ):
-        requests = None
-        if temporal:
-            client = await connect_client(stack.settings)
-            requests = RequestService(
-                client, infra.keyring, infra.agencies, stack.settings.temporal_task_queue
-            )
-            del client
+        yield Records(infra)
+
+
+@contextlib.asynccontextmanager
+async def open_hub(settings: Settings) -> AsyncIterator[Hub]:
+    """The configured database and Temporal, checked reachable first."""
+    require_configured(settings, temporal=True)
+    async with running_stack(settings, ui=False, temporal=True) as stack:
         try:
-            yield Hub(Queries(infra.engine), requests, infra.engine, stack.settings)
-        except RPCError as exc:
-            if exc.status is RPCStatusCode.NOT_FOUND:
-                fail("no such request (or its decision is not open)", EXIT_NOT_FOUND)
-            raise
+            async with open_container(stack.settings) as container:
+                try:
+                    yield Hub(container.infra, container)
+                except RPCError as exc:
+                    if exc.status is RPCStatusCode.NOT_FOUND:
+                        fail("no such request (or its decision is not open)", EXIT_NOT_FOUND)
+                    raise
         finally:
-            # The SDK's client holds a handle on its Rust runtime; drop it here, inside
+            # The SDK's client holds a handle on its Rust runtime; let it go here, inside
             # the event loop, rather than at interpreter exit, where it can abort.
-            del requests
             gc.collect()

@@ -8,7 +8,7 @@ its owner alone); never from an argument, which ``ps`` and shell histories keep.
 It is checked by the API's own :class:`infra.auth.Authenticator` (directory
 tokens from ``mashflow users add``, and OIDC tokens when the hub is configured
 for them) and the :class:`domain.models.Actor` recorded on every event is the
-API's (:func:`api.routes.requests_write.actor_of`): the user's id, and the role
+API's (:func:`app.identity.actor_of`): the user's id, and the role
 and agency the register holds for them. Nothing is written before that.
 
 Exit codes here: 5 not signed in (no token, or one that is not valid or has
@@ -25,16 +25,14 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from sqlalchemy.ext.asyncio import AsyncEngine
 
-from api.routes.requests_write import actor_of
+from app.container import Infrastructure
+from app.identity import actor_of
 from cli.common import EXIT_REFUSED, fail
 from cli.directory_common import EXIT_USAGE
 from domain.models import Actor
 from domain.vocabulary import Role
-from infra.auth import Authenticator, Forbidden, OidcVerifier, Unauthenticated
-from infra.directory import AgencyDirectory, UserDirectory
-from infra.settings import Settings
+from infra.auth import Forbidden, Unauthenticated
 
 EXIT_UNAUTHENTICATED = 5
 TOKEN_ENV = "MASHFLOW_TOKEN"  # noqa: S105 - the variable's name, not a secret
@@ -80,19 +78,13 @@ def credential(token_file: Path | None) -> Credential:
     return Credential(TOKEN_ENV, token)
 
 
-async def acting_user(
-    engine: AsyncEngine, settings: Settings, cred: Credential, *roles: Role, doing: str
-) -> Actor:
+async def acting_user(infra: Infrastructure, cred: Credential, *roles: Role, doing: str) -> Actor:
     """The signed-in user as the domain sees them; ``roles`` (if any) are the ones admitted.
 
     ``doing`` names the step for the refusal ("opening a request").
     """
-    oidc = OidcVerifier(settings) if settings.oidc_enabled else None
-    authenticator = Authenticator(
-        UserDirectory(engine), AgencyDirectory(engine, settings.key_encryption_key()), oidc
-    )
     try:
-        who = actor_of(await authenticator.bearer(cred.token))
+        who = actor_of(await infra.authenticator().bearer(cred.token))
     except Unauthenticated as exc:
         fail(f"{cred.source}: {exc}", EXIT_UNAUTHENTICATED)
     except Forbidden as exc:

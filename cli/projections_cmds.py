@@ -12,11 +12,9 @@ from typing import Annotated
 
 import typer
 
+from app.container import open_infrastructure
 from cli.common import console, progress_bar, run, settings_or_exit
 from cli.directory_common import print_json
-from infra.crypto import Keyring
-from infra.db import app_engine
-from infra.eventstore import EventStore
 from infra.readmodels import PROJECTION, rebuild
 from infra.stack import running_stack
 
@@ -35,17 +33,14 @@ def rebuild_cmd(as_json: JsonFlag = False) -> None:
     settings = settings_or_exit()
 
     async def go() -> tuple[int, float]:
-        async with running_stack(settings, ui=False, temporal=False) as stack:
-            engine = app_engine(stack.settings)
-            store = EventStore(engine, keyring=Keyring.from_settings(engine, stack.settings))
-            try:
-                with progress_bar("rebuilding read models", quiet=as_json) as progress:
-                    started = time.perf_counter()
-                    applied = await rebuild(store, engine, progress)
-                    return applied, time.perf_counter() - started
-            finally:
-                await store.close()
-                await engine.dispose()
+        async with (
+            running_stack(settings, ui=False, temporal=False) as stack,
+            open_infrastructure(stack.settings) as infra,
+        ):
+            with progress_bar("rebuilding read models", quiet=as_json) as progress:
+                started = time.perf_counter()
+                applied = await rebuild(infra.store, infra.engine, progress)
+                return applied, time.perf_counter() - started
 
     applied, seconds = run(go())
     if as_json:

@@ -25,7 +25,7 @@ from app.requests import NewRequest, SubjectDetails
 from app.wording import count
 from cli.common import console, fail, run, settings_or_exit
 from cli.directory_common import EXIT_NOT_FOUND, EXIT_USAGE, print_json
-from cli.hub_common import JsonFlag, bad_input, open_hub
+from cli.hub_common import JsonFlag, bad_input, open_hub, open_records
 from cli.identity import TokenFile, credential
 from cli.request_ids import id_or_prefix, resolve
 from domain.vocabulary import PurposeCategory, Role, SubjectKind
@@ -90,7 +90,7 @@ def open_request(
     settings = settings_or_exit()
 
     async def go() -> uuid.UUID:
-        async with open_hub(settings, temporal=True) as hub:
+        async with open_hub(settings) as hub:
             who = await hub.acting(cred, Role.COORDINATOR, doing="opening a request")
             try:
                 new = NewRequest(
@@ -109,7 +109,7 @@ def open_request(
                 )
             except pydantic.ValidationError as exc:
                 fail(bad_input(exc), EXIT_USAGE)
-            return await hub.service().open_request(who, new)
+            return await hub.requests.open_request(who, new)
 
     request_id = run(go())
     if as_json:
@@ -144,7 +144,7 @@ def list_requests(
     now = datetime.now(UTC)
 
     async def go() -> list[RequestSummary]:
-        async with open_hub(settings, temporal=False) as hub:
+        async with open_records(settings) as hub:
             return await hub.queries.list_requests(
                 status=status, rating=rating, agency=agency, overdue=overdue, now=now, limit=limit
             )
@@ -186,8 +186,8 @@ def show(
     now = datetime.now(UTC)
 
     async def go() -> RequestSummary | None:
-        async with open_hub(settings, temporal=False) as hub:
-            return await hub.queries.get_request(await resolve(hub.engine, given, "ID"))
+        async with open_records(settings) as hub:
+            return await hub.queries.get_request(await resolve(hub.infra.engine, given, "ID"))
 
     found = run(go())
     if found is None:

@@ -28,6 +28,7 @@ from uuid import UUID
 import typer
 from rich.table import Table
 
+from app.container import Infrastructure, open_container, open_infrastructure
 from app.history import TimelineEntry
 from app.retention import RetentionReview, RetentionService, ReviewNotFoundError
 from cli.common import console, fail, run, settings_or_exit
@@ -39,8 +40,6 @@ from domain.models import Actor
 from domain.vocabulary import DisposalReason, Role
 from infra.settings import Settings
 from infra.stack import running_stack
-from infra.temporal import connect_client
-from worker.main import infrastructure
 from workflows.retention import RetentionRunResult, ReviewView
 
 retention_app = typer.Typer(
@@ -82,39 +81,38 @@ async def open_retention(
     the compliance officer signed in. The queue is theirs alone: the decisions are refused by
     the domain itself for anyone else, and everything is checked here, the reads too."""
     require_configured(settings, temporal=temporal)
-    async with (
-        running_stack(settings, ui=False, temporal=temporal) as stack,
-        infrastructure(stack.settings) as infra,
-    ):
-        who = await acting_user(
-            infra.engine,
-            stack.settings,
-            cred,
-            Role.COMPLIANCE_OFFICER,
-            doing="working retention reviews",
-        )
-        client = await connect_client(stack.settings) if temporal else None
-        # Reads need no client: a service without one only reads the review queue.
-        service = RetentionService(
-            client,
-            infra.store,
-            infra.keyring,
-            stack.settings.temporal_task_queue,
-        )
-        del client
+    async with running_stack(settings, ui=False, temporal=temporal) as stack:
         try:
-            yield service, who
-        except ReviewNotFoundError as exc:
-            fail(str(exc), EXIT_NOT_FOUND)
-        except ValidationFailed as exc:
-            fail(
-                f"{OPTION_OF.get(exc.field, exc.field)}: {exc.message.split(': ', 1)[-1]}",
-                EXIT_USAGE,
-            )
+            async with _service(stack.settings, temporal=temporal) as (infra, service):
+                who = await acting_user(
+                    infra, cred, Role.COMPLIANCE_OFFICER, doing="working retention reviews"
+                )
+                try:
+                    yield service, who
+                except ReviewNotFoundError as exc:
+                    fail(str(exc), EXIT_NOT_FOUND)
+                except ValidationFailed as exc:
+                    fail(
+                        f"{OPTION_OF.get(exc.field, exc.field)}: {exc.message.split(': ', 1)[-1]}",
+                        EXIT_USAGE,
+                    )
         finally:
-            # The SDK's client holds a handle on its Rust runtime; drop it inside the loop.
-            del service
+            # The SDK's client holds a handle on its Rust runtime; let it go inside the loop.
             gc.collect()
+
+
+@contextlib.asynccontextmanager
+async def _service(
+    settings: Settings, *, temporal: bool
+) -> AsyncIterator[tuple[Infrastructure, RetentionService]]:
+    if temporal:
+        async with open_container(settings) as container:
+            yield container.infra, container.retention
+        return
+    async with open_infrastructure(settings) as infra:
+        # Reads need no Temporal: a service without a client reads the review queue only.
+        queue = settings.temporal_task_queue
+        yield infra, RetentionService(None, infra.store, infra.keyring, queue)
 
 
 def _state(review: RetentionReview) -> str:

@@ -27,7 +27,7 @@ from app.timetext import local_time, time_left
 from app.wording import count, role_words, with_article
 from cli.common import EXIT_REFUSED, console, fail, run, settings_or_exit
 from cli.directory_common import EXIT_USAGE, print_json
-from cli.hub_common import JsonFlag, bad_input, open_hub
+from cli.hub_common import JsonFlag, bad_input, open_hub, open_records
 from cli.identity import TokenFile, credential
 from domain.errors import ValidationFailed
 from domain.models import Actor
@@ -56,7 +56,7 @@ def list_tasks(token_file: TokenFile = None, as_json: JsonFlag = False) -> None:
     settings = settings_or_exit()
 
     async def go() -> tuple[Actor, list[InboxTask]]:
-        async with open_hub(settings, temporal=False) as hub:
+        async with open_records(settings) as hub:
             who = await hub.acting(cred, doing="the inbox")
             return who, await hub.queries.inbox(who, datetime.now(UTC))
 
@@ -129,13 +129,13 @@ def complete(
     settings = settings_or_exit()
 
     async def go() -> StepDone:
-        async with open_hub(settings, temporal=True) as hub:
+        async with open_hub(settings) as hub:
             who = await hub.acting(
                 cred, Role.AGENCY_WORKER, Role.ADVISOR, doing="completing a task"
             )
             if who.agency != ref.agency:
                 fail("this task belongs to another agency", EXIT_REFUSED)
-            requests = hub.service()
+            requests = hub.requests
             view = await requests.view(ref.request_id)
             try:
                 command = await build_command(requests, view.state.subject_id, parsed)

@@ -40,7 +40,8 @@ def tls_config(settings: Settings) -> TLSConfig | bool:
         raise ConfigurationError(f"MASHFLOW_TEMPORAL_TLS_*: cannot read {exc.filename}") from None
 
 
-async def connect_client(settings: Settings) -> Client:
+async def connect_client(settings: Settings, *, lazy: bool = False) -> Client:
+    """A client for the configured server; ``lazy`` connects on the first call instead."""
     if settings.temporal_address is None:
         raise ConfigurationError(
             "MASHFLOW_TEMPORAL_ADDRESS: not set and no embedded server running"
@@ -53,4 +54,5 @@ async def connect_client(settings: Settings) -> Client:
         api_key=(
             settings.temporal_api_key.get_secret_value() if settings.temporal_api_key else None
         ),
+        lazy=lazy,
     )

@@ -20,7 +20,6 @@ from fastapi.responses import StreamingResponse
 from api.deps import ComplianceOfficer, CsrfToken, PagePrincipal, ServicesDep, csrf_protect
 from api.problems import Problem, register_problem
 from api.routes.pages import render
-from api.routes.requests_write import actor_of
 from api.schemas.audit import HistoryResponse, VerifyRequest, VerifyResponse
 from api.services import Services
 from app.export_range import (
@@ -42,6 +41,7 @@ from app.history import (
     request_history,
     verify_store,
 )
+from app.identity import actor_of
 from domain.events.access import ViewKind
 from domain.vocabulary import Role
 from infra.auth import Forbidden, Principal
@@ -63,7 +63,6 @@ Reveal = Annotated[bool, Query(description="Open the personal data; the view its
 
 
 def _store(services: Services) -> tuple[EventStore, Keyring]:
-    assert services.events is not None and services.keyring is not None
     return services.events, services.keyring
 
 

@@ -16,12 +16,12 @@ import pydantic
 from fastapi import APIRouter, Depends, Request, Response
 from fastapi.responses import RedirectResponse
 
-from api.deps import CsrfToken, PagePrincipal, ServicesDep, csrf_protect
+from api.deps import CsrfToken, Packages, PagePrincipal, ServicesDep, csrf_protect
 from api.forms import attempt, form_text, require_page_role
 from api.routes.pages import render
-from api.routes.requests_write import Packages, actor_of
 from api.schemas.packages import PackageItem, RevokeBody
 from api.services import Services
+from app.identity import actor_of
 from app.packages import SENDER_ROLES, PackageService
 from domain.errors import DomainError
 from domain.vocabulary import Role

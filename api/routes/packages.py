@@ -12,8 +12,8 @@ from uuid import UUID
 
 from fastapi import APIRouter
 
-from api.deps import CurrentPrincipal
-from api.routes.requests_write import WRITE_RESPONSES, Packages, actor_of
+from api.deps import CurrentPrincipal, Packages
+from api.routes.requests_write import WRITE_RESPONSES
 from api.schemas.packages import (
     AcknowledgeBody,
     OpenedPackageResponse,
@@ -22,6 +22,7 @@ from api.schemas.packages import (
     PackageSummary,
     RevokeBody,
 )
+from app.identity import actor_of
 
 router = APIRouter(prefix="/api", tags=["packages"])
 

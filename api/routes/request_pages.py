@@ -26,20 +26,16 @@ from fastapi.responses import RedirectResponse
 from starlette.datastructures import FormData
 from temporalio.service import RPCError
 
-from api.deps import Agencies, CsrfToken, PagePrincipal, ServicesDep, csrf_protect
+from api.deps import Agencies, CsrfToken, PagePrincipal, Requests, ServicesDep, csrf_protect
 from api.forms import attempt, form_errors, form_text, require_page_role
 from api.routes.pages import render
-from api.routes.requests_write import (
-    Requests,
-    actor_of,
-    new_request,
-    view_of,
-)
+from api.routes.requests_write import new_request, view_of
 from api.routes.tasks_write import TASK_ID, complete
 from api.schemas.requests_write import RatingBody, RequestCreate, WithdrawBody
 from api.schemas.tasks import TaskAction
 from api.services import Services
 from app import timetext
+from app.identity import actor_of
 from app.queries import RequestSummary
 from app.requests import RequestService, read_brief
 from app.tasks import parse_task_id
@@ -305,8 +301,6 @@ class Live:
 
 
 async def _live(services: Services, request_id: UUID) -> Live | None:
-    if services.requests is None:
-        return None
     try:
         state = (await services.requests.view(request_id)).state
     except RPCError:
@@ -455,7 +449,6 @@ async def _task_page(
     if principal.agency != ref.agency:
         raise Forbidden("this task belongs to another agency")
     state = await requests.decision(ref.request_id, ref.agency)
-    assert services.events is not None and services.keyring is not None
     # Recorded in the request's access log before it is decrypted, every time it is shown.
     brief = await read_brief(services.events, services.keyring, actor_of(principal), ref.request_id)
     return render(

@@ -7,14 +7,14 @@ workflows' refusals come back as domain errors and leave as problems.
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 from uuid import UUID
 
 import pydantic
-from fastapi import APIRouter, Depends, Response, status
+from fastapi import APIRouter, Response, status
 from temporalio.service import RPCError, RPCStatusCode
 
-from api.deps import Coordinator, ServicesDep
+from api.deps import Coordinator, Requests
 from api.problems import Problem
 from api.schemas.requests_write import (
     RatingBody,
@@ -23,43 +23,17 @@ from api.schemas.requests_write import (
     RequestCreated,
     WithdrawBody,
 )
-from app.packages import PackageService
-from app.requests import NewRequest, RequestService, SubjectDetails
+from app.identity import actor_of
+from app.requests import NewRequest, RequestService, RequestView, SubjectDetails
 from domain.errors import ValidationFailed
-from domain.models import Actor
-from infra.auth import Forbidden, Principal
+from infra.auth import Principal
 from infra.directory import NotFoundError
-from workflows.sharing_request import RequestView
 
 router = APIRouter(prefix="/api", tags=["requests"])
 
 WRITE_RESPONSES: dict[int | str, dict[str, Any]] = {
     code: {"model": Problem} for code in (401, 403, 404, 409, 422, 503)
 }
-
-
-def request_service(services: ServicesDep) -> RequestService:
-    if services.requests is None:
-        raise NotFoundError("commands on requests are not available in this process")
-    return services.requests
-
-
-def package_service(services: ServicesDep) -> PackageService:
-    if services.packages is None:
-        raise NotFoundError("packages are not available in this process")
-    return services.packages
-
-
-Requests = Annotated[RequestService, Depends(request_service)]
-Packages = Annotated[PackageService, Depends(package_service)]
-
-
-def actor_of(principal: Principal) -> Actor:
-    """The principal as the domain sees them: an opaque id, a role, an agency."""
-    try:
-        return Actor(user_id=str(principal.user_id), role=principal.role, agency=principal.agency)
-    except pydantic.ValidationError:
-        raise Forbidden("your account's agency code is not one the hub can act for") from None
 
 
 async def view_of(requests: RequestService, request_id: UUID) -> RequestView:

@@ -23,8 +23,8 @@ from api.deps import CsrfToken, PagePrincipal, ServicesDep, csrf_protect
 from api.forms import form_text
 from api.routes.pages import render
 from api.routes.request_pages import words
-from api.routes.requests_write import actor_of
 from api.services import Services
+from app.identity import actor_of
 from app.retention import MAX_REASON, RetentionReview, RetentionService, ReviewNotFoundError
 from domain.errors import DomainError, ValidationFailed
 from domain.retention import ReviewStatus
@@ -41,11 +41,7 @@ def _officer(principal: Principal) -> None:
 
 
 def _service(services: Services) -> RetentionService:
-    if services.temporal is None or services.events is None or services.keyring is None:
-        raise NotFoundError("retention reviews are not available in this process")
-    return RetentionService(
-        services.temporal, services.events, services.keyring, services.settings.temporal_task_queue
-    )
+    return services.retention
 
 
 async def _find(retention: RetentionService, review_id: UUID) -> RetentionReview:

@@ -14,15 +14,10 @@ from typing import Annotated
 import pydantic
 from fastapi import APIRouter, Body, Path
 
-from api.deps import ServicesDep, require_role
-from api.routes.requests_write import (
-    WRITE_RESPONSES,
-    Requests,
-    actor_of,
-    as_validation_failed,
-    view_of,
-)
+from api.deps import Requests, ServicesDep, require_role
+from api.routes.requests_write import WRITE_RESPONSES, as_validation_failed, view_of
 from api.schemas.tasks import TaskBrief
+from app.identity import actor_of
 from app.requests import RequestService, read_brief
 from app.tasks import StepDone, TaskAction, build_command, parse_task_id, run_step
 from domain.models import Actor
@@ -62,7 +57,6 @@ async def read_task(
     if actor.agency != ref.agency:
         raise Forbidden("this task belongs to another agency")
     state = await requests.decision(ref.request_id, ref.agency)
-    assert services.events is not None and services.keyring is not None
     brief = await read_brief(services.events, services.keyring, actor, ref.request_id)
     return TaskBrief(
         task_id=task_id,

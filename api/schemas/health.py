@@ -6,7 +6,7 @@ from typing import Literal
 
 from pydantic import BaseModel
 
-CheckResult = Literal["ok", "failed", "not_configured"]
+CheckResult = Literal["ok", "failed"]
 
 
 class LiveResponse(BaseModel):

@@ -6,14 +6,20 @@ and the real stack (Temporal, a worker, the projection, the API) for tests that 
 
 from __future__ import annotations
 
+import os
+import sys
+import tempfile
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import httpx
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
+from temporalio.client import Client
+from temporalio.testing import WorkflowEnvironment
 
 from api.app import create_app
 from domain.vocabulary import AgencyKind, Role
@@ -48,9 +54,19 @@ def users(engine: AsyncEngine) -> UserDirectory:
     return UserDirectory(engine)
 
 
+MASHFLOW = Path(sys.executable).parent / "mashflow"
+"""The CLI's real entry point, as installed in this environment."""
+
+
 @pytest.fixture(scope="session")
-async def api_url(settings: Settings, engine: AsyncEngine) -> AsyncIterator[str]:
-    async with serving(create_app(patient(settings), engine=engine)) as url:
+def temporal(dev_server_env: WorkflowEnvironment) -> Client:
+    """The session's Temporal dev server, which every API process needs to serve commands."""
+    return dev_server_env.client
+
+
+@pytest.fixture(scope="session")
+async def api_url(settings: Settings, engine: AsyncEngine, temporal: Client) -> AsyncIterator[str]:
+    async with serving(create_app(patient(settings), engine=engine, temporal=temporal)) as url:
         yield url
 
 
@@ -58,6 +74,21 @@ async def api_url(settings: Settings, engine: AsyncEngine) -> AsyncIterator[str]
 async def client(api_url: str) -> AsyncIterator[httpx.AsyncClient]:
     async with httpx.AsyncClient(base_url=api_url, timeout=10) as client:
         yield client
+
+
+@pytest.fixture(scope="session")
+def cli_env(database: TestDatabase) -> dict[str, str]:
+    kek = database.settings.kek
+    assert kek is not None
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MASHFLOW_")}
+    return env | {
+        "MASHFLOW_ENVIRONMENT": "test",
+        "MASHFLOW_DATABASE_URL": database.admin_url,
+        "MASHFLOW_KEK": kek.get_secret_value(),
+        "MASHFLOW_DATA_DIR": tempfile.mkdtemp(prefix="mashflow-cli-"),
+        "MASHFLOW_LOG_LEVEL": "WARNING",
+        "COLUMNS": "200",
+    }
 
 
 def unique_code(prefix: str) -> str:

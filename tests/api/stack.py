@@ -17,6 +17,7 @@ import pytest
 from temporalio.testing import WorkflowEnvironment
 
 from api.app import create_app
+from app.container import open_infrastructure
 from app.requests import RequestService
 from domain.decision import TaskKind
 from domain.vocabulary import AgencyKind, Role
@@ -25,7 +26,7 @@ from infra.eventstore import EventStore
 from infra.readmodels import ProjectionRunner
 from infra.settings import Settings
 from tests.api.support import Person, patient, serving
-from worker.main import build_worker, infrastructure
+from worker.main import build_worker
 
 WAIT_S = 60.0
 
@@ -70,7 +71,7 @@ async def stack_fixture(
     """The API, a worker and the store on one Temporal dev server and one database."""
     own = patient(settings).with_overrides(temporal_task_queue=f"api-{uuid.uuid4().hex[:10]}")
     client = dev_server_env.client
-    async with infrastructure(own) as infra:
+    async with open_infrastructure(own) as infra:
         holder = (await infra.agencies.add(_code("police"), "Police", AgencyKind.POLICE)).code
         requester = (
             await infra.agencies.add(
@@ -92,7 +93,7 @@ async def stack_fixture(
         ):
             issued = await users.add(f"Flow {key}", role, agency)
             people[key] = Person(issued.user.id, role, agency, issued.token)
-        worker = build_worker(client, own.temporal_task_queue, infra.activities())
+        worker = build_worker(client, own.temporal_task_queue, infra)
         requests = RequestService(client, infra.keyring, infra.agencies, own.temporal_task_queue)
         projections = ProjectionRunner(infra.store, poll_interval=0.05)  # the read models
         projections.start()

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import httpx
 from sqlalchemy.ext.asyncio import AsyncEngine
+from temporalio.client import Client
 
 from api.app import create_app
 from domain.vocabulary import Role
 from infra.settings import Settings
+from infra.stack import free_port
 from tests.api.conftest import Hub, serving
 
 
@@ -17,23 +19,18 @@ async def test_healthz_answers_without_authentication(client: httpx.AsyncClient)
     assert response.json() == {"status": "ok"}
 
 
-async def test_ready_when_the_database_answers(client: httpx.AsyncClient) -> None:
+async def test_ready_when_the_database_and_temporal_answer(client: httpx.AsyncClient) -> None:
     response = await client.get("/readyz")
     assert response.status_code == 200
-    assert response.json() == {
-        "status": "ready",
-        "checks": {"database": "ok", "temporal": "not_configured"},
-    }
+    assert response.json() == {"status": "ready", "checks": {"database": "ok", "temporal": "ok"}}
 
 
 async def test_not_ready_when_temporal_does_not_answer(
     settings: Settings, engine: AsyncEngine
 ) -> None:
-    async def unreachable() -> None:
-        raise ConnectionError("no temporal here")
-
+    nowhere = settings.with_overrides(temporal_address=f"127.0.0.1:{free_port()}")
     async with (
-        serving(create_app(settings, engine=engine, temporal_health=unreachable)) as url,
+        serving(create_app(nowhere, engine=engine)) as url,
         httpx.AsyncClient(base_url=url) as client,
     ):
         response = await client.get("/readyz")
@@ -41,24 +38,15 @@ async def test_not_ready_when_temporal_does_not_answer(
     assert response.json()["checks"] == {"database": "ok", "temporal": "failed"}
 
 
-async def test_ready_with_a_healthy_temporal(settings: Settings, engine: AsyncEngine) -> None:
-    async def healthy() -> None:
-        return None
-
+async def test_not_ready_when_the_database_is_gone(settings: Settings, temporal: Client) -> None:
+    dead = settings.with_overrides(database_url="postgresql://nobody@127.0.0.1:1/none")
     async with (
-        serving(create_app(settings, engine=engine, temporal_health=healthy)) as url,
+        serving(create_app(dead, temporal=temporal)) as url,
         httpx.AsyncClient(base_url=url) as client,
     ):
         response = await client.get("/readyz")
-    assert response.json()["checks"]["temporal"] == "ok"
-
-
-async def test_not_ready_when_the_database_is_gone(settings: Settings) -> None:
-    dead = settings.with_overrides(database_url="postgresql://nobody@127.0.0.1:1/none")
-    async with serving(create_app(dead)) as url, httpx.AsyncClient(base_url=url) as client:
-        response = await client.get("/readyz")
     assert response.status_code == 503
-    assert response.json()["checks"]["database"] == "failed"
+    assert response.json()["checks"] == {"database": "failed", "temporal": "ok"}
     assert "nobody" not in response.text
 
 

@@ -16,6 +16,7 @@ import jwt
 import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
 from sqlalchemy.ext.asyncio import AsyncEngine
+from temporalio.client import Client
 
 from api.app import create_app
 from infra.directory import UserDirectory
@@ -60,7 +61,7 @@ def jwks_url(signing_key: rsa.RSAPrivateKey) -> Iterator[str]:
 
 @pytest.fixture(scope="module")
 async def sso_client(
-    settings: Settings, engine: AsyncEngine, jwks_url: str
+    settings: Settings, engine: AsyncEngine, temporal: Client, jwks_url: str
 ) -> AsyncIterator[httpx.AsyncClient]:
     sso = patient(settings).with_overrides(
         oidc_issuer=ISSUER,
@@ -70,7 +71,7 @@ async def sso_client(
         oidc_agency_claim="mashflow.agency",
     )
     async with (
-        serving(create_app(sso, engine=engine)) as url,
+        serving(create_app(sso, engine=engine, temporal=temporal)) as url,
         httpx.AsyncClient(base_url=url) as client,
     ):
         yield client

@@ -8,6 +8,7 @@ import httpx
 import pytest
 from fastapi import APIRouter
 from sqlalchemy.ext.asyncio import AsyncEngine
+from temporalio.client import Client
 
 from api.app import create_app
 from domain.errors import (
@@ -57,8 +58,10 @@ async def inconsistent() -> None:
 
 
 @pytest.fixture(scope="module")
-async def failing_url(settings: Settings, engine: AsyncEngine) -> AsyncIterator[str]:
-    app = create_app(settings, engine=engine)
+async def failing_url(
+    settings: Settings, engine: AsyncEngine, temporal: Client
+) -> AsyncIterator[str]:
+    app = create_app(settings, engine=engine, temporal=temporal)
     app.include_router(failing)
     async with serving(app) as url:
         yield url

@@ -11,6 +11,7 @@ import httpx
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 from structlog.testing import capture_logs
+from temporalio.client import Client
 
 from api.app import create_app
 from domain.vocabulary import Role
@@ -72,11 +73,16 @@ def test_forgets_the_longest_idle_clients_beyond_its_bound() -> None:
 
 @contextlib.asynccontextmanager
 async def limited_app(
-    settings: Settings, engine: AsyncEngine, *, limit: int = 3, window_s: int = 60
+    settings: Settings,
+    engine: AsyncEngine,
+    temporal: Client,
+    *,
+    limit: int = 3,
+    window_s: int = 60,
 ) -> AsyncIterator[httpx.AsyncClient]:
     strict = settings.with_overrides(signin_failure_limit=limit, signin_failure_window_s=window_s)
     async with (
-        serving(create_app(strict, engine=engine)) as url,
+        serving(create_app(strict, engine=engine, temporal=temporal)) as url,
         httpx.AsyncClient(base_url=url, timeout=10) as client,
     ):
         yield client
@@ -87,10 +93,10 @@ def bearer(token: str) -> dict[str, str]:
 
 
 async def test_the_api_answers_429_with_retry_after_and_logs_no_token(
-    settings: Settings, engine: AsyncEngine, hub: Hub
+    settings: Settings, engine: AsyncEngine, temporal: Client, hub: Hub
 ) -> None:
     valid = hub.people[Role.COORDINATOR].token
-    async with limited_app(settings, engine) as client:
+    async with limited_app(settings, engine, temporal) as client:
         with capture_logs() as logs:
             for token in WRONG[:3]:
                 assert (await client.get("/api/me", headers=bearer(token))).status_code == 401
@@ -111,10 +117,10 @@ async def test_the_api_answers_429_with_retry_after_and_logs_no_token(
 
 
 async def test_the_sign_in_form_answers_429_and_counts_with_the_api(
-    settings: Settings, engine: AsyncEngine, hub: Hub
+    settings: Settings, engine: AsyncEngine, temporal: Client, hub: Hub
 ) -> None:
     valid = hub.people[Role.ADVISOR].token
-    async with limited_app(settings, engine) as client:
+    async with limited_app(settings, engine, temporal) as client:
         form = await client.get("/signin", headers={"accept": "text/html"})
         for token in WRONG[:3]:
             page = await client.post("/signin", data={"token": token, "csrf_token": csrf_of(form)})
@@ -129,10 +135,10 @@ async def test_the_sign_in_form_answers_429_and_counts_with_the_api(
 
 
 async def test_signs_in_again_once_the_window_has_passed(
-    settings: Settings, engine: AsyncEngine, hub: Hub
+    settings: Settings, engine: AsyncEngine, temporal: Client, hub: Hub
 ) -> None:
     valid = hub.people[Role.RECIPIENT].token
-    async with limited_app(settings, engine, limit=2, window_s=1) as client:
+    async with limited_app(settings, engine, temporal, limit=2, window_s=1) as client:
         for token in WRONG[:2]:
             assert (await client.get("/api/me", headers=bearer(token))).status_code == 401
         assert (await client.get("/api/me", headers=bearer(valid))).status_code == 429

@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING
 import pytest
 import sqlalchemy as sa
 
+from app.container import Infrastructure, open_infrastructure
 from domain.events import RequestOpened
 from domain.events.base import RecordedEvent
 from domain.vocabulary import Role
@@ -35,7 +36,7 @@ from infra.temporal import connect_client
 from tests.cli.people import one_line_error, person, signed_in
 from tests.conftest import TEST_KEK
 from tests.workflows.conftest import register_hub
-from worker.main import Infrastructure, build_worker, infrastructure
+from worker.main import build_worker
 
 if TYPE_CHECKING:
     from tests.conftest import TestDatabase
@@ -97,7 +98,7 @@ async def cli(database: TestDatabase, tmp_path: Path) -> AsyncIterator[Cli]:
     }
     try:
         client = await connect_client(settings)
-        async with infrastructure(settings) as infra:
+        async with open_infrastructure(settings) as infra:
             await register_hub(infra.agencies)
             people = People(
                 coordinator=await person(infra.engine, Role.COORDINATOR),
@@ -108,7 +109,7 @@ async def cli(database: TestDatabase, tmp_path: Path) -> AsyncIterator[Cli]:
             projections = ProjectionRunner(infra.store, poll_interval=0.05)
             projections.start()
             try:
-                async with build_worker(client, queue, infra.activities()):
+                async with build_worker(client, queue, infra):
                     yield Cli(env, infra, people)
             finally:
                 await projections.stop()

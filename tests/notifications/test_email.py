@@ -18,6 +18,7 @@ import pytest
 from temporalio.testing import WorkflowEnvironment
 
 from app import scenarios
+from app.container import Infrastructure
 from app.notifications import Mailer
 from app.packages import PackageService
 from app.requests import RequestService
@@ -31,7 +32,7 @@ from infra.packages import Notification
 from infra.settings import Settings
 from tests.api.a11y import problems
 from tests.notifications.conftest import Inbox, free_port
-from worker.main import Infrastructure, build_worker
+from worker.main import build_worker
 
 SUBJECT_NAME = "Fay Unique-Example"
 
@@ -56,7 +57,7 @@ async def hub(
     dev_server_env: WorkflowEnvironment, task_queue: str, infra: Infrastructure, settings: Settings
 ) -> AsyncIterator[Hub]:
     client = dev_server_env.client
-    async with build_worker(client, task_queue, infra.activities()):
+    async with build_worker(client, task_queue, infra):
         requests = RequestService(
             client, infra.keyring, infra.agencies, task_queue, RED_IN_2_SECONDS
         )

@@ -10,9 +10,9 @@ from __future__ import annotations
 import asyncio
 from uuid import UUID
 
+from app.container import Infrastructure
 from app.queries import Queries
 from infra.readmodels import ProjectionRunner
-from worker.main import Infrastructure
 
 
 async def settled(infra: Infrastructure, *rids: UUID) -> Queries:

@@ -5,12 +5,12 @@ from __future__ import annotations
 import httpx
 
 from app import scenarios
+from app.container import Infrastructure
 from app.scenarios import Hub, Walk
 from domain.decision import TaskKind
 from domain.vocabulary import Role
 from infra.directory import UserDirectory
 from tests.readmodels.settle import settled
-from worker.main import Infrastructure
 
 
 async def bearer(users: UserDirectory, role: Role, agency: str | None) -> dict[str, str]:

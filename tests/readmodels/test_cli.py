@@ -5,11 +5,12 @@ from __future__ import annotations
 import json
 
 from app import scenarios
+from app.container import Infrastructure
 from app.scenarios import Hub
 from infra.readmodels import snapshot
-from tests.api.test_cli import cli_env, mashflow  # noqa: F401
+from tests.api.conftest import cli_env  # noqa: F401
+from tests.api.test_cli import mashflow
 from tests.readmodels.settle import settled
-from worker.main import Infrastructure
 
 
 async def test_rebuild_command_replays_everything_and_reports_json(

@@ -19,6 +19,7 @@ import pytest
 from temporalio.testing import WorkflowEnvironment
 
 from app import scenarios
+from app.container import Infrastructure
 from app.dashboard import percentile
 from app.packages import PackageService
 from app.requests import RequestService
@@ -30,7 +31,7 @@ from infra.directory import UserDirectory
 from infra.settings import Settings
 from tests.api.a11y import problems
 from tests.readmodels.settle import settled
-from worker.main import Infrastructure, build_worker
+from worker.main import build_worker
 
 
 def seconds(red: float, amber: float, green: float) -> RatingWindows:
@@ -54,7 +55,7 @@ async def quick_hub(
     dev_server_env: WorkflowEnvironment, task_queue: str, infra: Infrastructure, settings: Settings
 ) -> AsyncIterator[Hub]:
     client = dev_server_env.client
-    async with build_worker(client, task_queue, infra.activities()):
+    async with build_worker(client, task_queue, infra):
         requests = RequestService(client, infra.keyring, infra.agencies, task_queue, QUICK)
         yield Hub(
             requests,

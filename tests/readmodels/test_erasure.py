@@ -16,13 +16,13 @@ from uuid import UUID, uuid4
 
 from sqlalchemy import text
 
+from app.container import Infrastructure
 from domain.events import DeadlineMissed, EventMetadata, RecordDisposed, SubjectErased
 from domain.vocabulary import DeadlineKind, DisposalReason, RecordType, Role
 from infra.eventstore import ANY_VERSION, NewEvent
 from infra.readmodels import forget_request, rebuild, snapshot
 from tests.compliance.build import Built, shared_path
 from tests.readmodels.settle import settled
-from worker.main import Infrastructure
 from workflows.retention import retention_stream
 
 OFFICER = "u-compliance-1"

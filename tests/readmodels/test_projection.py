@@ -11,6 +11,7 @@ from sqlalchemy import text
 from temporalio.testing import WorkflowEnvironment
 
 from app import scenarios
+from app.container import Infrastructure
 from app.queries import Queries
 from app.scenarios import Hub, Walk
 from domain.commands import SeekConsent
@@ -19,7 +20,6 @@ from domain.vocabulary import Rating
 from infra.readmodels import Projection, rebuild, reset, snapshot
 from tests.compliance.build import shared_path
 from tests.readmodels.settle import settled
-from worker.main import Infrastructure
 
 
 async def caught_up(infra: Infrastructure, *rids: UUID) -> Queries:

@@ -14,6 +14,7 @@ import pytest
 from temporalio.testing import WorkflowEnvironment
 
 from app import scenarios
+from app.container import Infrastructure
 from app.packages import PackageService
 from app.requests import RequestService
 from app.retention import RetentionReview, RetentionService
@@ -22,7 +23,7 @@ from domain.policy import HubPolicy, RetentionPeriod, RetentionPolicy, Retention
 from domain.vocabulary import RecordType, RetentionAnchor
 from infra.settings import Settings
 from tests.workflows.conftest import infra  # noqa: F401 - the shared session fixture
-from worker.main import Infrastructure, build_worker
+from worker.main import build_worker
 
 SHORT_RETENTION = HubPolicy(
     retention=RetentionPolicy(
@@ -91,7 +92,7 @@ async def retention_hub(
     settings: Settings,
 ) -> AsyncIterator[RetentionHub]:
     client = time_skipping_env.client
-    worker = build_worker(client, task_queue, infra.activities(), infra.retention_activities())
+    worker = build_worker(client, task_queue, infra)
     async with worker:
         requests = RequestService(
             client, infra.keyring, infra.agencies, task_queue, policy=SHORT_RETENTION
@@ -133,13 +134,7 @@ async def dev_hub(
 ) -> AsyncIterator[DevHub]:
     client = dev_server_env.client
     queue = f"retention-dev-{uuid.uuid4().hex[:8]}"
-    worker = build_worker(
-        client,
-        queue,
-        infra.activities(),
-        infra.retention_activities(),
-        infra.checkpoint_activities(),
-    )
+    worker = build_worker(client, queue, infra)
     async with worker:
         requests = RequestService(client, infra.keyring, infra.agencies, queue)
         hub = Hub(

@@ -9,12 +9,13 @@ import pytest
 from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 
+from app.container import Infrastructure, open_infrastructure
 from app.packages import PackageService
 from app.requests import RequestService
 from app.scenarios import Hub
 from infra.directory import AgencyDirectory, AlreadyExistsError
 from infra.settings import Settings
-from worker.main import Infrastructure, build_worker, infrastructure
+from worker.main import build_worker
 
 HUB = [
     ("police", "Northshire Police", "police"),
@@ -34,7 +35,7 @@ async def register_hub(agencies: AgencyDirectory) -> None:
 
 @pytest.fixture(scope="session")
 async def infra(settings: Settings) -> AsyncIterator[Infrastructure]:
-    async with infrastructure(settings) as made:
+    async with open_infrastructure(settings) as made:
         await register_hub(made.agencies)
         yield made
 
@@ -43,7 +44,7 @@ async def infra(settings: Settings) -> AsyncIterator[Infrastructure]:
 async def running_worker(
     client: Client, task_queue: str, infra: Infrastructure
 ) -> AsyncIterator[RequestService]:
-    async with build_worker(client, task_queue, infra.activities()):
+    async with build_worker(client, task_queue, infra):
         yield RequestService(client, infra.keyring, infra.agencies, task_queue)
 
 

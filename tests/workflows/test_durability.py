@@ -21,6 +21,7 @@ from pathlib import Path
 import pytest
 from temporalio.client import Client
 
+from app.container import Infrastructure
 from app.packages import PackageService
 from app.requests import RequestService
 from app.scenarios import Hub, Walk, open_request
@@ -38,7 +39,6 @@ from infra.settings import Settings
 from infra.stack import EmbeddedTemporal, free_port
 from infra.temporal import data_converter
 from tests.conftest import TEST_KEK, TestDatabase
-from worker.main import Infrastructure
 
 pytestmark = pytest.mark.timeout(240)
 

@@ -9,6 +9,7 @@ from uuid import UUID
 from temporalio.testing import WorkflowEnvironment
 
 from app import scenarios
+from app.container import Infrastructure
 from app.history import request_history
 from app.scenarios import Hub
 from domain.events import RecordedEvent
@@ -25,7 +26,6 @@ from domain.vocabulary import (
 )
 from tests.workflows.histories import replay_and_keep
 from tests.workflows.test_replay_equals_live import assert_replay_equals_live
-from worker.main import Infrastructure
 
 CHILD_OF_SUBJECT = ProtectedPerson(
     relation=ProtectedRelation.CHILD_OF_SUBJECT, kind=AtRiskKind.CHILD

@@ -14,10 +14,10 @@ import pytest
 from temporalio.api.common.v1 import Payload
 
 from app import scenarios
+from app.container import Infrastructure
 from app.history import request_history
 from app.scenarios import Hub
 from tests.conftest import TestDatabase
-from worker.main import Infrastructure
 from workflows.common import agency_workflow_id, request_workflow_id
 
 

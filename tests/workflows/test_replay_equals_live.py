@@ -15,12 +15,12 @@ from uuid import UUID
 import pytest
 
 from app import scenarios
+from app.container import Infrastructure
 from app.history import request_history
 from app.scenarios import Hub
 from domain.decision import TaskKind
 from domain.vocabulary import Rating
 from infra.directory import NotFoundError
-from worker.main import Infrastructure
 
 
 async def assert_replay_equals_live(hub: Hub, infra: Infrastructure, rid: UUID) -> None:

@@ -7,6 +7,7 @@ from uuid import UUID
 
 import pytest
 
+from app.container import Infrastructure
 from app.scenarios import Hub, Walk, open_request
 from domain.commands import (
     AssessPurpose,
@@ -27,7 +28,6 @@ from domain.vocabulary import (
     Rating,
     Role,
 )
-from worker.main import Infrastructure
 from workflows.agency_decision import AgencyDecisionWorkflow
 from workflows.common import agency_workflow_id
 
