@@ -21,6 +21,7 @@ from pathlib import Path
 
 import asyncpg
 import pytest
+from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 
 from infra.settings import Environment, Settings
@@ -136,6 +137,12 @@ async def dev_server_env(settings: Settings) -> AsyncIterator[WorkflowEnvironmen
         yield env
     finally:
         await env.shutdown()
+
+
+@pytest.fixture(scope="session")
+def temporal(dev_server_env: WorkflowEnvironment) -> Client:
+    """The session's Temporal dev server, which every API process needs to serve commands."""
+    return dev_server_env.client
 
 
 @pytest.fixture

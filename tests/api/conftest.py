@@ -19,7 +19,6 @@ import httpx
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 from temporalio.client import Client
-from temporalio.testing import WorkflowEnvironment
 
 from api.app import create_app
 from domain.vocabulary import AgencyKind, Role
@@ -56,12 +55,6 @@ def users(engine: AsyncEngine) -> UserDirectory:
 
 MASHFLOW = Path(sys.executable).parent / "mashflow"
 """The CLI's real entry point, as installed in this environment."""
-
-
-@pytest.fixture(scope="session")
-def temporal(dev_server_env: WorkflowEnvironment) -> Client:
-    """The session's Temporal dev server, which every API process needs to serve commands."""
-    return dev_server_env.client
 
 
 @pytest.fixture(scope="session")

@@ -2,5 +2,5 @@
 
 from __future__ import annotations
 
-from tests.api.conftest import api_url, client, engine, temporal, users  # noqa: F401
+from tests.api.conftest import api_url, client, engine, users  # noqa: F401
 from tests.workflows.conftest import hub, infra, service  # noqa: F401
