@@ -14,7 +14,7 @@ connection with commits not flushed, alternated with the other variants:
   without them;
 - the same copy with the rules as domains cost 4-5 µs more than without them;
 
-out of 110-130 µs such an INSERT costs in all (docs/performance.md, fourth round).
+out of 110-130 µs such an INSERT costs in all (docs/performance.md, "Appends").
 
 No table rewrite. The domains are created without constraints, so changing the
 columns' types is a relabelling: the table and its indexes keep their files. The
