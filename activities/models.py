@@ -26,6 +26,7 @@ ERASE_SUBJECT = "erase_subject"
 FIND_DUE_RECORDS = "find_due_records"
 FORGET_READ_MODELS = "forget_read_models"
 PURGE_PACKAGES = "purge_packages"
+CONFIRM_DISPOSAL_DUE = "confirm_disposal_due"
 TAKE_CHECKPOINT = "take_checkpoint"
 
 
@@ -139,6 +140,16 @@ class DueReview(_Model):
     subject_id: UUID
     record_type: RecordType
     due_on: date
+
+
+class ConfirmDisposalDueInput(_Model):
+    due: DueReview
+    review_id: UUID
+    policy: RetentionPolicy
+
+
+class ConfirmDisposalDueResult(_Model):
+    due: bool
 
 
 class FindDueRecordsResult(_Model):

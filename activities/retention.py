@@ -18,9 +18,12 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from temporalio import activity
 
 from activities.models import (
+    CONFIRM_DISPOSAL_DUE,
     FIND_DUE_RECORDS,
     FORGET_READ_MODELS,
     PURGE_PACKAGES,
+    ConfirmDisposalDueInput,
+    ConfirmDisposalDueResult,
     DueReview,
     FindDueRecordsInput,
     FindDueRecordsResult,
@@ -29,6 +32,7 @@ from activities.models import (
     PurgePackagesInput,
     PurgePackagesResult,
 )
+from domain.disposal import disposal_due
 from domain.events import (
     DecisionRecorded,
     Erased,
@@ -124,8 +128,36 @@ class RetentionActivities:
         purged = await self.packages.purge_subject(input.subject_id, datetime.now(UTC))
         return PurgePackagesResult(purged=purged)
 
+    @activity.defn(name=CONFIRM_DISPOSAL_DUE)
+    async def confirm_disposal_due(
+        self, input: ConfirmDisposalDueInput
+    ) -> ConfirmDisposalDueResult:
+        """Whether the log still makes the reviewed record due (``disposal_due``)."""
+        due = input.due
+        events: list[Event] = [
+            r.event
+            for r in await self.store.read_correlation(due.request_id)
+            if isinstance(r.event, _RETENTION_FACTS)
+        ]
+        born_on = await _born_on(self.keyring.session(), events, input.policy)
+        confirmed = disposal_due(
+            events,
+            input.review_id,
+            due.record_type,
+            due.due_on,
+            input.policy,
+            subject_born_on=born_on,
+        )
+        log.info("retention_disposal_checked", request_id=str(due.request_id), due=confirmed)
+        return ConfirmDisposalDueResult(due=confirmed)
+
     def all(self) -> list[Any]:
-        return [self.find_due_records, self.forget_read_models, self.purge_packages]
+        return [
+            self.find_due_records,
+            self.forget_read_models,
+            self.purge_packages,
+            self.confirm_disposal_due,
+        ]
 
 
 async def _born_on(

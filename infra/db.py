@@ -4,9 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
+import asyncpg
+from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from infra.settings import ConfigurationError, Settings
+
+LIBPQ_TLS_PARAMETERS = frozenset({"sslmode", "sslrootcert", "sslcert", "sslkey", "sslpassword"})
+"""URL parameters asyncpg reads from a connection string (as libpq does), not as arguments."""
 
 APP_ROLE = "mashflow_app"
 """The role the application acts as: SELECT and INSERT only (see the migrations)."""
@@ -38,17 +43,24 @@ def create_engine(url: str, *, pool_size: int = 10, role: str | None = APP_ROLE)
     # connect hook lands in the transaction the driver opens lazily, and the pool's
     # reset-on-return rolls it back, leaving later checkouts as the login role.
     # As a startup parameter it is the session's reset value: even RESET ROLE keeps it.
-    connect_args: dict[str, Any] = {}
-    if role is not None:
-        connect_args["server_settings"] = {"role": role}
-    engine = create_async_engine(
+    server_settings = {"role": role} if role is not None else {}
+    options: dict[str, Any] = {"connect_args": {"server_settings": server_settings}}
+    if LIBPQ_TLS_PARAMETERS & set(make_url(asyncpg_url(url)).query):
+        # sslmode=verify-full and its certificates: asyncpg honours them in a connection
+        # string only, so connect through one (the URL keeps them for the store's own pool).
+        dsn = plain_url(url)
+
+        async def connect() -> Any:
+            return await asyncpg.connect(dsn, server_settings=server_settings)
+
+        options = {"async_creator": connect}
+    return create_async_engine(
         asyncpg_url(url),
         pool_size=pool_size,
         max_overflow=pool_size,
         pool_pre_ping=True,
-        connect_args=connect_args,
+        **options,
     )
-    return engine
 
 
 def app_engine(settings: Settings) -> AsyncEngine:

@@ -13,7 +13,7 @@ import secrets
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import parse_qs, urlsplit, urlunsplit
 
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -65,6 +65,13 @@ class Settings(BaseSettings):
     temporal_tls_key: Path | None = None
     temporal_tls_ca: Path | None = None
     temporal_api_key: SecretStr | None = None
+    private_network: bool = Field(
+        default=False,
+        description=(
+            "Production only: the network between the hub's processes, Temporal and "
+            "PostgreSQL is private, so plain connections to them are allowed."
+        ),
+    )
 
     data_dir: Path = Path(".data")
     embedded_temporal_port: Annotated[int, Field(ge=1, le=65535)] = 7233
@@ -219,7 +226,29 @@ class Settings(BaseSettings):
                 )
             if self.kek is None and self.kek_file is None:
                 raise ValueError("production needs MASHFLOW_KEK or MASHFLOW_KEK_FILE")
+            if not self.private_network:
+                self._production_transport_is_authenticated()
         return self
+
+    def _production_transport_is_authenticated(self) -> None:
+        """Temporal and PostgreSQL are reached over authenticated, encrypted connections,
+        unless MASHFLOW_PRIVATE_NETWORK says the network itself is private."""
+        mtls = self.temporal_tls_cert is not None and self.temporal_tls_key is not None
+        if not mtls and self.temporal_api_key is None:
+            raise ValueError(
+                "production needs mTLS (MASHFLOW_TEMPORAL_TLS_CERT and _KEY) or "
+                "MASHFLOW_TEMPORAL_API_KEY to reach Temporal; set MASHFLOW_PRIVATE_NETWORK=true "
+                "only if the network to it is private"
+            )
+        for name, url in (
+            ("MASHFLOW_DATABASE_URL", self.database_url),
+            ("MASHFLOW_DATABASE_ADMIN_URL", self.database_admin_url),
+        ):
+            if url is not None and _sslmode(url) != "verify-full":
+                raise ValueError(
+                    f"production needs sslmode=verify-full in {name}; set "
+                    "MASHFLOW_PRIVATE_NETWORK=true only if the network to PostgreSQL is private"
+                )
 
     # -- derived values -----------------------------------------------------------------
 
@@ -264,6 +293,11 @@ class Settings(BaseSettings):
                 f"MASHFLOW_KEK_FILE: cannot read {path}: {exc.strerror}"
             ) from None
         return _decode_kek(text, "MASHFLOW_KEK_FILE")
+
+
+def _sslmode(url: str) -> str | None:
+    modes = parse_qs(urlsplit(url).query).get("sslmode")
+    return modes[-1] if modes else None
 
 
 def _is_placeholder(value: str) -> bool:

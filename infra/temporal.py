@@ -8,7 +8,8 @@ from temporalio.client import Client, TLSConfig
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.converter import DataConverter, DefaultFailureConverterWithEncodedAttributes
 
-from infra.codec import EncryptionCodec
+from infra.codec import EncryptionCodec, HubPayloadConverter
+from infra.guard import CommandGuard
 from infra.settings import ConfigurationError, Settings
 
 
@@ -16,9 +17,16 @@ def data_converter(kek: bytes) -> DataConverter:
     """Pydantic JSON, then AES-GCM; failures encoded too, so no message leaks in clear."""
     return dataclasses.replace(
         pydantic_data_converter,
+        payload_converter_class=HubPayloadConverter,
         payload_codec=EncryptionCodec(kek),
         failure_converter_class=DefaultFailureConverterWithEncodedAttributes,
     )
+
+
+def client_interceptors(kek: bytes) -> list[CommandGuard]:
+    """What every client of the hub carries: the guard that signs its commands, and that
+    workers built on the client use to check the commands they receive."""
+    return [CommandGuard(kek)]
 
 
 def tls_config(settings: Settings) -> TLSConfig | bool:
@@ -46,10 +54,12 @@ async def connect_client(settings: Settings, *, lazy: bool = False) -> Client:
         raise ConfigurationError(
             "MASHFLOW_TEMPORAL_ADDRESS: not set and no embedded server running"
         )
+    kek = settings.key_encryption_key()
     return await Client.connect(
         settings.temporal_address,
         namespace=settings.temporal_namespace,
-        data_converter=data_converter(settings.key_encryption_key()),
+        data_converter=data_converter(kek),
+        interceptors=client_interceptors(kek),
         tls=tls_config(settings),
         api_key=(
             settings.temporal_api_key.get_secret_value() if settings.temporal_api_key else None

@@ -26,7 +26,7 @@ from temporalio.testing import WorkflowEnvironment
 
 from infra.settings import Environment, Settings
 from infra.stack import EmbeddedPostgres, venv_binary, with_database
-from infra.temporal import data_converter
+from infra.temporal import client_interceptors, data_converter
 
 LOCAL_POSTGRES = "postgresql://postgres@127.0.0.1:5432/test"
 
@@ -116,6 +116,7 @@ async def time_skipping_env(settings: Settings) -> AsyncIterator[WorkflowEnviron
     """The Temporal time-skipping test server: hours of timers pass in seconds."""
     env = await WorkflowEnvironment.start_time_skipping(
         data_converter=data_converter(settings.key_encryption_key()),
+        interceptors=client_interceptors(settings.key_encryption_key()),
         test_server_existing_path=str(venv_binary("temporal-test-server")),
     )
     try:
@@ -129,6 +130,7 @@ async def dev_server_env(settings: Settings) -> AsyncIterator[WorkflowEnvironmen
     """The real Temporal dev server (in memory) for end-to-end runs."""
     env = await WorkflowEnvironment.start_local(
         data_converter=data_converter(settings.key_encryption_key()),
+        interceptors=client_interceptors(settings.key_encryption_key()),
         dev_server_existing_path=str(venv_binary("temporal")),
         dev_server_extra_args=["--log-level", "warn"],
         ui=False,

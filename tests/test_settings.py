@@ -66,14 +66,62 @@ def test_production_refuses_the_embedded_stack_and_a_missing_key() -> None:
         )
 
 
+VERIFIED_DB = "postgresql://app:pw@db/mashflow?sslmode=verify-full&sslrootcert=/etc/ca.pem"
+
+
 def test_production_accepts_real_services_and_a_real_key() -> None:
     s = load_settings(
         environment="production",
-        database_url="postgresql://app:pw@db/mashflow",
+        database_url=VERIFIED_DB,
         temporal_address="temporal:7233",
+        temporal_api_key="k-" + secrets.token_hex(16),
         kek=GOOD_KEK,
     )
     assert s.key_encryption_key() == base64.b64decode(GOOD_KEK)
+
+
+def _production(**extra: object) -> Settings:
+    settings: dict[str, object] = {
+        "environment": "production",
+        "database_url": VERIFIED_DB,
+        "temporal_address": "temporal:7233",
+        "kek": GOOD_KEK,
+    }
+    return load_settings(**(settings | extra))
+
+
+def test_production_refuses_temporal_without_mtls_or_an_api_key(tmp_path: Path) -> None:
+    with pytest.raises(ConfigurationError, match=r"mTLS .* or MASHFLOW_TEMPORAL_API_KEY"):
+        _production()
+    # Server TLS alone authenticates the server, not the hub: still refused.
+    with pytest.raises(ConfigurationError, match="mTLS"):
+        _production(temporal_tls_ca=tmp_path / "ca.pem")
+    mtls = _production(
+        temporal_tls_cert=tmp_path / "client.pem", temporal_tls_key=tmp_path / "client.key"
+    )
+    assert mtls.temporal_tls_cert is not None
+    assert _production(temporal_api_key="k-" + secrets.token_hex(16)).temporal_api_key
+
+
+@pytest.mark.parametrize(
+    "query", ["", "?sslmode=require", "?sslmode=verify-ca", "?sslmode=disable", "?ssl=true"]
+)
+def test_production_refuses_a_database_url_without_verify_full(query: str) -> None:
+    key = "k-" + secrets.token_hex(16)
+    with pytest.raises(ConfigurationError, match="sslmode=verify-full in MASHFLOW_DATABASE_URL"):
+        _production(database_url=f"postgresql://app:pw@db/mashflow{query}", temporal_api_key=key)
+    with pytest.raises(ConfigurationError, match="MASHFLOW_DATABASE_ADMIN_URL"):
+        _production(
+            database_admin_url=f"postgresql://admin@db/mashflow{query}", temporal_api_key=key
+        )
+
+
+def test_production_on_a_private_network_allows_plain_connections_when_told(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("MASHFLOW_PRIVATE_NETWORK", "true")
+    s = _production(database_url="postgresql://app:pw@db/mashflow")
+    assert s.private_network and s.temporal_api_key is None
 
 
 def test_development_makes_a_private_key_file_once(tmp_path: Path) -> None:

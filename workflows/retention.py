@@ -43,11 +43,14 @@ from temporalio.exceptions import WorkflowAlreadyStartedError
 
 with workflow.unsafe.imports_passed_through():
     from activities.models import (
+        CONFIRM_DISPOSAL_DUE,
         ERASE_SUBJECT,
         FIND_DUE_RECORDS,
         FORGET_READ_MODELS,
         PURGE_PACKAGES,
         AppendResult,
+        ConfirmDisposalDueInput,
+        ConfirmDisposalDueResult,
         DueReview,
         EraseSubjectInput,
         EraseSubjectResult,
@@ -91,6 +94,9 @@ ANY_VERSION = -1
 reviews of one request (its decision record and its package) share one stream."""
 
 SCHEDULE_ID = "mashflow-retention-review"
+
+DISPOSAL_CONFIRMS_DUE = "disposal-confirms-record-due"
+"""Patch: before disposing, the log is asked whether the record is really due."""
 
 
 def retention_stream(request_id: UUID) -> str:
@@ -328,6 +334,8 @@ class RetentionReviewTaskWorkflow:
         async with self.lock:
             state = self._review()
             events = decided(lambda: decide_dispose(state, command, actor, workflow.now()))
+            if workflow.patched(DISPOSAL_CONFIRMS_DUE):
+                await self._confirm_due()
             # The decision is on the record before anything is destroyed; every step after
             # it is idempotent and retried until done.
             await self.writer.append(events, actor)
@@ -358,6 +366,26 @@ class RetentionReviewTaskWorkflow:
                 state = evolve_review(state, event)
             self.state = state
         return self.current()
+
+    async def _confirm_due(self) -> None:
+        """Keys are destroyed only for a record the log makes due (``disposal_due``): a
+        review opened by mistake, or for a request reopened since, refuses, writing nothing."""
+        confirmed: ConfirmDisposalDueResult = await workflow.execute_activity(
+            CONFIRM_DISPOSAL_DUE,
+            ConfirmDisposalDueInput(
+                due=self.due, review_id=self.review_id, policy=self.policy.retention
+            ),
+            result_type=ConfirmDisposalDueResult,
+            start_to_close_timeout=STEP_TIMEOUT,
+            retry_policy=STORE_RETRY,
+        )
+        if not confirmed.due:
+            raise refusal(
+                InvalidState(
+                    "this record is not due for disposal: the log does not make it due on "
+                    f"{self.due.due_on.isoformat()}"
+                )
+            )
 
     @dispose.validator
     def _dispose(self, actor: Actor, command: DisposeRecord) -> None:

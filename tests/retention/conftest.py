@@ -72,10 +72,11 @@ async def time_skipping_env(settings: Settings) -> AsyncIterator[WorkflowEnviron
     they would keep it from skipping time for every test that follows.
     """
     from infra.stack import venv_binary
-    from infra.temporal import data_converter
+    from infra.temporal import client_interceptors, data_converter
 
     env = await WorkflowEnvironment.start_time_skipping(
         data_converter=data_converter(settings.key_encryption_key()),
+        interceptors=client_interceptors(settings.key_encryption_key()),
         test_server_existing_path=str(venv_binary("temporal-test-server")),
     )
     try:

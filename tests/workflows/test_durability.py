@@ -37,7 +37,7 @@ from domain.events.values import InformPlan, LawfulBasis
 from domain.vocabulary import Art6Basis, ConsentOutcome, Outcome
 from infra.settings import Settings
 from infra.stack import EmbeddedTemporal, free_port
-from infra.temporal import data_converter
+from infra.temporal import client_interceptors, data_converter
 from tests.conftest import TEST_KEK, TestDatabase
 
 pytestmark = pytest.mark.timeout(240)
@@ -75,7 +75,10 @@ def worker_process(env: dict[str, str], log: Path) -> Iterator[WorkerProcess]:
 
 
 async def _client(address: str) -> Client:
-    return await Client.connect(address, data_converter=data_converter(base64.b64decode(TEST_KEK)))
+    kek = base64.b64decode(TEST_KEK)
+    return await Client.connect(
+        address, data_converter=data_converter(kek), interceptors=client_interceptors(kek)
+    )
 
 
 async def test_a_killed_worker_and_a_restarted_server_lose_and_repeat_nothing(

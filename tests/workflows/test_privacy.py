@@ -12,11 +12,13 @@ import uuid
 import asyncpg
 import pytest
 from temporalio.api.common.v1 import Payload
+from temporalio.converter import WorkflowSerializationContext
 
 from app import scenarios
 from app.container import Infrastructure
 from app.history import request_history
 from app.scenarios import Hub
+from infra.codec import EncryptionCodec
 from tests.conftest import TestDatabase
 from workflows.common import agency_workflow_id, request_workflow_id
 
@@ -27,15 +29,23 @@ async def _payload_texts(hub: Hub, workflow_id: str) -> tuple[str, str]:
     history = await client.get_workflow_handle(workflow_id).fetch_history()
     stored = history.to_json()
     codec = client.data_converter.payload_codec
-    assert codec is not None
+    assert isinstance(codec, EncryptionCodec)
     decoded: list[str] = []
     for event in history.events:
         for field in event.ListFields():
             attrs = field[1]
+            # Each payload is bound to the workflow it belongs to: a child's input and
+            # result to the child, everything else to this workflow.
+            child = getattr(attrs, "workflow_id", "") or getattr(
+                getattr(attrs, "workflow_execution", None), "workflow_id", ""
+            )
+            bound = codec.with_context(
+                WorkflowSerializationContext(namespace="default", workflow_id=child or workflow_id)
+            )
             for name in ("input", "result", "details", "last_completion_result"):
                 payloads = getattr(getattr(attrs, name, None), "payloads", None)
                 if payloads:
-                    plain: list[Payload] = await codec.decode(list(payloads))
+                    plain: list[Payload] = await bound.decode(list(payloads))
                     decoded.extend(p.data.decode(errors="replace") for p in plain)
     return stored, "\n".join(decoded)
 

@@ -1,0 +1,296 @@
+"""Temporal is not a trust boundary: commands that did not come from the application fail.
+
+Each test runs an attack reproduced against a running hub: the real Temporal dev
+server, real PostgreSQL, and a worker with the project's data converter and
+command guard. The attacker reaches the Temporal frontend with a client of its
+own (no KEK, or the KEK's codec but not the application's signature), and every
+attack is refused with nothing written to the event store.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+from uuid import UUID
+
+import pytest
+from temporalio.api.common.v1 import Header, Payloads, WorkflowExecution
+from temporalio.api.enums.v1 import EventType
+from temporalio.api.enums.v1 import UpdateWorkflowExecutionLifecycleStage as Stage
+from temporalio.api.update.v1 import Input, Meta, Request, WaitPolicy
+from temporalio.api.workflowservice.v1 import UpdateWorkflowExecutionRequest
+from temporalio.client import (
+    Client,
+    WorkflowFailureError,
+    WorkflowHandle,
+    WorkflowUpdateFailedError,
+)
+from temporalio.common import RawValue
+from temporalio.exceptions import ApplicationError
+from temporalio.testing import WorkflowEnvironment
+
+from activities.models import DueReview
+from app.packages import PackageService
+from app.requests import RequestService
+from app.scenarios import Hub, Walk, open_request
+from domain.commands import DisposeRecord
+from domain.decision import TaskKind
+from domain.models import Actor, DisposalReason
+from domain.policy import HubPolicy
+from domain.vocabulary import RecordType, Role
+from infra.codec import REFUSED_TYPE
+from infra.guard import REFUSED_TYPE as UNSIGNED_TYPE
+from infra.settings import Settings
+from infra.temporal import data_converter
+from tests.conftest import TEST_KEK
+from worker.main import Infrastructure, build_worker
+from workflows.common import agency_workflow_id, request_workflow_id
+from workflows.retention import RetentionReviewTaskWorkflow, ReviewTaskInput
+
+COMPLETED = Stage.UPDATE_WORKFLOW_EXECUTION_LIFECYCLE_STAGE_COMPLETED
+
+OFFICER = Actor(user_id="u-officer", role=Role.COMPLIANCE_OFFICER)
+
+FORGED_ACTOR = {"user_id": "forged-via-temporal", "role": "agency_worker", "agency": "police"}
+ASSESSMENT = {
+    "purpose_clear": True,
+    "identifiable": True,
+    "confidential": True,
+    "special_category": False,
+}
+
+
+@dataclass(frozen=True)
+class Boundary:
+    hub: Hub
+    infra: Infrastructure
+    app: Client
+    """The application's client: the KEK's codec and the command guard."""
+    stranger: Client
+    """Reaches the frontend; holds no KEK (plain JSON, the SDK's default converter)."""
+    insider: Client
+    """Holds the KEK's codec (encrypts as the hub does) but does not sign as the application."""
+    task_queue: str
+
+    async def open(self) -> tuple[UUID, UUID, Walk]:
+        """A request held by the police, waiting for its purpose to be assessed."""
+        request_id, subject_id = await open_request(self.hub, "Ivy Boundary", ["police"])
+        walk = Walk(self.hub, request_id, subject_id, "police")
+        await walk.until(TaskKind.ASSESS_PURPOSE)
+        return request_id, subject_id, walk
+
+    async def written(self, request_id: UUID) -> list[str]:
+        """Every event of the request, as ``type by actor``."""
+        events = await self.infra.store.read_correlation(request_id)
+        return [f"{r.event.event_type} by {r.metadata.actor_id}" for r in events]
+
+
+@pytest.fixture
+async def boundary(
+    dev_server_env: WorkflowEnvironment, task_queue: str, infra: Infrastructure, settings: Settings
+) -> AsyncIterator[Boundary]:
+    app = dev_server_env.client
+    service = app.service_client
+    stranger = Client(service, namespace=app.namespace)
+    insider = Client(service, namespace=app.namespace, data_converter=data_converter(_kek()))
+    async with build_worker(app, task_queue, infra.activities(), infra.retention_activities()):
+        requests = RequestService(app, infra.keyring, infra.agencies, task_queue)
+        hub = Hub(requests, PackageService(requests, infra.packages, infra.agencies, settings))
+        yield Boundary(hub, infra, app, stranger, insider, task_queue)
+
+
+def _kek() -> bytes:
+    return base64.b64decode(TEST_KEK)
+
+
+def _refusal(exc: WorkflowUpdateFailedError | WorkflowFailureError) -> str | None:
+    cause = exc.cause
+    return cause.type if isinstance(cause, ApplicationError) else None
+
+
+async def test_an_update_with_a_plain_json_actor_is_refused_and_writes_nothing(
+    boundary: Boundary,
+) -> None:
+    request_id, _, walk = await boundary.open()
+    before = await boundary.written(request_id)
+    handle = boundary.stranger.get_workflow_handle(agency_workflow_id(request_id, "police"))
+    with pytest.raises(WorkflowUpdateFailedError) as refused:
+        await handle.execute_update("assess_purpose", args=[FORGED_ACTOR, ASSESSMENT])
+    assert _refusal(refused.value) == REFUSED_TYPE
+    assert await boundary.written(request_id) == before
+    # The decision is not wedged: the real worker's next step is recorded as usual.
+    await walk.assess()
+    after = await boundary.written(request_id)
+    assert after[len(before) :] == ["purpose.assessed by u-worker-police"]
+    assert not any("forged-via-temporal" in e for e in after)
+
+
+async def test_an_encrypted_update_the_application_did_not_sign_is_refused(
+    boundary: Boundary,
+) -> None:
+    """Even with the KEK's codec, a command needs the application's signature."""
+    request_id, _, _ = await boundary.open()
+    before = await boundary.written(request_id)
+    handle = boundary.insider.get_workflow_handle(agency_workflow_id(request_id, "police"))
+    with pytest.raises(WorkflowUpdateFailedError) as refused:
+        await handle.execute_update("assess_purpose", args=[FORGED_ACTOR, ASSESSMENT])
+    assert _refusal(refused.value) == UNSIGNED_TYPE
+    assert await boundary.written(request_id) == before
+
+
+async def _accepted_update(client: Client, workflow_id: str) -> Request:
+    """The first accepted update of a workflow, exactly as its history stores it."""
+    history = await client.get_workflow_handle(workflow_id).fetch_history()
+    for event in history.events:
+        if event.event_type == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED:
+            return event.workflow_execution_update_accepted_event_attributes.accepted_request
+    raise AssertionError(f"no accepted update in {workflow_id}")
+
+
+async def _replay(
+    client: Client, workflow_id: str, update_id: str, copied: Request
+) -> str | None:
+    """Send the copied arguments and signature as a new update, byte for byte."""
+    response = await client.workflow_service.update_workflow_execution(
+        UpdateWorkflowExecutionRequest(
+            namespace=client.namespace,
+            workflow_execution=WorkflowExecution(workflow_id=workflow_id),
+            wait_policy=WaitPolicy(lifecycle_stage=COMPLETED),
+            request=Request(
+                meta=Meta(update_id=update_id, identity="stranger"),
+                input=Input(
+                    name=copied.input.name,
+                    header=Header(fields=dict(copied.input.header.fields)),
+                    args=Payloads(payloads=list(copied.input.args.payloads)),
+                ),
+            ),
+        )
+    )
+    failure = response.outcome.failure
+    if not response.outcome.HasField("failure"):
+        return None
+    return failure.application_failure_info.type
+
+
+async def test_arguments_copied_from_one_request_into_another_are_refused(
+    boundary: Boundary,
+) -> None:
+    first, _, walk = await boundary.open()
+    await walk.assess()
+    second, _, _ = await boundary.open()
+    copied = await _accepted_update(boundary.stranger, agency_workflow_id(first, "police"))
+    assert copied.input.name == "assess_purpose"
+    before = await boundary.written(second)
+
+    # Into another request's decision: the ciphertext is bound to the first workflow.
+    target = agency_workflow_id(second, "police")
+    assert await _replay(boundary.stranger, target, "copied-1", copied) == REFUSED_TYPE
+    assert await boundary.written(second) == before
+
+    # Into the same decision under a new task id: the signature names the original one.
+    source = agency_workflow_id(first, "police")
+    before_first = await boundary.written(first)
+    assert await _replay(boundary.stranger, source, "copied-2", copied) == UNSIGNED_TYPE
+    # Under its own task id: the server answers with the first outcome and runs nothing.
+    assert await _replay(boundary.stranger, source, copied.meta.update_id, copied) is None
+    assert await boundary.written(first) == before_first
+
+
+def _review_of(request_id: UUID, subject_id: UUID) -> ReviewTaskInput:
+    """A review of the request's decision record, due today (by its own say-so)."""
+    return ReviewTaskInput(
+        due=DueReview(
+            request_id=request_id,
+            subject_id=subject_id,
+            record_type=RecordType.SHARED_DECISION,
+            due_on=date.today(),
+        ),
+        review_id=uuid.uuid4(),
+        policy=HubPolicy(),
+    )
+
+
+async def test_a_review_started_by_hand_is_refused_at_its_first_step_and_erases_nothing(
+    boundary: Boundary,
+) -> None:
+    request_id, subject_id, _ = await boundary.open()
+    before = await boundary.written(request_id)
+    review = _review_of(request_id, subject_id)
+    # With no KEK the input is refused; with the KEK's codec, the missing signature is.
+    attempts: list[tuple[Client, object, str]] = [
+        (boundary.stranger, review.model_dump(mode="json"), REFUSED_TYPE),
+        (boundary.insider, review, UNSIGNED_TYPE),
+    ]
+    for client, arg, expected in attempts:
+        handle: WorkflowHandle[Any, Any] = await client.start_workflow(
+            "RetentionReviewTaskWorkflow",
+            args=[arg],
+            id=f"retention-forged-{uuid.uuid4()}",
+            task_queue=boundary.task_queue,
+        )
+        with pytest.raises(WorkflowFailureError) as refused:
+            await handle.result()
+        assert _refusal(refused.value) == expected
+    assert await boundary.written(request_id) == before
+    # The subject's key is whole: what was sealed for the subject still opens.
+    assert await boundary.infra.keyring.erased_at(subject_id) is None
+    sealed = await boundary.infra.keyring.seal(subject_id, "still readable")
+    assert await boundary.infra.keyring.open(sealed) == "still readable"
+
+
+async def test_the_application_s_own_review_of_a_record_not_due_refuses_disposal(
+    boundary: Boundary,
+) -> None:
+    """Signed, by a compliance officer, and still refused: the log does not make it due."""
+    request_id, subject_id, _ = await boundary.open()
+    review = _review_of(request_id, subject_id)
+    workflow_id = f"retention-mistaken-{uuid.uuid4()}"
+    handle = await boundary.app.start_workflow(
+        RetentionReviewTaskWorkflow.run, review, id=workflow_id, task_queue=boundary.task_queue
+    )
+    await _until_open(handle)
+    before = await boundary.written(request_id)
+    with pytest.raises(WorkflowUpdateFailedError) as refused:
+        await handle.execute_update(
+            RetentionReviewTaskWorkflow.dispose,
+            args=[OFFICER, DisposeRecord(reason=DisposalReason.NO_LONGER_NECESSARY)],
+        )
+    assert _refusal(refused.value) == "InvalidState"
+    assert await boundary.written(request_id) == before
+    assert await boundary.infra.keyring.erased_at(subject_id) is None
+    await handle.terminate("test over")
+
+
+async def _until_open(handle: WorkflowHandle[Any, Any]) -> None:
+    for _ in range(200):
+        view = await handle.query(RetentionReviewTaskWorkflow.current)
+        if view.state is not None:
+            return
+        await asyncio.sleep(0.05)
+    raise TimeoutError("the review never opened")
+
+
+async def test_a_sharing_request_started_by_hand_is_refused_and_writes_nothing(
+    boundary: Boundary,
+) -> None:
+    request_id, _, _ = await boundary.open()
+    genuine = boundary.app.get_workflow_handle(request_workflow_id(request_id))
+    started = await genuine.fetch_history()
+    arg = started.events[0].workflow_execution_started_event_attributes.input.payloads[0]
+    forged = uuid.uuid4()
+    forged_start: WorkflowHandle[Any, Any] = await boundary.stranger.start_workflow(
+        "SharingRequestWorkflow",
+        args=[RawValue(arg)],
+        id=request_workflow_id(forged),
+        task_queue=boundary.task_queue,
+    )
+    with pytest.raises(WorkflowFailureError) as refused:
+        await forged_start.result()
+    # The copied input is bound to the genuine request's workflow id.
+    assert _refusal(refused.value) == REFUSED_TYPE
+    assert await boundary.written(forged) == []
