@@ -15,9 +15,12 @@ workflows and send updates), so decoding is strict:
   through a codec, so Temporal still reads what it must. A refused payload is
   not an error in the codec (that would fail the whole workflow task, so one
   stranger's update could wedge a request): it decodes to a marker that
-  :class:`HubPayloadConverter` turns into a non-retryable ``PayloadRefused``
-  error where the value is read. The SDK then rejects that update, drops that
-  signal, fails that query, and fails a workflow started with it at once;
+  :class:`HubPayloadConverter` turns into a ``PayloadRefused`` error where the
+  value is read. The SDK then rejects that update, drops that signal, fails that
+  query, and fails a workflow started with it at once. A payload under another
+  key id (most likely this process has the wrong KEK) is refused as retryable:
+  a workflow task or activity attempt fails and is retried until the key is put
+  right, and no workflow fails for good;
 - format 2 binds each ciphertext (AES-GCM associated data) to the workflow it
   belongs to, from the SDK's serialization context: arguments copied from one
   workflow's history into another's fail to decrypt. A schedule encodes its
@@ -59,6 +62,7 @@ FORMAT_BOUND = b"2"
 REFUSED_ENCODING = "mashflow/refused"
 """A payload the codec refused; its data says why (never what it held)."""
 REFUSED_TYPE = "PayloadRefused"
+RETRYABLE_METADATA = "refusal-retryable"
 
 CODEC_KEY_INFO = b"mashflow temporal payload codec v1"
 _AAD_PREFIX = b"mashflow payload v2\x00"
@@ -135,7 +139,16 @@ class EncryptionCodec(PayloadCodec, WithSerializationContext):
         try:
             return self._decode_one(payload)
         except PayloadRefusedError as exc:
-            return Payload(metadata={"encoding": REFUSED_ENCODING.encode()}, data=str(exc).encode())
+            metadata = {"encoding": REFUSED_ENCODING.encode()}
+            if payload.metadata.get("encoding") == ENCODING and (
+                payload.metadata.get(KEY_ID_METADATA) != self.key_id
+            ):
+                # Another key: most likely this process was given the wrong KEK. A
+                # retryable refusal fails a workflow task or an activity attempt (loud in
+                # the log, retried) instead of failing workflows for good; an update
+                # carrying it is still rejected at once.
+                metadata[RETRYABLE_METADATA] = b"1"
+            return Payload(metadata=metadata, data=str(exc).encode())
 
     def _decode_one(self, payload: Payload) -> Payload:
         if payload.metadata.get("encoding", b"") != ENCODING:
@@ -180,7 +193,9 @@ class RefusedPayloadConverter(EncodingPayloadConverter):
 
     def from_payload(self, payload: Payload, type_hint: type | None = None) -> object:
         raise ApplicationError(
-            payload.data.decode(errors="replace"), type=REFUSED_TYPE, non_retryable=True
+            payload.data.decode(errors="replace"),
+            type=REFUSED_TYPE,
+            non_retryable=payload.metadata.get(RETRYABLE_METADATA) != b"1",
         )
 
 

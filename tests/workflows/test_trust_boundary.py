@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import os
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -19,7 +20,7 @@ from typing import Any
 from uuid import UUID
 
 import pytest
-from temporalio.api.common.v1 import Header, Payloads, WorkflowExecution
+from temporalio.api.common.v1 import Header, Payload, Payloads, WorkflowExecution
 from temporalio.api.enums.v1 import EventType
 from temporalio.api.enums.v1 import UpdateWorkflowExecutionLifecycleStage as Stage
 from temporalio.api.update.v1 import Input, Meta, Request, WaitPolicy
@@ -43,7 +44,7 @@ from domain.decision import TaskKind
 from domain.models import Actor, DisposalReason
 from domain.policy import HubPolicy
 from domain.vocabulary import RecordType, Role
-from infra.codec import REFUSED_TYPE
+from infra.codec import ENCODING, KEY_ID_METADATA, REFUSED_TYPE
 from infra.guard import REFUSED_TYPE as UNSIGNED_TYPE
 from infra.settings import Settings
 from infra.temporal import data_converter
@@ -294,3 +295,24 @@ async def test_a_sharing_request_started_by_hand_is_refused_and_writes_nothing(
     # The copied input is bound to the genuine request's workflow id.
     assert _refusal(refused.value) == REFUSED_TYPE
     assert await boundary.written(forged) == []
+
+
+async def test_an_update_sealed_under_another_key_id_is_refused_and_stalls_nothing(
+    boundary: Boundary,
+) -> None:
+    request_id, _, walk = await boundary.open()
+    before = await boundary.written(request_id)
+    bogus = Payload(
+        metadata={"encoding": ENCODING, KEY_ID_METADATA: b"00000000deadbeef"},
+        data=os.urandom(64),
+    )
+    forged = Request(
+        meta=Meta(update_id="bogus"),
+        input=Input(name="assess_purpose", args=Payloads(payloads=[bogus, bogus])),
+    )
+    target = agency_workflow_id(request_id, "police")
+    assert await _replay(boundary.stranger, target, "bogus", forged) == REFUSED_TYPE
+    assert await boundary.written(request_id) == before
+    await asyncio.wait_for(walk.assess(), timeout=30)
+    after = await boundary.written(request_id)
+    assert after[len(before) :] == ["purpose.assessed by u-worker-police"]
