@@ -101,7 +101,8 @@ async def boundary(
     insider = Client(service, namespace=app.namespace, data_converter=data_converter(_kek()))
     async with build_worker(app, task_queue, infra.activities(), infra.retention_activities()):
         requests = RequestService(app, infra.keyring, infra.agencies, task_queue)
-        hub = Hub(requests, PackageService(requests, infra.packages, infra.agencies, settings))
+        packages = PackageService(requests, infra.packages, infra.agencies, settings, infra.store)
+        hub = Hub(requests, packages)
         yield Boundary(hub, infra, app, stranger, insider, task_queue)
 
 
