@@ -36,6 +36,7 @@ from temporalio.exceptions import ApplicationError
 from temporalio.testing import WorkflowEnvironment
 
 from activities.models import DueReview
+from app.container import Infrastructure
 from app.packages import PackageService
 from app.requests import RequestService
 from app.scenarios import Hub, Walk, open_request
@@ -49,7 +50,7 @@ from infra.guard import REFUSED_TYPE as UNSIGNED_TYPE
 from infra.settings import Settings
 from infra.temporal import data_converter
 from tests.conftest import TEST_KEK
-from worker.main import Infrastructure, build_worker
+from worker.main import build_worker
 from workflows.common import agency_workflow_id, request_workflow_id
 from workflows.retention import RetentionReviewTaskWorkflow, ReviewTaskInput
 
@@ -99,7 +100,7 @@ async def boundary(
     service = app.service_client
     stranger = Client(service, namespace=app.namespace)
     insider = Client(service, namespace=app.namespace, data_converter=data_converter(_kek()))
-    async with build_worker(app, task_queue, infra.activities(), infra.retention_activities()):
+    async with build_worker(app, task_queue, infra):
         requests = RequestService(app, infra.keyring, infra.agencies, task_queue)
         packages = PackageService(requests, infra.packages, infra.agencies, settings, infra.store)
         hub = Hub(requests, packages)
