@@ -1,4 +1,4 @@
-"""``mashflow users add | list | revoke``: the people who may sign in."""
+"""``mashflow users add | list | change | revoke``: the people who may sign in."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from cli.directory_common import EXIT_USAGE, open_directory, print_json
 from domain.vocabulary import Role
 from infra.directory import HUB_ROLES, PERSON_ROLES, User, role_names
 
-users_app = typer.Typer(help="People who sign in: add, list, revoke.", no_args_is_help=True)
+users_app = typer.Typer(help="People who sign in: add, list, change, revoke.", no_args_is_help=True)
 
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")]
 
@@ -125,5 +125,38 @@ def revoke(
             print_json(user_json(user))
         else:
             console.print(f"revoked user {user.id}")
+
+    run(go())
+
+
+@users_app.command("change")
+def change(
+    user_id: Annotated[str, typer.Argument(metavar="ID", help="The user's id.")],
+    role: Annotated[str, typer.Option("--role", help=f"One of: {role_names()}.")],
+    agency: Annotated[
+        str | None,
+        typer.Option("--agency", help="Agency code; not needed for hub roles."),
+    ] = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Give an active user another role or agency. Recorded in the event log
+    (``register.user_role_changed``); a revoked user's role never changes."""
+    try:
+        parsed = uuid.UUID(user_id)
+    except ValueError:
+        fail("ID: not a user id (a UUID, as 'mashflow users list' shows)", EXIT_USAGE)
+    new_role = _role(role)
+    if agency is None and new_role not in HUB_ROLES:
+        fail(f"--agency: the {new_role.value} role acts for an agency; give its code", EXIT_USAGE)
+    settings = settings_or_exit()
+
+    async def go() -> None:
+        async with open_directory(settings) as directory:
+            user = await directory.users.change(parsed, new_role, agency)
+        if as_json:
+            print_json(user_json(user))
+        else:
+            where = f", {user.agency}" if user.agency else ""
+            console.print(f"user {user.id} is now {user.role.value}{where}")
 
     run(go())

@@ -25,13 +25,11 @@ from domain.errors import ValidationFailed
 from domain.vocabulary import Role
 from infra.directory import (
     HUB_ROLES,
-    PERSON_ROLES,
     TOKEN_PREFIX,
     AgencyDirectory,
     NotFoundError,
     User,
     UserDirectory,
-    role_names,
 )
 from infra.settings import Settings
 
@@ -152,6 +150,8 @@ class OidcVerifier:
         self.role_claim = settings.oidc_role_claim
         self.agency_claim = settings.oidc_agency_claim
         self.name_claim = settings.oidc_name_claim
+        self.group_roles = dict(settings.oidc_group_roles)
+        self.hub_subjects = dict(settings.oidc_hub_subjects)
         # PyJWKClient caches the key set and refetches when it meets an unknown key id.
         self._jwks = jwt.PyJWKClient(
             settings.oidc_jwks_url,
@@ -196,14 +196,26 @@ def claim(claims: Mapping[str, Any], path: str) -> Any:
     return value
 
 
-def role_from_claim(value: Any) -> Role:
-    """The one person role a claim names (a string, or a list holding exactly one role)."""
+def role_from_claim(
+    value: Any,
+    group_roles: Mapping[str, str],
+    hub_subjects: Mapping[str, tuple[str, ...]],
+    subject: str,
+) -> Role:
+    """The one role a token's groups (a string, or a list) give through the hub's allow
+    list; a hub-wide role only for a subject pinned to it. The token's word alone gives
+    nothing: a group the list does not name is ignored."""
     names = [value] if isinstance(value, str) else value if isinstance(value, list) else []
-    known = {r.value for r in PERSON_ROLES}
-    roles = {Role(n) for n in names if isinstance(n, str) and n in known}
+    roles = {Role(group_roles[n]) for n in names if isinstance(n, str) and n in group_roles}
     if len(roles) != 1:
-        raise Forbidden(f"the sign-on token names no single mashflow role ({role_names()})")
-    return roles.pop()
+        raise Forbidden("the sign-on token's groups give no single mashflow role this hub allows")
+    role = roles.pop()
+    if role in HUB_ROLES and subject not in hub_subjects.get(role.value, ()):
+        raise Forbidden(
+            f"the {role.value} role is held only by people the hub names; "
+            "this sign-on is not one of them"
+        )
+    return role
 
 
 class Authenticator:
@@ -260,7 +272,12 @@ class Authenticator:
     async def _from_oidc(self, token: str) -> Principal:
         assert self._oidc is not None
         claims = await self._oidc.claims(token)
-        role = role_from_claim(claim(claims, self._oidc.role_claim))
+        role = role_from_claim(
+            claim(claims, self._oidc.role_claim),
+            self._oidc.group_roles,
+            self._oidc.hub_subjects,
+            str(claims["sub"]),
+        )
         agency = claim(claims, self._oidc.agency_claim)
         if agency is not None and not isinstance(agency, str):
             raise Forbidden("the sign-on token's agency claim is not an agency code")

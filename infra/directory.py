@@ -30,7 +30,6 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import BYTEA, UUID
-from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -302,6 +301,22 @@ def _protocol(row: sa.Row[*tuple[Any, ...]]) -> Protocol:
 # -- users ------------------------------------------------------------------------------------
 
 
+OPERATOR = "operator"
+"""The actor of register changes made at the command line (an operator of the hub)."""
+IDENTITY_PROVIDER = "identity-provider"
+"""The actor of register changes that follow an identity provider's token."""
+
+_ADD_SQL = sa.text(
+    "SELECT * FROM mashflow_add_user(:id, :name, :role, CAST(:agency AS text), "
+    "CAST(:token_id AS text), CAST(:salt AS bytea), CAST(:hash AS bytea), "
+    "CAST(:subject AS text), :by, :by_role)"
+)
+_CHANGE_SQL = sa.text(
+    "SELECT * FROM mashflow_change_user(:id, :role, CAST(:agency AS text), :by, :by_role)"
+)
+_REVOKE_SQL = sa.text("SELECT * FROM mashflow_revoke_user(:id, :by, :by_role)")
+
+
 class UserDirectory:
     """People who sign in: bearer-token users made by an operator, and OIDC users on first use."""
 
@@ -320,8 +335,13 @@ class UserDirectory:
         # token id -> (sha256 of the whole token, stored hash it was checked against, expiry)
         self._verified: OrderedDict[str, tuple[bytes, bytes, float]] = OrderedDict()
 
-    async def add(self, display_name: str, role: Role | str, agency: str | None) -> IssuedToken:
-        """Create a user and their token; the token is returned here and nowhere else, ever."""
+    async def add(
+        self, display_name: str, role: Role | str, agency: str | None, *, by: str = OPERATOR
+    ) -> IssuedToken:
+        """Create a user and their token; the token is returned here and nowhere else, ever.
+
+        Recorded (``register.user_added``) by the database in the same transaction, with
+        ``by`` as the actor."""
         role = parse_role(role)
         display_name = _text("name", display_name)
         agency = _agency_for(role, agency)
@@ -329,21 +349,20 @@ class UserDirectory:
         secret = secrets.token_urlsafe(32)
         salt = secrets.token_bytes(16)
         token_hash = await asyncio.to_thread(_kdf, secret, salt)
-        stmt = (
-            users_table.insert()
-            .values(
-                id=uuid.uuid4(),
-                display_name=display_name,
-                role=role.value,
-                agency_code=agency,
-                token_id=token_id,
-                token_salt=salt,
-                token_hash=token_hash,
-                created_at=sa.func.now(),
-            )
-            .returning(*_USER_COLUMNS)
+        user = await self._add_row(
+            {
+                "id": uuid.uuid4(),
+                "name": display_name,
+                "role": role.value,
+                "agency": agency,
+                "token_id": token_id,
+                "salt": salt,
+                "hash": token_hash,
+                "subject": None,
+            },
+            by,
         )
-        user = await self._insert(stmt, agency)
+        assert user is not None  # a token user has no identity-provider subject to clash on
         return IssuedToken(user=user, token=f"{TOKEN_PREFIX}_{token_id}_{secret}")
 
     async def list(self, *, include_revoked: bool = True) -> builtins.list[User]:
@@ -361,20 +380,53 @@ class UserDirectory:
             raise NotFoundError(f"no user {user_id}")
         return _user(row)
 
-    async def revoke(self, user_id: uuid.UUID) -> User:
-        """Refuse the user from now on (idempotent: revoking twice keeps the first time)."""
-        stmt = (
-            users_table.update()
-            .where(users_table.c.id == user_id)
-            .values(revoked_at=sa.func.coalesce(users_table.c.revoked_at, sa.func.now()))
-            .returning(*_USER_COLUMNS, users_table.c.token_id)
-        )
+    async def revoke(self, user_id: uuid.UUID, *, by: str = OPERATOR) -> User:
+        """Refuse the user from now on (idempotent: revoking twice keeps the first time).
+
+        One-way: the database refuses any later change of a revoked user's revocation,
+        role or agency, whoever asks; recorded as ``register.user_revoked``."""
         async with self._engine.begin() as conn:
-            row = (await conn.execute(stmt)).one_or_none()
+            row = (
+                await conn.execute(_REVOKE_SQL, {"id": user_id, "by": by, "by_role": OPERATOR})
+            ).one_or_none()
+            token_id = None
+            if row is not None:
+                token_id = row.token_id
         if row is None:
             raise NotFoundError(f"no user {user_id}")
-        if row.token_id is not None:
-            self._verified.pop(row.token_id, None)
+        if token_id is not None:
+            self._verified.pop(token_id, None)
+        return _user(row)
+
+    async def change(
+        self, user_id: uuid.UUID, role: Role | str, agency: str | None, *, by: str = OPERATOR
+    ) -> User:
+        """Give an active user another role or agency, recorded as
+        ``register.user_role_changed`` (a plain UPDATE of either is refused to the app role).
+        """
+        role = parse_role(role)
+        agency = _agency_for(role, agency)
+        user = await self.get(user_id)
+        if not user.active:
+            raise ValidationFailed("user", "revoked: a revoked user's role cannot change")
+        try:
+            async with self._engine.begin() as conn:
+                row = (
+                    await conn.execute(
+                        _CHANGE_SQL,
+                        {
+                            "id": user_id,
+                            "role": role.value,
+                            "agency": agency,
+                            "by": by,
+                            "by_role": OPERATOR,
+                        },
+                    )
+                ).one_or_none()
+        except IntegrityError:
+            raise ValidationFailed("agency", f"no agency {agency!r} in the register") from None
+        if row is None:
+            raise NotFoundError(f"no user {user_id}")
         return _user(row)
 
     async def authenticate(self, token: str) -> User | None:
@@ -419,45 +471,55 @@ class UserDirectory:
         agency = _agency_for(role, agency)
         display_name = _text("name", display_name or "(single sign-on user)")
         select = sa.select(*_USER_COLUMNS).where(users_table.c.oidc_subject == subject)
-        async with self._engine.begin() as conn:
+        async with self._engine.connect() as conn:
             row = (await conn.execute(select)).one_or_none()
-            if row is None:
-                insert = (
-                    pg_insert(users_table)
-                    .values(
-                        id=uuid.uuid4(),
-                        display_name=display_name,
-                        role=role.value,
-                        agency_code=agency,
-                        oidc_subject=subject,
-                        created_at=sa.func.now(),
-                    )
-                    .on_conflict_do_nothing(index_elements=["oidc_subject"])
-                )
-                await conn.execute(insert)
+        if row is None:
+            added = await self._add_row(
+                {
+                    "id": uuid.uuid4(),
+                    "name": display_name,
+                    "role": role.value,
+                    "agency": agency,
+                    "token_id": None,
+                    "salt": None,
+                    "hash": None,
+                    "subject": subject,
+                },
+                IDENTITY_PROVIDER,
+            )
+            if added is not None:
+                return added
+            async with self._engine.connect() as conn:  # a concurrent first sign-in won
                 row = (await conn.execute(select)).one()
-            elif (row.role, row.agency_code, row.display_name) != (
-                role.value,
-                agency,
-                display_name,
-            ):
-                update = (
-                    users_table.update()
-                    .where(users_table.c.id == row.id)
-                    .values(role=role.value, agency_code=agency, display_name=display_name)
-                    .returning(*_USER_COLUMNS)
-                )
-                row = (await conn.execute(update)).one()
         user = _user(row)
-        return user if user.active else None
+        if not user.active:
+            return None
+        if (user.role, user.agency) != (role, agency):
+            user = await self.change(user.id, role, agency, by=IDENTITY_PROVIDER)
+        if user.display_name != display_name:
+            update = (
+                users_table.update()
+                .where(users_table.c.id == user.id)
+                .values(display_name=display_name)
+                .returning(*_USER_COLUMNS)
+            )
+            async with self._engine.begin() as conn:
+                user = _user((await conn.execute(update)).one())
+        return user
 
-    async def _insert(self, stmt: sa.Insert, agency: str | None) -> User:
+    async def _add_row(self, values: dict[str, Any], by: str) -> User | None:
+        """Add a user through the database's recorded function (None: the identity-provider
+        subject is already registered)."""
         try:
             async with self._engine.begin() as conn:
-                row = (await conn.execute(stmt)).one()
+                row = (
+                    await conn.execute(_ADD_SQL, {**values, "by": by, "by_role": OPERATOR})
+                ).one_or_none()
         except IntegrityError:
-            raise ValidationFailed("agency", f"no agency {agency!r} in the register") from None
-        return _user(row)
+            raise ValidationFailed(
+                "agency", f"no agency {values['agency']!r} in the register"
+            ) from None
+        return None if row is None else _user(row)
 
     def _remembered(self, token_id: str, fingerprint: bytes, stored: bytes) -> bool:
         entry = self._verified.get(token_id)

@@ -108,6 +108,17 @@ class Settings(BaseSettings):
     oidc_name_claim: str = "name"
     oidc_algorithms: tuple[str, ...] = ("RS256", "PS256", "ES256")
     oidc_leeway_s: Annotated[int, Field(ge=0, le=300)] = 30
+    oidc_group_roles: dict[str, str] = Field(
+        default_factory=dict,
+        description="The allow list of identity-provider groups (values of the role claim) "
+        'and the mashflow role each may hold, as JSON: {"police-safeguarding": '
+        '"agency_worker"}. A group not listed gives no role.',
+    )
+    oidc_hub_subjects: dict[str, tuple[str, ...]] = Field(
+        default_factory=dict,
+        description="Hub-wide roles pinned to named people: the subjects ('sub' claim) "
+        'who may hold each, as JSON: {"compliance_officer": ["3f2a..."]}.',
+    )
 
     retention_review_interval_hours: Annotated[int, Field(ge=1, le=24 * 31)] = Field(
         default=24, description="How often the retention schedule looks for records due."
@@ -205,6 +216,23 @@ class Settings(BaseSettings):
         oidc = (self.oidc_issuer, self.oidc_audience, self.oidc_jwks_url)
         if any(oidc) and not all(oidc):
             raise ValueError("oidc_issuer, oidc_audience and oidc_jwks_url go together")
+        if all(oidc) and not self.oidc_group_roles:
+            raise ValueError(
+                "oidc_group_roles: single sign-on needs the allow list of groups and the "
+                "role each may hold"
+            )
+        for group, role in self.oidc_group_roles.items():
+            if role not in _PERSON_ROLES:
+                raise ValueError(
+                    f"oidc_group_roles: group {group!r} names {role!r}, not one of "
+                    f"{', '.join(sorted(_PERSON_ROLES))}"
+                )
+        for role in self.oidc_hub_subjects:
+            if role not in _HUB_ROLES:
+                raise ValueError(
+                    f"oidc_hub_subjects: {role!r} is not a hub-wide role "
+                    f"({', '.join(sorted(_HUB_ROLES))})"
+                )
         if (
             self.oidc_jwks_url is not None
             and urlsplit(self.oidc_jwks_url).scheme != "https"
@@ -298,6 +326,12 @@ class Settings(BaseSettings):
 def _sslmode(url: str) -> str | None:
     modes = parse_qs(urlsplit(url).query).get("sslmode")
     return modes[-1] if modes else None
+
+
+_PERSON_ROLES = frozenset(
+    {"coordinator", "agency_worker", "advisor", "recipient", "compliance_officer"}
+)
+_HUB_ROLES = frozenset({"coordinator", "compliance_officer"})
 
 
 def _is_placeholder(value: str) -> bool:

@@ -1,6 +1,7 @@
 """The event catalogue. Importing this package registers every event type."""
 
 from domain.events import access as access  # registers the access events
+from domain.events import register as register  # registers the user register's events
 from domain.events.base import (
     ERASED,
     Erased,

@@ -69,12 +69,24 @@ async def sso_client(
         oidc_jwks_url=jwks_url,
         oidc_role_claim="mashflow.role",
         oidc_agency_claim="mashflow.agency",
+        oidc_group_roles=GROUP_ROLES,
+        oidc_hub_subjects={"coordinator": ("user-1", "leaver"), "compliance_officer": ("auditor",)},
     )
     async with (
         serving(create_app(sso, engine=engine, temporal=temporal)) as url,
         httpx.AsyncClient(base_url=url) as client,
     ):
         yield client
+
+
+GROUP_ROLES = {
+    "coordinator": "coordinator",
+    "agency_worker": "agency_worker",
+    "advisor": "advisor",
+    "police-safeguarding": "agency_worker",
+    "hub-compliance": "compliance_officer",
+}
+"""The hub's allow list: groups the identity provider puts in the role claim."""
 
 
 def token(
@@ -211,7 +223,51 @@ def test_oidc_settings_go_together_and_refuse_shared_secret_algorithms() -> None
         load_settings(oidc_issuer=ISSUER)
     with pytest.raises(ConfigurationError, match="MASHFLOW_OIDC_ALGORITHMS"):
         load_settings(oidc_algorithms=("HS256",))
-    complete = load_settings(
-        oidc_issuer=ISSUER, oidc_audience=AUDIENCE, oidc_jwks_url="https://idp/certs"
-    )
+    endpoints = {
+        "oidc_issuer": ISSUER,
+        "oidc_audience": AUDIENCE,
+        "oidc_jwks_url": "https://idp/certs",
+    }
+    with pytest.raises(ConfigurationError, match="allow list"):
+        load_settings(**endpoints)
+    with pytest.raises(ConfigurationError, match="not one of"):
+        load_settings(**endpoints, oidc_group_roles={"admins": "superuser"})
+    with pytest.raises(ConfigurationError, match="not a hub-wide role"):
+        load_settings(
+            **endpoints, oidc_group_roles=GROUP_ROLES, oidc_hub_subjects={"advisor": ("x",)}
+        )
+    complete = load_settings(**endpoints, oidc_group_roles=GROUP_ROLES)
     assert complete.oidc_enabled and not load_settings().oidc_enabled
+
+
+async def test_roles_come_from_the_hubs_allow_list_of_groups(
+    sso_client: httpx.AsyncClient, signing_key: rsa.RSAPrivateKey, hub: Hub
+) -> None:
+    mapped = token(
+        signing_key, role=["staff", "police-safeguarding"], agency=hub.police, subject="pc-9"
+    )
+    response = await sso_client.get("/api/me", headers=bearer(mapped))
+    assert response.status_code == 200, response.text
+    assert response.json()["role"] == "agency_worker"
+    # A role name the allow list does not hold gives nothing, however the token spells it.
+    unlisted = token(signing_key, role="recipient", agency=hub.police, subject="pc-10")
+    refused = await sso_client.get("/api/me", headers=bearer(unlisted))
+    assert refused.status_code == 403
+    assert "no single mashflow role" in refused.json()["detail"]
+
+
+async def test_a_hub_wide_role_is_refused_to_a_subject_the_hub_did_not_name(
+    sso_client: httpx.AsyncClient,
+    signing_key: rsa.RSAPrivateKey,
+    users: UserDirectory,
+) -> None:
+    before = len(await users.list())
+    for role, subject in (("hub-compliance", "intruder"), ("coordinator", "intruder-2")):
+        forged = token(signing_key, role=role, subject=subject)
+        response = await sso_client.get("/api/me", headers=bearer(forged))
+        assert response.status_code == 403, response.text
+        assert "held only by people the hub names" in response.json()["detail"]
+    assert len(await users.list()) == before  # nobody was registered
+    pinned = token(signing_key, role="hub-compliance", subject="auditor")
+    response = await sso_client.get("/api/me", headers=bearer(pinned))
+    assert response.status_code == 200 and response.json()["role"] == "compliance_officer"
