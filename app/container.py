@@ -31,7 +31,7 @@ from app.packages import PackageService
 from app.queries import Queries
 from app.requests import RequestService
 from app.retention import RetentionService
-from domain.policy import DEFAULT_POLICY, HubPolicy
+from domain.policy import HubPolicy
 from infra.auth import Authenticator, FailedSignIns, OidcVerifier
 from infra.crypto import Keyring
 from infra.db import app_engine
@@ -75,7 +75,7 @@ class Infrastructure:
             DeliveryQueue(self.engine),
             SmtpSender(s),
             base_url=s.link_base,
-            zone=DEFAULT_POLICY.calendar.timezone,
+            zone=s.hub_policy().calendar.timezone,
         )
 
     def activities(self) -> MashflowActivities:
@@ -147,11 +147,13 @@ def build_container(
     temporal: Client,
     *,
     task_queue: str | None = None,
-    policy: HubPolicy = DEFAULT_POLICY,
+    policy: HubPolicy | None = None,
 ) -> Container:
     """The services over ``infra`` and ``temporal``; workflows go to ``task_queue``
-    (the settings' queue unless given)."""
+    (the settings' queue unless given) and count deadlines on ``policy`` (the hub's
+    policy file the settings name, unless given)."""
     queue = task_queue or infra.settings.temporal_task_queue
+    policy = policy or infra.settings.hub_policy()
     requests = RequestService(temporal, infra.keyring, infra.agencies, queue, policy)
     return Container(
         infra=infra,

@@ -83,6 +83,7 @@ class NewRequest(BaseModel):
     information_sought: PlainText = Text
     rating: Rating
     consent_already_held: bool = False
+    allegation_against_staff: bool = False
 
     @field_validator("holding_agencies")
     @classmethod
@@ -153,6 +154,7 @@ class RequestService:
             purpose=await session.seal(subject_id, new.purpose),
             information_sought=await session.seal(subject_id, new.information_sought),
             consent_already_held=new.consent_already_held,
+            allegation_against_staff=new.allegation_against_staff,
         )
         (opened,) = decide_open(
             OpenRequest(request=request), actor, now, agencies, isps, self.policy

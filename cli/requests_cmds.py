@@ -77,6 +77,13 @@ def open_request(
         ),
     ] = None,
     consent_already_held: Annotated[bool, typer.Option("--consent-already-held")] = False,
+    allegation_against_staff: Annotated[
+        bool,
+        typer.Option(
+            "--allegation-against-staff",
+            help="About an allegation against someone who works with children (kept longer).",
+        ),
+    ] = False,
     token_file: TokenFile = None,
     as_json: JsonFlag = False,
 ) -> None:
@@ -106,6 +113,7 @@ def open_request(
                     information_sought=information_sought,
                     rating=rating,
                     consent_already_held=consent_already_held,
+                    allegation_against_staff=allegation_against_staff,
                 )
             except pydantic.ValidationError as exc:
                 fail(bad_input(exc), EXIT_USAGE)

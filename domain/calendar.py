@@ -8,32 +8,46 @@ All instants in and out are timezone-aware; results are in UTC.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Self
+from enum import StrEnum
+from functools import cached_property
+from typing import Annotated, Any, Self
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, field_validator, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, field_validator, model_validator
 
-ENGLAND_AND_WALES_BANK_HOLIDAYS = (
-    date(2025, 1, 1),
-    date(2025, 4, 18),
-    date(2025, 4, 21),
-    date(2025, 5, 5),
-    date(2025, 5, 26),
-    date(2025, 8, 25),
-    date(2025, 12, 25),
-    date(2025, 12, 26),
-    date(2026, 1, 1),
-    date(2026, 4, 3),
-    date(2026, 4, 6),
-    date(2026, 5, 4),
-    date(2026, 5, 25),
-    date(2026, 8, 31),
-    date(2026, 12, 25),
-    date(2026, 12, 28),
-)
-"""A default only: hubs configure their own list (and must extend it each year)."""
+_SPAN = re.compile(r"(\d+(?:\.\d+)?)\s*(d|h|m)")
+_UNIT = {"d": "days", "h": "hours", "m": "minutes"}
+
+
+def _span(value: Any) -> Any:
+    """Durations as a person writes them in a policy file: "4h", "28d", "1h30m".
+
+    Anything else (a timedelta, ISO 8601 "PT4H" as recorded) goes on to pydantic."""
+    if not isinstance(value, str):
+        return value
+    text = value.strip().lower().replace(" ", "")
+    if text and _SPAN.sub("", text) == "":
+        spans = (timedelta(**{_UNIT[unit]: float(n)}) for n, unit in _SPAN.findall(text))
+        return sum(spans, timedelta(0))
+    return value
+
+
+Duration = Annotated[timedelta, BeforeValidator(_span)]
+"""A span of time: "4h", "28d", "1h30m" in a policy file; ISO 8601 when recorded."""
+
+
+class BankHolidayRegion(StrEnum):
+    """Whose bank holidays stop the clock. The dates come from a maintained source (the
+    infrastructure's policy loader fills them in), never from a list in this code."""
+
+    ENGLAND_AND_WALES = "england_and_wales"
+    SCOTLAND = "scotland"
+    NORTHERN_IRELAND = "northern_ireland"
+    NONE = "none"
+
 
 _SEARCH_LIMIT_DAYS = 366 * 20
 
@@ -46,7 +60,11 @@ class WorkingCalendar(BaseModel):
     """ISO weekdays counted from Monday = 0."""
     day_starts: time = time(9, 0)
     day_ends: time = time(17, 0)
-    bank_holidays: list[date] = list(ENGLAND_AND_WALES_BANK_HOLIDAYS)
+    bank_holiday_region: BankHolidayRegion = BankHolidayRegion.ENGLAND_AND_WALES
+    bank_holidays: list[date] = []
+    """Every day the clock stops besides the weekly days off: the region's bank holidays,
+    as the policy loader filled them in for the years around now, and any closure days the
+    hub adds in its policy file. A policy recorded with a request keeps the full list."""
 
     @field_validator("timezone")
     @classmethod
@@ -72,8 +90,17 @@ class WorkingCalendar(BaseModel):
             raise ValueError("working hours are local wall-clock times, without a zone")
         return self
 
+    @field_validator("bank_holidays")
+    @classmethod
+    def _sorted_days(cls, value: list[date]) -> list[date]:
+        return sorted(set(value))
+
     def is_working_day(self, day: date) -> bool:
-        return day.weekday() in self.working_days and day not in self.bank_holidays
+        return day.weekday() in self.working_days and day not in self._closed
+
+    @cached_property
+    def _closed(self) -> frozenset[date]:
+        return frozenset(self.bank_holidays)
 
     def _windows_from(self, start: datetime) -> Iterator[tuple[datetime, datetime]]:
         """Working windows (UTC start, UTC end) from the one containing ``start`` onwards."""

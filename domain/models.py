@@ -194,6 +194,8 @@ class SharingRequest(Frozen):
     purpose: Sealed
     information_sought: Sealed
     consent_already_held: bool = False
+    allegation_against_staff: bool = False
+    """The request is about an allegation against someone who works with children."""
 
     @model_validator(mode="after")
     def _check(self) -> Self:

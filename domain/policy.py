@@ -1,28 +1,42 @@
 """Hub policy: deadlines by urgency, escalation, the working calendar, retention.
 
 Everything a hub would set is a field with a default, never a constant in a
-rule. The defaults follow common protocols: a decision within 4 hours for red,
-24 for amber and 72 for green, with amber and green counted in working hours
-only (the clock stops out of hours) and red around the clock. A hub that
-means "the next working day" for amber sets amber to 8 hours.
+rule; a hub sets them in its policy file (``infra.policy_file`` reads it into
+these models). The defaults follow common protocols: a decision within 4 hours
+for red, 24 for amber and 72 for green. Amber and green count working hours
+only, so "24 working hours" is about three working days and "72" about nine:
+the agencies that hold the information (schools, GP practices, the voluntary
+sector) are not staffed out of hours, and a deadline that ran through a
+weekend would record misses nobody could have avoided. Red, an immediate risk
+of significant harm, runs around the clock. A hub that means "the next working
+day" for amber sets amber to 8 hours.
 """
 
 from __future__ import annotations
 
 import calendar as _cal
+import hashlib
+import json
 from datetime import date, datetime, timedelta
-from typing import Annotated, Self
+from typing import Annotated, NamedTuple, Self
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from domain.calendar import WorkingCalendar, as_utc
-from domain.errors import ValidationFailed
+from domain.calendar import BankHolidayRegion, Duration, WorkingCalendar, as_utc
+from domain.retention_rules import (
+    DEFAULT_RETENTION_RULES as DEFAULT_RETENTION_RULES,
+)
+from domain.retention_rules import RetentionPeriod as RetentionPeriod
+from domain.retention_rules import RetentionPolicy as RetentionPolicy
+from domain.retention_rules import RetentionRule as RetentionRule
+from domain.retention_rules import add_months as add_months
+from domain.retention_rules import next_review_on as next_review_on
+from domain.retention_rules import retention_anchor_date as retention_anchor_date
+from domain.retention_rules import retention_due as retention_due
 from domain.vocabulary import (
     DeadlineKind,
     EscalationLevel,
     Rating,
-    RecordType,
-    RetentionAnchor,
     Role,
 )
 
@@ -34,9 +48,9 @@ class Frozen(BaseModel):
 class RatingWindows(Frozen):
     """One duration per rating; never longer for a more urgent rating."""
 
-    red: timedelta
-    amber: timedelta
-    green: timedelta
+    red: Duration
+    amber: Duration
+    green: Duration
 
     @model_validator(mode="after")
     def _ordered(self) -> Self:
@@ -66,68 +80,6 @@ class EscalationPoint(Frozen):
     notify: list[Role]
 
 
-class RetentionPeriod(Frozen):
-    years: Annotated[int, Field(ge=0, le=200)] = 0
-    months: Annotated[int, Field(ge=0, le=11)] = 0
-
-    def after(self, day: date) -> date:
-        return add_months(day, self.years * 12 + self.months)
-
-
-class RetentionRule(Frozen):
-    record_type: RecordType
-    period: RetentionPeriod
-    anchor: RetentionAnchor
-    review_every: RetentionPeriod | None = None
-    """Long-kept records are reviewed at this interval before the period ends."""
-
-    @field_validator("review_every")
-    @classmethod
-    def _interval_not_zero(cls, value: RetentionPeriod | None) -> RetentionPeriod | None:
-        if value is not None and value == RetentionPeriod():
-            raise ValueError("a review interval must be longer than zero")
-        return value
-
-
-class RetentionPolicy(Frozen):
-    review_within: timedelta = timedelta(days=28)
-    """A review's decision is due this long after it opens; past it, compliance escalates."""
-    rules: list[RetentionRule] = [
-        RetentionRule(
-            record_type=RecordType.SHARED_DECISION,
-            period=RetentionPeriod(years=35),
-            anchor=RetentionAnchor.CASE_CLOSED,
-            review_every=RetentionPeriod(years=5),
-        ),
-        RetentionRule(
-            record_type=RecordType.NOT_SHARED_DECISION,
-            period=RetentionPeriod(years=6),
-            anchor=RetentionAnchor.SUBJECT_18TH_BIRTHDAY,
-        ),
-        RetentionRule(
-            record_type=RecordType.WITHDRAWN_REQUEST,
-            period=RetentionPeriod(years=2),
-            anchor=RetentionAnchor.CASE_CLOSED,
-        ),
-        RetentionRule(
-            record_type=RecordType.PACKAGE,
-            period=RetentionPeriod(years=1),
-            anchor=RetentionAnchor.DECISION_DATE,
-        ),
-    ]
-
-    @field_validator("rules")
-    @classmethod
-    def _one_rule_per_type(cls, value: list[RetentionRule]) -> list[RetentionRule]:
-        types = [r.record_type for r in value]
-        if sorted(types) != sorted(set(RecordType)) or len(types) != len(set(types)):
-            raise ValueError("give exactly one retention rule for each record type")
-        return value
-
-    def rule_for(self, record_type: RecordType) -> RetentionRule:
-        return next(r for r in self.rules if r.record_type is record_type)
-
-
 class HubPolicy(Frozen):
     decision: RatingWindows = _hours(4, 24, 72)
     consent: RatingWindows = _hours(1, 8, 24)
@@ -142,7 +94,7 @@ class HubPolicy(Frozen):
             at_fraction=1.0, level=EscalationLevel.BREACH, notify=[Role.ADVISOR, Role.COORDINATOR]
         ),
     ]
-    historical_after: timedelta = timedelta(days=365)
+    historical_after: Duration = timedelta(days=365)
     """Items dated before this long ago must be flagged historical when shared."""
     retention: RetentionPolicy = RetentionPolicy()
 
@@ -168,6 +120,73 @@ class HubPolicy(Frozen):
 
     def counts_working_hours(self, rating: Rating) -> bool:
         return rating in self.working_hours_ratings
+
+    def digest(self) -> str:
+        """SHA-256 of the policy's canonical JSON: two policies with one digest set the same
+        deadlines, calendar and retention."""
+        canonical = json.dumps(
+            self.model_dump(mode="json"), sort_keys=True, separators=(",", ":")
+        ).encode()
+        return hashlib.sha256(canonical).hexdigest()
+
+    def describe(self, kind: DeadlineKind, rating: Rating) -> str:
+        """The window in words for the screen, saying which clock it runs on:
+        "24 working hours (about three working days)", "4 hours, around the clock"."""
+        window = self.windows(kind).for_rating(rating)
+        if not self.counts_working_hours(rating):
+            return f"{_span_text(window)}, around the clock"
+        cal = self.calendar
+        day = datetime.combine(date.min, cal.day_ends) - datetime.combine(date.min, cal.day_starts)
+        days = round(window / day)
+        text = _span_text(window, "working ")
+        return f"{text} (about {_count(days)} working day{'s' * (days != 1)})" if days else text
+
+    def working_hours_text(self) -> str:
+        """The working calendar in words: "09:00 to 17:00, Monday to Friday, Europe/London
+        time, not counting bank holidays (england_and_wales)"."""
+        cal = self.calendar
+        names = [_cal.day_name[d] for d in cal.working_days]
+        contiguous = cal.working_days == list(range(cal.working_days[0], cal.working_days[-1] + 1))
+        days = f"{names[0]} to {names[-1]}" if contiguous and len(names) > 2 else ", ".join(names)
+        region = str(cal.bank_holiday_region).replace("_", " ")
+        holidays = (
+            "closure days the hub lists"
+            if cal.bank_holiday_region is BankHolidayRegion.NONE
+            else f"bank holidays in {region.title().replace(' And ', ' and ')}"
+        )
+        return (
+            f"{cal.day_starts:%H:%M} to {cal.day_ends:%H:%M}, {days}, {cal.timezone} time, "
+            f"not counting {holidays}"
+        )
+
+
+class DeadlineWords(NamedTuple):
+    """A policy's decision deadlines in words, for the screens."""
+
+    by_rating: dict[str, str]
+    working_hours: str
+
+
+def deadline_words(policy: HubPolicy) -> DeadlineWords:
+    return DeadlineWords(
+        by_rating={str(r): policy.describe(DeadlineKind.DECISION, r) for r in Rating},
+        working_hours=policy.working_hours_text(),
+    )
+
+
+_WORDS = ("no", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten")
+
+
+def _count(n: int) -> str:
+    return _WORDS[n] if 0 <= n < len(_WORDS) else str(n)
+
+
+def _span_text(window: timedelta, kind: str = "") -> str:
+    hours = window / timedelta(hours=1)
+    if hours >= 1 and hours == int(hours):
+        return f"{int(hours)} {kind}hour{'s' * (hours != 1)}"
+    minutes = round(window / timedelta(minutes=1))
+    return f"{minutes} {kind}minute{'s' * (minutes != 1)}"
 
 
 DEFAULT_POLICY = HubPolicy()
@@ -235,55 +254,3 @@ def escalation_schedule(
         )
         schedule.append((point, min(as_utc(at), as_utc(due_at))))
     return schedule
-
-
-# --- retention ---------------------------------------------------------------
-
-
-def add_months(day: date, months: int) -> date:
-    """Calendar months later; the 29th of February (or a 31st) falls back to the month's end."""
-    month_index = day.month - 1 + months
-    year, month = day.year + month_index // 12, month_index % 12 + 1
-    return date(year, month, min(day.day, _cal.monthrange(year, month)[1]))
-
-
-def retention_anchor_date(
-    anchor: RetentionAnchor,
-    *,
-    case_closed_on: date | None = None,
-    subject_born_on: date | None = None,
-    decided_on: date | None = None,
-) -> date:
-    """The date a retention period runs from. The birth date is used, never stored."""
-    if anchor is RetentionAnchor.CASE_CLOSED:
-        value, field = case_closed_on, "case_closed_on"
-    elif anchor is RetentionAnchor.DECISION_DATE:
-        value, field = decided_on, "decided_on"
-    else:
-        field = "subject_born_on"
-        value = add_months(subject_born_on, 18 * 12) if subject_born_on else None
-    if value is None:
-        raise ValidationFailed(field, f"needed to compute retention anchored on {anchor}")
-    return value
-
-
-def retention_due(rule: RetentionRule, anchor_date: date) -> date:
-    """The day the retention period ends and the record must be reviewed for disposal."""
-    return rule.period.after(anchor_date)
-
-
-def next_review_on(rule: RetentionRule, anchor_date: date, after: date) -> date:
-    """The first scheduled review strictly after ``after``.
-
-    Reviews fall at each interval counted from the anchor, and finally on the
-    day the period ends. Once that day has passed the review is overdue, and
-    the due date itself is returned.
-    """
-    due = retention_due(rule, anchor_date)
-    if rule.review_every is None or after >= due:
-        return due
-    step = rule.review_every.years * 12 + rule.review_every.months
-    k = 1
-    while (review := add_months(anchor_date, k * step)) <= after:
-        k += 1
-    return min(review, due)

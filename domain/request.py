@@ -238,6 +238,9 @@ def decide_open(
             opened_by=actor.user_id,
             opened_at=now,
             decision_due_at=deadline(now, r.rating, policy),
+            allegation_against_staff=r.allegation_against_staff,
+            policy=policy,
+            policy_digest=policy.digest(),
         )
     ]
 

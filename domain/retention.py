@@ -135,6 +135,7 @@ class _Facts(Frozen):
     closed_on: date | None = None
     decided_on: date | None = None
     withdrawn: bool = False
+    allegation: bool = False
     shared: bool = False
     decided: bool = False
     package_sent_on: date | None = None
@@ -179,6 +180,7 @@ def _facts(events: Iterable[Event]) -> _Facts | None:
         return None
     return _Facts(
         request_id=opened.request_id,
+        allegation=opened.allegation_against_staff,
         subject_id=opened.subject_id,
         open_reviews=frozenset(open_reviews.values()),
         retained_until=retained,
@@ -188,8 +190,10 @@ def _facts(events: Iterable[Event]) -> _Facts | None:
 
 
 def record_types(events: Iterable[Event]) -> list[RecordType]:
-    """The records a request's events make: its decision record (by how it ended) and any
-    package delivered. A request still open makes none yet."""
+    """The records a request's events make: its decision record (by how it ended, or, for
+    a request about an allegation against someone who works with children, an allegation
+    record whatever was decided) and any package delivered. None until the request closes
+    (its "case closed")."""
     facts = _facts(events)
     return [] if facts is None else _types(facts)
 
@@ -197,7 +201,9 @@ def record_types(events: Iterable[Event]) -> list[RecordType]:
 def _types(f: _Facts) -> list[RecordType]:
     if f.closed_on is None:
         return []
-    if f.withdrawn and not f.decided:
+    if f.allegation:
+        found = [RecordType.ALLEGATION_AGAINST_STAFF]
+    elif f.withdrawn and not f.decided:
         found = [RecordType.WITHDRAWN_REQUEST]
     elif f.shared:
         found = [RecordType.SHARED_DECISION]

@@ -310,12 +310,21 @@ class RecordType(StrEnum):
     NOT_SHARED_DECISION = "not_shared_decision"
     WITHDRAWN_REQUEST = "withdrawn_request"
     PACKAGE = "package"
+    ALLEGATION_AGAINST_STAFF = "allegation_against_staff"
+    """The decision record of a request about an allegation against someone who works
+    with children (whatever was decided): kept far longer than other records."""
 
 
 class RetentionAnchor(StrEnum):
+    """What a retention period counts from."""
+
     CASE_CLOSED = "case_closed"
+    """The day the hub's request closed: every agency finished, or it was withdrawn."""
     SUBJECT_18TH_BIRTHDAY = "subject_18th_birthday"
+    """The person's 18th birthday or the case closing, whichever is later: a record about
+    an adult never falls due the day it closes."""
     DECISION_DATE = "decision_date"
+    """The day the decision was recorded (for a package, the day it was sent)."""
 
 
 class DisposalReason(StrEnum):

@@ -18,6 +18,8 @@ from urllib.parse import parse_qs, urlsplit, urlunsplit
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from domain.policy import HubPolicy
+
 PLACEHOLDERS = frozenset(
     {"changeme", "change-me", "changethis", "secret", "password", "placeholder", "example", "xxx"}
 )
@@ -118,6 +120,12 @@ class Settings(BaseSettings):
         default_factory=dict,
         description="Hub-wide roles pinned to named people: the subjects ('sub' claim) "
         'who may hold each, as JSON: {"compliance_officer": ["3f2a..."]}.',
+    )
+
+    policy_file: Path | None = Field(
+        default=None,
+        description="The hub's policy (TOML): deadlines, calendar, escalation, retention. "
+        "Unset: the shipped defaults (infra/hub-policy.example.toml).",
     )
 
     retention_review_interval_hours: Annotated[int, Field(ge=1, le=24 * 31)] = Field(
@@ -292,6 +300,13 @@ class Settings(BaseSettings):
     def oidc_enabled(self) -> bool:
         return self.oidc_jwks_url is not None
 
+    def hub_policy(self) -> HubPolicy:
+        """The hub's policy from ``policy_file`` (read once per process; see
+        :mod:`infra.policy_file`)."""
+        from infra.policy_file import load_policy  # it reports through this module's error
+
+        return load_policy(self.policy_file)
+
     def with_overrides(self, **changes: Any) -> Settings:
         """A copy with some values replaced (the embedded stack fills in its URLs this way)."""
         return self.model_copy(update=changes)
@@ -362,11 +377,14 @@ def redact_url(url: str) -> str:
 
 
 def load_settings(**overrides: Any) -> Settings:
-    """Read the environment once; errors become one :class:`ConfigurationError` naming it."""
+    """Read the environment once, and the hub's policy file with it, so a bad file stops the
+    process at start; errors become one :class:`ConfigurationError` naming the setting."""
     try:
-        return Settings(**overrides)
+        settings = Settings(**overrides)
     except ValidationError as exc:
         first = exc.errors()[0]
         loc = "_".join(str(part) for part in first["loc"]) or "settings"
         name = f"MASHFLOW_{loc.upper()}" if first["loc"] else "settings"
         raise ConfigurationError(f"{name}: {first['msg']}") from None
+    settings.hub_policy()
+    return settings

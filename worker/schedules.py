@@ -105,6 +105,8 @@ async def ensure_schedules(client: Client, settings: Settings) -> list[str]:
     """Every schedule the worker relies on, at the intervals the settings give."""
     queue = settings.temporal_task_queue
     return [
-        await ensure_retention_schedule(client, queue, settings.retention_review_interval_hours),
+        await ensure_retention_schedule(
+            client, queue, settings.retention_review_interval_hours, settings.hub_policy()
+        ),
         await ensure_checkpoint_schedule(client, queue, settings.checkpoint_interval_minutes),
     ]

@@ -41,6 +41,7 @@ from app.requests import RequestService, read_brief
 from app.tasks import parse_task_id
 from domain.decision import AgencyDecisionState
 from domain.errors import DomainError
+from domain.policy import deadline_words
 from domain.rules import ApplicableBases, applicable_bases
 from domain.vocabulary import (
     AdviceRecommendation,
@@ -172,6 +173,7 @@ async def _new_form(
         values=values,
         errors=errors,
         status_code=status_code,
+        deadlines=deadline_words(services.settings.hub_policy()),
         **VOCABULARY,
     )
 
@@ -213,6 +215,7 @@ def request_values(form: FormData) -> dict[str, Any]:
         body[name] = text(name)
     body["holding_agencies"] = [v for v in form.getlist("holding_agencies") if isinstance(v, str)]
     body["consent_already_held"] = text("consent_already_held") == "true"
+    body["allegation_against_staff"] = text("allegation_against_staff") == "true"
     return body
 
 

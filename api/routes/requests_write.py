@@ -63,6 +63,7 @@ def new_request(body: RequestCreate, principal: Principal) -> NewRequest:
             information_sought=body.information_sought,
             rating=body.rating,
             consent_already_held=body.consent_already_held,
+            allegation_against_staff=body.allegation_against_staff,
         )
     except pydantic.ValidationError as exc:
         raise as_validation_failed(exc) from None

@@ -59,6 +59,11 @@ class RequestCreate(Body):
     information_sought: LongText
     rating: Rating
     consent_already_held: bool = False
+    allegation_against_staff: bool = Field(
+        default=False,
+        description="About an allegation against someone who works with children: the "
+        "record is kept under the policy's allegation_against_staff retention rule.",
+    )
     requested_by: UserIdIn | None = Field(
         default=None,
         description="The requesting practitioner's user id; the coordinator's own when omitted.",

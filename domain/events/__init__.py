@@ -2,6 +2,7 @@
 
 from domain.events import access as access  # registers the access events
 from domain.events import register as register  # registers the user register's events
+from domain.events import upcasters as upcasters  # registers the upcasters of old shapes
 from domain.events.base import (
     ERASED,
     Erased,

@@ -29,6 +29,7 @@ from domain.events.values import (
     UserId,
     UtcDateTime,
 )
+from domain.policy import HubPolicy
 from domain.vocabulary import (
     DeadlineKind,
     DisposalReason,
@@ -60,9 +61,11 @@ class AgencyEvent(RequestEvent):
 # --- the request -------------------------------------------------------------
 
 
-@event("request.opened")
+@event("request.opened", version=2)
 class RequestOpened(RequestEvent):
-    """A request was opened; carries everything each agency's decision starts from."""
+    """A request was opened; carries everything each agency's decision starts from,
+    and the hub policy its deadlines came from (version 2; see ``domain.events.upcasters``).
+    """
 
     subject_id: UUID
     subject_kind: SubjectKind
@@ -78,6 +81,19 @@ class RequestOpened(RequestEvent):
     opened_by: UserId
     opened_at: UtcDateTime
     decision_due_at: UtcDateTime
+    allegation_against_staff: bool
+    """About an allegation against someone who works with children: its record is kept
+    under the policy's ``allegation_against_staff`` retention rule."""
+    policy: HubPolicy | None
+    """The hub policy in force at the opening: every deadline of the request was counted
+    on it, whenever it is replayed. None only on requests opened before it was recorded."""
+    policy_digest: Sha256Hex | None
+
+    @model_validator(mode="after")
+    def _digest_matches(self) -> Self:
+        if self.policy is not None and self.policy.digest() != self.policy_digest:
+            raise ValueError("policy_digest is not the digest of the policy recorded")
+        return self
 
     @property
     def holding_agencies(self) -> list[str]:

@@ -52,7 +52,8 @@ def test_bank_holidays_stop_the_clock() -> None:
     eight_hours = HubPolicy(
         decision=RatingWindows(
             red=timedelta(hours=1), amber=timedelta(hours=8), green=timedelta(hours=8)
-        )
+        ),
+        calendar=WorkingCalendar(bank_holidays=[date(2026, 4, 3), date(2026, 4, 6)]),
     )
     # Good Friday and Easter Monday are holidays: the clock restarts on Tuesday at 09:00 BST.
     assert deadline(thursday_before_easter, Rating.AMBER, eight_hours) == datetime(

@@ -1,0 +1,19 @@
+"""Upcasters: old stored shapes of an event, brought to the current one as they are read.
+
+Each takes the stored data of one schema version and returns the next version's;
+the registry chains them, so an event written years ago reads as today's model.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from domain.events.base import registry
+
+
+@registry.upcaster("request.opened", from_version=1)
+def _request_opened_v1(data: dict[str, Any]) -> dict[str, Any]:
+    """Version 1 recorded no hub policy and no allegation mark. Which policy applied is not
+    known from the event (the workflow's start input holds it), so it reads as None; no
+    request could be marked as an allegation then."""
+    return {**data, "allegation_against_staff": False, "policy": None, "policy_digest": None}
