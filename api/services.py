@@ -70,7 +70,7 @@ def build_services(container: Container, metrics: HttpMetrics) -> Services:
         sessions=SessionCodec(
             infra.settings.key_encryption_key(), max_age_s=infra.settings.session_max_age_s
         ),
-        templates=make_templates(),
+        templates=make_templates(infra.settings.hub_policy().calendar.timezone),
         metrics=metrics,
         queries=infra.queries,
         temporal=container.temporal,

@@ -17,6 +17,7 @@ import tempfile
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -24,11 +25,14 @@ import pytest
 import sqlalchemy as sa
 
 from app.container import Infrastructure, open_infrastructure
+from domain.calendar import BankHolidayRegion
 from domain.events import RequestOpened
 from domain.events.base import RecordedEvent
-from domain.vocabulary import Role
+from domain.policy import deadline
+from domain.vocabulary import Rating, Role
 from infra import local_stack
 from infra.directory import IssuedToken, UserDirectory
+from infra.policy_file import EXAMPLE_FILE, load_policy
 from infra.readmodels import ProjectionRunner
 from infra.settings import Settings
 from infra.stack import EmbeddedTemporal, free_port
@@ -412,3 +416,25 @@ async def test_finds_the_local_stack_quietly_and_takes_short_ids(cli: Cli, tmp_p
     assert not (data_dir / local_stack.NOTE).exists()
     stopped = await local("tasks", "list", token=cli.people.worker.token)
     assert stopped.returncode == 2 and "MASHFLOW_DATABASE_URL" in stopped.stderr
+
+
+async def test_the_policy_file_the_cli_reads_is_recorded_with_the_request_it_opens(
+    cli: Cli, tmp_path: Path
+) -> None:
+    path = tmp_path / "policy.toml"
+    path.write_text(
+        EXAMPLE_FILE.read_text()
+        .replace('amber = "24h"', 'amber = "8h"', 1)
+        .replace('bank_holiday_region = "england_and_wales"', 'bank_holiday_region = "scotland"')
+    )
+    hub = Cli(cli.env | {"MASHFLOW_POLICY_FILE": str(path)}, cli.infra, cli.people)
+    opened = await hub(*OPEN, "--allegation-against-staff", token=cli.people.coordinator.token)
+    assert opened.returncode == 0, opened.stderr
+    events = await _events(cli, uuid.UUID(opened.stdout.strip()), "request.opened")
+    opening = events[0].event
+    assert isinstance(opening, RequestOpened)
+    assert opening.policy == load_policy(path)
+    assert opening.policy.decision.amber == timedelta(hours=8)
+    assert opening.policy.calendar.bank_holiday_region is BankHolidayRegion.SCOTLAND
+    assert opening.decision_due_at == deadline(opening.opened_at, Rating.AMBER, opening.policy)
+    assert opening.allegation_against_staff is True

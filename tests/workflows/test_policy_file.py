@@ -16,15 +16,16 @@ from app.packages import PackageService
 from app.requests import RequestService
 from app.scenarios import Hub
 from domain.events import DeadlineMissed, Escalated, RequestOpened
-from domain.vocabulary import DeadlineKind, EscalationLevel
+from domain.vocabulary import DeadlineKind, EscalationLevel, Role
 from infra.policy_file import EXAMPLE_FILE, read_policy
 from infra.settings import Settings
 
-# The shipped defaults, with red's decision due in 30 minutes and warned at half time.
+# The shipped defaults, with red's decision due in 30 minutes and its warning sent to
+# the hub's coordinators as well as the agency's advisors.
 RED_IN_30_MINUTES = (
     EXAMPLE_FILE.read_text()
     .replace('red = "4h"', 'red = "30m"')
-    .replace("at_fraction = 0.75", "at_fraction = 0.5")
+    .replace('notify = ["advisor"]', 'notify = ["advisor", "coordinator"]', 1)
 )
 
 
@@ -56,6 +57,6 @@ async def test_deadlines_from_the_policy_file_reach_the_workflow_and_the_record(
     assert (missed.kind, missed.due_at) == (DeadlineKind.DECISION, opening.decision_due_at)
     warning = next(e for e in events if isinstance(e, Escalated))
     assert warning.level is EscalationLevel.WARNING
-    assert warning.escalated_at - opening.opened_at < timedelta(minutes=16)
+    assert warning.notify == [Role.ADVISOR, Role.COORDINATOR]
     answered.set()
     assert await running == rid
