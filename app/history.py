@@ -404,6 +404,8 @@ _SUMMARIES: dict[type[Event], Callable[[Any], str]] = {
         f"Request opened for {e.requesting_agency} about a {e.subject_kind}, asking "
         f"{_list(e.holding_agencies)}; purpose {e.purpose_category}, rated {e.rating}, "
         f"decision due {_d(e.decision_due_at)}"
+        + (f"; hub policy {e.policy_digest[:12]} in force" if e.policy_digest else "")
+        + ("; about an allegation against staff" if e.allegation_against_staff else "")
     ),
     RatingChanged: lambda e: (
         f"Rating changed from {e.previous} to {e.rating}; decision now due {_d(e.decision_due_at)}"

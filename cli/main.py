@@ -8,6 +8,7 @@ from cli import (
     agencies_cmds,
     api_cmds,
     audit_cmds,
+    policy_cmds,
     projections_cmds,
     requests_cmds,
     retention_cmds,
@@ -32,6 +33,7 @@ projections_cmds.register(app)
 requests_cmds.register(app)
 tasks_cmds.register(app)
 retention_cmds.register(app)
+policy_cmds.register(app)
 
 
 def main() -> None:

@@ -4,6 +4,7 @@ with one line naming the field (the CLI run as a real process)."""
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -98,6 +99,29 @@ def test_settings_read_the_file_at_load_so_a_missing_one_stops_the_process(
     good.write_text(EXAMPLE_FILE.read_text())
     settings = load_settings(policy_file=good, environment="test")
     assert settings.hub_policy() == load_policy(good)
+
+
+def test_the_cli_shows_the_policy_it_reads_with_the_digest_requests_record(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "policy.toml"
+    path.write_text(EXAMPLE_FILE.read_text().replace('amber = "24h"', 'amber = "8h"', 1))
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MASHFLOW_")} | {
+        "MASHFLOW_ENVIRONMENT": "test",
+        "MASHFLOW_POLICY_FILE": str(path),
+        "COLUMNS": "200",
+    }
+    run = [str(MASHFLOW), "policy"]
+    shown = subprocess.run([*run, "--json"], env=env, capture_output=True, text=True, timeout=60)
+    assert shown.returncode == 0, shown.stderr
+    found = json.loads(shown.stdout)
+    assert (found["file"], found["digest"]) == (str(path), load_policy(path).digest())
+    assert HubPolicy.model_validate(found["policy"]) == load_policy(path)
+    words = subprocess.run(run, env=env, capture_output=True, text=True, timeout=60)
+    assert "amber: decision 8 working hours (about one working day)" in words.stdout
+    assert "allegation_against_staff: 50 years from case_closed, reviewed every 10" in (
+        words.stdout
+    )
 
 
 def test_the_cli_refuses_to_start_on_a_bad_policy_file(tmp_path: Path) -> None:
