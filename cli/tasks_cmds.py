@@ -31,7 +31,6 @@ from cli.hub_common import JsonFlag, bad_input, open_hub, open_records
 from cli.identity import TokenFile, credential
 from domain.errors import ValidationFailed
 from domain.models import Actor
-from domain.policy import DEFAULT_POLICY
 from domain.vocabulary import Role
 
 ACTION_NAMES: tuple[str, ...] = tuple(
@@ -70,7 +69,7 @@ def list_tasks(token_file: TokenFile = None, as_json: JsonFlag = False) -> None:
     for column in ("task id", "kind", "rating", "time left", "due"):
         table.add_column(column, overflow="fold")
     now = datetime.now(UTC)
-    zone = DEFAULT_POLICY.calendar.timezone
+    zone = settings.hub_policy().calendar.timezone
     for t in tasks:
         table.add_row(
             t.task_id,
