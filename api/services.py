@@ -20,7 +20,7 @@ from temporalio.client import Client
 
 from api.metrics import HttpMetrics
 from api.sessions import SessionCodec
-from app import timetext, wording
+from app import record_words, timetext, wording
 from app.container import Container
 from app.packages import PackageService
 from app.queries import Queries
@@ -95,6 +95,8 @@ def make_templates(zone: str = DEFAULT_POLICY.calendar.timezone) -> Jinja2Templa
     env.filters["local_time"] = functools.partial(timetext.local_time, zone=zone)
     env.globals["time_left"] = timetext.time_left
     env.filters["with_article"] = wording.with_article
+    env.globals["record_lines"] = record_words.record_lines
+    env.globals["details_lines"] = record_words.details_lines
     return Jinja2Templates(env=env)
 
 

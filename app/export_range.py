@@ -213,13 +213,10 @@ async def _html_chunks(
     yield str(page.begin(span, datetime.now(UTC), revealed))  # type: ignore[attr-defined]
     count = 0
     async for history in found:
-        yield str(page.section(history, _dumps))  # type: ignore[attr-defined]
+        yield str(page.section(history))  # type: ignore[attr-defined]
         count += 1
     yield str(page.end(count))  # type: ignore[attr-defined]
 
-
-def _dumps(value: Any) -> str:
-    return json.dumps(value, indent=2, ensure_ascii=False)
 
 
 def filename(span: DateRange, fmt: ExportFormat) -> str:

@@ -24,6 +24,7 @@ import jinja2
 import structlog
 from pydantic import BaseModel, ConfigDict
 
+from app.record_words import details_lines, record_lines
 from domain.decision import AgencyDecisionState, fold, start
 from domain.events import (
     AdviceGiven,
@@ -427,7 +428,15 @@ _SUMMARIES: dict[type[Event], Callable[[Any], str]] = {
         )
     ),
     ConsentSought: lambda e: f"{e.agency}: consent sought, answer due {_d(e.respond_by)}",
-    ConsentRecorded: lambda e: f"{e.agency}: consent {e.consent.outcome}",
+    ConsentRecorded: lambda e: (
+        f"{e.agency}: consent {e.consent.outcome}"
+        + (f", by {e.consent.given_by}" if e.consent.given_by else "")
+        + (
+            f", capacity or competence considered {_yes(e.consent.capacity_considered)}"
+            if e.consent.capacity_considered is not None
+            else ""
+        )
+    ),
     ConsentNotSought: lambda e: (
         f"{e.agency}: consent not sought ({e.reason}"
         + (f", at risk: the {e.at_risk.relation} ({e.at_risk.kind})" if e.at_risk else "")
@@ -438,7 +447,9 @@ _SUMMARIES: dict[type[Event], Callable[[Any], str]] = {
         f"due {_d(e.respond_by)}"
     ),
     AdviceGiven: lambda e: (
-        f"{e.agency}: advice given by {e.advice.advisor_id}: {e.advice.recommendation}; "
+        f"{e.agency}: advice given by {e.advice.advisor_id}"
+        + (f" as {e.advice.capacity}" if e.advice.capacity else "")
+        + f": {e.advice.recommendation}; "
         f"agrees to share without consent {_yes(e.advice.agrees_to_share_without_consent)}"
     ),
     LawfulBasisDetermined: lambda e: (
@@ -684,13 +695,16 @@ def csv_rows(history: RequestHistory) -> Iterator[dict[str, Any]]:
 
 def export_templates() -> jinja2.Environment:
     """The printable exports' templates (one request, and a date range)."""
-    return jinja2.Environment(
+    env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(TEMPLATES),
         autoescape=True,
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
     )
+    env.globals["record_lines"] = record_lines
+    env.globals["details_lines"] = details_lines
+    return env
 
 
 def history_html(history: RequestHistory) -> str:
@@ -699,7 +713,6 @@ def history_html(history: RequestHistory) -> str:
     return template.render(
         history=history,
         generated_at=datetime.now(UTC),
-        dumps=lambda v: json.dumps(v, indent=2, ensure_ascii=False),
     )
 
 

@@ -34,6 +34,7 @@ from domain.events.values import InformationItem, InformPlan, LawfulBasis, Prote
 from domain.models import Actor
 from domain.vocabulary import (
     AdviceRecommendation,
+    AdvisorCapacity,
     Art6Basis,
     Art9Condition,
     AtRiskKind,
@@ -340,6 +341,8 @@ async def parent_shared_to_protect_child(hub: Hub, name: str = "Gus Example") ->
             recommendation=AdviceRecommendation.SHARE,
             agrees_to_share_without_consent=True,
             advice=await walk.text("Para 18 applies: the child's protection comes first"),
+            capacity=AdvisorCapacity.CALDICOTT_GUARDIAN,
+            position="Caldicott guardian, Riverside GP Practice",
         ),
     )
     basis = LawfulBasis(
@@ -348,6 +351,7 @@ async def parent_shared_to_protect_child(hub: Hub, name: str = "Gus Example") ->
         without_consent=WithoutConsentGround.SAFEGUARDING_CONDITION,
         protects=child,
         para18_reason=Para18Reason.WOULD_PREJUDICE_PROTECTION,
+        legal_power="Children Act 2004 s.11",
     )
     plan = InformPlan(will_inform=False, reason_not=NotInformedReason.WOULD_PUT_SOMEONE_AT_RISK)
     await walk.share(basis, inform=plan, override=False, items=await walk.health_items())

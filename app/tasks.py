@@ -38,6 +38,7 @@ from domain.events import Sealed
 from domain.events.values import (
     InformationItem,
     InformPlan,
+    JobTitle,
     LawfulBasis,
     LegalInstrument,
     ProtectedPerson,
@@ -46,9 +47,11 @@ from domain.inputs import NO_CONTROLS, ItemDate
 from domain.models import Actor
 from domain.vocabulary import (
     AdviceRecommendation,
+    AdvisorCapacity,
     Art6Basis,
     Art9Condition,
     AtRiskKind,
+    ConsentGiver,
     ConsentOutcome,
     CouldNotObtainReason,
     FactOrOpinion,
@@ -163,12 +166,30 @@ class RecordConsentBody(Action):
         ConsentOutcome.SOUGHT_NO_ANSWER,
     ]
     could_not_obtain_reason: CouldNotObtainReason | None = None
+    given_by: ConsentGiver | None = None
+    capacity_considered: bool | None = None
+    scope: Note | None = None
     note: Note | None = None
+
+    @model_validator(mode="after")
+    def _given_in_full(self) -> Self:
+        """Every new record of consent given says by whom and whether capacity (or a
+        child's competence) was considered, as the ICO form asks; older records lack it."""
+        if self.outcome is ConsentOutcome.GIVEN and (
+            self.given_by is None or self.capacity_considered is None
+        ):
+            raise ValueError(
+                "given_by: say who gave consent and whether capacity or competence was considered"
+            )
+        return self
 
     async def command(self, seal: Seal) -> Command:
         return RecordConsent(
             outcome=self.outcome,
             could_not_obtain_reason=self.could_not_obtain_reason,
+            given_by=self.given_by,
+            capacity_considered=self.capacity_considered,
+            scope=await _maybe(seal, self.scope),
             note=await _maybe(seal, self.note),
         )
 
@@ -202,12 +223,17 @@ class GiveAdviceBody(Action):
     recommendation: AdviceRecommendation
     agrees_to_share_without_consent: bool = False
     advice: Text
+    capacity: AdvisorCapacity
+    """Manager, Caldicott guardian or data protection officer: the record says which."""
+    position: JobTitle | None = None
 
     async def command(self, seal: Seal) -> Command:
         return GiveAdvice(
             recommendation=self.recommendation,
             agrees_to_share_without_consent=self.agrees_to_share_without_consent,
             advice=await seal(self.advice),
+            capacity=self.capacity,
+            position=self.position,
         )
 
 
@@ -222,8 +248,30 @@ class DetermineLawfulBasisBody(Action):
     """Who sharing protects, for a harm ground or para 18 (the subject when absent)."""
     para18_reason: Para18Reason | None = None
     offence_condition: OffenceCondition | None = None
+    legal_power: (
+        Annotated[
+            str,
+            StringConstraints(
+                strip_whitespace=True, min_length=3, max_length=160, pattern=r"^[^\r\n]+$"
+            ),
+            NO_CONTROLS,
+        ]
+        | None
+    ) = None
+    """For public task: the statute (and section) giving the function shared for."""
     life_or_death: bool = False
     """Yes to: is someone's life at stake? Vital interests is refused without it."""
+
+    @model_validator(mode="after")
+    def _public_task_names_its_power(self) -> Self:
+        """Every new record on public task names the legal power behind the function
+        (the ICO form asks); older records lack it."""
+        if self.art6 is Art6Basis.PUBLIC_TASK and self.legal_power is None:
+            raise ValueError(
+                "legal_power: name the statute giving the function you share for "
+                "(for example Children Act 1989 s.47)"
+            )
+        return self
 
     async def command(self, seal: Seal) -> Command:
         basis = LawfulBasis(
@@ -235,6 +283,7 @@ class DetermineLawfulBasisBody(Action):
             protects=self.protects.person() if self.protects else None,
             para18_reason=self.para18_reason,
             offence_condition=self.offence_condition,
+            legal_power=self.legal_power,
             life_or_death=self.life_or_death,
         )
         return DetermineLawfulBasis(basis=basis)
@@ -305,6 +354,8 @@ class RecordDecisionBody(Action):
     necessity: Note | None = None
     inform: InformPlanIn | None = None
     urgent_override: Note | None = None
+    position: JobTitle | None = None
+    """The decision maker's job title, for the record."""
 
     async def command(self, seal: Seal) -> Command:
         inform = None
@@ -321,6 +372,7 @@ class RecordDecisionBody(Action):
             necessity=await _maybe(seal, self.necessity),
             inform=inform,
             urgent_override=await _maybe(seal, self.urgent_override),
+            position=self.position,
         )
 
 

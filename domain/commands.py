@@ -18,6 +18,7 @@ from domain.events.base import Sealed
 from domain.events.values import (
     InformationItem,
     InformPlan,
+    JobTitle,
     LawfulBasis,
     LegalInstrument,
     ProtectedPerson,
@@ -26,6 +27,8 @@ from domain.events.values import (
 from domain.models import SharingRequest
 from domain.vocabulary import (
     AdviceRecommendation,
+    AdvisorCapacity,
+    ConsentGiver,
     ConsentOutcome,
     CouldNotObtainReason,
     DisposalReason,
@@ -82,6 +85,9 @@ class SeekConsent(Command):
 class RecordConsent(Command):
     outcome: ConsentOutcome
     could_not_obtain_reason: CouldNotObtainReason | None = None
+    given_by: ConsentGiver | None = None
+    capacity_considered: bool | None = None
+    scope: Sealed | None = None
     note: Sealed | None = None
 
     @model_validator(mode="after")
@@ -117,6 +123,8 @@ class GiveAdvice(Command):
     recommendation: AdviceRecommendation
     agrees_to_share_without_consent: bool = False
     advice: Sealed
+    capacity: AdvisorCapacity | None = None
+    position: JobTitle | None = None
 
 
 class DetermineLawfulBasis(Command):
@@ -135,6 +143,8 @@ class RecordDecision(Command):
     inform: InformPlan | None = None
     urgent_override: Sealed | None = None
     """Only when sharing without consent before an advisor agrees: why waiting was unsafe."""
+    position: JobTitle | None = None
+    """The decision maker's job title."""
 
 
 class RecordPackageSent(Command):

@@ -55,6 +55,7 @@ from domain.guards import (
 )
 from domain.models import Actor
 from domain.policy import DEFAULT_POLICY, HubPolicy, deadline
+from domain.protection import with_protected_named
 from domain.rules import (
     advice_problems,
     check_decision,
@@ -146,9 +147,19 @@ def decide_record_consent(
         raise ValidationFailed(
             "could_not_obtain_reason", "give a reason exactly when consent could not be obtained"
         )
+    given = command.outcome is ConsentOutcome.GIVEN
+    if not given and (
+        command.given_by is not None
+        or command.capacity_considered is not None
+        or command.scope is not None
+    ):
+        raise ValidationFailed("given_by", "who gave it, capacity and scope are for consent given")
     record = ConsentRecord(
         outcome=command.outcome,
         could_not_obtain_reason=command.could_not_obtain_reason,
+        given_by=command.given_by,
+        capacity_considered=command.capacity_considered,
+        scope=command.scope,
         note=command.note,
         recorded_at=now,
     )
@@ -227,6 +238,8 @@ def decide_give_advice(
     ensure_same_subject(state, command)
     advice = AdviceTaken(
         advisor_id=actor.user_id,
+        capacity=command.capacity,
+        position=command.position,
         recommendation=command.recommendation,
         agrees_to_share_without_consent=command.agrees_to_share_without_consent,
         advice=command.advice,
@@ -259,7 +272,7 @@ def decide_lawful_basis(
         LawfulBasisDetermined(
             request_id=state.request_id,
             agency=state.agency,
-            basis=command.basis,
+            basis=with_protected_named(command.basis, state.facts()),
             determined_by=actor.user_id,
             determined_at=now,
         )
@@ -334,6 +347,7 @@ def decide_record_decision(
         urgent_override=command.urgent_override,
         decided_by=actor.user_id,
         decided_by_role=actor.role,
+        decided_by_position=command.position,
         decided_at=now,
     )
     events: list[Event] = [

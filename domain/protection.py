@@ -59,6 +59,15 @@ def protected_person(basis: LawfulBasis, facts: DecisionFacts) -> ProtectedPerso
     return basis.protects or subject_as_protected(facts)
 
 
+def with_protected_named(basis: LawfulBasis, facts: DecisionFacts) -> LawfulBasis:
+    """The basis as recorded: where a harm ground or para 18 protects someone and the worker
+    left who blank, the record names the subject, so it always says who was protected."""
+    needs = basis.without_consent in GROUND_PROTECTS or relies_on_para18(basis)
+    if basis.protects is not None or not needs:
+        return basis
+    return basis.model_copy(update={"protects": subject_as_protected(facts)})
+
+
 def person_problems(who: ProtectedPerson, facts: DecisionFacts) -> list[Problem]:
     """Where the person at risk is the subject, what is said of them must fit the subject.
     Anyone else (a child of the subject, a partner) may be of any kind: the harm concerns

@@ -263,6 +263,22 @@ class InstrumentKind(StrEnum):
     COURT_ORDER = "court_order"
 
 
+class AdvisorCapacity(StrEnum):
+    """In what capacity an advisor advised (the ICO form asks)."""
+
+    MANAGER = "manager"
+    CALDICOTT_GUARDIAN = "caldicott_guardian"
+    DATA_PROTECTION_OFFICER = "data_protection_officer"
+
+
+class ConsentGiver(StrEnum):
+    """Who gave consent: the person, or for a child someone acting for them."""
+
+    THE_PERSON = "the_person"
+    PARENT_OR_CARER = "parent_or_carer"
+    PARENTAL_RESPONSIBILITY = "someone_with_parental_responsibility"
+
+
 class AdviceRecommendation(StrEnum):
     SHARE = "share"
     NOT_SHARE = "not_share"

@@ -8,7 +8,6 @@ so there is no way to see it unrecorded.
 
 from __future__ import annotations
 
-import json
 from datetime import date, datetime
 from typing import Annotated, Any
 from uuid import UUID
@@ -199,9 +198,4 @@ async def history_page(
         principal=principal,
         csrf=csrf,
         history=found,
-        dumps=_dumps,
     )
-
-
-def _dumps(value: Any) -> str:
-    return json.dumps(value, indent=2, ensure_ascii=False)

@@ -45,9 +45,11 @@ from domain.policy import deadline_words
 from domain.rules import ApplicableBases, applicable_bases
 from domain.vocabulary import (
     AdviceRecommendation,
+    AdvisorCapacity,
     Art6Basis,
     Art9Condition,
     AtRiskKind,
+    ConsentGiver,
     CouldNotObtainReason,
     NotInformedReason,
     NotShareReason,
@@ -83,6 +85,8 @@ VOCABULARY: dict[str, Any] = {
     "not_share": list(NotShareReason),
     "not_informed": list(NotInformedReason),
     "relations": list(ProtectedRelation),
+    "capacities": list(AdvisorCapacity),
+    "consent_givers": list(ConsentGiver),
     "at_risk_kinds": list(AtRiskKind),
     "para18_all": list(Para18Reason),
     "words": words,

@@ -14,12 +14,15 @@ from uuid import UUID
 from pydantic import AfterValidator, BaseModel, ConfigDict, StringConstraints, model_validator
 
 from domain.events.base import Sealed
+from domain.inputs import NO_CONTROLS
 from domain.vocabulary import (
     AdviceRecommendation,
+    AdvisorCapacity,
     AgencyKind,
     Art6Basis,
     Art9Condition,
     AtRiskKind,
+    ConsentGiver,
     ConsentOutcome,
     CouldNotObtainReason,
     FactOrOpinion,
@@ -59,6 +62,14 @@ Citation = Annotated[
 """A statute and section, or a kind of order and its court: public law, never a case detail."""
 
 Sha256Hex = Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{64}$")]
+
+JobTitle = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=120, pattern=r"^[^\r\n]+$"),
+    NO_CONTROLS,
+]
+"""A member of staff's position as they give it (such as "Designated safeguarding lead"):
+about the practitioner, never the person the information is about."""
 
 
 class Value(BaseModel):
@@ -127,6 +138,8 @@ class LawfulBasis(Value):
     """Why the subject's consent is not had, where para 18 is relied on."""
     offence_condition: OffenceCondition | None = None
     """The condition for criminal offence data (Art. 10 with Sch. 1, or Part 3)."""
+    legal_power: Citation | None = None
+    """For public task: the statute (and section) giving the function shared for."""
     life_or_death: bool = False
     """The worker answered yes to: is someone's life at stake (or serious physical harm
     imminent)? Vital interests is refused without it."""
@@ -140,6 +153,13 @@ class ConsentRecord(Value):
     not_sought_reason: NotSoughtReason | None = None
     at_risk: ProtectedPerson | None = None
     """Who asking would have put at risk, for the risk reasons of not seeking consent."""
+    given_by: ConsentGiver | None = None
+    """For consent given: the person, or for a child a parent or carer or someone with
+    parental responsibility."""
+    capacity_considered: bool | None = None
+    """For consent given: the person's capacity (or a child's competence) was considered."""
+    scope: Sealed | None = None
+    """For consent given: what it covers (whom to, which information, for what)."""
     note: Sealed | None = None
     recorded_at: UtcDateTime
 
@@ -158,6 +178,10 @@ class AdviceTaken(Value):
     """Advice given by an advisor (manager, Caldicott guardian, data protection officer)."""
 
     advisor_id: UserId
+    capacity: AdvisorCapacity | None = None
+    """Manager, Caldicott guardian or data protection officer (absent on older records)."""
+    position: JobTitle | None = None
+    """The advisor's job title, as they gave it."""
     recommendation: AdviceRecommendation
     agrees_to_share_without_consent: bool
     advice: Sealed
@@ -212,4 +236,6 @@ class DecisionRecord(Value):
     """Why waiting for an advisor's agreement would have put someone at risk."""
     decided_by: UserId
     decided_by_role: Role
+    decided_by_position: JobTitle | None = None
+    """The decision maker's job title, as they gave it (the ICO form asks for it)."""
     decided_at: UtcDateTime

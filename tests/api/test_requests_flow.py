@@ -120,6 +120,8 @@ async def decide_to_share(http: httpx.AsyncClient, stack: Stack, rid: str) -> No
         "recommendation": "share",
         "agrees_to_share_without_consent": True,
         "advice": "Risk of significant harm outweighs the refusal: share",
+        "capacity": "caldicott_guardian",
+        "position": "Named GP for safeguarding",
     }
     done = await act(http, advisor, task, advice)
     assert done.status_code == 200, done.text
@@ -129,6 +131,7 @@ async def decide_to_share(http: httpx.AsyncClient, stack: Stack, rid: str) -> No
         {
             "action": "determine_lawful_basis",
             "art6": "public_task",
+            "legal_power": "Crime and Disorder Act 1998 s.115",
             "without_consent": "significant_harm_to_child",
         },
         {"action": "select_information", "items": ITEMS},
@@ -198,6 +201,22 @@ async def test_a_request_goes_through_every_role(http: httpx.AsyncClient, stack:
         f"/api/requests/{rid}/history", headers=stack.people["compliance"].headers
     )
     assert history.status_code == 200, history.text
+    # The record is shown in words, the ICO form's fields among them, never as raw JSON.
+    page = await http.get(
+        f"/api/requests/{rid}/export",
+        params={"format": "html", "reveal": "true"},
+        headers=stack.people["compliance"].headers,
+    )
+    assert page.status_code == 200, page.text
+    for words in (
+        "Lawful basis (UK GDPR Article 6)",
+        "Legal power behind the public task",
+        "Crime and Disorder Act 1998 s.115",
+        "as caldicott guardian (Named GP for safeguarding)",
+        "Who sharing protects",
+    ):
+        assert words in page.text, words
+    assert '"lawful_basis"' not in page.text
 
 
 async def test_coordinator_rerates_and_withdraws(http: httpx.AsyncClient, stack: Stack) -> None:
@@ -459,6 +478,7 @@ async def test_pages_walk_a_decision_to_the_coordinator(stack: Stack) -> None:
             {
                 "action": "determine_lawful_basis",
                 "art6": "public_task",
+                "legal_power": "Crime and Disorder Act 1998 s.115",
                 "without_consent": "significant_harm_to_child",
             },
             {

@@ -120,7 +120,8 @@ async def test_exports_parse_and_hold_the_decision_record(
     assert decision["outcome"] == "share" and decision["lawful_basis.art6"] == "public_task"
     assert decision["reasons"] == "[sealed]"
     page = export_request(history, "html")
-    assert str(built.request_id) in page and "&#34;outcome&#34;: &#34;share&#34;" in page
+    assert str(built.request_id) in page and "<dt>Decision</dt><dd>share</dd>" in page
+    assert "&#34;outcome&#34;" not in page  # the record in words, never raw JSON
     assert NAME not in page
 
 

@@ -1,0 +1,195 @@
+"""A decision record in words, in the order of the ICO's request and decision form.
+
+History pages, the printable export and the export over a range show a
+decision record as labelled lines, never as raw JSON. The input is the
+JSON-ready record that :func:`app.history.request_history` renders (sealed
+values opened when revealed, else ``[sealed]``); enum values become words.
+Pure: no I/O.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+Line = tuple[str, str]
+
+
+def words(value: object) -> str:
+    """An enum value as plain words: ``significant_harm_to_child`` -> significant harm to child."""
+    return str(value).replace("_", " ")
+
+
+def _yes(value: object) -> str:
+    return "yes" if value else "no"
+
+
+def record_lines(record: Mapping[str, Any] | None) -> list[Line]:
+    """Every field of the record that holds something, labelled, in the form's order."""
+    if not record:
+        return []
+    r = record
+    lines: list[Line] = [
+        ("Requesting organisation", f"{r.get('requesting_agency')}, for {r.get('requested_by')}"),
+        ("Date received", str(r.get("received_at", ""))),
+        ("Purpose", words(r.get("purpose_category", ""))),
+        ("Decision", "share" if r.get("outcome") == "share" else "not share"),
+        ("Decided by", _decider(r)),
+        ("Decided at", str(r.get("decided_at", ""))),
+    ]
+    lines += _basis_lines(r.get("lawful_basis"))
+    lines.append(("Information sharing protocol in force", _yes(r.get("isp_exists"))))
+    lines += _consent_lines(r.get("consent") or {})
+    lines += _advice_lines(r.get("advice") or [])
+    lines.append(("Reasons", str(r.get("reasons", ""))))
+    if r.get("not_share_reasons"):
+        lines.append(
+            ("Reasons not to share (told to the requester)", _join(r["not_share_reasons"]))
+        )
+    if r.get("necessity"):
+        lines.append(("Why necessary and proportionate", str(r["necessity"])))
+    lines += _shared_lines(r)
+    lines += _inform_lines(r.get("inform"))
+    if r.get("urgent_override"):
+        lines.append(("Shared before an advisor agreed, because", str(r["urgent_override"])))
+    return lines
+
+
+def details_lines(details: Mapping[str, Any] | None) -> list[Line]:
+    """The request's sealed details (subject, purpose, information sought), labelled."""
+    out: list[Line] = []
+    for key, value in (details or {}).items():
+        if isinstance(value, Mapping):
+            out += [(f"{words(key)}: {words(k)}", str(v)) for k, v in value.items()]
+        else:
+            out.append((words(key), str(value)))
+    return out
+
+
+def _join(values: Sequence[object]) -> str:
+    return ", ".join(words(v) for v in values) or "none"
+
+
+def _decider(r: Mapping[str, Any]) -> str:
+    who = f"{r.get('decided_by')} ({words(r.get('decided_by_role', ''))})"
+    if r.get("decided_by_position"):
+        who += f", {r['decided_by_position']}"
+    return who
+
+
+def _basis_lines(basis: Mapping[str, Any] | None) -> list[Line]:
+    if not basis:
+        return [("Lawful basis", "none recorded")]
+    lines: list[Line] = [("Lawful basis (UK GDPR Article 6)", words(basis.get("art6", "")))]
+    if basis.get("legal_power"):
+        lines.append(("Legal power behind the public task", str(basis["legal_power"])))
+    if basis.get("life_or_death"):
+        lines.append(("Vital interests", "someone's life was at stake"))
+    if basis.get("art9"):
+        lines.append(("Special-category condition", words(basis["art9"])))
+    if basis.get("offence_condition"):
+        lines.append(("Criminal offence data condition", words(basis["offence_condition"])))
+    if basis.get("without_consent"):
+        lines.append(("Ground for sharing without consent", words(basis["without_consent"])))
+    instrument = basis.get("instrument")
+    if instrument:
+        text = f"{words(instrument.get('kind', ''))}: {instrument.get('citation', '')}"
+        if instrument.get("reference"):
+            text += f" (reference {instrument['reference']})"
+        lines.append(("Statutory duty or court order", text))
+    protects = basis.get("protects")
+    if protects:
+        lines.append(
+            (
+                "Who sharing protects",
+                f"the {words(protects.get('relation', ''))} "
+                f"({words(protects.get('kind', ''))} at risk)",
+            )
+        )
+    if basis.get("para18_reason"):
+        lines.append(("DPA 2018 Sch. 1 para 18: consent", words(basis["para18_reason"])))
+    if basis.get("rationale"):
+        lines.append(("Judgement on the facts", str(basis["rationale"])))
+    return lines
+
+
+def _consent_lines(consent: Mapping[str, Any]) -> list[Line]:
+    outcome = words(consent.get("outcome", "not recorded"))
+    detail = [
+        words(consent[k])
+        for k in ("could_not_obtain_reason", "not_sought_reason")
+        if consent.get(k)
+    ]
+    lines: list[Line] = [("Consent", outcome + (f" ({', '.join(detail)})" if detail else ""))]
+    at_risk = consent.get("at_risk")
+    if at_risk:
+        lines.append(
+            (
+                "Asking would have put at risk",
+                f"the {words(at_risk.get('relation', ''))} ({words(at_risk.get('kind', ''))})",
+            )
+        )
+    if consent.get("given_by"):
+        lines.append(("Consent given by", words(consent["given_by"])))
+    if consent.get("capacity_considered") is not None and consent.get("given_by"):
+        lines.append(("Capacity or competence considered", _yes(consent["capacity_considered"])))
+    if consent.get("scope"):
+        lines.append(("What the consent covers", str(consent["scope"])))
+    if consent.get("note"):
+        lines.append(("Consent notes", str(consent["note"])))
+    if consent.get("recorded_at"):
+        lines.append(("Consent recorded at", str(consent["recorded_at"])))
+    return lines
+
+
+def _advice_lines(advice: Sequence[Mapping[str, Any]]) -> list[Line]:
+    lines: list[Line] = []
+    for n, a in enumerate(advice, start=1):
+        who = str(a.get("advisor_id"))
+        if a.get("capacity"):
+            who += f", as {words(a['capacity'])}"
+        if a.get("position"):
+            who += f" ({a['position']})"
+        review = " (review after an urgent share)" if a.get("review_after_urgent_share") else ""
+        lines.append(
+            (
+                f"Advice {n}{review}",
+                f"{who}: recommended {words(a.get('recommendation', ''))}; agreed to share "
+                f"without consent: {_yes(a.get('agrees_to_share_without_consent'))}; "
+                f"{a.get('advice', '')} ({a.get('given_at', '')})",
+            )
+        )
+    return lines or [("Advice taken", "none")]
+
+
+def _shared_lines(r: Mapping[str, Any]) -> list[Line]:
+    items = r.get("items") or []
+    if r.get("outcome") != "share":
+        return []
+    lines: list[Line] = [("Shared with", str(r.get("shared_with", "")))]
+    for n, i in enumerate(items, start=1):
+        marks = [
+            words(i.get("kind", "")),
+            f"dated {i.get('dated', '')}",
+            *(["historical"] if i.get("historical") else []),
+            *(["names someone not to be identified"] if i.get("protect_identity") else []),
+        ]
+        lines.append(
+            (
+                f"Item {n}",
+                f"{i.get('description', '')}: {i.get('content', '')} "
+                f"(source {i.get('source', '')}; {', '.join(marks)})",
+            )
+        )
+    return lines
+
+
+def _inform_lines(inform: Mapping[str, Any] | None) -> list[Line]:
+    if not inform:
+        return []
+    if inform.get("will_inform"):
+        return [("Person to be told", "yes")]
+    text = f"no: {words(inform.get('reason_not', ''))}"
+    if inform.get("review_on"):
+        text += f"; reviewed on {inform['review_on']}"
+    return [("Person to be told", text)]
