@@ -42,7 +42,8 @@ from domain.vocabulary import PurposeCategory, Rating, Role, SubjectKind
 from infra.crypto import Keyring
 from infra.directory import AgencyDirectory, NotFoundError
 from infra.eventstore import EventStore
-from workflows.agency_decision import AgencyDecisionWorkflow, StepResult, TaskList
+from workflows.agency_decision import AgencyDecisionWorkflow
+from workflows.agency_messages import StepResult, TaskList
 from workflows.common import agency_workflow_id, request_stream, request_workflow_id
 from workflows.sharing_request import (
     RequestView as RequestView,  # what a query of the request answers, for the edges

@@ -30,22 +30,17 @@ from domain.commands import (
 )
 from domain.decision import TaskKind
 from domain.events import Sealed
-from domain.events.values import InformationItem, InformPlan, LawfulBasis, ProtectedPerson
+from domain.events.values import InformationItem, InformPlan, LawfulBasis
 from domain.models import Actor
 from domain.vocabulary import (
     AdviceRecommendation,
-    AdvisorCapacity,
     Art6Basis,
-    Art9Condition,
-    AtRiskKind,
     ConsentOutcome,
     FactOrOpinion,
     NotInformedReason,
     NotShareReason,
     NotSoughtReason,
     Outcome,
-    Para18Reason,
-    ProtectedRelation,
     PurposeCategory,
     Rating,
     Role,
@@ -184,26 +179,6 @@ class Walk:
             ),
         )
 
-    async def health_items(self) -> list[InformationItem]:
-        """What a GP practice holds about a parent that bears on a child's safety."""
-        dated = (await self.hub.requests.view(self.request_id)).state.opened_at.date() - timedelta(
-            days=20
-        )
-        return [
-            InformationItem(
-                item_id=uuid4(),
-                description=await self.text("Mental health review"),
-                content=await self.text(
-                    "Relapse of severe depression; stopped medication; has said they cannot "
-                    "cope with the children alone."
-                ),
-                kind=FactOrOpinion.FACT,
-                dated=dated,
-                source=await self.text("GP consultation record"),
-                historical=False,
-            )
-        ]
-
     async def receive(self) -> None:
         """The recipient opens the delivered package and acknowledges what arrived."""
         await self.until(TaskKind.ACKNOWLEDGE_RECEIPT)
@@ -304,57 +279,6 @@ async def refused_but_shared_with_advice(hub: Hub, name: str = "Cara Example") -
     )
     plan = InformPlan(will_inform=False, reason_not=NotInformedReason.WOULD_PUT_SOMEONE_AT_RISK)
     await walk.share(basis, inform=plan, override=False)
-    await walk.receive()
-    return rid
-
-
-async def parent_shared_to_protect_child(hub: Hub, name: str = "Gus Example") -> UUID:
-    """A parent's health information, shared without their consent to protect their child.
-
-    The commonest hub case: the request is about an adult (the parent); asking the
-    parent would put the child at risk, so consent is not sought; the GP practice's
-    advisor agrees; the basis is public task with DPA 2018 Sch. 1 para 18, naming the
-    child of the subject as the person protected.
-    """
-    rid, subject = await open_request(hub, name, ["gp_riverside"], kind=SubjectKind.ADULT)
-    walk = Walk(hub, rid, subject, "gp_riverside")
-    await walk.assess(special=True)
-    child = ProtectedPerson(relation=ProtectedRelation.CHILD_OF_SUBJECT, kind=AtRiskKind.CHILD)
-    await walk.by_worker(
-        "consent_not_sought",
-        RecordConsentNotSought(
-            reason=NotSoughtReason.RISK_OF_SIGNIFICANT_HARM_TO_CHILD,
-            explanation=await walk.text(
-                "Asking the parent would alert the partner, who is the risk to the child"
-            ),
-            at_risk=child,
-        ),
-    )
-    await walk.by_worker(
-        "request_advice",
-        RequestAdvice(question=await walk.text("May we share a parent's health record unasked?")),
-    )
-    await walk.until(TaskKind.GIVE_ADVICE)
-    await walk.by_advisor(
-        "give_advice",
-        GiveAdvice(
-            recommendation=AdviceRecommendation.SHARE,
-            agrees_to_share_without_consent=True,
-            advice=await walk.text("Para 18 applies: the child's protection comes first"),
-            capacity=AdvisorCapacity.CALDICOTT_GUARDIAN,
-            position="Caldicott guardian, Riverside GP Practice",
-        ),
-    )
-    basis = LawfulBasis(
-        art6=Art6Basis.PUBLIC_TASK,
-        art9=Art9Condition.SAFEGUARDING_CHILDREN_AND_INDIVIDUALS_AT_RISK,
-        without_consent=WithoutConsentGround.SAFEGUARDING_CONDITION,
-        protects=child,
-        para18_reason=Para18Reason.WOULD_PREJUDICE_PROTECTION,
-        legal_power="Children Act 2004 s.11",
-    )
-    plan = InformPlan(will_inform=False, reason_not=NotInformedReason.WOULD_PUT_SOMEONE_AT_RISK)
-    await walk.share(basis, inform=plan, override=False, items=await walk.health_items())
     await walk.receive()
     return rid
 

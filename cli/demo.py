@@ -21,7 +21,7 @@ from uuid import UUID
 from rich.panel import Panel
 from rich.table import Table
 
-from app import scenarios
+from app import scenario_para18, scenarios
 from app.container import Infrastructure, build_container, open_infrastructure
 from app.history import request_history
 from app.scenarios import Hub
@@ -100,7 +100,7 @@ async def _run_paths(hub: Hub, infra: Infrastructure) -> list[tuple[str, UUID]]:
         ),
         (
             "a parent's information shared without consent to protect the child (para 18)",
-            scenarios.parent_shared_to_protect_child,
+            scenario_para18.parent_shared_to_protect_child,
         ),
         (
             "red: consent not sought, shared at once, reviewed after",

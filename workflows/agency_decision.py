@@ -27,7 +27,6 @@ import asyncio
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
-from pydantic import BaseModel, ConfigDict
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
@@ -56,7 +55,7 @@ with workflow.unsafe.imports_passed_through():
         SeekConsent,
         SelectInformation,
     )
-    from domain.decision import AgencyDecisionState, Task, evolve, fold, open_tasks
+    from domain.decision import AgencyDecisionState, evolve, fold, open_tasks
     from domain.events import Event
     from domain.events.catalogue import (
         AgencyDecisionCompleted,
@@ -65,9 +64,15 @@ with workflow.unsafe.imports_passed_through():
         RequestWithdrawn,
     )
     from domain.models import Actor
-    from domain.policy import HubPolicy, escalation_schedule
+    from domain.policy import escalation_schedule
     from domain.request import deadline_reached, outstanding
-    from domain.vocabulary import DeadlineKind, EscalationLevel, Outcome, Role
+    from domain.vocabulary import DeadlineKind, EscalationLevel, Role
+    from workflows.agency_messages import (
+        AgencyDecisionInput,
+        AgencyDecisionResult,
+        StepResult,
+        TaskList,
+    )
     from workflows.answers import AnsweredSteps
     from workflows.common import (
         STEP_TIMEOUT,
@@ -77,40 +82,6 @@ with workflow.unsafe.imports_passed_through():
         decided,
         notify,
     )
-
-
-class AgencyDecisionInput(BaseModel):
-    model_config = ConfigDict(frozen=True)
-
-    state: AgencyDecisionState
-    """The decision as the request opens (``domain.decision.start``): ids and enums only."""
-    policy: HubPolicy
-
-
-class AgencyDecisionResult(BaseModel):
-    model_config = ConfigDict(frozen=True)
-
-    agency: str
-    outcome: Outcome | None
-    completed: AgencyDecisionCompleted | None
-    missed: list[DeadlineMissed]
-    withdrawn: bool
-
-
-class StepResult(BaseModel):
-    """What a person's step leaves behind: the stream version and what is open now."""
-
-    model_config = ConfigDict(frozen=True)
-
-    version: int
-    tasks: list[Task]
-
-
-class TaskList(BaseModel):
-    model_config = ConfigDict(frozen=True)
-
-    version: int
-    tasks: list[Task]
 
 
 Decide = Callable[[datetime], list[Event]]

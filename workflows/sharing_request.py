@@ -38,11 +38,8 @@ with workflow.unsafe.imports_passed_through():
         start_request,
     )
     from domain.vocabulary import Outcome, Role
-    from workflows.agency_decision import (
-        AgencyDecisionInput,
-        AgencyDecisionResult,
-        AgencyDecisionWorkflow,
-    )
+    from workflows.agency_decision import AgencyDecisionWorkflow
+    from workflows.agency_messages import AgencyDecisionInput, AgencyDecisionResult
     from workflows.common import (
         StreamWriter,
         agency_workflow_id,
