@@ -25,6 +25,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from temporalio.client import Client
 
 from api.deps import CsrfRejected, SignInRequired
+from api.limits import BodyLimit
 from api.metrics import MetricsMiddleware
 from api.problems import install_problem_handlers, kind_for_status, problem_response
 from api.routes import (
@@ -45,7 +46,7 @@ from api.routes import (
 )
 from api.services import build_services, new_metrics
 from app.container import open_container
-from infra.settings import Settings
+from infra.settings import Environment, Settings
 
 ROUTERS: tuple[APIRouter, ...] = (
     health.router,
@@ -89,6 +90,7 @@ def create_app(
     Temporal client made here connects on its first call: until the server answers, the
     process runs and ``/readyz`` says it is not ready."""
     metrics = new_metrics()
+    production = settings.environment is Environment.PRODUCTION
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -101,17 +103,23 @@ def create_app(
         version="0.1.0",
         description=DESCRIPTION,
         lifespan=lifespan,
-        docs_url="/docs",
+        # Production serves no interactive docs (Swagger UI loads its script from a CDN);
+        # the schema is still in the repository and at /openapi.json in development.
+        docs_url=None if production else "/docs",
+        openapi_url=None if production else "/openapi.json",
         redoc_url=None,
     )
+    app.state.settings = settings  # how it is served (api.serve) depends on them too
     for router in ROUTERS:
         app.include_router(router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     install_problem_handlers(app)
     app.add_exception_handler(SignInRequired, _to_signin)
     app.add_exception_handler(CsrfRejected, _csrf_rejected)
-    app.add_middleware(SecurityHeaders)
+    app.add_middleware(SecurityHeaders, hsts=production)
     app.add_middleware(MetricsMiddleware, metrics=metrics)
+    # Outermost: an oversized body is refused before any other layer reads a byte of it.
+    app.add_middleware(BodyLimit, max_bytes=settings.max_request_body_bytes)
     return app
 
 
@@ -141,8 +149,13 @@ class SecurityHeaders:
         b"form-action 'self'; base-uri 'none'",
     )
 
-    def __init__(self, app: ASGIApp) -> None:
+    HSTS = (b"strict-transport-security", b"max-age=31536000; includeSubDomains")
+    """Production only: browsers then reach the hub over HTTPS alone (a TLS-terminating
+    proxy in front serves it; plain-HTTP development would be locked out)."""
+
+    def __init__(self, app: ASGIApp, *, hsts: bool = False) -> None:
         self.app = app
+        self.hsts = hsts
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -154,6 +167,8 @@ class SecurityHeaders:
                 headers = list(message.get("headers", []))
                 present = {name.lower() for name, _ in headers}
                 headers += [(k, v) for k, v in self.HEADERS if k not in present]
+                if self.hsts:
+                    headers.append(self.HSTS)
                 if scope["path"] != "/docs":  # Swagger UI loads its script from a CDN
                     headers.append(self.CSP)
                 if not scope["path"].startswith(("/static/", "/metrics")):

@@ -13,6 +13,10 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.dashboard_metrics import DashboardGauges
 
+METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+"""The method label's values; any other method is counted as ``OTHER``, so a client
+sending made-up methods cannot grow the label set."""
+
 
 class HttpMetrics:
     def __init__(self, registry: CollectorRegistry) -> None:
@@ -58,5 +62,6 @@ class MetricsMiddleware:
             # The router records the matched route in the scope; unmatched paths share a label.
             route = getattr(scope.get("route"), "path", "unmatched")
             method = str(scope.get("method", ""))
+            method = method if method in METHODS else "OTHER"
             self.metrics.requests.labels(method, route, str(status)).inc()
             self.metrics.latency.labels(method, route).observe(time.perf_counter() - started)

@@ -199,7 +199,7 @@ async def _csv_chunks(found: AsyncIterator[RequestHistory]) -> AsyncIterator[str
     writer.writeheader()
     async for history in found:
         rid = str(history.request_id)
-        writer.writerows({"request_id": rid, **row} for row in csv_rows(history))
+        writer.writerows({"request_id": rid, **row} for row in csv_rows(history))  # safe cells
         yield out.getvalue()
         out.seek(0)
         out.truncate()

@@ -667,8 +667,25 @@ def history_csv(history: RequestHistory) -> str:
     return out.getvalue()
 
 
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+"""What makes a spreadsheet read a cell as a formula (CSV injection)."""
+
+
+def spreadsheet_safe(value: Any) -> Any:
+    """A text cell that would start a formula, behind an apostrophe (shown, not run)."""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
 def csv_rows(history: RequestHistory) -> Iterator[dict[str, Any]]:
-    """The lines of :func:`history_csv` as dicts (the export over a range writes them too)."""
+    """The lines of :func:`history_csv` as dicts, every text cell spreadsheet-safe (the
+    export over a range writes them too)."""
+    for row in _csv_rows(history):
+        yield {key: spreadsheet_safe(value) for key, value in row.items()}
+
+
+def _csv_rows(history: RequestHistory) -> Iterator[dict[str, Any]]:
     for e in history.events:
         row = e.model_dump(mode="json")
         yield {"section": "event", **row}

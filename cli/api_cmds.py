@@ -14,6 +14,7 @@ import typer
 import uvicorn
 
 from api.app import create_app
+from api.serve import server_config
 from cli.common import EXIT_CONFIG, console, fail, run, settings_or_exit
 from infra.settings import Settings
 from infra.stack import port_is_free, running_stack
@@ -47,13 +48,6 @@ async def _serve(settings: Settings, host: str, port: int) -> None:
     # Temporal is not checked at start: the API's client connects on its first call, and
     # until the server answers /readyz says the process is not ready.
     async with running_stack(settings, ui=False, temporal=False) as stack:
-        config = uvicorn.Config(
-            create_app(stack.settings),
-            host=host,
-            port=port,
-            log_config=None,  # our structlog configuration formats uvicorn's loggers too
-            server_header=False,
-            proxy_headers=False,
-        )
+        config = server_config(create_app(stack.settings), stack.settings, host, port)
         console.print(f"mashflow API and pages on http://{host}:{port}/ (Ctrl-C stops)")
         await uvicorn.Server(config).serve()

@@ -52,6 +52,7 @@ from app.history import (
 from cli.common import EXIT_FAILED, console, err_console, fail, progress_bar, run, settings_or_exit
 from cli.directory_common import EXIT_NOT_FOUND, EXIT_USAGE, print_json
 from cli.identity import Credential, TokenFile, acting_user, credential
+from cli.private_files import private_file
 from cli.request_ids import id_or_prefix, resolve
 from domain.events.access import ViewKind
 from domain.models import Actor
@@ -331,7 +332,8 @@ def export(
         sys.stdout.write(text)
         sys.stdout.flush()
     else:
-        output.write_text(text, encoding="utf-8")
+        with private_file(output) as sink:
+            sink.write(text)
         err_console.print(f"wrote {fmt.value} export to {output}", highlight=False)
 
 
@@ -359,13 +361,8 @@ async def _export_range(
             async for chunk in export_chunks(counted(), span, fmt, revealed=reveal):
                 sys.stdout.write(chunk)
             sys.stdout.flush()
-        else:  # written aside and moved in place when complete: never a partial export
-            partial = output.with_name(output.name + ".part")
-            try:
-                with partial.open("w", encoding="utf-8") as sink:
-                    async for chunk in export_chunks(counted(), span, fmt, revealed=reveal):
-                        sink.write(chunk)
-                partial.replace(output)
-            finally:
-                partial.unlink(missing_ok=True)
+        else:  # owner-only, moved in place when complete, never through a link
+            with private_file(output) as sink:
+                async for chunk in export_chunks(counted(), span, fmt, revealed=reveal):
+                    sink.write(chunk)
     return count

@@ -48,6 +48,7 @@ async def _up(settings: Settings) -> None:
     import uvicorn
 
     from api.app import create_app
+    from api.serve import server_config
     from infra.temporal import connect_client
     from worker.main import run_worker
 
@@ -57,12 +58,11 @@ async def _up(settings: Settings) -> None:
         stop = asyncio.Event()
         worker = asyncio.create_task(run_worker(resolved, stop))
         server = uvicorn.Server(
-            uvicorn.Config(
+            server_config(
                 create_app(resolved, temporal=client),
-                host=resolved.api_host,
-                port=resolved.api_port,
-                log_config=None,
-                server_header=False,
+                resolved,
+                resolved.api_host,
+                resolved.api_port,
             )
         )
         api = asyncio.create_task(server.serve())

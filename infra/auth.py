@@ -10,6 +10,7 @@ claim value beyond role names and agency codes.
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import math
 import time
 import uuid
@@ -57,10 +58,20 @@ class TooManyFailures(AuthError):  # noqa: N818
     def __init__(self, retry_after_s: int) -> None:
         minutes = max(1, math.ceil(retry_after_s / 60))
         super().__init__(
-            f"too many failed sign-ins from this address; try again in {minutes} minute"
-            + ("s" if minutes > 1 else "")
+            f"too many failed sign-ins from this address or with this credential; "
+            f"try again in {minutes} minute" + ("s" if minutes > 1 else "")
         )
         self.retry_after_s = retry_after_s
+
+
+def credential_key(token: str) -> str:
+    """What failures are counted against for a credential: a directory token's id (so
+    guesses at one person's secret add up), else a digest of the whole token."""
+    if token.startswith(TOKEN_PREFIX + "_"):
+        token_id = token[len(TOKEN_PREFIX) + 1 :].split("_", 1)[0]
+        if token_id:
+            return f"token {token_id[:32]}"
+    return "digest " + hashlib.sha256(token.encode()).hexdigest()[:32]
 
 
 class FailedSignIns:
@@ -234,23 +245,32 @@ class Authenticator:
         self._failures = failures
 
     async def sign_in(self, token: str, client: str) -> Principal:
-        """:meth:`bearer` for ``client`` (its address), refused while it has failed too often.
+        """:meth:`bearer` for ``client`` (its address), with failures counted per address
+        and per credential.
 
-        A client over the limit is refused before its credential is even looked at.
-        Only :class:`Unauthenticated` counts as a failure: a genuine identity the hub
-        does not admit is not a guess. Nothing of the credential is logged.
+        A valid credential is always accepted: failing in someone's name, or from their
+        address (a shared office, a proxy), never locks them out. Each failure is counted
+        against the address and against the credential (a directory token's id; any other
+        token by its digest); once either has failed ``limit`` times in the window, further
+        failures answer :class:`TooManyFailures` (429, Retry-After) instead of 401. Only
+        :class:`Unauthenticated` counts: a genuine identity the hub does not admit is not a
+        guess. Nothing of the credential is logged.
         """
-        if self._failures is not None:
-            try:
-                self._failures.check(client)
-            except TooManyFailures as exc:
-                log.warning("sign_in_rate_limited", retry_after_s=exc.retry_after_s)
-                raise
         try:
             return await self.bearer(token)
         except Unauthenticated:
-            if self._failures is not None:
-                self._failures.failed(client)
+            if self._failures is None:
+                raise
+            keys = (f"address {client}", f"credential {credential_key(token)}")
+            try:
+                for key in keys:
+                    self._failures.check(key)
+            except TooManyFailures as exc:
+                log.warning("sign_in_rate_limited", retry_after_s=exc.retry_after_s)
+                raise exc from None
+            finally:
+                for key in keys:
+                    self._failures.failed(key)
             log.info("sign_in_failed")
             raise
 

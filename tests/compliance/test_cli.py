@@ -104,6 +104,17 @@ async def test_export_writes_json_csv_and_html(
     assert as_html.returncode == 0, as_html.stderr
     with open(out, encoding="utf-8") as page:
         assert rid in page.read()
+    assert os.stat(out).st_mode & 0o777 == 0o600  # owner-only: exports may hold personal data
+    # A link planted at the output's name is replaced, never written through.
+    victim = Path(f"{tmp_path}/victim.txt")
+    victim.write_text("untouched", encoding="utf-8")
+    linked = Path(f"{tmp_path}/linked.csv")
+    linked.symlink_to(victim)
+    through = await mashflow(cli_env, "export", rid, "--format", "csv", "-o", str(linked))
+    assert through.returncode == 0, through.stderr
+    assert victim.read_text(encoding="utf-8") == "untouched"
+    assert not linked.is_symlink() and "section" in linked.read_text(encoding="utf-8")
+    assert [p.name for p in Path(str(tmp_path)).iterdir() if p.name.endswith(".part")] == []
 
 
 async def test_a_reveal_needs_a_compliance_officers_token_and_records_nothing_otherwise(
