@@ -124,8 +124,8 @@ class CsrfRejected(Exception):  # noqa: N818
     """A form POST without the right CSRF token."""
 
 
-def current_session(services: ServicesDep, request: Request) -> Session | None:
-    return services.sessions.read(request.cookies.get(SESSION_COOKIE))
+async def current_session(services: ServicesDep, request: Request) -> Session | None:
+    return await services.web_sessions.read(request.cookies.get(SESSION_COOKIE))
 
 
 SessionDep = Annotated[Session | None, Depends(current_session)]

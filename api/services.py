@@ -20,6 +20,7 @@ from temporalio.client import Client
 
 from api.metrics import HttpMetrics
 from api.sessions import SessionCodec
+from api.web_sessions import SessionStore
 from app import record_words, timetext, wording
 from app.container import Container
 from app.packages import PackageService
@@ -44,6 +45,9 @@ class Services:
     users: UserDirectory
     authenticator: Authenticator
     sessions: SessionCodec
+    """Signed CSRF cookies before sign-in."""
+    web_sessions: SessionStore
+    """Signed-in web sessions, kept in the database."""
     templates: Jinja2Templates
     metrics: HttpMetrics
     queries: Queries
@@ -69,6 +73,11 @@ def build_services(container: Container, metrics: HttpMetrics) -> Services:
         authenticator=infra.authenticator(),
         sessions=SessionCodec(
             infra.settings.key_encryption_key(), max_age_s=infra.settings.session_max_age_s
+        ),
+        web_sessions=SessionStore(
+            infra.engine,
+            max_age_s=infra.settings.session_max_age_s,
+            idle_timeout_s=infra.settings.session_idle_timeout_s,
         ),
         templates=make_templates(infra.settings.hub_policy().calendar.timezone),
         metrics=metrics,

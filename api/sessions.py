@@ -1,8 +1,7 @@
-"""Web sessions and CSRF tokens: signed cookies, keyed from the KEK.
+"""Web sessions and CSRF tokens.
 
-The session cookie holds the user id, when it was issued, and a per-session
-CSRF secret, signed with HMAC-SHA256 (HttpOnly, SameSite=Lax). Every request
-re-reads the user, so a revoked user's session stops working at once.
+A signed-in session is a row on the server (``api.web_sessions``); its cookie is a
+random id (HttpOnly, SameSite=Lax), and the session holds a per-session CSRF secret.
 
 CSRF is a synchroniser token: every form carries ``csrf_token``, which must
 equal the session's secret. Before sign-in there is no session, so the
@@ -15,7 +14,6 @@ import base64
 import binascii
 import hashlib
 import hmac
-import json
 import secrets
 import time
 import uuid
@@ -44,30 +42,6 @@ class SessionCodec:
         self._csrf_key = derive_key(kek, b"mashflow web csrf v1")
         self.max_age_s = max_age_s
         self._clock = clock
-
-    # -- sessions -------------------------------------------------------------------------
-
-    def issue(self, user_id: uuid.UUID) -> tuple[str, Session]:
-        session = Session(user_id, int(self._clock()), secrets.token_urlsafe(32))
-        payload = json.dumps(
-            {"u": str(session.user_id), "t": session.issued_at, "c": session.csrf},
-            separators=(",", ":"),
-        ).encode()
-        return _sign(self._session_key, payload), session
-
-    def read(self, cookie: str | None) -> Session | None:
-        payload = _verify(self._session_key, cookie)
-        if payload is None:
-            return None
-        try:
-            data = json.loads(payload)
-            session = Session(uuid.UUID(data["u"]), int(data["t"]), str(data["c"]))
-        except (ValueError, KeyError, TypeError):
-            return None
-        age = self._clock() - session.issued_at
-        if age < -60 or age > self.max_age_s:
-            return None
-        return session
 
     # -- CSRF before sign-in --------------------------------------------------------------
 

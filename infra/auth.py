@@ -16,7 +16,7 @@ import time
 import uuid
 from collections import OrderedDict, deque
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import jwt
@@ -138,6 +138,8 @@ class Principal:
     display_name: str
     role: Role
     agency: str | None
+    expires_at: float | None = None
+    """When the credential ends (a sign-on token's ``exp``); a web session ends with it."""
 
     @classmethod
     def of(cls, user: User) -> Principal:
@@ -315,4 +317,7 @@ class Authenticator:
             raise Forbidden(f"the sign-on token cannot act here: {exc.message}") from None
         if user is None:
             raise Unauthenticated("this user has been revoked in mashflow")
-        return Principal.of(user)
+        expiry = claims.get("exp")
+        return replace(
+            Principal.of(user), expires_at=float(expiry) if isinstance(expiry, int) else None
+        )

@@ -103,6 +103,9 @@ class Settings(BaseSettings):
     )
     api_port: Annotated[int, Field(ge=1, le=65535)] = 8000
     session_max_age_s: Annotated[int, Field(ge=300, le=86_400)] = 8 * 3600
+    session_idle_timeout_s: Annotated[int, Field(ge=1, le=86_400)] = Field(
+        default=30 * 60, description="A web session unused this long ends."
+    )
     signin_failure_limit: Annotated[int, Field(ge=1, le=10_000)] = Field(
         default=10,
         description="Failed sign-ins (web form or bearer token) one client may make per window.",

@@ -174,17 +174,26 @@ async def signin(
         )
         refused.headers.update(headers)
         return refused
-    cookie, _ = services.sessions.issue(principal.user_id)
+    cookie, _ = await services.web_sessions.issue(
+        principal.user_id, token_expires_at=principal.expires_at
+    )
     response = RedirectResponse("/", status_code=303)
     _set_cookie(
-        services, request, response, SESSION_COOKIE, cookie, max_age=services.sessions.max_age_s
+        services,
+        request,
+        response,
+        SESSION_COOKIE,
+        cookie,
+        max_age=services.web_sessions.max_age_s,
     )
     response.delete_cookie(CSRF_COOKIE, path="/")
     return response
 
 
 @router.post("/signout")
-async def signout() -> Response:
+async def signout(services: ServicesDep, request: Request) -> Response:
+    """Ends the session on the server: the cookie, or any copy of it, opens nothing again."""
+    await services.web_sessions.end(request.cookies.get(SESSION_COOKIE))
     response = RedirectResponse("/signin", status_code=303)
     response.delete_cookie(SESSION_COOKIE, path="/")
     return response

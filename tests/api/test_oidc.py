@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import json
 import threading
@@ -22,6 +23,7 @@ from api.app import create_app
 from infra.directory import UserDirectory
 from infra.settings import Settings
 from tests.api.conftest import Hub, patient, serving
+from tests.api.test_pages import sign_in
 
 ISSUER = "https://idp.hub.test/realms/mash"
 AUDIENCE = "mashflow-api"
@@ -271,3 +273,17 @@ async def test_a_hub_wide_role_is_refused_to_a_subject_the_hub_did_not_name(
     pinned = token(signing_key, role="hub-compliance", subject="auditor")
     response = await sso_client.get("/api/me", headers=bearer(pinned))
     assert response.status_code == 200 and response.json()["role"] == "compliance_officer"
+
+
+async def test_a_web_session_started_with_a_sign_on_token_ends_with_the_token(
+    sso_client: httpx.AsyncClient, signing_key: rsa.RSAPrivateKey
+) -> None:
+    short = token(signing_key, subject="user-1", expires_in=3)
+    async with httpx.AsyncClient(
+        base_url=sso_client.base_url, headers={"accept": "text/html"}, timeout=10
+    ) as browser:
+        signed_in = await sign_in(browser, short)
+        assert signed_in.status_code == 303, signed_in.text
+        assert (await browser.get("/")).status_code == 200
+        await asyncio.sleep(3.5)
+        assert (await browser.get("/")).status_code == 303

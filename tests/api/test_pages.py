@@ -142,9 +142,8 @@ async def test_a_revoked_users_session_ends_at_once(
 async def test_a_tampered_session_cookie_is_ignored(browser: httpx.AsyncClient, hub: Hub) -> None:
     await sign_in(browser, hub.people[Role.ADVISOR].token)
     cookie = browser.cookies["mashflow_session"]
-    body, mac = cookie.split(".")
     browser.cookies.clear()
-    browser.cookies.set("mashflow_session", body[:-2] + "xx." + mac)
+    browser.cookies.set("mashflow_session", cookie[:-2] + ("xx" if cookie[-2:] != "xx" else "yy"))
     assert (await browser.get("/")).status_code == 303
 
 
