@@ -8,6 +8,7 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
+from app.wording import count
 from cli.common import console, fail, run, settings_or_exit
 from cli.directory_common import EXIT_USAGE, open_directory, print_json
 from domain.vocabulary import AgencyKind
@@ -94,14 +95,14 @@ def list_agencies(as_json: JsonFlag = False) -> None:
                 }
             )
             return
-        table = Table(title=f"{len(agencies)} agencies")
+        table = Table(title=count(len(agencies), "agency", "agencies"))
         for column in ("code", "name", "kind", "public key"):
             table.add_column(column, overflow="fold")
         for a in agencies:
             table.add_row(a.code, a.name, a.kind.value, a.public_key)
         console.print(table)
         if protocols:
-            isps = Table(title=f"{len(protocols)} information sharing protocols")
+            isps = Table(title=count(len(protocols), "information sharing protocol"))
             for column in ("between", "title", "reference", "valid"):
                 isps.add_column(column)
             for p in protocols:

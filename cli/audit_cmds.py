@@ -146,7 +146,9 @@ def verify(
                 soft_wrap=True,
             )
         verdict = (
-            "[green]intact[/]" if report.ok else f"[bold red]{len(report.problems)} problem(s)[/]"
+            "[green]intact[/]"
+            if report.ok
+            else f"[bold red]{wording.count(len(report.problems), 'problem')}[/]"
         )
         console.print(
             f"{verdict}: {report.events_checked} events, "
@@ -258,7 +260,9 @@ def _print_history(h: RequestHistory) -> None:
             console.print(f"decision record of {a.agency}:", highlight=False)
             console.print_json(data=a.decision_record)
     if h.access_log:
-        console.print(f"personal data viewed {len(h.access_log)} time(s)", highlight=False)
+        console.print(
+            f"personal data viewed {wording.count(len(h.access_log), 'time')}", highlight=False
+        )
     if h.verification.ok:
         console.print("[green]verified[/]: every stream of this request is intact")
     else:

@@ -31,6 +31,7 @@ from rich.table import Table
 from app.container import Infrastructure, open_container, open_infrastructure
 from app.history import TimelineEntry
 from app.retention import RetentionReview, RetentionService, ReviewNotFoundError
+from app.wording import count
 from cli.common import console, fail, run, settings_or_exit
 from cli.directory_common import EXIT_NOT_FOUND, EXIT_USAGE, print_json
 from cli.hub_common import JsonFlag, require_configured
@@ -156,7 +157,7 @@ def run_pass(
         print_json(result.model_dump(mode="json"))
         return
     console.print(
-        f"opened {len(result.opened)} reviews ({result.already_open} already open) "
+        f"opened {count(len(result.opened), 'review')} ({result.already_open} already open) "
         f"after looking at {result.requests_scanned} requests",
         highlight=False,
     )
@@ -177,7 +178,7 @@ def list_reviews(token_file: TokenFile = None, as_json: JsonFlag = False) -> Non
         print_json([r.model_dump(mode="json") for r in reviews])
         return
     overdue = sum(r.overdue for r in reviews)
-    table = Table(title=f"{len(reviews)} open retention reviews, {overdue} overdue")
+    table = Table(title=f"{count(len(reviews), 'open retention review')}, {overdue} overdue")
     for column in ("review", "request", "record", "review date", "decision due", "state"):
         table.add_column(column, overflow="fold")
     for r in reviews:

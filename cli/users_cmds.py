@@ -8,6 +8,7 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
+from app.wording import count
 from cli.common import console, err_console, fail, run, settings_or_exit
 from cli.directory_common import EXIT_USAGE, open_directory, print_json
 from domain.vocabulary import Role
@@ -88,7 +89,7 @@ def list_users(
         if as_json:
             print_json([user_json(u) for u in users])
             return
-        table = Table(title=f"{len(users)} users")
+        table = Table(title=count(len(users), "user"))
         for column in ("id", "name", "role", "agency", "sign-in", "status"):
             table.add_column(column)
         for u in users:

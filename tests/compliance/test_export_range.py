@@ -215,7 +215,7 @@ async def test_the_cli_streams_a_range_to_stdout_or_a_file(
     assert as_csv.returncode == 0, as_csv.stderr
     rows = list(csv.DictReader(io.StringIO(as_csv.stdout)))
     assert list(dict.fromkeys(r["request_id"] for r in rows)) == [str(i) for i in fresh.inside]
-    assert "exported 2 request(s)" in as_csv.stderr
+    assert "exported 2 requests" in as_csv.stderr
     assert NAME not in as_csv.stdout
 
     out = tmp_path / "range.json"

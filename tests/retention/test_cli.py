@@ -126,7 +126,7 @@ async def test_a_pass_opens_reviews_that_are_listed_shown_retained_and_disposed(
     assert datetime.fromisoformat(row["decision_due_at"]) > datetime.now(UTC)
     table = await cli("list")
     assert table.returncode == 0, table.stderr
-    assert "open retention reviews" in table.stdout
+    assert "open retention review" in table.stdout
     line = next(x for x in table.stdout.splitlines() if str(shared.review_id) in x)
     assert "shared decision" in line and "open" in line
 
