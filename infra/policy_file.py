@@ -75,13 +75,10 @@ def read_policy(path: Path | None = None, *, today: date | None = None) -> HubPo
 
 
 @functools.lru_cache(maxsize=8)
-def _cached(path: Path | None, year: int) -> HubPolicy:
-    return read_policy(path, today=date(year, 7, 1))
-
-
 def load_policy(path: Path | None = None) -> HubPolicy:
-    """:func:`read_policy`, once per process and year (the bank holidays move on with it)."""
-    return _cached(path, datetime.now(UTC).year)
+    """:func:`read_policy`, once per process: a file changed while the process runs takes
+    effect when it restarts, never half-way through."""
+    return read_policy(path)
 
 
 def _first_problem(exc: ValidationError) -> str:
