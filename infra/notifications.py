@@ -112,6 +112,11 @@ class NotificationInbox:
             )
 
 
+PLAN_HORIZON = timedelta(days=2)
+"""Notifications older than this when the e-mailer first meets them (after an outage of
+the mail server or the workers) stay in the app only."""
+
+
 class DeliveryQueue:
     """E-mail deliveries: planned for each notification of an e-mailed kind and each person
     it is for, claimed, then recorded as sent or failed."""
@@ -119,20 +124,27 @@ class DeliveryQueue:
     def __init__(self, engine: AsyncEngine) -> None:
         self._engine = engine
 
-    async def plan(self, kinds: frozenset[str], now: datetime) -> int:
-        """Add a pending delivery for every (notification, person) not planned yet;
-        returns how many were added."""
+    async def plan(
+        self, kinds: frozenset[str], now: datetime, horizon: timedelta = PLAN_HORIZON
+    ) -> int:
+        """Add a pending delivery for every (notification, person) not planned yet, of the
+        notifications made in the last ``horizon`` (the outbox only grows: the scan stays
+        that window's, and an escalation older than it is stale by e-mail); returns how
+        many were added."""
         sql = (
             "INSERT INTO notification_emails (notification_id, user_id, status, "  # noqa: S608
             "next_attempt_at) SELECT n.notification_id, u.id, 'pending', :now "
             "FROM notifications n JOIN users u ON u.revoked_at IS NULL AND "
             f"{_FOR_USER} JOIN user_emails e ON e.user_id = u.id AND n.created_at >= e.since "
-            "WHERE n.kind = ANY(:kinds) AND NOT EXISTS (SELECT 1 FROM notification_emails d "
+            "WHERE n.kind = ANY(:kinds) AND n.created_at >= :oldest AND NOT EXISTS "
+            "(SELECT 1 FROM notification_emails d "
             "WHERE d.notification_id = n.notification_id AND d.user_id = u.id) "
             "ON CONFLICT DO NOTHING"
         )
         async with self._engine.begin() as conn:
-            result = await conn.execute(text(sql), {"kinds": sorted(kinds), "now": now})
+            result = await conn.execute(
+                text(sql), {"kinds": sorted(kinds), "now": now, "oldest": now - horizon}
+            )
         return int(result.rowcount or 0)
 
     async def claim(self, now: datetime, lease: timedelta, limit: int) -> list[Delivery]:

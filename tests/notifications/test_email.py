@@ -19,7 +19,7 @@ from temporalio.testing import WorkflowEnvironment
 
 from app import scenarios
 from app.container import Infrastructure
-from app.notifications import Mailer
+from app.notifications import EMAILED, Mailer
 from app.packages import PackageService
 from app.requests import RequestService
 from app.scenarios import Hub
@@ -193,3 +193,32 @@ async def test_an_address_that_is_not_an_email_is_refused_in_place(
     )
     assert saved.status_code == 303
     assert await people.email(person.user.id) == "me@agency.example.org"
+
+
+async def test_a_notification_older_than_the_horizon_stays_in_the_app_only(
+    infra: Infrastructure, users: UserDirectory
+) -> None:
+    code = f"police_{uuid.uuid4().hex[:8]}"
+    await infra.agencies.add(code, "Police", AgencyKind.POLICE)
+    advisor = await users.add("Late advisor", Role.ADVISOR, code)
+    now = datetime.now(UTC)
+    await NotificationInbox(infra.engine).set_email(
+        advisor.user.id, "late@example.org", now - timedelta(days=4)
+    )
+    old = Notification(
+        notification_id=uuid.uuid4(),
+        request_id=uuid.uuid4(),
+        agency=code,
+        audience_roles=["advisor"],
+        kind="deadline_breach",
+        due_at=now - timedelta(days=3, hours=1),
+        created_at=now - timedelta(days=3),
+    )
+    assert await infra.outbox.put(old)
+    queue = DeliveryQueue(infra.engine)
+    await queue.plan(EMAILED, now)  # two days back: too old to e-mail
+    assert await queue.status(old.notification_id) == []
+    listed = await NotificationInbox(infra.engine).for_user(advisor.user.id)
+    assert old.notification_id in {n.notification_id for n in listed}  # still in the app
+    await queue.plan(EMAILED, now, horizon=timedelta(days=5))
+    assert await queue.status(old.notification_id) == [(advisor.user.id, "pending", 0)]
