@@ -4,15 +4,31 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: install demo test lint typecheck unit up bench clean
+.PHONY: install lock demo test lint typecheck unit up bench clean
 
-$(STAMP): pyproject.toml
+LOCK   := requirements/dev.lock
+PROD_LOCK := requirements/production.lock
+COMPILE = $(BIN)/pip-compile --quiet --generate-hashes --allow-unsafe --strip-extras \
+	--no-emit-index-url --no-emit-find-links
+
+# Installs exactly the locked versions (every file checked against its hash), then mashflow
+# itself without dependencies: with the embedded stack and the test tools (make demo/test/up).
+$(STAMP): pyproject.toml $(LOCK)
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
 		{ echo "mashflow needs Python 3.11 or newer (set PYTHON=...)"; exit 1; }
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m pip install --quiet --require-hashes -r $(LOCK)
+	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation -e .
 	touch $(STAMP)
+
+## make lock: after changing a dependency in pyproject.toml, regenerate both lock files
+## (requirements/dev.lock: with the embedded and dev extras; requirements/production.lock:
+## what a production install needs). Commit them with the pyproject.toml change.
+lock:
+	test -x $(BIN)/pip-compile || $(BIN)/python -m pip install --quiet pip-tools
+	$(COMPILE) --extra embedded --extra dev -o $(LOCK) pyproject.toml
+	$(COMPILE) -o $(PROD_LOCK) pyproject.toml
 
 install: $(STAMP)
 
