@@ -126,7 +126,9 @@ class PackageService:
         if fresh is None or fresh.sealed is None:
             raise InvalidState("the package's content is no longer available")
         raw = transfer.unwrap_private_key(
-            self._kek, await self.agencies.wrapped_private_key(package.recipient_agency)
+            self._kek,
+            await self.agencies.wrapped_private_key(package.recipient_agency),
+            package.recipient_agency,
         )
         body = transfer.open_sealed(
             raw,

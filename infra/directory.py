@@ -179,7 +179,7 @@ class AgencyDirectory:
             raise ValidationFailed(
                 "kind", f"must be one of {', '.join(k.value for k in AgencyKind)}"
             ) from None
-        keys = new_agency_keypair(self._kek)
+        keys = new_agency_keypair(self._kek, code)
         stmt = (
             agencies_table.insert()
             .values(

@@ -9,7 +9,12 @@ package is sent; the recipient's acknowledgement checks it.
 
 Agencies' private keys are kept by the hub wrapped under the KEK (AES-GCM),
 the way a hub without its own HSM would; a hub with a KMS or HSM swaps
-:func:`wrap_private_key` / :func:`unwrap_private_key` for calls to it.
+:func:`wrap_private_key` / :func:`unwrap_private_key` for calls to it. The
+wrapping is bound to the agency's code (associated data, format 2: a version
+byte, the nonce, the ciphertext), so a database administrator who copies one
+agency's wrapped key onto another agency's row gets a key that does not open.
+Keys wrapped before the binding (format 1: nonce and ciphertext, no version
+byte, 60 bytes) still open.
 """
 
 from __future__ import annotations
@@ -44,7 +49,7 @@ class AgencyKeyPair:
     """The private key sealed under the KEK; only the hub's key vault can open it."""
 
 
-def new_agency_keypair(kek: bytes) -> AgencyKeyPair:
+def new_agency_keypair(kek: bytes, agency: str) -> AgencyKeyPair:
     private = X25519PrivateKey.generate()
     public = private.public_key().public_bytes(
         serialization.Encoding.Raw, serialization.PublicFormat.Raw
@@ -56,22 +61,39 @@ def new_agency_keypair(kek: bytes) -> AgencyKeyPair:
     )
     return AgencyKeyPair(
         public_key=base64.b64encode(public).decode(),
-        wrapped_private_key=wrap_private_key(kek, raw_private),
+        wrapped_private_key=wrap_private_key(kek, raw_private, agency),
     )
 
 
-def wrap_private_key(kek: bytes, raw_private: bytes) -> bytes:
+_WRAP_V2 = b"\x02"
+_V1_LENGTH = 12 + 32 + 16
+"""Format 1: a 12-byte nonce, the 32-byte key, the 16-byte tag; bound to nothing."""
+
+
+def _wrap_aad(agency: str) -> bytes:
+    return _WRAP_PURPOSE + b"\x00" + agency.encode()
+
+
+def wrap_private_key(kek: bytes, raw_private: bytes, agency: str) -> bytes:
+    """Format 2: bound to ``agency`` (its code) as associated data."""
     nonce = os.urandom(12)
-    return nonce + AESGCM(derive_key(kek, _WRAP_PURPOSE)).encrypt(nonce, raw_private, _WRAP_PURPOSE)
+    body = AESGCM(derive_key(kek, _WRAP_PURPOSE)).encrypt(nonce, raw_private, _wrap_aad(agency))
+    return _WRAP_V2 + nonce + body
 
 
-def unwrap_private_key(kek: bytes, wrapped: bytes) -> bytes:
+def unwrap_private_key(kek: bytes, wrapped: bytes, agency: str) -> bytes:
+    """The agency's raw private key; format 1 (unbound) keys still open."""
+    aead = AESGCM(derive_key(kek, _WRAP_PURPOSE))
     try:
-        return AESGCM(derive_key(kek, _WRAP_PURPOSE)).decrypt(
-            wrapped[:12], wrapped[12:], _WRAP_PURPOSE
-        )
+        if len(wrapped) == _V1_LENGTH:
+            return aead.decrypt(wrapped[:12], wrapped[12:], _WRAP_PURPOSE)
+        if wrapped[:1] != _WRAP_V2:
+            raise TransferError("agency private key: unknown wrapping format")
+        return aead.decrypt(wrapped[1:13], wrapped[13:], _wrap_aad(agency))
     except InvalidTag:
-        raise TransferError("agency private key does not open under this KEK") from None
+        raise TransferError(
+            f"agency private key does not open under this KEK for agency {agency!r}"
+        ) from None
 
 
 def package_aad(package_id: str, sender: str, recipient: str) -> bytes:
