@@ -20,7 +20,7 @@ import httpx
 import pytest
 
 from domain.decision import TaskKind
-from domain.events.access import PersonalDataViewed, ViewKind
+from domain.events.access import AccessRefused, PersonalDataViewed, ViewKind
 from tests.api.stack import Stack
 from tests.api.test_requests_flow import (
     decide_to_share,
@@ -131,11 +131,17 @@ async def test_refused_and_nothing_written(
     events = await stack.events(request_id)
     opened = await _opened_requests(stack)
 
+    refusals = await _refusals(stack, request_id)
+
     response = await http.request(endpoint.method, path, json=body, headers=headers)
 
     assert response.status_code == expected_status(who), response.text
     assert response.headers["content-type"].startswith("application/problem+json")
-    assert await stack.events(request_id) == events
+    # Nothing is written, but for the record of a signed-in person's refused attempt to
+    # open a package (as every access attempt is logged).
+    recorded = 1 if endpoint.name == "open_package" and who != "anonymous" else 0
+    await _assert_refusal_recorded(stack, scene, request_id, refusals, who, recorded)
+    assert await stack.events(request_id) == events + recorded
     assert await _opened_requests(stack) == opened
 
 
@@ -208,6 +214,21 @@ READ_CASES = [
 ]
 
 
+async def _refusals(stack: Stack, request_id: str) -> list[AccessRefused]:
+    recorded = await stack.store.read_correlation(uuid.UUID(request_id))
+    return [r.event for r in recorded if isinstance(r.event, AccessRefused)]
+
+
+async def _assert_refusal_recorded(
+    stack: Stack, scene: Scene, request_id: str, before: list[AccessRefused], who: str, n: int
+) -> None:
+    new = (await _refusals(stack, request_id))[len(before) :]
+    assert len(new) == n
+    for attempt in new:
+        assert attempt.viewer_id == str(stack.people[who].user_id)
+        assert attempt.package_id == uuid.UUID(str(scene.package_id))
+
+
 async def _views(stack: Stack, request_id: str) -> list[PersonalDataViewed]:
     recorded = await stack.store.read_correlation(uuid.UUID(request_id))
     return [r.event for r in recorded if isinstance(r.event, PersonalDataViewed)]
@@ -223,6 +244,7 @@ async def test_read_admits_its_people_and_records_their_views(
     headers = {} if who == "anonymous" else stack.people[who].headers
     events = await stack.events(request_id)
     views = await _views(stack, request_id)
+    refusals = await _refusals(stack, request_id)
 
     response = await http.get(path, headers=headers)
 
@@ -239,7 +261,9 @@ async def test_read_admits_its_people_and_records_their_views(
     else:
         assert response.status_code == expected_status(who), response.text
         assert response.headers["content-type"].startswith("application/problem+json")
-        assert await stack.events(request_id) == events
+        recorded = 1 if read.name == "package" and who != "anonymous" else 0
+        await _assert_refusal_recorded(stack, scene, request_id, refusals, who, recorded)
+        assert await stack.events(request_id) == events + recorded
         assert await _views(stack, request_id) == views
 
 
