@@ -21,6 +21,7 @@ import typer
 from rich.table import Table
 
 from app.queries import RequestSummary
+from app.requester import check_requester
 from app.requests import NewRequest, SubjectDetails
 from app.wording import count
 from cli.common import console, fail, run, settings_or_exit
@@ -117,6 +118,9 @@ def open_request(
                 )
             except pydantic.ValidationError as exc:
                 fail(bad_input(exc), EXIT_USAGE)
+            await check_requester(
+                hub.infra.users, new.requested_by, new.requesting_agency, who.user_id
+            )
             return await hub.requests.open_request(who, new)
 
     request_id = run(go())

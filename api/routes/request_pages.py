@@ -37,6 +37,7 @@ from api.services import Services
 from app import timetext
 from app.identity import actor_of
 from app.queries import RequestSummary
+from app.requester import check_requester
 from app.requests import RequestService, read_brief
 from app.tasks import parse_task_id
 from domain.decision import AgencyDecisionState
@@ -237,7 +238,11 @@ async def new_request_submit(
     values = request_values(form)
     try:
         body = RequestCreate.model_validate(values)
-        request_id = await requests.open_request(actor_of(principal), new_request(body, principal))
+        new = new_request(body, principal)
+        await check_requester(
+            services.users, new.requested_by, new.requesting_agency, str(principal.user_id)
+        )
+        request_id = await requests.open_request(actor_of(principal), new)
     except pydantic.ValidationError as exc:
         errors = form_errors(exc)
     except DomainError as exc:

@@ -14,7 +14,7 @@ import pydantic
 from fastapi import APIRouter, Response, status
 from temporalio.service import RPCError, RPCStatusCode
 
-from api.deps import Coordinator, Requests
+from api.deps import Coordinator, Requests, Users
 from api.problems import Problem
 from api.schemas.requests_write import (
     RatingBody,
@@ -24,6 +24,7 @@ from api.schemas.requests_write import (
     WithdrawBody,
 )
 from app.identity import actor_of
+from app.requester import check_requester
 from app.requests import NewRequest, RequestService, RequestView, SubjectDetails
 from domain.errors import ValidationFailed
 from infra.auth import Principal
@@ -84,10 +85,16 @@ def as_validation_failed(exc: pydantic.ValidationError) -> ValidationFailed:
     responses=WRITE_RESPONSES,
 )
 async def open_request(
-    body: RequestCreate, principal: Coordinator, requests: Requests, response: Response
+    body: RequestCreate,
+    principal: Coordinator,
+    requests: Requests,
+    users: Users,
+    response: Response,
 ) -> RequestCreated:
     """Open a sharing request for a requesting agency, addressed to holding agencies."""
-    request_id = await requests.open_request(actor_of(principal), new_request(body, principal))
+    new = new_request(body, principal)
+    await check_requester(users, new.requested_by, new.requesting_agency, str(principal.user_id))
+    request_id = await requests.open_request(actor_of(principal), new)
     href = f"/api/requests/{request_id}"
     response.headers["Location"] = href
     return RequestCreated(request_id=request_id, href=href)

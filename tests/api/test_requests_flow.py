@@ -550,3 +550,32 @@ async def test_pages_walk_a_decision_to_the_coordinator(stack: Stack) -> None:
         assert 'class="outcome">share<' in detail.text, detail.text
         listing = await coordinator.get("/requests")
         assert 'class="rag rag-red"' in listing.text
+
+
+async def test_requested_by_must_name_an_active_user_of_the_requesting_agency(
+    http: httpx.AsyncClient, stack: Stack
+) -> None:
+    before = await _all_events(stack)
+    stranger = str(stack.people["other_worker"].user_id)  # acts for another agency
+    for requested_by, reason in (
+        (str(uuid.uuid4()), "no active user"),
+        ("someone-made-up", "user id"),
+        (stranger, "not the requesting agency"),
+    ):
+        response = await http.post(
+            "/api/requests",
+            json=request_body(stack, requested_by=requested_by),
+            headers=stack.people["coordinator"].headers,
+        )
+        assert response.status_code == 422, response.text
+        assert reason in response.text
+    assert await _all_events(stack) == before
+    # Someone of the requesting agency is accepted, and recorded as the requester.
+    practitioner = stack.people["recipient"].user_id
+    rid = await open_request(http, stack, requested_by=str(practitioner))
+    for _ in range(200):  # the workflow records the opening a moment after the answer
+        recorded = await stack.store.read_stream(f"request:{rid}")
+        if recorded:
+            break
+        await asyncio.sleep(0.05)
+    assert str(recorded[0].event.requested_by) == str(practitioner)  # type: ignore[attr-defined]
