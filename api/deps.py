@@ -1,10 +1,14 @@
 """Dependencies for routes, as ``Annotated`` aliases: the one place routes get what they need.
 
 ``CurrentPrincipal`` authenticates the API's bearer token (a directory token or,
-where configured, an OIDC JWT). ``require_role(...)`` narrows it to some roles::
+where configured, an OIDC JWT). ``permitted(action)`` narrows it to the roles the
+permission matrix (:mod:`domain.permissions`) lets take that action::
 
     @router.post("/things")
-    async def add(principal: Annotated[Principal, require_role(Role.COORDINATOR)]) -> ...
+    async def add(principal: Annotated[Principal, permitted(Action.MANAGE_REGISTER)]) -> ...
+
+Where the action concerns one agency, the route (or the service it calls) checks
+the agency with :func:`domain.permissions.require` once it knows which.
 
 Pages use ``PagePrincipal`` (the session cookie; no session redirects to the
 sign-in page) and every form POST passes the router-wide ``csrf_protect``.
@@ -24,7 +28,7 @@ from app.packages import PackageService
 from app.requests import RequestService
 from app.retention import RetentionService
 from domain.models import Actor
-from domain.vocabulary import Role
+from domain.permissions import Action, allows, roles_for
 from infra.auth import Forbidden, Principal, Unauthenticated
 from infra.directory import AgencyDirectory, UserDirectory
 from infra.notifications import NotificationInbox
@@ -96,21 +100,33 @@ CurrentActor = Annotated[Actor, Depends(current_actor)]
 """The bearer's principal as the domain records them (see :func:`app.identity.actor_of`)."""
 
 
-def require_role(*roles: Role) -> Any:
-    """A dependency admitting only principals holding one of ``roles`` (403 otherwise)."""
-    allowed = frozenset(roles)
-    names = " or ".join(sorted(r.value for r in allowed))
+def permitted(action: Action) -> Any:
+    """A dependency admitting only principals the matrix lets take ``action`` (403 otherwise)."""
+    names = " or ".join(sorted(r.value for r in roles_for(action)))
 
     async def check(principal: CurrentPrincipal) -> Principal:
-        if principal.role not in allowed:
+        if not allows(principal, action):
             raise Forbidden(f"this needs the {names} role")
         return principal
 
     return Depends(check)
 
 
-Coordinator = Annotated[Principal, require_role(Role.COORDINATOR)]
-ComplianceOfficer = Annotated[Principal, require_role(Role.COMPLIANCE_OFFICER)]
+RequestOpener = Annotated[Principal, permitted(Action.OPEN_REQUEST)]
+RequestWithdrawer = Annotated[Principal, permitted(Action.WITHDRAW_REQUEST)]
+RequestRerater = Annotated[Principal, permitted(Action.CHANGE_RATING)]
+Overseer = Annotated[Principal, permitted(Action.FOLLOW_REQUESTS)]
+RegisterKeeper = Annotated[Principal, permitted(Action.MANAGE_REGISTER)]
+TaskWorker = Annotated[Principal, permitted(Action.WORK_TASKS)]
+HistoryReader = Annotated[Principal, permitted(Action.REPLAY_HISTORY)]
+DashboardViewer = Annotated[Principal, permitted(Action.SEE_DASHBOARD)]
+
+
+def require_page(principal: Principal, *actions: Action) -> None:
+    """A page for those who may take one of ``actions`` (403 otherwise; the agency is
+    checked where the page knows it)."""
+    if not any(allows(principal, action) for action in actions):
+        raise Forbidden("this page is not for your role")
 
 
 # -- web pages ------------------------------------------------------------------------------

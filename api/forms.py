@@ -16,14 +16,6 @@ import pydantic
 from starlette.datastructures import FormData
 
 from domain.errors import DomainError, InvalidState, NotPermitted
-from domain.vocabulary import Role
-from infra.auth import Forbidden, Principal
-
-
-def require_page_role(principal: Principal, *roles: Role) -> None:
-    """The page is for these roles only (403 otherwise; agency checks are the service's)."""
-    if principal.role not in roles:
-        raise Forbidden("this page is not for your role")
 
 
 def form_text(form: FormData, name: str) -> str:

@@ -24,11 +24,13 @@ from pydantic import BaseModel
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from domain.vocabulary import Rating, Role
+from domain.permissions import Action, roles_for
+from domain.vocabulary import Rating
 
-VIEWERS = frozenset({Role.COORDINATOR, Role.ADVISOR, Role.COMPLIANCE_OFFICER})
-"""Who may see the dashboard: the hub's coordinators, agency managers (advisors) and
-compliance officers. Its figures are per agency and hold nothing about anyone."""
+VIEWERS = roles_for(Action.SEE_DASHBOARD)
+"""Who may see the dashboard (:mod:`domain.permissions`): the hub's coordinators, agency
+managers (advisors) and compliance officers. Its figures are per agency and hold nothing
+about anyone."""
 
 DEFAULT_PERIOD = timedelta(days=30)
 MAX_PERIOD = timedelta(days=366 * 5)

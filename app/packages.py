@@ -27,14 +27,14 @@ from domain.commands import AcknowledgeReceipt, OpenPackage, RevokePackage
 from domain.errors import InvalidState, NotPermitted
 from domain.events.access import ViewKind
 from domain.models import Actor
-from domain.vocabulary import Role
+from domain.permissions import Action, allows, roles_for
 from infra import transfer
 from infra.directory import AgencyDirectory, NotFoundError
 from infra.eventstore import EventStore
 from infra.packages import PackageRepository, StoredPackage
 from infra.settings import Settings
 
-SENDER_ROLES = frozenset({Role.AGENCY_WORKER, Role.ADVISOR})
+SENDER_ROLES = roles_for(Action.SEE_SENT_PACKAGES)
 """Who acts for the sending agency on its packages (revoking, as the domain allows)."""
 
 
@@ -71,9 +71,9 @@ class PackageService:
     async def get(self, actor: Actor, package_id: UUID) -> StoredPackage:
         """A package its recipient agency's recipients or its sender's workers and advisors
         may see (its summary: ids, agencies, digest, dates; never its content)."""
-        if actor.role is Role.RECIPIENT:
+        if allows(actor, Action.RECEIVE_PACKAGE):
             return await self._of(actor, package_id, recipient=True)
-        if actor.role in SENDER_ROLES:
+        if allows(actor, Action.SEE_SENT_PACKAGES):
             return await self._of(actor, package_id, recipient=False)
         raise NotPermitted("packages are for recipients and for the sending agency's people")
 
@@ -88,13 +88,13 @@ class PackageService:
         return package
 
     async def inbox(self, actor: Actor) -> list[StoredPackage]:
-        if actor.role is not Role.RECIPIENT or actor.agency is None:
+        if not allows(actor, Action.RECEIVE_PACKAGE) or actor.agency is None:
             raise NotPermitted("only a recipient sees their agency's delivered packages")
         return await self.packages.list_for(recipient_agency=actor.agency)
 
     async def sent(self, actor: Actor) -> list[StoredPackage]:
         """Packages the actor's agency has sent, newest first (its workers and advisors)."""
-        if actor.role not in SENDER_ROLES or actor.agency is None:
+        if not allows(actor, Action.SEE_SENT_PACKAGES) or actor.agency is None:
             raise NotPermitted("only a worker or advisor sees the packages their agency sent")
         return await self.packages.list_for(sender_agency=actor.agency)
 
@@ -103,7 +103,7 @@ class PackageService:
         the attempt is recorded in the request's access log (as secure-messaging products
         log every access attempt), before the refusal is raised."""
         try:
-            if actor.role is not Role.RECIPIENT:
+            if not allows(actor, Action.RECEIVE_PACKAGE):
                 raise NotPermitted("only a recipient of the receiving agency opens a package")
             package = await self._of(actor, package_id, recipient=True)
         except NotPermitted:
@@ -142,7 +142,7 @@ class PackageService:
         )
 
     async def acknowledge(self, actor: Actor, package_id: UUID, sha256: str) -> None:
-        if actor.role is not Role.RECIPIENT:
+        if not allows(actor, Action.RECEIVE_PACKAGE):
             raise NotPermitted("only a recipient of the receiving agency acknowledges a package")
         package = await self._of(actor, package_id, recipient=True)
         await self.requests.step(
@@ -156,7 +156,7 @@ class PackageService:
         await self.packages.mark_acknowledged(package_id, datetime.now(UTC))
 
     async def revoke(self, actor: Actor, package_id: UUID, reason: str) -> None:
-        if actor.role not in SENDER_ROLES:
+        if not allows(actor, Action.REVOKE_PACKAGE):
             raise NotPermitted("only a worker or advisor of the sending agency revokes a package")
         package = await self._of(actor, package_id, recipient=False)
         sealed_reason = await self.requests.seal(package.subject_id, reason)

@@ -36,9 +36,10 @@ from domain.models import (
     IspRegister,
     SharingRequest,
 )
+from domain.permissions import Action, roles_for
 from domain.policy import DEFAULT_POLICY, HubPolicy
 from domain.request import decide_open, registered_holders
-from domain.vocabulary import PurposeCategory, Rating, Role, SubjectKind
+from domain.vocabulary import PurposeCategory, Rating, SubjectKind
 from infra.crypto import Keyring
 from infra.directory import AgencyDirectory, NotFoundError
 from infra.eventstore import EventStore
@@ -267,7 +268,7 @@ class RequestBrief(BaseModel):
     """Either may be ``[erased]`` once the subject's key has been destroyed."""
 
 
-BRIEF_ROLES = frozenset({Role.AGENCY_WORKER, Role.ADVISOR})
+BRIEF_ROLES = roles_for(Action.WORK_TASKS)
 
 
 async def read_brief(

@@ -56,7 +56,7 @@ from cli.private_files import private_file
 from cli.request_ids import id_or_prefix, resolve
 from domain.events.access import ViewKind
 from domain.models import Actor
-from domain.vocabulary import Role
+from domain.permissions import Action
 from infra.crypto import Keyring
 from infra.eventstore import EventStore
 from infra.settings import Settings
@@ -86,7 +86,7 @@ class Audit:
     async def viewer(self, cred: Credential) -> Actor:
         """The compliance officer signed in: who a reveal is recorded against."""
         return await acting_user(
-            self.infra, cred, Role.COMPLIANCE_OFFICER, doing="revealing personal data"
+            self.infra, cred, Action.REPLAY_HISTORY, doing="revealing personal data"
         )
 
 

@@ -28,7 +28,7 @@ from cli.common import EXIT_CONFIG, fail
 from cli.directory_common import EXIT_NOT_FOUND
 from cli.identity import Credential, acting_user
 from domain.models import Actor
-from domain.vocabulary import Role
+from domain.permissions import Action
 from infra.settings import Settings
 from infra.stack import running_stack
 
@@ -45,9 +45,9 @@ class Records:
     def queries(self) -> Queries:
         return self.infra.queries
 
-    async def acting(self, cred: Credential, *roles: Role, doing: str) -> Actor:
+    async def acting(self, cred: Credential, action: Action | None = None, *, doing: str) -> Actor:
         """The user whose token ``cred`` is (see :func:`cli.identity.acting_user`)."""
-        return await acting_user(self.infra, cred, *roles, doing=doing)
+        return await acting_user(self.infra, cred, action, doing=doing)
 
 
 @dataclass(frozen=True)

@@ -31,7 +31,7 @@ from app.identity import actor_of
 from cli.common import EXIT_REFUSED, fail
 from cli.directory_common import EXIT_USAGE
 from domain.models import Actor
-from domain.vocabulary import Role
+from domain.permissions import Action, allows, roles_for
 from infra.auth import Forbidden, Unauthenticated
 
 EXIT_UNAUTHENTICATED = 5
@@ -78,8 +78,11 @@ def credential(token_file: Path | None) -> Credential:
     return Credential(TOKEN_ENV, token)
 
 
-async def acting_user(infra: Infrastructure, cred: Credential, *roles: Role, doing: str) -> Actor:
-    """The signed-in user as the domain sees them; ``roles`` (if any) are the ones admitted.
+async def acting_user(
+    infra: Infrastructure, cred: Credential, action: Action | None = None, *, doing: str
+) -> Actor:
+    """The signed-in user as the domain sees them, refused unless the permission matrix
+    lets them take ``action`` (where one is given; the agency is checked by the step).
 
     ``doing`` names the step for the refusal ("opening a request").
     """
@@ -89,7 +92,7 @@ async def acting_user(infra: Infrastructure, cred: Credential, *roles: Role, doi
         fail(f"{cred.source}: {exc}", EXIT_UNAUTHENTICATED)
     except Forbidden as exc:
         fail(str(exc), EXIT_REFUSED)
-    if roles and who.role not in roles:
-        names = " or ".join(r.value for r in roles)
+    if action is not None and not allows(who, action):
+        names = " or ".join(sorted(r.value for r in roles_for(action)))
         fail(f"{doing} needs the {names} role; you are signed in as {who.role.value}", EXIT_REFUSED)
     return who

@@ -29,7 +29,8 @@ from cli.directory_common import EXIT_NOT_FOUND, EXIT_USAGE, print_json
 from cli.hub_common import JsonFlag, bad_input, open_hub, open_records
 from cli.identity import TokenFile, credential
 from cli.request_ids import id_or_prefix, resolve
-from domain.vocabulary import PurposeCategory, Role, SubjectKind
+from domain.permissions import Action
+from domain.vocabulary import PurposeCategory, SubjectKind
 
 requests_app = typer.Typer(
     help="Sharing requests: open one, list them, show one's progress.", no_args_is_help=True
@@ -99,7 +100,7 @@ def open_request(
 
     async def go() -> uuid.UUID:
         async with open_hub(settings) as hub:
-            who = await hub.acting(cred, Role.COORDINATOR, doing="opening a request")
+            who = await hub.acting(cred, Action.OPEN_REQUEST, doing="opening a request")
             try:
                 new = NewRequest(
                     subject=SubjectDetails(

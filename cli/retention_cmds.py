@@ -38,7 +38,8 @@ from cli.hub_common import JsonFlag, require_configured
 from cli.identity import Credential, TokenFile, acting_user, credential
 from domain.errors import ValidationFailed
 from domain.models import Actor
-from domain.vocabulary import DisposalReason, Role
+from domain.permissions import Action
+from domain.vocabulary import DisposalReason
 from infra.settings import Settings
 from infra.stack import running_stack
 from workflows.retention import RetentionRunResult, ReviewView
@@ -86,7 +87,7 @@ async def open_retention(
         try:
             async with _service(stack.settings, temporal=temporal) as (infra, service):
                 who = await acting_user(
-                    infra, cred, Role.COMPLIANCE_OFFICER, doing="working retention reviews"
+                    infra, cred, Action.REVIEW_RETENTION, doing="working retention reviews"
                 )
                 try:
                     yield service, who

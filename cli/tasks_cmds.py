@@ -31,7 +31,7 @@ from cli.hub_common import JsonFlag, bad_input, open_hub, open_records
 from cli.identity import TokenFile, credential
 from domain.errors import ValidationFailed
 from domain.models import Actor
-from domain.vocabulary import Role
+from domain.permissions import Action, allows
 
 ACTION_NAMES: tuple[str, ...] = tuple(
     get_args(body.model_fields["action"].annotation)[0]
@@ -129,10 +129,8 @@ def complete(
 
     async def go() -> StepDone:
         async with open_hub(settings) as hub:
-            who = await hub.acting(
-                cred, Role.AGENCY_WORKER, Role.ADVISOR, doing="completing a task"
-            )
-            if who.agency != ref.agency:
+            who = await hub.acting(cred, Action.WORK_TASKS, doing="completing a task")
+            if not allows(who, Action.WORK_TASKS, ref.agency):
                 fail("this task belongs to another agency", EXIT_REFUSED)
             requests = hub.requests
             view = await requests.view(ref.request_id)

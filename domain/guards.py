@@ -12,11 +12,11 @@ from datetime import datetime
 from pydantic import BaseModel
 
 from domain.decision import AgencyDecisionState, fold, is_complete
-from domain.errors import InvalidState, NotPermitted, ValidationFailed
+from domain.errors import InvalidState, ValidationFailed
 from domain.events.base import Event
 from domain.events.catalogue import AgencyDecisionCompleted
 from domain.models import Actor, sealed_values
-from domain.vocabulary import Role
+from domain.permissions import Action, require
 
 
 def ensure_open(state: AgencyDecisionState) -> None:
@@ -26,11 +26,9 @@ def ensure_open(state: AgencyDecisionState) -> None:
         raise InvalidState(f"{state.agency}'s decision is already complete")
 
 
-def ensure_actor(actor: Actor, role: Role, agency: str, doing: str) -> None:
-    if actor.role is not role:
-        raise NotPermitted(f"only a {role} of {agency} may {doing}; you are acting as {actor.role}")
-    if actor.agency != agency:
-        raise NotPermitted(f"only {agency}'s own {role}s may {doing}")
+def ensure_actor(actor: Actor, action: Action, agency: str, doing: str) -> None:
+    """The permission matrix's verdict (:mod:`domain.permissions`) for ``agency``."""
+    require(actor, action, agency, doing)
 
 
 def ensure_undecided(state: AgencyDecisionState) -> None:

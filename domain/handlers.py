@@ -54,6 +54,7 @@ from domain.guards import (
     with_completion,
 )
 from domain.models import Actor
+from domain.permissions import Action
 from domain.policy import DEFAULT_POLICY, HubPolicy, deadline
 from domain.protection import with_protected_named
 from domain.rules import (
@@ -72,7 +73,7 @@ from domain.transfer_handlers import (
     decide_package_sent,
     decide_revoke,
 )
-from domain.vocabulary import ConsentOutcome, DeadlineKind, Outcome, Role
+from domain.vocabulary import ConsentOutcome, DeadlineKind, Outcome
 
 # --- steps 1 to 4 -----------------------------------------------------------------
 
@@ -82,7 +83,7 @@ def decide_assess_purpose(
 ) -> list[Event]:
     """Steps 1 to 3: purpose, identifiability and confidentiality, assessed once."""
     ensure_open(state)
-    ensure_actor(actor, Role.AGENCY_WORKER, state.agency, "assess the purpose")
+    ensure_actor(actor, Action.DECIDE, state.agency, "assess the purpose")
     ensure_undecided(state)
     if state.assessment is not None:
         raise InvalidState("the purpose has already been assessed")
@@ -108,7 +109,7 @@ def decide_seek_consent(
     policy: HubPolicy = DEFAULT_POLICY,
 ) -> list[Event]:
     ensure_open(state)
-    ensure_actor(actor, Role.AGENCY_WORKER, state.agency, "seek consent")
+    ensure_actor(actor, Action.DECIDE, state.agency, "seek consent")
     ensure_consent_open(state)
     if state.consent_sought_at is not None:
         raise InvalidState("consent has already been sought; record the answer")
@@ -132,7 +133,7 @@ def decide_record_consent(
     """Step 4: consent given or refused is an answer to asking (or consent already held);
     could-not-be-obtained needs its reason (no contact, no capacity)."""
     ensure_open(state)
-    ensure_actor(actor, Role.AGENCY_WORKER, state.agency, "record consent")
+    ensure_actor(actor, Action.DECIDE, state.agency, "record consent")
     ensure_consent_open(state)
     ensure_same_subject(state, command)
     asked = state.consent_sought_at is not None
@@ -173,7 +174,7 @@ def decide_consent_not_sought(
     state: AgencyDecisionState, command: RecordConsentNotSought, actor: Actor, now: datetime
 ) -> list[Event]:
     ensure_open(state)
-    ensure_actor(actor, Role.AGENCY_WORKER, state.agency, "record that consent is not sought")
+    ensure_actor(actor, Action.DECIDE, state.agency, "record that consent is not sought")
     ensure_consent_open(state)
     if state.consent_sought_at is not None:
         raise InvalidState("consent has already been sought; record the answer instead")
@@ -204,7 +205,7 @@ def decide_request_advice(
 ) -> list[Event]:
     """Golden rule 3: seek advice when in doubt, without naming the person where possible."""
     ensure_open(state)
-    ensure_actor(actor, Role.AGENCY_WORKER, state.agency, "ask for advice")
+    ensure_actor(actor, Action.DECIDE, state.agency, "ask for advice")
     ensure_undecided(state)
     if state.advice_respond_by is not None:
         raise InvalidState("advice has already been asked for and not yet given")
@@ -228,7 +229,7 @@ def decide_give_advice(
     """Step 7: an advisor answers a request for advice, or reviews an urgent share."""
     if state.withdrawn_at is not None:
         raise InvalidState("the request has been withdrawn")
-    ensure_actor(actor, Role.ADVISOR, state.agency, "give advice")
+    ensure_actor(actor, Action.ADVISE, state.agency, "give advice")
     reviewing = state.review_pending
     if state.advice_respond_by is None and not reviewing:
         raise InvalidState("no advice has been asked for")
@@ -259,7 +260,7 @@ def decide_lawful_basis(
     """Steps 5 and 6: a basis from the catalogue that fits the facts; may be revised until
     the decision is recorded."""
     ensure_open(state)
-    ensure_actor(actor, Role.AGENCY_WORKER, state.agency, "determine the lawful basis")
+    ensure_actor(actor, Action.DECIDE, state.agency, "determine the lawful basis")
     ensure_assessed(state)
     ensure_undecided(state)
     if not state.consent_resolved:
@@ -288,7 +289,7 @@ def decide_select_information(
 ) -> list[Event]:
     """Step 8: choose only what is needed; a new selection replaces the previous one."""
     ensure_open(state)
-    ensure_actor(actor, Role.AGENCY_WORKER, state.agency, "select information")
+    ensure_actor(actor, Action.DECIDE, state.agency, "select information")
     ensure_assessed(state)
     ensure_undecided(state)
     ensure_same_subject(state, command)
@@ -315,7 +316,7 @@ def decide_record_decision(
     """Step 10: record the decision and its reasons, whichever way it goes, after the
     consistency check."""
     ensure_open(state)
-    ensure_actor(actor, Role.AGENCY_WORKER, state.agency, "record the decision")
+    ensure_actor(actor, Action.DECIDE, state.agency, "record the decision")
     ensure_assessed(state)
     ensure_undecided(state)
     if not state.consent_resolved and command.outcome is Outcome.SHARE:

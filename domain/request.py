@@ -16,7 +16,7 @@ from pydantic import BaseModel, ConfigDict
 
 from domain.commands import ChangeRating, OpenRequest, WithdrawRequest
 from domain.decision import AgencyDecisionState
-from domain.errors import InvalidState, NotPermitted, ValidationFailed
+from domain.errors import InvalidState, ValidationFailed
 from domain.events.base import Event
 from domain.events.catalogue import (
     AgencyDecisionCompleted,
@@ -31,6 +31,7 @@ from domain.events.catalogue import (
 )
 from domain.events.values import AgencyCode, Holder, UtcDateTime
 from domain.models import Actor, AgencyRegister, IspRegister, sealed_values
+from domain.permissions import Action, require
 from domain.policy import DEFAULT_POLICY, EscalationPoint, HubPolicy, deadline, rerated_deadline
 from domain.vocabulary import (
     DeadlineKind,
@@ -38,7 +39,6 @@ from domain.vocabulary import (
     NotShareReason,
     Outcome,
     Rating,
-    Role,
 )
 
 
@@ -160,9 +160,6 @@ def _row(state: SharingRequestState, agency: str, **changes: object) -> SharingR
 # --- commands -----------------------------------------------------------------------
 
 
-def _coordinator(actor: Actor, doing: str) -> None:
-    if actor.role is not Role.COORDINATOR:
-        raise NotPermitted(f"only a hub coordinator may {doing}; you are acting as {actor.role}")
 
 
 def _active(state: SharingRequestState) -> None:
@@ -218,7 +215,7 @@ def decide_open(
     """Open a request. Every agency must be in the hub's register, and the requester must
     have a public key, or nothing could be delivered to it securely. An ISP is looked up and
     recorded, never required."""
-    _coordinator(actor, "open a request")
+    require(actor, Action.OPEN_REQUEST, doing="open a request")
     r = command.request
     holders = registered_holders(r.requesting_agency, r.holding_agencies, agencies, isps, now)
     return [
@@ -254,7 +251,7 @@ def decide_change_rating(
 ) -> list[Event]:
     """A rating changes as information arrives, always with a written rationale; the
     deadline moves as :func:`domain.policy.rerated_deadline` explains."""
-    _coordinator(actor, "change the rating")
+    require(actor, Action.CHANGE_RATING, doing="change the rating")
     _active(state)
     if command.rating is state.rating:
         raise ValidationFailed("rating", f"the request is already rated {state.rating}")
@@ -278,7 +275,7 @@ def decide_change_rating(
 def decide_withdraw(
     state: SharingRequestState, command: WithdrawRequest, actor: Actor, now: datetime
 ) -> list[Event]:
-    _coordinator(actor, "withdraw a request")
+    require(actor, Action.WITHDRAW_REQUEST, doing="withdraw a request")
     _active(state)
     _same_subject(state.subject_id, command)
     withdrawn = RequestWithdrawn(

@@ -19,7 +19,7 @@ from uuid import UUID
 from pydantic import BaseModel, ConfigDict
 
 from domain.commands import DisposeRecord, RetainRecord
-from domain.errors import InvalidState, NotPermitted, ValidationFailed
+from domain.errors import InvalidState, ValidationFailed
 from domain.events.base import Event
 from domain.events.catalogue import (
     DecisionRecorded,
@@ -35,6 +35,7 @@ from domain.events.catalogue import (
 )
 from domain.events.values import UserId, UtcDateTime
 from domain.models import Actor
+from domain.permissions import Action, require
 from domain.policy import (
     RetentionPolicy,
     RetentionRule,
@@ -299,8 +300,7 @@ def decide_open_review(
 
 
 def _reviewer(state: ReviewState, actor: Actor, doing: str) -> None:
-    if actor.role is not Role.COMPLIANCE_OFFICER:
-        raise NotPermitted(f"only a compliance officer may {doing}; you are acting as {actor.role}")
+    require(actor, Action.REVIEW_RETENTION, doing=doing)
     if state.status is not ReviewStatus.OPEN:
         raise InvalidState(f"this review is closed: the record was {state.status}")
 

@@ -17,7 +17,7 @@ from domain.commands import (
     RevokePackage,
 )
 from domain.decision import AgencyDecisionState, PackageState
-from domain.errors import InvalidState, NotPermitted, ValidationFailed
+from domain.errors import InvalidState, ValidationFailed
 from domain.events.base import Event
 from domain.events.catalogue import (
     PackageOpened,
@@ -29,9 +29,10 @@ from domain.events.catalogue import (
 )
 from domain.guards import ensure_actor, ensure_same_subject, with_completion
 from domain.models import Actor
+from domain.permissions import Action, require
 from domain.policy import DEFAULT_POLICY, HubPolicy, deadline
 from domain.rules import check_review_date
-from domain.vocabulary import DeadlineKind, Role
+from domain.vocabulary import DeadlineKind
 
 # --- step 9: informing the person ----------------------------------------------------
 
@@ -45,7 +46,7 @@ def decide_inform(
     told, or not told again (with a new date, or none where the reason will not pass)."""
     if state.withdrawn_at is not None:
         raise InvalidState("the request has been withdrawn")
-    ensure_actor(actor, Role.AGENCY_WORKER, state.agency, "record informing the person")
+    ensure_actor(actor, Action.DECIDE, state.agency, "record informing the person")
     if not state.shared:
         raise InvalidState("informing follows a decision to share")
     if state.informed is True:
@@ -119,7 +120,7 @@ def decide_open_package(
 ) -> list[Event]:
     """Viewing personal data is itself recorded, every time."""
     package = _package(state, command.package_id)
-    ensure_actor(actor, Role.RECIPIENT, package.recipient_agency, "open this package")
+    ensure_actor(actor, Action.RECEIVE_PACKAGE, package.recipient_agency, "open this package")
     if package.revoked_at is not None:
         raise InvalidState("the sending agency has revoked access to this package")
     return [
@@ -137,7 +138,7 @@ def decide_acknowledge(
     state: AgencyDecisionState, command: AcknowledgeReceipt, actor: Actor, now: datetime
 ) -> list[Event]:
     package = _package(state, command.package_id)
-    ensure_actor(actor, Role.RECIPIENT, package.recipient_agency, "acknowledge receipt")
+    ensure_actor(actor, Action.RECEIVE_PACKAGE, package.recipient_agency, "acknowledge receipt")
     if package.revoked_at is not None:
         raise InvalidState("the sending agency has revoked access to this package")
     if package.acknowledged_at is not None:
@@ -167,8 +168,7 @@ def decide_revoke(
     as long as nobody at the recipient agency has opened it: what has been read cannot be
     recalled, only followed up with the recipient."""
     package = _package(state, command.package_id)
-    if actor.role not in (Role.AGENCY_WORKER, Role.ADVISOR) or actor.agency != state.agency:
-        raise NotPermitted(f"only a worker or advisor of {state.agency} may revoke its package")
+    require(actor, Action.REVOKE_PACKAGE, state.agency, "revoke its package")
     if package.revoked_at is not None:
         raise InvalidState("the package has already been revoked")
     if package.times_opened > 0:

@@ -13,7 +13,7 @@ from typing import Any
 
 from fastapi import APIRouter, Response, status
 
-from api.deps import Agencies, Coordinator, CurrentPrincipal
+from api.deps import Agencies, CurrentPrincipal, RegisterKeeper
 from api.problems import Problem
 from api.schemas.agencies import (
     AgencyCreate,
@@ -53,7 +53,7 @@ async def agency(code: str, _: CurrentPrincipal, agencies: Agencies) -> AgencyRe
     responses=_WRITE,
 )
 async def add_agency(
-    body: AgencyCreate, _: Coordinator, agencies: Agencies, response: Response
+    body: AgencyCreate, _: RegisterKeeper, agencies: Agencies, response: Response
 ) -> AgencyResponse:
     """Register an agency (coordinator). Its transfer keypair is made here; the private half
     stays wrapped under the hub's key-encryption key."""
@@ -69,7 +69,7 @@ async def add_agency(
     responses=_WRITE,
 )
 async def add_protocol(
-    body: ProtocolCreate, _: Coordinator, agencies: Agencies
+    body: ProtocolCreate, _: RegisterKeeper, agencies: Agencies
 ) -> ProtocolResponse:
     """Record an information sharing protocol between two agencies (coordinator)."""
     first, second = body.agencies

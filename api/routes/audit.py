@@ -16,7 +16,7 @@ from fastapi import APIRouter, Depends, Form, Query, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import StreamingResponse
 
-from api.deps import ComplianceOfficer, CsrfToken, PagePrincipal, ServicesDep, csrf_protect
+from api.deps import CsrfToken, HistoryReader, PagePrincipal, ServicesDep, csrf_protect
 from api.problems import Problem, register_problem
 from api.routes.pages import render
 from api.schemas.audit import HistoryResponse, VerifyRequest, VerifyResponse
@@ -42,7 +42,7 @@ from app.history import (
 )
 from app.identity import actor_of
 from domain.events.access import ViewKind
-from domain.vocabulary import Role
+from domain.permissions import Action, allows
 from infra.auth import Forbidden, Principal
 from infra.crypto import Keyring
 from infra.eventstore import EventStore
@@ -85,7 +85,7 @@ async def _history(
 async def history(
     request_id: UUID,
     services: ServicesDep,
-    principal: ComplianceOfficer,
+    principal: HistoryReader,
     as_of: AsOf = None,
     reveal: Reveal = False,
 ) -> HistoryResponse:
@@ -106,7 +106,7 @@ async def history(
 async def export(
     request_id: UUID,
     services: ServicesDep,
-    principal: ComplianceOfficer,
+    principal: HistoryReader,
     fmt: Annotated[
         ExportFormat, Query(alias="format", description="json, csv or html.")
     ] = ExportFormat.JSON,
@@ -131,7 +131,7 @@ async def export(
 )
 async def export_range(
     services: ServicesDep,
-    principal: ComplianceOfficer,
+    principal: HistoryReader,
     first: Annotated[
         date, Query(alias="from", description="The first day (YYYY-MM-DD, UTC), included.")
     ],
@@ -167,7 +167,7 @@ async def export_range(
 
 @router.post("/audit/verify", response_model=VerifyResponse, responses=_AUTH)
 async def verify(
-    services: ServicesDep, _: ComplianceOfficer, body: VerifyRequest | None = None
+    services: ServicesDep, _: HistoryReader, body: VerifyRequest | None = None
 ) -> VerifyResponse:
     """Walk the whole event store and report every break, with the latest checkpoint digest."""
     store, _keyring = _store(services)
@@ -215,7 +215,7 @@ async def _history_page(
     as_of: datetime | None,
     reveal: bool,
 ) -> Response:
-    if principal.role is not Role.COMPLIANCE_OFFICER:
+    if not allows(principal, Action.REPLAY_HISTORY):
         raise Forbidden("this needs the compliance_officer role")
     found = await _history(services, principal, request_id, as_of, reveal, ViewKind.HISTORY)
     return render(

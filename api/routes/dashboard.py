@@ -14,20 +14,26 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query, Request, Response
 
 from api.charts import answers_chart, times_chart
-from api.deps import CsrfToken, PagePrincipal, ServicesDep, csrf_protect, require_role
-from api.forms import require_page_role
+from api.deps import (
+    CsrfToken,
+    DashboardViewer,
+    PagePrincipal,
+    ServicesDep,
+    csrf_protect,
+    require_page,
+)
 from api.problems import Problem
 from api.routes.pages import render
-from app.dashboard import DEFAULT_PERIOD, MAX_PERIOD, VIEWERS, Dashboard, HubDashboard
+from app.dashboard import DEFAULT_PERIOD, MAX_PERIOD, Dashboard, HubDashboard
 from app.timetext import span
 from domain.errors import ValidationFailed
+from domain.permissions import Action
 from domain.vocabulary import Rating
-from infra.auth import Principal
 
 router = APIRouter(prefix="/api", tags=["dashboard"])
 pages = APIRouter(include_in_schema=False, dependencies=[Depends(csrf_protect)])
 
-Viewer = Annotated[Principal, require_role(*VIEWERS)]
+Viewer = DashboardViewer
 PERIODS = (7, 30, 90, 365)
 """The page's choice of period, in days up to now."""
 
@@ -71,7 +77,7 @@ async def dashboard_page(
     csrf: CsrfToken,
     days: int = 30,
 ) -> Response:
-    require_page_role(principal, *VIEWERS)
+    require_page(principal, Action.SEE_DASHBOARD)
     if days not in PERIODS:
         days = 30
     now = datetime.now(UTC)

@@ -16,14 +16,15 @@ import pydantic
 from fastapi import APIRouter, Depends, Request, Response
 from fastapi.responses import RedirectResponse
 
-from api.deps import CsrfToken, Packages, PagePrincipal, ServicesDep, csrf_protect
-from api.forms import attempt, form_text, require_page_role
+from api.deps import CsrfToken, Packages, PagePrincipal, ServicesDep, csrf_protect, require_page
+from api.forms import attempt, form_text
 from api.routes.pages import render
 from api.schemas.packages import PackageItem, RevokeBody
 from api.services import Services
 from app.identity import actor_of
 from app.packages import SENDER_ROLES, PackageService
 from domain.errors import DomainError
+from domain.permissions import Action
 from domain.vocabulary import Role
 from infra.auth import Principal
 
@@ -41,7 +42,7 @@ async def packages_page(
     packages: Packages,
 ) -> Response:
     """Recipients: packages delivered to their agency. Workers, advisors: packages it sent."""
-    require_page_role(principal, Role.RECIPIENT, *SENDER_ROLES)
+    require_page(principal, Action.RECEIVE_PACKAGE, Action.SEE_SENT_PACKAGES)
     actor = actor_of(principal)
     received = principal.role is Role.RECIPIENT
     return render(
@@ -95,7 +96,7 @@ async def package_page(
     done: str | None = None,
 ) -> Response:
     """One package's summary (never its content): where it went, when, and what became of it."""
-    require_page_role(principal, Role.RECIPIENT, *SENDER_ROLES)
+    require_page(principal, Action.RECEIVE_PACKAGE, Action.SEE_SENT_PACKAGES)
     return await _package_page(services, request, principal, csrf, packages, package_id, done=done)
 
 
@@ -109,7 +110,7 @@ async def package_revoke(
     packages: Packages,
 ) -> Response:
     """The same command as ``POST /api/packages/{id}/revoke``: recall an unopened package."""
-    require_page_role(principal, *SENDER_ROLES)
+    require_page(principal, Action.REVOKE_PACKAGE)
     form = await request.form()
     reason = form_text(form, "reason")
 
@@ -144,7 +145,7 @@ async def package_open(
     packages: Packages,
 ) -> Response:
     """Opening is a recorded act, so it is a POST; the page shows what arrived."""
-    require_page_role(principal, Role.RECIPIENT)
+    require_page(principal, Action.RECEIVE_PACKAGE)
     opened = await packages.open(actor_of(principal), package_id)
     return render(
         services,
@@ -166,7 +167,7 @@ async def package_acknowledge(
     principal: PagePrincipal,
     packages: Packages,
 ) -> Response:
-    require_page_role(principal, Role.RECIPIENT)
+    require_page(principal, Action.RECEIVE_PACKAGE)
     form = await request.form()
     sha = form.get("sha256")
     try:

@@ -26,8 +26,16 @@ from fastapi.responses import RedirectResponse
 from starlette.datastructures import FormData
 from temporalio.service import RPCError
 
-from api.deps import Agencies, CsrfToken, PagePrincipal, Requests, ServicesDep, csrf_protect
-from api.forms import attempt, form_errors, form_text, require_page_role
+from api.deps import (
+    Agencies,
+    CsrfToken,
+    PagePrincipal,
+    Requests,
+    ServicesDep,
+    csrf_protect,
+    require_page,
+)
+from api.forms import attempt, form_errors, form_text
 from api.routes.pages import render
 from api.routes.requests_write import new_request, view_of
 from api.routes.tasks_write import TASK_ID, complete
@@ -42,6 +50,7 @@ from app.requests import RequestService, read_brief
 from app.tasks import parse_task_id
 from domain.decision import AgencyDecisionState
 from domain.errors import DomainError
+from domain.permissions import Action
 from domain.policy import deadline_words
 from domain.rules import ApplicableBases, applicable_bases
 from domain.vocabulary import (
@@ -59,7 +68,6 @@ from domain.vocabulary import (
     ProtectedRelation,
     PurposeCategory,
     Rating,
-    Role,
     SubjectKind,
     WithoutConsentGround,
 )
@@ -113,7 +121,7 @@ async def requests_page(
     csrf: CsrfToken,
     agencies: Agencies,
 ) -> Response:
-    require_page_role(principal, Role.COORDINATOR, Role.COMPLIANCE_OFFICER)
+    require_page(principal, Action.FOLLOW_REQUESTS)
     now = datetime.now(UTC)
     chosen = list_filters(request.query_params)
     rows = await services.queries.list_requests(now=now, limit=200, **chosen)
@@ -191,7 +199,7 @@ async def new_request_page(
     csrf: CsrfToken,
     agencies: Agencies,
 ) -> Response:
-    require_page_role(principal, Role.COORDINATOR)
+    require_page(principal, Action.OPEN_REQUEST)
     values: dict[str, Any] = {"rating": "amber", "holding_agencies": []}
     return await _new_form(services, request, principal, csrf, agencies, values=values, errors={})
 
@@ -233,7 +241,7 @@ async def new_request_submit(
     agencies: Agencies,
     requests: Requests,
 ) -> Response:
-    require_page_role(principal, Role.COORDINATOR)
+    require_page(principal, Action.OPEN_REQUEST)
     form = await request.form()
     values = request_values(form)
     try:
@@ -330,7 +338,7 @@ async def request_page(
     csrf: CsrfToken,
     done: str | None = None,
 ) -> Response:
-    require_page_role(principal, Role.COORDINATOR, Role.COMPLIANCE_OFFICER)
+    require_page(principal, Action.FOLLOW_REQUESTS)
     return await _request_page(services, request, principal, csrf, request_id, done=done)
 
 
@@ -379,7 +387,7 @@ async def withdraw_submit(
     requests: Requests,
 ) -> Response:
     """The same command as ``POST /api/requests/{id}/withdraw``, from the request page."""
-    require_page_role(principal, Role.COORDINATOR)
+    require_page(principal, Action.WITHDRAW_REQUEST)
     form = await request.form()
 
     async def run(subject_id: UUID) -> object:
@@ -401,7 +409,7 @@ async def rating_submit(
     requests: Requests,
 ) -> Response:
     """The same command as ``POST /api/requests/{id}/rating``: a new rating with its rationale."""
-    require_page_role(principal, Role.COORDINATOR)
+    require_page(principal, Action.CHANGE_RATING)
     form = await request.form()
 
     async def run(subject_id: UUID) -> object:
@@ -424,7 +432,7 @@ async def rating_submit(
 async def inbox_page(
     services: ServicesDep, request: Request, principal: PagePrincipal, csrf: CsrfToken
 ) -> Response:
-    require_page_role(principal, Role.AGENCY_WORKER, Role.ADVISOR)
+    require_page(principal, Action.WORK_TASKS)
     now = datetime.now(UTC)
     tasks = await services.queries.inbox(actor_of(principal), now)
     return render(
@@ -454,7 +462,7 @@ async def _task_page(
     errors: dict[str, str],
     status_code: int = 200,
 ) -> Response:
-    require_page_role(principal, Role.AGENCY_WORKER, Role.ADVISOR)
+    require_page(principal, Action.WORK_TASKS)
     if not _valid_task_id(task_id):
         raise NotFoundError("no such task")
     ref = parse_task_id(task_id)
@@ -546,7 +554,7 @@ async def task_submit(
     csrf: CsrfToken,
     requests: Requests,
 ) -> Response:
-    require_page_role(principal, Role.AGENCY_WORKER, Role.ADVISOR)
+    require_page(principal, Action.WORK_TASKS)
     if not _valid_task_id(task_id):
         raise NotFoundError("no such task")
     data = action_values(await request.form())

@@ -15,7 +15,7 @@ from uuid import UUID
 
 from fastapi import APIRouter, Depends, Query
 
-from api.deps import CurrentPrincipal, ServicesDep, require_role
+from api.deps import CurrentPrincipal, Overseer, ServicesDep
 from api.problems import Problem
 from api.schemas.requests_read import (
     InboxResponse,
@@ -26,15 +26,15 @@ from api.schemas.requests_read import (
 )
 from app.queries import ListOrder, Queries
 from domain.models import Actor
-from domain.vocabulary import Rating, Role
+from domain.permissions import Action, roles_for
+from domain.vocabulary import Rating
 from infra.auth import Forbidden, Principal
 from infra.directory import NotFoundError
 
 router = APIRouter(prefix="/api", tags=["requests"])
 
 _AUTH: dict[int | str, dict[str, Any]] = {401: {"model": Problem}, 403: {"model": Problem}}
-_SEES_ALL = frozenset({Role.COORDINATOR, Role.COMPLIANCE_OFFICER})
-Overseer = Annotated[Principal, require_role(Role.COORDINATOR, Role.COMPLIANCE_OFFICER)]
+_SEES_ALL = roles_for(Action.FOLLOW_REQUESTS)
 Status = Annotated[str | None, Query(pattern="^(open|closed|withdrawn)$")]
 
 

@@ -14,7 +14,7 @@ import pydantic
 from fastapi import APIRouter, Response, status
 from temporalio.service import RPCError, RPCStatusCode
 
-from api.deps import Coordinator, Requests, Users
+from api.deps import RequestOpener, RequestRerater, Requests, RequestWithdrawer, Users
 from api.problems import Problem
 from api.schemas.requests_write import (
     RatingBody,
@@ -86,7 +86,7 @@ def as_validation_failed(exc: pydantic.ValidationError) -> ValidationFailed:
 )
 async def open_request(
     body: RequestCreate,
-    principal: Coordinator,
+    principal: RequestOpener,
     requests: Requests,
     users: Users,
     response: Response,
@@ -104,7 +104,7 @@ async def open_request(
     "/requests/{request_id}/withdraw", response_model=RequestChanged, responses=WRITE_RESPONSES
 )
 async def withdraw(
-    request_id: UUID, body: WithdrawBody, principal: Coordinator, requests: Requests
+    request_id: UUID, body: WithdrawBody, principal: RequestWithdrawer, requests: Requests
 ) -> RequestChanged:
     """Withdraw a request (coordinator); open decisions stop, the reason is recorded sealed."""
     view = await view_of(requests, request_id)
@@ -118,7 +118,7 @@ async def withdraw(
     "/requests/{request_id}/rating", response_model=RequestChanged, responses=WRITE_RESPONSES
 )
 async def change_rating(
-    request_id: UUID, body: RatingBody, principal: Coordinator, requests: Requests
+    request_id: UUID, body: RatingBody, principal: RequestRerater, requests: Requests
 ) -> RequestChanged:
     """Re-rate a request (coordinator) with a written rationale; deadlines are recomputed."""
     view = await view_of(requests, request_id)

@@ -27,8 +27,9 @@ from api.services import Services
 from app.identity import actor_of
 from app.retention import MAX_REASON, RetentionReview, RetentionService, ReviewNotFoundError
 from domain.errors import DomainError, ValidationFailed
+from domain.permissions import Action, allows
 from domain.retention import ReviewStatus
-from domain.vocabulary import DisposalReason, Role
+from domain.vocabulary import DisposalReason
 from infra.auth import Forbidden, Principal
 from infra.directory import NotFoundError
 
@@ -36,7 +37,7 @@ router = APIRouter(include_in_schema=False, dependencies=[Depends(csrf_protect)]
 
 
 def _officer(principal: Principal) -> None:
-    if principal.role is not Role.COMPLIANCE_OFFICER:
+    if not allows(principal, Action.REVIEW_RETENTION):
         raise Forbidden("retention reviews are for compliance officers only")
 
 

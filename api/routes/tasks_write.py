@@ -14,19 +14,18 @@ from typing import Annotated
 import pydantic
 from fastapi import APIRouter, Body, Path
 
-from api.deps import Requests, ServicesDep, require_role
+from api.deps import Requests, ServicesDep, TaskWorker
 from api.routes.requests_write import WRITE_RESPONSES, as_validation_failed, view_of
 from api.schemas.tasks import TaskBrief
 from app.identity import actor_of
 from app.requests import RequestService, read_brief
 from app.tasks import StepDone, TaskAction, build_command, parse_task_id, run_step
 from domain.models import Actor
-from domain.vocabulary import Role
-from infra.auth import Forbidden, Principal
+from infra.auth import Forbidden
 
 router = APIRouter(prefix="/api", tags=["tasks"])
 
-TaskPrincipal = Annotated[Principal, require_role(Role.AGENCY_WORKER, Role.ADVISOR)]
+TaskPrincipal = TaskWorker
 TASK_ID = r"^[0-9a-fA-F-]{36}:[a-z][a-z0-9_]{1,39}:[a-z_]{1,40}:\d{1,9}$"
 TaskId = Annotated[str, Path(max_length=200, pattern=TASK_ID)]
 
