@@ -76,6 +76,22 @@ Information sharing for multi-agency safeguarding hubs.
 Authenticate with `Authorization: Bearer <token>`: a token issued by
 `mashflow users add`, or (where the hub has single sign-on) a JWT from its
 identity provider. Every error is an RFC 9457 problem (`application/problem+json`).
+
+**Read your own writes.** A command (any `POST`) answers once the read models show
+what it recorded, so the next read, by this client or any other, reflects it: a new
+request's `href` answers at once, and a completed step's next task is in the inbox.
+Lists show only what the workflows have recorded: every task listed can be completed,
+every package listed can be opened. The wait is bounded (5 s); past it the command
+still answers and its effect appears shortly after.
+
+**Idempotency.** A task id is the idempotency key of a step: the same body again
+answers as the first time and runs nothing twice; a different body under the same task
+id and action is a 409 `already-answered` that says how the step was answered. A
+completed step answers with `next_task_id`.
+
+**Input.** Text fields refuse control characters other than tab and line breaks;
+dates of birth fall between 1900 and today, items are dated from 1900. A refusal
+(4xx) writes nothing.
 """
 
 

@@ -26,6 +26,7 @@ from temporalio.client import Client
 from activities.activities import MashflowActivities
 from activities.checkpoint import CheckpointActivities
 from activities.retention import RetentionActivities
+from app.consistency import ReadModels
 from app.notifications import Mailer
 from app.packages import PackageService
 from app.queries import Queries
@@ -154,7 +155,15 @@ def build_container(
     policy file the settings name, unless given)."""
     queue = task_queue or infra.settings.temporal_task_queue
     policy = policy or infra.settings.hub_policy()
-    requests = RequestService(temporal, infra.keyring, infra.agencies, queue, policy)
+    # Commands answer once the read models show them (app/consistency.py).
+    requests = RequestService(
+        temporal,
+        infra.keyring,
+        infra.agencies,
+        queue,
+        policy,
+        read_models=ReadModels(infra.store),
+    )
     return Container(
         infra=infra,
         temporal=temporal,

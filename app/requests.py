@@ -21,6 +21,7 @@ from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 
 from activities.models import EventEnvelope
+from app.consistency import ReadModels
 from app.history import ERASED_TEXT, RequestNotFound, record_view
 from domain import errors
 from domain.commands import ChangeRating, OpenRequest, WithdrawRequest
@@ -45,7 +46,12 @@ from infra.directory import AgencyDirectory, NotFoundError
 from infra.eventstore import EventStore
 from workflows.agency_decision import AgencyDecisionWorkflow
 from workflows.agency_messages import StepResult, TaskList
-from workflows.common import agency_workflow_id, request_stream, request_workflow_id
+from workflows.common import (
+    agency_stream,
+    agency_workflow_id,
+    request_stream,
+    request_workflow_id,
+)
 from workflows.sharing_request import (
     RequestView as RequestView,  # what a query of the request answers, for the edges
 )
@@ -104,12 +110,21 @@ class RequestService:
         agencies: AgencyDirectory,
         task_queue: str,
         policy: HubPolicy = DEFAULT_POLICY,
+        *,
+        read_models: ReadModels | None = None,
     ) -> None:
         self.client = client
         self.keyring = keyring
         self.agencies = agencies
         self.task_queue = task_queue
         self.policy = policy
+        self.read_models = read_models
+        """Commands wait for these to show what they recorded (``app.consistency``);
+        without them (tests of the workflows alone) commands return at once."""
+
+    async def _shown(self, stream_id: str, version: int) -> None:
+        if self.read_models is not None:
+            await self.read_models.show(stream_id, version)
 
     async def seal(self, subject_id: UUID, value: Any) -> Sealed:
         return await self.keyring.seal(subject_id, value)
@@ -180,6 +195,7 @@ class RequestService:
             task_queue=self.task_queue,
             id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
         )
+        await self._shown(request_stream(request_id), 1)
         return request_id
 
     async def step(
@@ -203,9 +219,11 @@ class RequestService:
         if task_id is None:
             tasks = await handle.query(AgencyDecisionWorkflow.tasks)
             task_id = f"{request_id}:{agency}:{update}:{tasks.version}"
-        return await _refusals(
+        result: StepResult = await _refusals(
             handle.execute_update(update, args=[actor, command], id=task_id, result_type=StepResult)
         )
+        await self._shown(agency_stream(request_id, agency), result.version)
+        return result
 
     async def decision(self, request_id: UUID, agency: str) -> AgencyDecisionState:
         """The agency's decision as its workflow holds it now (ids, enums, ciphertext)."""
@@ -230,18 +248,22 @@ class RequestService:
     ) -> RequestView:
         command = ChangeRating(rating=rating, rationale=await self.seal(subject_id, rationale))
         handle = self._request(request_id)
-        return await _refusals(
+        view = await _refusals(
             handle.execute_update(SharingRequestWorkflow.change_rating, args=[actor, command])
         )
+        await self._shown(request_stream(request_id), view.version)
+        return view
 
     async def withdraw(
         self, actor: Actor, request_id: UUID, reason: str, subject_id: UUID
     ) -> RequestView:
         command = WithdrawRequest(reason=await self.seal(subject_id, reason))
         handle = self._request(request_id)
-        return await _refusals(
+        view = await _refusals(
             handle.execute_update(SharingRequestWorkflow.withdraw, args=[actor, command])
         )
+        await self._shown(request_stream(request_id), view.version)
+        return view
 
     async def view(self, request_id: UUID) -> RequestView:
         return await self._request(request_id).query(SharingRequestWorkflow.current)

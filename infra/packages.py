@@ -13,7 +13,7 @@ from datetime import datetime
 from uuid import UUID
 
 import sqlalchemy as sa
-from sqlalchemy.dialects.postgresql import ARRAY, BYTEA, insert
+from sqlalchemy.dialects.postgresql import ARRAY, BYTEA, JSONB, insert
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 metadata = sa.MetaData()
@@ -38,6 +38,14 @@ packages = sa.Table(
     sa.Column("revoked_at", sa.DateTime(timezone=True)),
     sa.Column("purged_at", sa.DateTime(timezone=True)),
 )
+
+_events = sa.table(
+    "events",
+    sa.column("correlation_id", sa.Uuid),
+    sa.column("event_type", sa.Text),
+    sa.column("data", JSONB),
+)
+"""The event log, as far as listing packages reads it (whether the sending is recorded)."""
 
 notifications = sa.Table(
     "notifications",
@@ -128,7 +136,16 @@ class PackageRepository:
     async def list_for(
         self, *, recipient_agency: str | None = None, sender_agency: str | None = None
     ) -> list[StoredPackage]:
-        query = sa.select(packages).order_by(packages.c.sent_at.desc())
+        """Packages whose sending the decision's workflow has recorded (``package.sent`` in
+        the log), newest first; summaries only (``sealed`` is None: listing never reads
+        the sealed bytes, so an inbox costs the same however much the hub has sent)."""
+        recorded = sa.exists().where(
+            _events.c.correlation_id == packages.c.request_id,
+            _events.c.event_type == "package.sent",
+            _events.c.data["package_id"].astext == sa.cast(packages.c.package_id, sa.Text),
+        )
+        summary = [c for c in packages.c if c.name != "sealed"]
+        query = sa.select(*summary).where(recorded).order_by(packages.c.sent_at.desc())
         if recipient_agency is not None:
             query = query.where(packages.c.recipient_agency == recipient_agency)
         if sender_agency is not None:
@@ -206,7 +223,7 @@ def _package(row: sa.Row[tuple[object, ...]]) -> StoredPackage:
         subject_id=m["subject_id"],
         sender_agency=m["sender_agency"],
         recipient_agency=m["recipient_agency"],
-        sealed=m["sealed"],
+        sealed=m.get("sealed"),
         sha256=m["sha256"],
         size_bytes=m["size_bytes"],
         item_count=m["item_count"],

@@ -103,6 +103,8 @@ class AgencyDecisionWorkflow:
         self._fired: set[tuple[DeadlineKind, datetime, EscalationLevel]] = set()
         self._started: dict[tuple[DeadlineKind, datetime], datetime] = {}
         self.answered = AnsweredSteps()
+        self._sending = False
+        """A package is being sealed and its sending recorded (holding the lock)."""
 
     # -- the main loop ---------------------------------------------------------------------
 
@@ -143,6 +145,7 @@ class AgencyDecisionWorkflow:
         decision = self.state.decision
         assert decision is not None
         async with self.lock:
+            self._sending = True
             package_id = workflow.uuid4()
             sent = await workflow.execute_activity(
                 SEND_PACKAGE,
@@ -163,6 +166,7 @@ class AgencyDecisionWorkflow:
                 lambda: h.decide_package_sent(self.state, command, workflow.now(), self.policy)
             )
             await self._apply(events, None)
+            self._sending = False
         await notify(
             self.state.request_id,
             self.state.requesting_agency,
@@ -368,6 +372,10 @@ class AgencyDecisionWorkflow:
 
     @open_package.validator
     def _open_package(self, actor: Actor, command: OpenPackage) -> None:
+        if self._sending:
+            # The log records the package sent before this workflow has taken in the
+            # answer: the handler, holding the lock, decides once it has.
+            return
         self._check(lambda now: h.decide_open_package(self.state, command, actor, now))
 
     @workflow.update
@@ -378,6 +386,8 @@ class AgencyDecisionWorkflow:
 
     @acknowledge_receipt.validator
     def _acknowledge_receipt(self, actor: Actor, command: AcknowledgeReceipt) -> None:
+        if self._sending:
+            return  # as for opening: the handler decides once the sending is taken in
         self._check(lambda now: h.decide_acknowledge(self.state, command, actor, now))
 
     @workflow.update

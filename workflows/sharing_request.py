@@ -76,6 +76,9 @@ class RequestView(BaseModel):
 CHILDREN_UNDER_LOCK = "children-started-under-lock"
 """Patch: the children are started holding the update lock (see ``run``)."""
 
+CHILDREN_BEFORE_OPENING = "children-started-before-the-opening-is-recorded"
+"""Patch: the children exist before the opening (which lists their tasks) is recorded."""
+
 
 @workflow.defn
 class SharingRequestWorkflow:
@@ -95,25 +98,16 @@ class SharingRequestWorkflow:
 
     @workflow.run
     async def run(self, input: SharingRequestInput) -> SharingRequestResult:
-        async with self.lock:
-            # The opening's event id comes from the edge, so a retried start writes it once.
-            await self.writer.append_envelopes([input.opened])
-        await notify(
-            self.opened.request_id,
-            None,
-            [Role.AGENCY_WORKER],
-            "request_opened",
-            due_at=self.state.decision_due_at,
-        )
-        if workflow.patched(CHILDREN_UNDER_LOCK):
-            # An update can run before the children exist (while the opening is recorded
-            # and announced): before this patch a withdrawal then reached no child and the
-            # request never closed, and a re-rating left the children on the old deadline.
-            # Now the children start holding the lock and hear of any earlier update.
+        if workflow.patched(CHILDREN_BEFORE_OPENING):
+            # Every read model row comes from the log, and the opening is what lists each
+            # holder's first task: record it once the decisions that take those tasks
+            # exist, so no inbox ever offers a task its workflow cannot take.
             async with self.lock:
                 await self._start_children(catch_up=True)
+                await self.writer.append_envelopes([input.opened])
+            await self._announce_opening()
         else:
-            await self._start_children(catch_up=False)
+            await self._open_then_start_children(input)
         results = await asyncio.gather(*self.children.values())
         async with self.lock:
             for result in results:
@@ -135,6 +129,31 @@ class SharingRequestWorkflow:
             shared_by=[r.agency for r in results if r.outcome is Outcome.SHARE],
             not_shared_by=[r.agency for r in results if r.outcome is Outcome.NOT_SHARE],
             withdrawn=self.state.withdrawn_at is not None,
+        )
+
+    async def _open_then_start_children(self, input: SharingRequestInput) -> None:
+        """The order before ``CHILDREN_BEFORE_OPENING``, kept for open requests' replay."""
+        async with self.lock:
+            # The opening's event id comes from the edge, so a retried start writes it once.
+            await self.writer.append_envelopes([input.opened])
+        await self._announce_opening()
+        if workflow.patched(CHILDREN_UNDER_LOCK):
+            # An update can run before the children exist (while the opening is recorded
+            # and announced): before this patch a withdrawal then reached no child and the
+            # request never closed, and a re-rating left the children on the old deadline.
+            # Now the children start holding the lock and hear of any earlier update.
+            async with self.lock:
+                await self._start_children(catch_up=True)
+        else:
+            await self._start_children(catch_up=False)
+
+    async def _announce_opening(self) -> None:
+        await notify(
+            self.opened.request_id,
+            None,
+            [Role.AGENCY_WORKER],
+            "request_opened",
+            due_at=self.state.decision_due_at,
         )
 
     async def _start_children(self, *, catch_up: bool) -> None:

@@ -20,7 +20,6 @@ from app.history import request_history
 from app.scenarios import Hub
 from domain.decision import TaskKind
 from domain.vocabulary import Rating
-from infra.directory import NotFoundError
 
 
 async def assert_replay_equals_live(hub: Hub, infra: Infrastructure, rid: UUID) -> None:
@@ -55,8 +54,9 @@ async def test_replay_equals_the_workflows_state(
 async def test_a_withdrawal_straight_after_opening_closes_the_request(
     hub: Hub, infra: Infrastructure
 ) -> None:
-    # The update lands while the opening is still being announced, before any agency's
-    # workflow exists: no agency is asked, and the request closes as withdrawn.
+    # The update lands while the request is opening: it waits until the agencies'
+    # decisions exist and the opening is recorded, then stops every one of them, and
+    # the request closes as withdrawn with nothing shared.
     rid, subject = await scenarios.open_request(hub, "Gus Example", ["police", "school_oak"])
     await hub.requests.withdraw(hub.coordinator, rid, "Family moved out of the area", subject)
     result = await hub.requests.result(rid)
@@ -65,8 +65,8 @@ async def test_a_withdrawal_straight_after_opening_closes_the_request(
     assert history.request == (await hub.requests.view(rid)).state
     assert history.request is not None and history.request.closed_at is not None
     for agency in ("police", "school_oak"):
-        with pytest.raises(NotFoundError):  # never asked, so nothing to stop
-            await hub.requests.decision(rid, agency)
+        decision = await hub.requests.decision(rid, agency)
+        assert decision.withdrawn_at is not None and decision.decision is None
     assert history.verification.ok, history.verification.problems
 
 

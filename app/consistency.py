@@ -1,0 +1,84 @@
+"""Read your own writes: a command returns once the read models show what it recorded.
+
+The one mechanism, used by every command (opening a request, re-rating, withdrawing,
+each step of a decision, opening, acknowledging and revoking a package): the command
+learns the log position its last event reached (the stream and version the workflow
+answered with), then waits, bounded, until the read models' checkpoint has passed that
+position. It does not only wait: it applies the log to the read models itself (the
+projection is safe to run in any number of processes, each event applied once), so the
+wait is as long as the projection takes, not as long as a poll interval.
+
+Lists come from the read models, which are built only from events the workflows
+recorded; so after a command returns, any read by anyone reflects it, and nothing is
+listed that its workflow has not acknowledged.
+
+Bounded: after ``wait_s`` the command returns anyway (its effect is durable; only the
+reads lag) and ``read_models_behind`` is logged.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+import structlog
+from sqlalchemy import text
+
+from infra.eventstore import EventStore
+from infra.readmodels import Projection
+
+log = structlog.get_logger(__name__)
+
+WAIT_S = 5.0
+FIRST_PAUSE_S = 0.005
+LONGEST_PAUSE_S = 0.05
+
+
+class ReadModels:
+    """Waits for the read models to pass a command's events (see the module)."""
+
+    def __init__(self, store: EventStore, *, wait_s: float = WAIT_S) -> None:
+        self._store = store
+        self._projection = Projection(store)
+        self.wait_s = wait_s
+
+    async def position_of(self, stream_id: str, version: int) -> int | None:
+        """The log position of a stream's event at ``version`` (None while not recorded)."""
+        async with self._store.engine.connect() as conn:
+            found = await conn.scalar(
+                text("SELECT position FROM events WHERE stream_id = :stream AND version = :v"),
+                {"stream": stream_id, "v": version},
+            )
+        return None if found is None else int(found)
+
+    async def show(self, stream_id: str, version: int) -> bool:
+        """Return once the read models include ``stream_id`` up to ``version``, waiting for
+        the event to be recorded first if need be; False if ``wait_s`` passed first."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self.wait_s
+        pause = FIRST_PAUSE_S
+        position = await self.position_of(stream_id, version)
+        while position is None:
+            if loop.time() >= deadline:
+                return self._behind(stream_id, version)
+            await asyncio.sleep(pause)
+            pause = min(pause * 2, LONGEST_PAUSE_S)
+            position = await self.position_of(stream_id, version)
+        pause = FIRST_PAUSE_S
+        while await self._projection.position() < position:
+            remaining = deadline - loop.time()
+            if remaining <= 0:
+                return self._behind(stream_id, version)
+            try:
+                await asyncio.wait_for(self._projection.catch_up(), remaining)
+            except TimeoutError:
+                return self._behind(stream_id, version)
+            if await self._projection.position() >= position:
+                break
+            # Not yet readable: an earlier transaction is still committing below it.
+            await asyncio.sleep(pause)
+            pause = min(pause * 2, LONGEST_PAUSE_S)
+        return True
+
+    def _behind(self, stream_id: str, version: int) -> bool:
+        log.warning("read_models_behind", stream_id=stream_id, version=version, wait_s=self.wait_s)
+        return False
