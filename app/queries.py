@@ -190,8 +190,12 @@ class Queries:
             agencies = await self._agencies(conn, [request_id])
         return _summary(row, agencies[request_id])
 
-    async def inbox(self, actor: Actor, now: datetime) -> list[InboxTask]:
-        """The actor's open tasks, most urgent first (red first, then the nearest deadline).
+    async def inbox(
+        self, actor: Actor, now: datetime, *, limit: int | None = None, offset: int = 0
+    ) -> list[InboxTask]:
+        """The actor's open tasks, most urgent first (red first, then the nearest deadline);
+        a page of ``limit`` from ``offset`` when asked (the order is total: ties end on
+        the task id).
 
         Workers and advisors see their agency's tasks for their role; recipients see
         acknowledgements of packages delivered to their agency; others have no inbox.
@@ -211,6 +215,9 @@ class Queries:
             "SELECT task_id, request_id, agency, kind, role, due_at, rating, version "  # noqa: S608
             f"FROM rm_tasks WHERE {where} ORDER BY {_URGENCY}, due_at NULLS LAST, task_id"
         )
+        if limit is not None:
+            sql += " LIMIT :limit OFFSET :offset"
+            params |= {"limit": limit, "offset": offset}
         async with self.engine.connect() as conn:
             rows = (await conn.execute(text(sql), params)).mappings().all()
         return [InboxTask.model_validate(dict(r)) for r in rows]

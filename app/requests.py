@@ -8,6 +8,7 @@ Refusals from a workflow come back as the domain's own errors.
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import Awaitable
 from datetime import UTC, datetime
@@ -52,16 +53,15 @@ from workflows.common import (
     request_stream,
     request_workflow_id,
 )
-from workflows.sharing_request import (
+from workflows.request_messages import (
     RequestView as RequestView,  # what a query of the request answers, for the edges
 )
-from workflows.sharing_request import (
-    SharingRequestInput,
-    SharingRequestResult,
-    SharingRequestWorkflow,
-)
+from workflows.request_messages import SharingRequestInput, SharingRequestResult
+from workflows.sharing_request import SharingRequestWorkflow
 
 R = TypeVar("R")
+
+OPENING_WAIT_S = 10.0
 
 Text = Field(min_length=1, max_length=10_000)
 
@@ -195,8 +195,21 @@ class RequestService:
             task_queue=self.task_queue,
             id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
         )
-        await self._shown(request_stream(request_id), 1)
+        if self.read_models is not None:
+            await self.read_models.show(request_stream(request_id), 1)
+        else:
+            await self._opening_recorded(request_id)
         return request_id
+
+    async def _opening_recorded(self, request_id: UUID) -> None:
+        """Wait, bounded, until the request's workflow has recorded its opening (which it
+        does once its agencies' decisions exist): the request is then whole."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + OPENING_WAIT_S
+        pause = 0.01
+        while (await self.view(request_id)).version < 1 and loop.time() < deadline:
+            await asyncio.sleep(pause)
+            pause = min(pause * 2, 0.2)
 
     async def step(
         self,

@@ -17,8 +17,8 @@ from app.container import Infrastructure, open_infrastructure
 from infra.readmodels import ProjectionRunner
 from infra.settings import Settings
 from infra.temporal import connect_client
+from worker.registry import WORKFLOWS
 from worker.schedules import ensure_schedules
-from workflows import WORKFLOWS
 
 log = structlog.get_logger(__name__)
 

@@ -1,23 +1,6 @@
-"""Temporal workflows: orchestration only, deterministic, no I/O but activities."""
+"""Temporal workflows: orchestration only, deterministic, no I/O but activities.
 
-from workflows.agency_decision import AgencyDecisionWorkflow
-from workflows.checkpoint import CheckpointWorkflow
-from workflows.retention import RetentionReviewTaskWorkflow, RetentionReviewWorkflow
-from workflows.sharing_request import SharingRequestWorkflow
-
-WORKFLOWS: list[type] = [
-    SharingRequestWorkflow,
-    AgencyDecisionWorkflow,
-    RetentionReviewWorkflow,
-    RetentionReviewTaskWorkflow,
-    CheckpointWorkflow,
-]
-
-__all__ = [
-    "WORKFLOWS",
-    "AgencyDecisionWorkflow",
-    "CheckpointWorkflow",
-    "RetentionReviewTaskWorkflow",
-    "RetentionReviewWorkflow",
-    "SharingRequestWorkflow",
-]
+Nothing is imported here: the sandbox runs this file for every new workflow instance
+(it is the package of each workflow module), so importing every workflow from it would
+rebuild all of them each time. The worker's list is ``worker.registry.WORKFLOWS``.
+"""

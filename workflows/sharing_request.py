@@ -15,22 +15,17 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Sequence
-from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict
 from temporalio import workflow
 from temporalio.workflow import ChildWorkflowHandle, ParentClosePolicy
 
 with workflow.unsafe.imports_passed_through():
-    from activities.models import EventEnvelope
     from domain.commands import ChangeRating, WithdrawRequest
     from domain.decision import start
     from domain.events import Event
     from domain.events.catalogue import RatingChanged, RequestOpened, RequestWithdrawn
     from domain.models import Actor
-    from domain.policy import HubPolicy
     from domain.request import (
-        SharingRequestState,
         decide_change_rating,
         decide_close,
         decide_withdraw,
@@ -47,30 +42,7 @@ with workflow.unsafe.imports_passed_through():
         notify,
         request_stream,
     )
-
-
-class SharingRequestInput(BaseModel):
-    model_config = ConfigDict(frozen=True)
-
-    opened: EventEnvelope
-    """The ``request.opened`` event, validated at the edge; its id makes the append idempotent."""
-    policy: HubPolicy
-
-
-class SharingRequestResult(BaseModel):
-    model_config = ConfigDict(frozen=True)
-
-    request_id: UUID
-    shared_by: list[str]
-    not_shared_by: list[str]
-    withdrawn: bool
-
-
-class RequestView(BaseModel):
-    model_config = ConfigDict(frozen=True)
-
-    state: SharingRequestState
-    version: int
+    from workflows.request_messages import RequestView, SharingRequestInput, SharingRequestResult
 
 
 CHILDREN_UNDER_LOCK = "children-started-under-lock"

@@ -108,11 +108,22 @@ async def get_request(
 
 
 @router.get("/tasks", response_model=InboxResponse, responses=_AUTH)
-async def inbox(principal: CurrentPrincipal, queries: QueriesDep) -> InboxResponse:
-    """The caller's open tasks, most urgent first (red first, then the nearest deadline)."""
+async def inbox(
+    principal: CurrentPrincipal,
+    queries: QueriesDep,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 500,
+    offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
+) -> InboxResponse:
+    """The caller's open tasks, most urgent first (red first, then the nearest deadline),
+    a page at a time: ``limit`` tasks from ``offset``; ``next_offset`` says where the next
+    page starts."""
     actor = Actor(user_id=str(principal.user_id), role=principal.role, agency=principal.agency)
-    tasks = await queries.inbox(actor, datetime.now(UTC))
-    return InboxResponse(tasks=[TaskResponse.of(t) for t in tasks])
+    tasks = await queries.inbox(actor, datetime.now(UTC), limit=limit + 1, offset=offset)
+    more = len(tasks) > limit
+    return InboxResponse(
+        tasks=[TaskResponse.of(t) for t in tasks[:limit]],
+        next_offset=offset + limit if more else None,
+    )
 
 
 @router.get("/agencies/response-times", response_model=ResponseTimesResponse, responses=_AUTH)

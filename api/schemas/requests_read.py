@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import datetime
 from uuid import UUID
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from app.queries import AgencyResponseTimes, AgencyRow, InboxTask, RequestSummary
 
@@ -83,6 +83,9 @@ class TaskResponse(BaseModel):
 
 class InboxResponse(BaseModel):
     tasks: list[TaskResponse]
+    next_offset: int | None = Field(
+        default=None, description="Where the next page starts (`offset=`); none after the last."
+    )
 
 
 class ResponseTimesResponse(BaseModel):

@@ -100,3 +100,21 @@ async def test_a_recipients_package_opens_as_soon_as_it_is_listed(
         assert [str(getattr(e, "package_id", "")) for e in sent] == [package["package_id"]]
         opened = await http.get(f"/api/packages/{package['package_id']}", headers=recipient.headers)
         assert opened.status_code == 200, opened.text
+
+
+async def test_an_inbox_pages_through_every_task_once(
+    http: httpx.AsyncClient, stack: Stack
+) -> None:
+    worker = stack.people["worker"].headers
+    opened = {await open_request(http, stack) for _ in range(3)}
+    whole = (await http.get("/api/tasks", headers=worker)).json()
+    assert whole["next_offset"] is None
+    paged: list[str] = []
+    offset: int | None = 0
+    while offset is not None:
+        page = (await http.get(f"/api/tasks?limit=2&offset={offset}", headers=worker)).json()
+        assert len(page["tasks"]) <= 2
+        paged += [t["task_id"] for t in page["tasks"]]
+        offset = page["next_offset"]
+    assert paged == [t["task_id"] for t in whole["tasks"]]
+    assert opened <= {t["request_id"] for t in whole["tasks"]}

@@ -15,7 +15,7 @@ from pathlib import Path
 from temporalio.client import Client
 from temporalio.worker import Replayer
 
-from workflows import WORKFLOWS
+from worker.registry import WORKFLOWS
 
 RETENTION_HISTORIES = Path(__file__).parent.parent / "histories" / "retention"
 

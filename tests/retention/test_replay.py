@@ -15,7 +15,7 @@ from temporalio.worker import Replayer
 from infra.temporal import data_converter
 from tests.conftest import TEST_KEK
 from tests.retention.histories import RETENTION_HISTORIES
-from workflows import WORKFLOWS
+from worker.registry import WORKFLOWS
 
 RECORDED = {
     "review_run": "RetentionReviewWorkflow",

@@ -15,7 +15,7 @@ from uuid import UUID
 from temporalio.client import Client
 from temporalio.worker import Replayer
 
-from workflows import WORKFLOWS
+from worker.registry import WORKFLOWS
 from workflows.common import agency_workflow_id, request_workflow_id
 
 HISTORIES = Path(__file__).parent.parent / "histories"

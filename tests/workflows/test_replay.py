@@ -8,7 +8,7 @@ from temporalio.worker import Replayer
 from infra.temporal import data_converter
 from tests.conftest import TEST_KEK
 from tests.workflows.histories import HISTORIES
-from workflows import WORKFLOWS
+from worker.registry import WORKFLOWS
 
 PATHS = {
     "consent_given",
