@@ -42,6 +42,7 @@ from api.routes import (
     requests_read,
     requests_write,
     retention_pages,
+    task_pages,
     tasks_write,
 )
 from api.services import build_services, new_metrics
@@ -60,6 +61,7 @@ ROUTERS: tuple[APIRouter, ...] = (
     tasks_write.router,
     packages.router,
     request_pages.router,
+    task_pages.router,
     package_pages.router,
     retention_pages.router,
     dashboard.router,

@@ -97,8 +97,9 @@ def times_chart(
         if t.median_seconds is None or t.p90_seconds is None:
             body.append(_note("none answered", y - BAR_H, x=LABEL_W))
             continue
-        median, p90 = span(timedelta(seconds=t.median_seconds)), span(
-            timedelta(seconds=t.p90_seconds)
+        median, p90 = (
+            span(timedelta(seconds=t.median_seconds)),
+            span(timedelta(seconds=t.p90_seconds)),
         )
         w = BAR_W * t.median_seconds / longest
         tick = LABEL_W + BAR_W * t.p90_seconds / longest

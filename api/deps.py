@@ -30,8 +30,9 @@ from app.retention import RetentionService
 from domain.models import Actor
 from domain.permissions import Action, allows, roles_for
 from infra.auth import Forbidden, Principal, Unauthenticated
-from infra.directory import AgencyDirectory, UserDirectory
+from infra.directory import AgencyDirectory
 from infra.notifications import NotificationInbox
+from infra.users import UserDirectory
 
 _bearer = HTTPBearer(
     auto_error=False,

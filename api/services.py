@@ -12,7 +12,6 @@ import functools
 from dataclasses import dataclass
 from pathlib import Path
 
-import jinja2
 from prometheus_client import CollectorRegistry
 from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.templating import Jinja2Templates
@@ -27,12 +26,14 @@ from app.packages import PackageService
 from app.queries import Queries
 from app.requests import RequestService
 from app.retention import RetentionService
+from app.templating import environment
 from domain.policy import DEFAULT_POLICY
 from infra.auth import Authenticator
 from infra.crypto import Keyring
-from infra.directory import AgencyDirectory, UserDirectory
+from infra.directory import AgencyDirectory
 from infra.eventstore import EventStore
 from infra.settings import Settings
+from infra.users import UserDirectory
 
 TEMPLATES = Path(__file__).parent / "templates"
 
@@ -94,13 +95,7 @@ def build_services(container: Container, metrics: HttpMetrics) -> Services:
 def make_templates(zone: str = DEFAULT_POLICY.calendar.timezone) -> Jinja2Templates:
     """Every page's templates. Deadlines are shown on the hub's clock (``zone``, its
     working calendar's): ``{{ due|local_time }}`` and ``{{ time_left(due, now) }}``."""
-    env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(TEMPLATES),
-        autoescape=True,  # every template, whatever its extension
-        undefined=jinja2.StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-    )
+    env = environment(TEMPLATES)
     env.filters["local_time"] = functools.partial(timetext.local_time, zone=zone)
     env.globals["time_left"] = timetext.time_left
     env.filters["with_article"] = wording.with_article

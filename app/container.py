@@ -36,7 +36,7 @@ from domain.policy import HubPolicy
 from infra.auth import Authenticator, FailedSignIns, OidcVerifier
 from infra.crypto import Keyring
 from infra.db import app_engine
-from infra.directory import AgencyDirectory, UserDirectory
+from infra.directory import AgencyDirectory
 from infra.eventstore import EventStore
 from infra.eventstore.anchor import DirectoryAnchor
 from infra.mail import SmtpSender
@@ -44,6 +44,7 @@ from infra.notifications import DeliveryQueue
 from infra.packages import Outbox, PackageRepository
 from infra.settings import Settings
 from infra.temporal import connect_client
+from infra.users import UserDirectory
 
 
 @dataclass(frozen=True)

@@ -24,16 +24,9 @@ import structlog
 from pydantic import BaseModel, ConfigDict
 from sqlalchemy import text
 
-from app.history import (
-    CSV_COLUMNS,
-    ExportFormat,
-    RequestHistory,
-    csv_rows,
-    export_templates,
-    history_json,
-    record_view,
-    request_history,
-)
+from app.access import record_view
+from app.export import CSV_COLUMNS, ExportFormat, csv_rows, export_templates, history_json
+from app.history import RequestHistory, request_history
 from domain.events.access import ViewKind
 from domain.models import Actor
 from infra.crypto import Keyring
@@ -216,7 +209,6 @@ async def _html_chunks(
         yield str(page.section(history))  # type: ignore[attr-defined]
         count += 1
     yield str(page.end(count))  # type: ignore[attr-defined]
-
 
 
 def filename(span: DateRange, fmt: ExportFormat) -> str:

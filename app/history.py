@@ -10,68 +10,35 @@ whose key was destroyed shows ``[erased]``. Used by the API and the CLI.
 
 from __future__ import annotations
 
-import csv
-import io
-import json
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
-from enum import Enum, StrEnum
-from pathlib import Path
+from enum import Enum
 from typing import Any
-from uuid import UUID, uuid4
+from uuid import UUID
 
-import jinja2
 import structlog
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel
 
-from app.record_words import details_lines, record_lines
+from app.summaries import summarise
 from domain.decision import AgencyDecisionState, fold, start
 from domain.events import (
-    AdviceGiven,
-    AdviceRequested,
-    AgencyDecisionCompleted,
-    ConsentNotSought,
-    ConsentRecorded,
-    ConsentSought,
-    DeadlineMissed,
-    DecisionRecorded,
     Erased,
-    Escalated,
-    Event,
-    EventMetadata,
-    InformationSelected,
-    LawfulBasisDetermined,
-    PackageOpened,
-    PackageRevoked,
-    PackageSent,
-    PersonInformed,
-    PersonNotInformed,
-    PurposeAssessed,
-    RatingChanged,
-    ReceiptAcknowledged,
-    RecordDisposed,
     RecordedEvent,
-    RecordRetained,
-    RequestClosed,
     RequestOpened,
-    RequestWithdrawn,
-    RetentionReviewOpened,
     Sealed,
     SubjectErased,
 )
-from domain.events.access import AccessRefused, PersonalDataViewed, ViewKind, access_stream
-from domain.events.values import LawfulBasis
-from domain.models import Actor
+from domain.events.access import AccessRefused, PersonalDataViewed, ViewKind
+from domain.frozen import Frozen
 from domain.request import SharingRequestState, fold_request, start_request
 from domain.vocabulary import Role
 from infra.crypto import Keyring, KeySession
-from infra.eventstore import ANY_VERSION, EventStore, NewEvent, TamperedEvent, VerifyReport
+from infra.eventstore import EventStore, TamperedEvent, VerifyReport
 
 log = structlog.get_logger(__name__)
 
 SEALED = "[sealed]"
 ERASED_TEXT = "[erased]"
-TEMPLATES = Path(__file__).resolve().parent.parent / "api" / "templates"
 
 
 class RequestNotFound(LookupError):  # noqa: N818 - reads as the verdict
@@ -80,16 +47,6 @@ class RequestNotFound(LookupError):  # noqa: N818 - reads as the verdict
     def __init__(self, request_id: UUID) -> None:
         super().__init__(f"no request {request_id} in the event store")
         self.request_id = request_id
-
-
-class ExportFormat(StrEnum):
-    JSON = "json"
-    CSV = "csv"
-    HTML = "html"
-
-
-class Frozen(BaseModel):
-    model_config = ConfigDict(frozen=True)
 
 
 class TimelineEntry(Frozen):
@@ -344,239 +301,7 @@ def _entry(r: RecordedEvent) -> TimelineEntry:
 # --- plain-words summaries (enums, ids and dates only) -----------------------------------------
 
 
-def _yes(flag: bool) -> str:
-    return "yes" if flag else "no"
-
-
-def _d(value: datetime) -> str:
-    return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
-
-
-def _list(values: Sequence[object]) -> str:
-    return ", ".join(str(v) for v in values) or "none"
-
-
-def _protection(basis: LawfulBasis) -> str:
-    """Who a basis protects and, for para 18, why consent is not had, in words."""
-    words = ""
-    if basis.protects is not None:
-        words += f", protecting the {basis.protects.relation} ({basis.protects.kind} at risk)"
-    if basis.para18_reason is not None:
-        words += f", DPA 2018 Sch. 1 para 18: consent {basis.para18_reason}"
-    if basis.offence_condition is not None:
-        words += f", criminal offence data: {basis.offence_condition}"
-    if basis.life_or_death:
-        words += ", a life at stake"
-    return words.replace("_", " ")
-
-
-def _decision(e: DecisionRecorded) -> str:
-    r = e.record
-    if r.outcome.value == "share":
-        basis = r.lawful_basis
-        on = f" on {basis.art6}" if basis else ""
-        if basis and basis.without_consent:
-            on += f" ({basis.without_consent} without consent)"
-        if basis:
-            on += _protection(basis)
-        return (
-            f"{e.agency}: decided to share {len(r.items)} item(s) with {r.shared_with}{on}; "
-            f"consent {r.consent.outcome}; decided by {r.decided_by} ({r.decided_by_role})"
-        )
-    return (
-        f"{e.agency}: decided not to share ({_list([x.value for x in r.not_share_reasons])}); "
-        f"decided by {r.decided_by} ({r.decided_by_role})"
-    )
-
-
-def _closed(e: RequestClosed) -> str:
-    outcomes = [
-        *([f"shared by {_list(e.shared_by)}"] if e.shared_by else []),
-        *([f"not shared by {_list(e.not_shared_by)}"] if e.not_shared_by else []),
-    ]
-    return (
-        f"Request closed{' (withdrawn)' if e.withdrawn else ''}: "
-        f"{'; '.join(outcomes) or 'nothing shared'}"
-    )
-
-
-_SUMMARIES: dict[type[Event], Callable[[Any], str]] = {
-    RequestOpened: lambda e: (
-        f"Request opened for {e.requesting_agency} about a {e.subject_kind}, asking "
-        f"{_list(e.holding_agencies)}; purpose {e.purpose_category}, rated {e.rating}, "
-        f"decision due {_d(e.decision_due_at)}"
-        + (f"; hub policy {e.policy_digest[:12]} in force" if e.policy_digest else "")
-        + ("; about an allegation against staff" if e.allegation_against_staff else "")
-    ),
-    RatingChanged: lambda e: (
-        f"Rating changed from {e.previous} to {e.rating}; decision now due {_d(e.decision_due_at)}"
-    ),
-    RequestWithdrawn: lambda e: f"Request withdrawn by {e.withdrawn_by}",
-    RequestClosed: _closed,
-    DeadlineMissed: lambda e: f"{e.agency}: {e.kind} deadline missed (due {_d(e.due_at)})",
-    Escalated: lambda e: (
-        f"{e.agency}: {e.kind} deadline {e.level}, notifying {_list([r.value for r in e.notify])}"
-    ),
-    PurposeAssessed: lambda e: (
-        f"{e.agency}: purpose assessed: legitimate {_yes(e.legitimate)}, identifiable "
-        f"{_yes(e.identifiable)}, confidential {_yes(e.confidential)}, special category "
-        f"{_yes(e.special_category)}, criminal offence data {_yes(e.criminal_offence_data)}"
-        + (
-            f"; {e.compelled_by.kind} applies ({e.compelled_by.citation}): consent not needed"
-            if e.compelled_by
-            else ""
-        )
-    ),
-    ConsentSought: lambda e: f"{e.agency}: consent sought, answer due {_d(e.respond_by)}",
-    ConsentRecorded: lambda e: (
-        f"{e.agency}: consent {e.consent.outcome}"
-        + (f", by {e.consent.given_by}" if e.consent.given_by else "")
-        + (
-            f", capacity or competence considered {_yes(e.consent.capacity_considered)}"
-            if e.consent.capacity_considered is not None
-            else ""
-        )
-    ),
-    ConsentNotSought: lambda e: (
-        f"{e.agency}: consent not sought ({e.reason}"
-        + (f", at risk: the {e.at_risk.relation} ({e.at_risk.kind})" if e.at_risk else "")
-        + ")"
-    ),
-    AdviceRequested: lambda e: (
-        f"{e.agency}: advice requested{' (person named)' if e.subject_named else ''}, "
-        f"due {_d(e.respond_by)}"
-    ),
-    AdviceGiven: lambda e: (
-        f"{e.agency}: advice given by {e.advice.advisor_id}"
-        + (f" as {e.advice.capacity}" if e.advice.capacity else "")
-        + f": {e.advice.recommendation}; "
-        f"agrees to share without consent {_yes(e.advice.agrees_to_share_without_consent)}"
-    ),
-    LawfulBasisDetermined: lambda e: (
-        f"{e.agency}: lawful basis {e.basis.art6}"
-        + (f", {e.basis.art9}" if e.basis.art9 else "")
-        + (f", without consent: {e.basis.without_consent}" if e.basis.without_consent else "")
-        + _protection(e.basis)
-    ),
-    InformationSelected: lambda e: (
-        f"{e.agency}: {len(e.items)} item(s) selected"
-        + (
-            f", {sum(i.protect_identity for i in e.items)} naming someone not to be identified"
-            if any(i.protect_identity for i in e.items)
-            else ""
-        )
-    ),
-    DecisionRecorded: _decision,
-    PackageSent: lambda e: (
-        f"{e.agency}: package of {e.item_count} item(s) sent to {e.recipient_agency}"
-    ),
-    PackageOpened: lambda e: f"{e.agency}: package opened by {e.opened_by}",
-    ReceiptAcknowledged: lambda e: f"{e.agency}: receipt acknowledged by {e.acknowledged_by}",
-    PackageRevoked: lambda e: (
-        f"{e.agency}: package revoked by {e.revoked_by} ({e.revoked_by_role})"
-    ),
-    PersonInformed: lambda e: f"{e.agency}: person informed",
-    PersonNotInformed: lambda e: (
-        f"{e.agency}: person not informed ({e.reason})"
-        + (f"; to be looked at again on {e.review_on.isoformat()}" if e.review_on else "")
-    ),
-    AgencyDecisionCompleted: lambda e: (
-        f"{e.agency}: decision complete ({e.outcome}, {'on time' if e.on_time else 'late'})"
-        + (
-            f"; the requester is told why: {_list([r.value for r in e.not_share_reasons])}"
-            if e.not_share_reasons
-            else ""
-        )
-    ),
-    RetentionReviewOpened: lambda e: (
-        f"Retention review opened for the {e.record_type} record, due {e.due_on.isoformat()}"
-    ),
-    RecordRetained: lambda e: (
-        f"{e.record_type} record retained by {e.reviewed_by}; next review "
-        f"{e.next_review_on.isoformat()}"
-    ),
-    RecordDisposed: lambda e: f"{e.record_type} record disposed of by {e.disposed_by} ({e.reason})",
-    SubjectErased: lambda e: f"Subject's personal data erased ({e.reason})",
-    AccessRefused: lambda e: (
-        f"Access refused ({e.what}) to {e.viewer_id} ({e.viewer_role}"
-        + (f", {e.viewer_agency}" if e.viewer_agency else "")
-        + ")"
-    ),
-    PersonalDataViewed: lambda e: (
-        f"Personal data viewed ({e.what}) by {e.viewer_id} ({e.viewer_role}"
-        + (f", {e.viewer_agency}" if e.viewer_agency else "")
-        + ")"
-    ),
-}
-
-
-def summarise(event: Event) -> str:
-    """One line in plain words, from enums, ids and dates only (never a sealed value)."""
-    render = _SUMMARIES.get(type(event))
-    return render(event) if render is not None else type(event).event_type.replace("_", " ")
-
-
 # --- recording views --------------------------------------------------------------------------
-
-
-async def record_view(
-    store: EventStore,
-    request_id: UUID,
-    viewer: Actor,
-    what: ViewKind,
-    *,
-    now: datetime | None = None,
-) -> None:
-    """Append the fact that someone saw this request's personal data in clear."""
-    viewed = PersonalDataViewed(
-        request_id=request_id,
-        viewer_id=viewer.user_id,
-        viewer_role=viewer.role,
-        viewer_agency=viewer.agency,
-        what=what,
-        viewed_at=now or datetime.now(UTC),
-    )
-    metadata = EventMetadata(
-        actor_id=viewer.user_id,
-        actor_role=viewer.role.value,
-        actor_agency=viewer.agency,
-        correlation_id=request_id,
-    )
-    await store.append(
-        access_stream(request_id), ANY_VERSION, [NewEvent(uuid4(), viewed, metadata)]
-    )
-    log.info("personal_data_viewed", request_id=str(request_id), what=what.value)
-
-
-async def record_refusal(
-    store: EventStore,
-    request_id: UUID,
-    viewer: Actor,
-    what: ViewKind,
-    *,
-    package_id: UUID | None = None,
-    now: datetime | None = None,
-) -> None:
-    """Append the fact that someone was refused a view of this request's personal data."""
-    refused = AccessRefused(
-        request_id=request_id,
-        viewer_id=viewer.user_id,
-        viewer_role=viewer.role,
-        viewer_agency=viewer.agency,
-        what=what,
-        package_id=package_id,
-        refused_at=now or datetime.now(UTC),
-    )
-    metadata = EventMetadata(
-        actor_id=viewer.user_id,
-        actor_role=viewer.role.value,
-        actor_agency=viewer.agency,
-        correlation_id=request_id,
-    )
-    await store.append(
-        access_stream(request_id), ANY_VERSION, [NewEvent(uuid4(), refused, metadata)]
-    )
-    log.info("access_refused", request_id=str(request_id), what=what.value)
 
 
 # --- whole-store verification ---------------------------------------------------------------
@@ -602,149 +327,4 @@ async def verify_store(
     return report
 
 
-def report_json(report: VerifyReport) -> dict[str, Any]:
-    return {
-        "ok": report.ok,
-        "events_checked": report.events_checked,
-        "checkpoints_checked": report.checkpoints_checked,
-        "anchored_checked": report.anchored_checked,
-        "checkpoint_digest": report.checkpoint_digest,
-        "problems": [
-            {
-                "kind": p.kind.value,
-                "stream_id": p.stream_id,
-                "version": p.version,
-                "detail": p.detail,
-            }
-            for p in report.problems
-        ],
-    }
-
-
 # --- export -------------------------------------------------------------------------------
-
-
-def history_json(history: RequestHistory) -> dict[str, Any]:
-    data: dict[str, Any] = history.model_dump(mode="json")
-    return data
-
-
-CSV_COLUMNS = (
-    "section",
-    "position",
-    "stream_id",
-    "version",
-    "recorded_at",
-    "event_type",
-    "agency",
-    "actor_id",
-    "actor_role",
-    "actor_agency",
-    "field",
-    "value",
-    "summary",
-)
-
-
-def _flatten(prefix: str, value: Any) -> list[tuple[str, str]]:
-    if isinstance(value, dict):
-        return [
-            pair for k, v in value.items() for pair in _flatten(f"{prefix}.{k}" if prefix else k, v)
-        ]
-    if isinstance(value, list):
-        if not value:
-            return [(prefix, "")]
-        return [pair for i, v in enumerate(value) for pair in _flatten(f"{prefix}[{i}]", v)]
-    return [(prefix, "" if value is None else str(value))]
-
-
-def history_csv(history: RequestHistory) -> str:
-    """One table: the timeline, each decision record field by field, the access log, the check."""
-    out = io.StringIO()
-    writer = csv.DictWriter(out, fieldnames=CSV_COLUMNS, extrasaction="ignore")
-    writer.writeheader()
-    writer.writerows(csv_rows(history))
-    return out.getvalue()
-
-
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-"""What makes a spreadsheet read a cell as a formula (CSV injection)."""
-
-
-def spreadsheet_safe(value: Any) -> Any:
-    """A text cell that would start a formula, behind an apostrophe (shown, not run)."""
-    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
-        return "'" + value
-    return value
-
-
-def csv_rows(history: RequestHistory) -> Iterator[dict[str, Any]]:
-    """The lines of :func:`history_csv` as dicts, every text cell spreadsheet-safe (the
-    export over a range writes them too)."""
-    for row in _csv_rows(history):
-        yield {key: spreadsheet_safe(value) for key, value in row.items()}
-
-
-def _csv_rows(history: RequestHistory) -> Iterator[dict[str, Any]]:
-    for e in history.events:
-        row = e.model_dump(mode="json")
-        yield {"section": "event", **row}
-    for a in history.agencies:
-        for field, value in _flatten("", a.decision_record or {}):
-            yield {"section": "decision", "agency": a.agency, "field": field, "value": value}
-    for v in history.access_log:
-        yield {
-            "section": "access",
-            "recorded_at": v.viewed_at.isoformat(),
-            "actor_id": v.viewer_id,
-            "actor_role": v.viewer_role.value,
-            "actor_agency": v.viewer_agency or "",
-            "field": "refused" if v.refused else "what",
-            "value": v.what.value,
-        }
-    yield {
-        "section": "verification",
-        "field": "ok",
-        "value": str(history.verification.ok).lower(),
-        "summary": "; ".join(history.verification.problems),
-    }
-
-
-def export_templates() -> jinja2.Environment:
-    """The printable exports' templates (one request, and a date range)."""
-    env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(TEMPLATES),
-        autoescape=True,
-        undefined=jinja2.StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-    )
-    env.globals["record_lines"] = record_lines
-    env.globals["details_lines"] = details_lines
-    return env
-
-
-def history_html(history: RequestHistory) -> str:
-    """A printable page of the whole history (self-contained: no scripts, no links out)."""
-    template = export_templates().get_template("audit_export.html")
-    return template.render(
-        history=history,
-        generated_at=datetime.now(UTC),
-    )
-
-
-def export_request(history: RequestHistory, fmt: ExportFormat | str) -> str:
-    """The audit export of one request, as JSON, CSV or a printable HTML page."""
-    kind = ExportFormat(fmt)
-    if kind is ExportFormat.JSON:
-        return json.dumps(history_json(history), indent=2, ensure_ascii=False) + "\n"
-    if kind is ExportFormat.CSV:
-        return history_csv(history)
-    return history_html(history)
-
-
-MEDIA_TYPES = {
-    ExportFormat.JSON: "application/json",
-    ExportFormat.CSV: "text/csv; charset=utf-8",
-    ExportFormat.HTML: "text/html; charset=utf-8",
-}

@@ -21,7 +21,7 @@ from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 
-from app.history import record_refusal
+from app.access import record_refusal
 from app.requests import RequestService
 from domain.commands import AcknowledgeReceipt, OpenPackage, RevokePackage
 from domain.errors import InvalidState, NotPermitted

@@ -12,7 +12,7 @@ from __future__ import annotations
 import uuid
 
 from domain.errors import ValidationFailed
-from infra.directory import UserDirectory
+from infra.users import UserDirectory
 
 
 async def check_requester(

@@ -22,8 +22,9 @@ from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 
 from activities.models import EventEnvelope
+from app.access import record_view
 from app.consistency import ReadModels
-from app.history import ERASED_TEXT, RequestNotFound, record_view
+from app.history import ERASED_TEXT, RequestNotFound
 from domain import errors
 from domain.commands import ChangeRating, OpenRequest, WithdrawRequest
 from domain.decision import AgencyDecisionState
@@ -41,6 +42,7 @@ from domain.models import (
 from domain.permissions import Action, roles_for
 from domain.policy import DEFAULT_POLICY, HubPolicy
 from domain.request import decide_open, registered_holders
+from domain.tasks import TaskId
 from domain.vocabulary import PurposeCategory, Rating, SubjectKind
 from infra.crypto import Keyring
 from infra.directory import AgencyDirectory, NotFoundError
@@ -231,7 +233,7 @@ class RequestService:
         )
         if task_id is None:
             tasks = await handle.query(AgencyDecisionWorkflow.tasks)
-            task_id = f"{request_id}:{agency}:{update}:{tasks.version}"
+            task_id = str(TaskId(request_id, agency, update, tasks.version))
         result: StepResult = await _refusals(
             handle.execute_update(update, args=[actor, command], id=task_id, result_type=StepResult)
         )
@@ -380,3 +382,13 @@ def domain_error(cause: ApplicationError) -> errors.DomainError:
             problems = [errors.Problem("inconsistent_decision", text)]
         return errors.InconsistentDecision(problems)
     return _REFUSALS.get(cause.type or "", errors.DomainError)(message)
+
+
+async def view_of(requests: RequestService, request_id: UUID) -> RequestView:
+    """The request's current state; a request that never existed is a 404."""
+    try:
+        return await requests.view(request_id)
+    except RPCError as exc:
+        if exc.status is RPCStatusCode.NOT_FOUND:
+            raise NotFoundError(f"no request {request_id}") from None
+        raise

@@ -38,7 +38,6 @@ from infra.crypto import Keyring
 from infra.eventstore import EventStore
 from infra.readmodels import Projection
 from workflows.retention import (
-    SCHEDULE_ID,
     RetentionReviewTaskWorkflow,
     RetentionReviewWorkflow,
     RetentionRunInput,
@@ -118,12 +117,6 @@ class RetentionService:
             task_queue=self.task_queue,
         )
         return await handle.result()
-
-    async def trigger_schedule(self) -> None:
-        """Ask the schedule itself for a run now (it starts on the worker's task queue)."""
-        await self.client.get_schedule_handle(SCHEDULE_ID).trigger()
-
-    # -- the queue -------------------------------------------------------------------------
 
     async def reviews(
         self, now: datetime | None = None, *, only_open: bool = False

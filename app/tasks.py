@@ -14,15 +14,19 @@ import json
 from typing import TYPE_CHECKING, Annotated
 from uuid import UUID
 
+import pydantic
 from pydantic import BaseModel, Field, TypeAdapter
 
+from app.requests import RequestService, view_of
+from domain import permissions
 from domain.commands import (
     Command,
 )
 from domain.decision import Task
-from domain.errors import ValidationFailed
+from domain.errors import NotPermitted, validation_failed
 from domain.events import Sealed
 from domain.models import Actor
+from domain.tasks import TaskId
 
 if TYPE_CHECKING:
     from app.requests import RequestService
@@ -61,15 +65,6 @@ TaskAction = Annotated[
 ]
 
 
-class TaskRef(BaseModel):
-    """What a task id names: ``{request_id}:{agency}:{kind}:{version}``."""
-
-    request_id: UUID
-    agency: str
-    kind: str
-    version: int
-
-
 class OpenTask(BaseModel):
     task_id: str
     """The id to complete this task with (as the inbox lists it)."""
@@ -79,9 +74,9 @@ class OpenTask(BaseModel):
     due_at: str | None
 
     @classmethod
-    def of(cls, task: Task, ref: TaskRef, version: int) -> OpenTask:
+    def of(cls, task: Task, ref: TaskId, version: int) -> OpenTask:
         return cls(
-            task_id=f"{ref.request_id}:{ref.agency}:{task.kind}:{version}",
+            task_id=str(TaskId(ref.request_id, ref.agency, str(task.kind), version)),
             kind=str(task.kind),
             role=str(task.role),
             agency=task.agency,
@@ -106,18 +101,6 @@ TASK_ACTIONS: TypeAdapter[TaskAction] = TypeAdapter(TaskAction)
 """Validates a task body (a dict or JSON) into its action."""
 
 
-def parse_task_id(task_id: str) -> TaskRef:
-    """``{request_id}:{agency}:{kind}:{version}``, as the inbox lists it."""
-    parts = task_id.split(":")
-    if len(parts) != 4:
-        raise ValidationFailed("task_id", "not a task id from the inbox")
-    request_id, agency, kind, version = parts
-    try:
-        return TaskRef(request_id=UUID(request_id), agency=agency, kind=kind, version=int(version))
-    except ValueError:
-        raise ValidationFailed("task_id", "not a task id from the inbox") from None
-
-
 async def build_command(requests: RequestService, subject_id: UUID, action: TaskAction) -> Command:
     """Seal the action's free text under the subject's key and build its domain command.
 
@@ -137,7 +120,7 @@ async def run_step(
     """Run the step. The update id is ``{task_id}:{action}:{digest of the body}``: the same
     body again runs the step once and answers as the first time; another body under the
     same task id and action is refused (:class:`~domain.errors.AlreadyAnswered`)."""
-    ref = parse_task_id(task_id)
+    ref = TaskId.parse(task_id)
     update_id = f"{task_id}:{action.action}:{body_digest(action)}"
     result = await requests.step(
         actor, ref.request_id, ref.agency, action.action, command, task_id=update_id
@@ -178,9 +161,23 @@ __all__ = [
     "SelectInformationBody",
     "StepDone",
     "TaskAction",
-    "TaskRef",
     "body_digest",
     "build_command",
-    "parse_task_id",
     "run_step",
 ]
+
+
+async def complete(
+    requests: RequestService, actor: Actor, task_id: str, action: TaskAction
+) -> StepDone:
+    """Complete a task: its agency checked, the action's text sealed, its command built and
+    the step run. The API, the pages and the CLI all complete tasks through here."""
+    ref = TaskId.parse(task_id)
+    if not permissions.allows(actor, permissions.Action.WORK_TASKS, ref.agency):
+        raise NotPermitted("this task belongs to another agency")
+    view = await view_of(requests, ref.request_id)
+    try:
+        command = await build_command(requests, view.state.subject_id, action)
+    except pydantic.ValidationError as exc:
+        raise validation_failed(exc) from None
+    return await run_step(requests, actor, task_id, action, command)

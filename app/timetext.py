@@ -30,7 +30,7 @@ def span(delta: timedelta) -> str:
 
 
 def time_left(due: datetime, now: datetime) -> str:
-    """"3 h 10 min left" before ``due``; "overdue by 2 h" at or after it."""
+    """ "3 h 10 min left" before ``due``; "overdue by 2 h" at or after it."""
     if due <= now:
         return f"overdue by {span(now - due)}"
     return f"{span(due - now)} left"

@@ -20,7 +20,7 @@ def count(n: int, singular: str, plural: str | None = None) -> str:
 
 
 def with_article(noun: str) -> str:
-    """"an agency worker", "a hub coordinator": by the first letter's sound (vowels)."""
+    """ "an agency worker", "a hub coordinator": by the first letter's sound (vowels)."""
     return f"{'an' if noun[:1].lower() in 'aeiou' else 'a'} {noun}"
 
 

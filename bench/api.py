@@ -36,11 +36,11 @@ from api.app import create_app
 from app.container import open_infrastructure
 from bench.common import scratch_database
 from domain.vocabulary import AgencyKind, Role
-from infra.directory import UserDirectory
 from infra.readmodels import ProjectionRunner
 from infra.settings import Environment, Settings
 from infra.stack import free_port, venv_binary
 from infra.temporal import data_converter
+from infra.users import UserDirectory
 from worker.main import build_worker
 
 BENCH_KEK = "Mm67Flg+tx3kasZlZBlP/CQ0gPWIRNN+V34fjBk8SLM="

@@ -12,7 +12,7 @@ from app.wording import count
 from cli.common import console, fail, run, settings_or_exit
 from cli.directory_common import EXIT_USAGE, open_directory, print_json
 from domain.vocabulary import AgencyKind
-from infra.directory import AGENCY_CODE, Agency, Protocol
+from infra.directory import AGENCY_CODE, Agency, RegisteredIsp
 
 agencies_app = typer.Typer(
     help="The register of agencies and information sharing protocols.", no_args_is_help=True
@@ -36,7 +36,7 @@ def agency_json(agency: Agency) -> dict[str, Any]:
     }
 
 
-def protocol_json(protocol: Protocol) -> dict[str, Any]:
+def protocol_json(protocol: RegisteredIsp) -> dict[str, Any]:
     return {
         "id": str(protocol.id),
         "agencies": list(protocol.agencies),

@@ -29,7 +29,9 @@ import typer
 from rich.table import Table
 
 from app import wording
+from app.access import viewed_history
 from app.container import Infrastructure, open_infrastructure
+from app.export import ExportFormat, export_request, history_json, report_json
 from app.export_range import (
     DateRange,
     InvalidRange,
@@ -38,17 +40,7 @@ from app.export_range import (
     histories,
     parse_day,
 )
-from app.history import (
-    ExportFormat,
-    RequestHistory,
-    RequestNotFound,
-    export_request,
-    history_json,
-    record_view,
-    report_json,
-    request_history,
-    verify_store,
-)
+from app.history import RequestHistory, RequestNotFound, verify_store
 from cli.common import EXIT_FAILED, console, err_console, fail, progress_bar, run, settings_or_exit
 from cli.directory_common import EXIT_NOT_FOUND, EXIT_USAGE, print_json
 from cli.identity import Credential, TokenFile, acting_user, credential
@@ -185,13 +177,8 @@ async def _history(
         viewer = await audit.viewer(cred) if cred is not None else None
         request_id = await resolve(audit.infra.engine, given, "REQUEST_ID")
         try:
-            if viewer is not None:
-                # As the API does: an unknown request is refused before anything is
-                # recorded, then the view is recorded before anything is opened.
-                await request_history(audit.store, audit.keyring, request_id, reveal=False)
-                await record_view(audit.store, request_id, viewer, what)
-            return await request_history(
-                audit.store, audit.keyring, request_id, as_of=as_of, reveal=viewer is not None
+            return await viewed_history(
+                audit.store, audit.keyring, request_id, viewer, what, as_of=as_of
             )
         except RequestNotFound as exc:
             fail(str(exc), EXIT_NOT_FOUND)
@@ -248,9 +235,7 @@ def _print_history(h: RequestHistory) -> None:
         )
     console.print(table)
     if h.request is not None:
-        state = "closed" if h.request.closed_at else "open"
-        if h.request.withdrawn_at:
-            state += ", withdrawn"
+        state = h.request.status.value
         console.print(f"state: {state}, rated {h.request.rating.value}", highlight=False)
         for p in h.request.agencies:
             outcome = p.outcome.value if p.outcome else "undecided"

@@ -27,6 +27,7 @@ from app.requests import RequestService
 from cli.common import EXIT_CONFIG, fail
 from cli.directory_common import EXIT_NOT_FOUND
 from cli.identity import Credential, acting_user
+from domain.errors import validation_failed
 from domain.models import Actor
 from domain.permissions import Action
 from infra.settings import Settings
@@ -61,18 +62,8 @@ class Hub(Records):
         return self.container.requests
 
 
-def _field(exc: pydantic.ValidationError) -> str:
-    first = exc.errors()[0]
-    return ".".join(str(p) for p in first.get("loc", ())) or "body"
-
-
-def _message(exc: pydantic.ValidationError) -> str:
-    """A model refused the input: say why, never echo the value."""
-    return str(exc.errors()[0].get("msg", "invalid")).removeprefix("Value error, ")
-
-
 def bad_input(exc: pydantic.ValidationError, prefix: str = "") -> str:
-    return f"{prefix}{_field(exc)}: {_message(exc)}"
+    return f"{prefix}{validation_failed(exc)}"
 
 
 def require_configured(settings: Settings, *, temporal: bool) -> None:

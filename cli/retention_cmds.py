@@ -114,8 +114,9 @@ async def _service(
     async with open_infrastructure(settings) as infra:
         # Reads need no Temporal: a service without a client reads the review queue only.
         queue = settings.temporal_task_queue
-        yield infra, RetentionService(
-            None, infra.store, infra.keyring, queue, settings.hub_policy()
+        yield (
+            infra,
+            RetentionService(None, infra.store, infra.keyring, queue, settings.hub_policy()),
         )
 
 

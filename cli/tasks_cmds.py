@@ -22,7 +22,7 @@ import typer
 from rich.table import Table
 
 from app.queries import InboxTask
-from app.tasks import TASK_ACTIONS, StepDone, TaskAction, build_command, parse_task_id, run_step
+from app.tasks import TASK_ACTIONS, StepDone, TaskAction, build_command, run_step
 from app.timetext import local_time, time_left
 from app.wording import count, role_words, with_article
 from cli.common import EXIT_REFUSED, console, fail, run, settings_or_exit
@@ -32,6 +32,7 @@ from cli.identity import TokenFile, credential
 from domain.errors import ValidationFailed
 from domain.models import Actor
 from domain.permissions import Action, allows
+from domain.tasks import TaskId
 
 ACTION_NAMES: tuple[str, ...] = tuple(
     get_args(body.model_fields["action"].annotation)[0]
@@ -120,7 +121,7 @@ def complete(
     if action not in ACTION_NAMES:
         fail(f"--action: must be one of {', '.join(ACTION_NAMES)}", EXIT_USAGE)
     try:
-        ref = parse_task_id(task_id)
+        ref = TaskId.parse(task_id)
     except ValidationFailed:
         fail("TASK_ID: not a task id from the inbox (as 'mashflow tasks list' shows)", EXIT_USAGE)
     parsed = _body(body, action)

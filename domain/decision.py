@@ -12,8 +12,6 @@ from datetime import UTC, date, datetime, time
 from enum import StrEnum
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict
-
 from domain.errors import InvalidState
 from domain.events.base import Event
 from domain.events.catalogue import (
@@ -51,6 +49,7 @@ from domain.events.values import (
     UserId,
     UtcDateTime,
 )
+from domain.frozen import Frozen
 from domain.rules import DecisionFacts, consent_on_record, consent_question_arises
 from domain.vocabulary import (
     AgencyKind,
@@ -62,10 +61,6 @@ from domain.vocabulary import (
     Role,
     SubjectKind,
 )
-
-
-class Frozen(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
 
 
 class Assessment(Frozen):

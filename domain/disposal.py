@@ -31,9 +31,7 @@ def disposal_due(
 ) -> bool:
     """Whether ``events`` make ``record_type`` due for review on ``due_on``."""
     others = [
-        e
-        for e in events
-        if not (isinstance(e, RetentionReviewOpened) and e.review_id == review_id)
+        e for e in events if not (isinstance(e, RetentionReviewOpened) and e.review_id == review_id)
     ]
     found = records_due(others, due_on, policy, subject_born_on=subject_born_on)
     return any(r.record_type is record_type for r in found)

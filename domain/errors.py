@@ -13,6 +13,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+import pydantic
+
 
 @dataclass(frozen=True, slots=True)
 class Problem:
@@ -40,6 +42,14 @@ class ValidationFailed(DomainError):  # noqa: N818 - names from the brief read a
     def __init__(self, field: str, message: str) -> None:
         super().__init__(f"{field}: {message}")
         self.field = field
+
+
+def validation_failed(exc: pydantic.ValidationError) -> ValidationFailed:
+    """A model refused a value: the first field and its reason, never the value itself."""
+    first = exc.errors()[0]
+    field = ".".join(str(p) for p in first.get("loc", ())) or "body"
+    message = str(first.get("msg", "invalid")).removeprefix("Value error, ")
+    return ValidationFailed(field, message.removeprefix(f"{field}: "))
 
 
 class NotPermitted(DomainError):  # noqa: N818 - names from the brief read as domain verdicts

@@ -11,7 +11,7 @@ from datetime import date
 from typing import Annotated, Self
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, StringConstraints, field_validator, model_validator
+from pydantic import BaseModel, StringConstraints, field_validator, model_validator
 
 from domain.events.base import Sealed
 from domain.events.values import (
@@ -26,6 +26,7 @@ from domain.events.values import (
     UserId,
     UtcDateTime,
 )
+from domain.frozen import Frozen
 from domain.inputs import holding_agencies_problem
 from domain.vocabulary import (
     ADULT_KINDS,
@@ -104,21 +105,12 @@ PublicKey = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9+/]{43}=$")]
 """An X25519 public key: 32 bytes, standard base64."""
 
 
-class Frozen(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-
 class Agency(Frozen):
     code: AgencyCode
     name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
     kind: AgencyKind
     public_key: PublicKey | None = None
     """Where sealed packages for this agency are encrypted to; needed to receive information."""
-
-    @property
-    def is_public_authority(self) -> bool:
-        """Voluntary-sector bodies are not public authorities; every other kind here is."""
-        return self.kind is not AgencyKind.VOLUNTARY_SECTOR
 
 
 class AgencyRegister(Frozen):

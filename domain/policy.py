@@ -20,9 +20,10 @@ import json
 from datetime import date, datetime, timedelta
 from typing import Annotated, NamedTuple, Self
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from domain.calendar import BankHolidayRegion, Duration, WorkingCalendar, as_utc
+from domain.frozen import Frozen
 from domain.retention_rules import (
     DEFAULT_RETENTION_RULES as DEFAULT_RETENTION_RULES,
 )
@@ -39,10 +40,6 @@ from domain.vocabulary import (
     Rating,
     Role,
 )
-
-
-class Frozen(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
 
 
 class RatingWindows(Frozen):

@@ -12,7 +12,7 @@ from datetime import datetime
 from enum import StrEnum
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel
 
 from domain.commands import ChangeRating, OpenRequest, WithdrawRequest
 from domain.decision import AgencyDecisionState
@@ -30,6 +30,7 @@ from domain.events.catalogue import (
     RequestWithdrawn,
 )
 from domain.events.values import AgencyCode, Holder, UtcDateTime
+from domain.frozen import Frozen
 from domain.models import Actor, AgencyRegister, IspRegister, sealed_values
 from domain.permissions import Action, require
 from domain.policy import DEFAULT_POLICY, EscalationPoint, HubPolicy, deadline, rerated_deadline
@@ -42,8 +43,10 @@ from domain.vocabulary import (
 )
 
 
-class Frozen(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+class RequestStatus(StrEnum):
+    OPEN = "open"
+    CLOSED = "closed"
+    WITHDRAWN = "withdrawn"
 
 
 class AgencyStatus(StrEnum):
@@ -84,6 +87,13 @@ class SharingRequestState(Frozen):
         if found is None:
             raise InvalidState(f"{agency} is not asked in this request")
         return found
+
+    @property
+    def status(self) -> RequestStatus:
+        """Withdrawn (whether or not it has closed since), closed, or open."""
+        if self.withdrawn_at is not None:
+            return RequestStatus.WITHDRAWN
+        return RequestStatus.CLOSED if self.closed_at is not None else RequestStatus.OPEN
 
     @property
     def all_completed(self) -> bool:
@@ -158,8 +168,6 @@ def _row(state: SharingRequestState, agency: str, **changes: object) -> SharingR
 
 
 # --- commands -----------------------------------------------------------------------
-
-
 
 
 def _active(state: SharingRequestState) -> None:

@@ -16,8 +16,6 @@ from datetime import date, datetime
 from enum import StrEnum
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict
-
 from domain.commands import DisposeRecord, RetainRecord
 from domain.errors import InvalidState, ValidationFailed
 from domain.events.base import Event
@@ -34,6 +32,7 @@ from domain.events.catalogue import (
     SubjectErased,
 )
 from domain.events.values import UserId, UtcDateTime
+from domain.frozen import Frozen
 from domain.models import Actor
 from domain.permissions import Action, require
 from domain.policy import (
@@ -45,10 +44,6 @@ from domain.policy import (
     retention_due,
 )
 from domain.vocabulary import Outcome, RecordType, RetentionAnchor, Role
-
-
-class Frozen(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
 
 
 class ReviewStatus(StrEnum):
@@ -103,12 +98,6 @@ def evolve_review(state: ReviewState, event: Event) -> ReviewState:
                     "decided_at": event.disposed_at,
                 }
             )
-    return state
-
-
-def fold_review(state: ReviewState, events: Iterable[Event]) -> ReviewState:
-    for e in events:
-        state = evolve_review(state, e)
     return state
 
 

@@ -24,15 +24,9 @@ import structlog
 
 from domain.errors import ValidationFailed
 from domain.vocabulary import Role
-from infra.directory import (
-    HUB_ROLES,
-    TOKEN_PREFIX,
-    AgencyDirectory,
-    NotFoundError,
-    User,
-    UserDirectory,
-)
+from infra.directory import AgencyDirectory, NotFoundError
 from infra.settings import Settings
+from infra.users import HUB_ROLES, TOKEN_PREFIX, User, UserDirectory
 
 log = structlog.get_logger(__name__)
 

@@ -69,7 +69,7 @@ class KeyringError(Exception):
     """A sealed value or a key cannot be used. Messages carry subject ids only."""
 
 
-class SubjectErased(KeyringError):  # noqa: N818 - reads as a state
+class KeyDestroyed(KeyringError):  # noqa: N818 - reads as a state
     """Sealing for a subject whose key was destroyed: their data may never be written again."""
 
     def __init__(self, subject_id: UUID) -> None:
@@ -279,7 +279,7 @@ class KeySession:
             await self.load([subject_id])
         entry = self._keys[subject_id.int]
         if entry is None:
-            raise SubjectErased(subject_id)
+            raise KeyDestroyed(subject_id)
         return _encrypt(entry[0], subject_id, value)
 
     async def reveal(self, value: Any) -> Any:

@@ -156,4 +156,3 @@ class _Verifying(tworker.WorkflowInboundInterceptor):
         if not workflow.unsafe.is_replaying():
             self._check(self._update(input), input.headers)
         return await super().handle_update_handler(input)
-

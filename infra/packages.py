@@ -271,22 +271,6 @@ class Outbox:
             result = await conn.execute(stmt)
         return bool(result.rowcount)
 
-    async def for_audience(
-        self, *, role: str, agency: str | None, limit: int = 100
-    ) -> list[Notification]:
-        query = (
-            sa.select(notifications)
-            .where(notifications.c.audience_roles.any(role))
-            .order_by(notifications.c.created_at.desc())
-            .limit(limit)
-        )
-        if agency is not None:
-            query = query.where(
-                sa.or_(notifications.c.agency == agency, notifications.c.agency.is_(None))
-            )
-        async with self._engine.connect() as conn:
-            return [Notification(**row._mapping) for row in await conn.execute(query)]
-
     async def for_request(self, request_id: UUID) -> list[Notification]:
         query = (
             sa.select(notifications)

@@ -25,8 +25,8 @@ import pytest
 
 from app.container import open_infrastructure
 from domain.vocabulary import AgencyKind, Role
-from infra.directory import UserDirectory
 from infra.stack import EmbeddedTemporal, free_port
+from infra.users import UserDirectory
 from tests.api.test_requests_flow import ITEMS
 from tests.conftest import TEST_KEK
 

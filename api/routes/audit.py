@@ -18,9 +18,11 @@ from fastapi.responses import StreamingResponse
 
 from api.deps import CsrfToken, HistoryReader, PagePrincipal, ServicesDep, csrf_protect
 from api.problems import Problem, register_problem
-from api.routes.pages import render
+from api.rendering import render
 from api.schemas.audit import HistoryResponse, VerifyRequest, VerifyResponse
 from api.services import Services
+from app.access import viewed_history
+from app.export import MEDIA_TYPES, ExportFormat, export_request, history_json
 from app.export_range import (
     MAX_RANGE_DAYS,
     InvalidRange,
@@ -29,17 +31,7 @@ from app.export_range import (
     filename,
     histories,
 )
-from app.history import (
-    MEDIA_TYPES,
-    ExportFormat,
-    RequestHistory,
-    RequestNotFound,
-    export_request,
-    history_json,
-    record_view,
-    request_history,
-    verify_store,
-)
+from app.history import RequestHistory, RequestNotFound, verify_store
 from app.identity import actor_of
 from domain.events.access import ViewKind
 from domain.permissions import Action, allows
@@ -74,11 +66,8 @@ async def _history(
     what: ViewKind,
 ) -> RequestHistory:
     store, keyring = _store(services)
-    if reveal:
-        # Recorded first: if the history cannot be shown, an attempted view is still a view.
-        await request_history(store, keyring, request_id, reveal=False)  # 404 before recording
-        await record_view(store, request_id, actor_of(principal), what)
-    return await request_history(store, keyring, request_id, as_of=as_of, reveal=reveal)
+    viewer = actor_of(principal) if reveal else None
+    return await viewed_history(store, keyring, request_id, viewer, what, as_of=as_of)
 
 
 @router.get("/requests/{request_id}/history", response_model=HistoryResponse, responses=_FOUND)

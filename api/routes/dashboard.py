@@ -23,7 +23,7 @@ from api.deps import (
     require_page,
 )
 from api.problems import Problem
-from api.routes.pages import render
+from api.rendering import render
 from app.dashboard import DEFAULT_PERIOD, MAX_PERIOD, Dashboard, HubDashboard
 from app.timetext import span
 from domain.errors import ValidationFailed

@@ -15,7 +15,7 @@ from fastapi.responses import RedirectResponse
 from pydantic import BaseModel
 
 from api.deps import CsrfToken, CurrentPrincipal, PagePrincipal, ServicesDep, csrf_protect
-from api.routes.pages import render
+from api.rendering import render
 from api.services import Services
 from app.notifications import EMAILED, link, wording
 from domain.errors import ValidationFailed

@@ -18,7 +18,7 @@ from fastapi.responses import RedirectResponse
 
 from api.deps import CsrfToken, Packages, PagePrincipal, ServicesDep, csrf_protect, require_page
 from api.forms import attempt, form_text
-from api.routes.pages import render
+from api.rendering import render
 from api.schemas.packages import PackageItem, RevokeBody
 from api.services import Services
 from app.identity import actor_of

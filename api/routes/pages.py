@@ -7,7 +7,7 @@ a new form POST cannot forget it. Templates autoescape everything.
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, Form, Request, Response
 from fastapi.responses import RedirectResponse
@@ -21,23 +21,15 @@ from api.deps import (
     client_address,
     csrf_protect,
 )
-from api.services import Services
+from api.rendering import ROLE_PAGES, render, set_cookie
 from api.sessions import CSRF_COOKIE, SESSION_COOKIE
 from domain.vocabulary import Role
 from infra.auth import AuthError, Principal, TooManyFailures
-from infra.settings import Environment
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(csrf_protect)])
 
 MAX_TOKEN = 8192
 
-ROLE_TITLES = {
-    Role.COORDINATOR: "hub coordinator",
-    Role.AGENCY_WORKER: "agency worker",
-    Role.ADVISOR: "advisor",
-    Role.RECIPIENT: "recipient",
-    Role.COMPLIANCE_OFFICER: "compliance officer",
-}
 
 ROLE_INTRO = {
     Role.COORDINATOR: "Open sharing requests for a requesting agency and follow their progress.",
@@ -47,72 +39,7 @@ ROLE_INTRO = {
     Role.COMPLIANCE_OFFICER: "Replay and verify request histories and run retention reviews.",
 }
 
-# The role's own pages: the cards on the home page and the links in every page's header.
-ROLE_PAGES: dict[Role, list[tuple[str, str]]] = {
-    Role.COORDINATOR: [
-        ("Requests", "/requests"),
-        ("Open a new request", "/requests/new"),
-        ("Dashboard", "/dashboard"),
-    ],
-    Role.AGENCY_WORKER: [("Your inbox", "/tasks"), ("Packages sent", "/packages")],
-    Role.ADVISOR: [
-        ("Advice and approvals", "/tasks"),
-        ("Packages sent", "/packages"),
-        ("Dashboard", "/dashboard"),
-    ],
-    Role.RECIPIENT: [("Packages received", "/packages")],
-    Role.COMPLIANCE_OFFICER: [
-        ("Request histories", "/requests"),
-        ("Retention reviews", "/retention"),
-        ("Dashboard", "/dashboard"),
-    ],
-}
 COMMON_PAGES = [("Agency register", "/agencies")]
-
-
-def render(
-    services: Services,
-    request: Request,
-    name: str,
-    *,
-    principal: Principal | None,
-    csrf: str | None,
-    status_code: int = 200,
-    **context: Any,
-) -> Response:
-    response = services.templates.TemplateResponse(
-        request,
-        name,
-        {
-            "principal": principal,
-            "csrf_token": csrf,
-            "role_title": ROLE_TITLES.get(principal.role) if principal else None,
-            "nav": ROLE_PAGES.get(principal.role, []) if principal else [],
-            "path": request.url.path,
-            "unseen": getattr(request.state, "unseen", 0),
-            **context,
-        },
-        status_code=status_code,
-    )
-    new_csrf = getattr(request.state, "set_csrf_cookie", None)
-    if new_csrf is not None:
-        _set_cookie(services, request, response, CSRF_COOKIE, new_csrf, max_age=3600)
-    return response
-
-
-def _set_cookie(
-    services: Services, request: Request, response: Response, name: str, value: str, max_age: int
-) -> None:
-    response.set_cookie(
-        name,
-        value,
-        max_age=max_age,
-        httponly=True,
-        samesite="lax",
-        secure=request.url.scheme == "https"
-        or services.settings.environment is Environment.PRODUCTION,
-        path="/",
-    )
 
 
 @router.get("/")
@@ -178,7 +105,7 @@ async def signin(
         principal.user_id, token_expires_at=principal.expires_at
     )
     response = RedirectResponse("/", status_code=303)
-    _set_cookie(
+    set_cookie(
         services,
         request,
         response,

@@ -12,7 +12,6 @@ from uuid import UUID
 
 import pydantic
 from fastapi import APIRouter, Response, status
-from temporalio.service import RPCError, RPCStatusCode
 
 from api.deps import RequestOpener, RequestRerater, Requests, RequestWithdrawer, Users
 from api.problems import Problem
@@ -25,26 +24,15 @@ from api.schemas.requests_write import (
 )
 from app.identity import actor_of
 from app.requester import check_requester
-from app.requests import NewRequest, RequestService, RequestView, SubjectDetails
-from domain.errors import ValidationFailed
+from app.requests import NewRequest, RequestView, SubjectDetails, view_of
+from domain.errors import validation_failed
 from infra.auth import Principal
-from infra.directory import NotFoundError
 
 router = APIRouter(prefix="/api", tags=["requests"])
 
 WRITE_RESPONSES: dict[int | str, dict[str, Any]] = {
     code: {"model": Problem} for code in (401, 403, 404, 409, 422, 503)
 }
-
-
-async def view_of(requests: RequestService, request_id: UUID) -> RequestView:
-    """The request's current state; a request that never existed is a 404."""
-    try:
-        return await requests.view(request_id)
-    except RPCError as exc:
-        if exc.status is RPCStatusCode.NOT_FOUND:
-            raise NotFoundError(f"no request {request_id}") from None
-        raise
 
 
 def new_request(body: RequestCreate, principal: Principal) -> NewRequest:
@@ -67,15 +55,7 @@ def new_request(body: RequestCreate, principal: Principal) -> NewRequest:
             allegation_against_staff=body.allegation_against_staff,
         )
     except pydantic.ValidationError as exc:
-        raise as_validation_failed(exc) from None
-
-
-def as_validation_failed(exc: pydantic.ValidationError) -> ValidationFailed:
-    """A model refused at the edge: name the field, never echo the value."""
-    first = exc.errors()[0]
-    field = ".".join(str(p) for p in first.get("loc", ())) or "body"
-    message = str(first.get("msg", "invalid")).removeprefix("Value error, ")
-    return ValidationFailed(field, message.removeprefix(f"{field}: "))
+        raise validation_failed(exc) from None
 
 
 @router.post(

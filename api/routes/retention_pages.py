@@ -21,8 +21,7 @@ from fastapi.responses import RedirectResponse
 
 from api.deps import CsrfToken, PagePrincipal, ServicesDep, csrf_protect
 from api.forms import form_text
-from api.routes.pages import render
-from api.routes.request_pages import words
+from api.rendering import render, words
 from api.services import Services
 from app.identity import actor_of
 from app.retention import MAX_REASON, RetentionReview, RetentionService, ReviewNotFoundError

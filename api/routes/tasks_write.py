@@ -11,48 +11,31 @@ from __future__ import annotations
 
 from typing import Annotated
 
-import pydantic
 from fastapi import APIRouter, Body, Path
 
 from api.deps import Requests, ServicesDep, TaskWorker
-from api.routes.requests_write import WRITE_RESPONSES, as_validation_failed, view_of
+from api.routes.requests_write import WRITE_RESPONSES
 from api.schemas.tasks import TaskBrief
 from app.identity import actor_of
-from app.requests import RequestService, read_brief
-from app.tasks import StepDone, TaskAction, build_command, parse_task_id, run_step
-from domain.models import Actor
+from app.requests import read_brief
+from app.tasks import StepDone, TaskAction, complete
+from domain.tasks import MAX_LENGTH, PATTERN, TaskId
 from infra.auth import Forbidden
 
 router = APIRouter(prefix="/api", tags=["tasks"])
 
 TaskPrincipal = TaskWorker
-TASK_ID = r"^[0-9a-fA-F-]{36}:[a-z][a-z0-9_]{1,39}:[a-z_]{1,40}:\d{1,9}$"
-TaskId = Annotated[str, Path(max_length=200, pattern=TASK_ID)]
-
-
-async def complete(
-    requests: RequestService, actor: Actor, task_id: str, action: TaskAction
-) -> StepDone:
-    """Seal the action's text, build its command and run the step (API and pages share it)."""
-    ref = parse_task_id(task_id)
-    if actor.agency != ref.agency:
-        raise Forbidden("this task belongs to another agency")
-    view = await view_of(requests, ref.request_id)
-    try:
-        command = await build_command(requests, view.state.subject_id, action)
-    except pydantic.ValidationError as exc:
-        raise as_validation_failed(exc) from None
-    return await run_step(requests, actor, task_id, action, command)
+TaskIdParam = Annotated[str, Path(max_length=MAX_LENGTH, pattern=PATTERN)]
 
 
 @router.get("/tasks/{task_id}", response_model=TaskBrief, responses=WRITE_RESPONSES)
 async def read_task(
-    task_id: TaskId, principal: TaskPrincipal, services: ServicesDep, requests: Requests
+    task_id: TaskIdParam, principal: TaskPrincipal, services: ServicesDep, requests: Requests
 ) -> TaskBrief:
     """One task of the caller's agency with the request's purpose and the information
     sought, in clear. The reading is appended to the request's access log first."""
     actor = actor_of(principal)
-    ref = parse_task_id(task_id)
+    ref = TaskId.parse(task_id)
     if actor.agency != ref.agency:
         raise Forbidden("this task belongs to another agency")
     state = await requests.decision(ref.request_id, ref.agency)
@@ -74,7 +57,7 @@ async def read_task(
 
 @router.post("/tasks/{task_id}", response_model=StepDone, responses=WRITE_RESPONSES)
 async def complete_task(
-    task_id: TaskId,
+    task_id: TaskIdParam,
     body: Annotated[TaskAction, Body()],
     principal: TaskPrincipal,
     requests: Requests,

@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from domain.inputs import NO_CONTROLS
 from domain.vocabulary import AgencyKind
-from infra.directory import Agency, Protocol
+from infra.directory import Agency, RegisteredIsp
 
 AgencyCode = Annotated[
     str,
@@ -70,7 +70,7 @@ class ProtocolResponse(BaseModel):
     in_force: bool = Field(description="Whether the protocol is in force today.")
 
     @classmethod
-    def of(cls, protocol: Protocol, today: date) -> ProtocolResponse:
+    def of(cls, protocol: RegisteredIsp, today: date) -> ProtocolResponse:
         return cls(
             id=protocol.id,
             agencies=protocol.agencies,

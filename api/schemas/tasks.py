@@ -29,8 +29,8 @@ from app.tasks import (
     SelectInformationBody,
     StepDone,
     TaskAction,
-    TaskRef,
 )
+from domain.tasks import TaskId
 
 
 class TaskBrief(BaseModel):
@@ -69,5 +69,5 @@ __all__ = [
     "StepDone",
     "TaskAction",
     "TaskBrief",
-    "TaskRef",
+    "TaskId",
 ]

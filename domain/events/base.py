@@ -185,8 +185,3 @@ class RecordedEvent(NamedTuple):
     def hash(self) -> str:
         """The event's hash, in hex (spelt out on demand: replays rarely look at it)."""
         return self.digest.hex()
-
-
-def utc_isoformat(value: datetime) -> str:
-    """One spelling for instants in canonical bytes and exports."""
-    return value.isoformat(timespec="microseconds")

@@ -23,8 +23,9 @@ from temporalio.client import Client
 from api.app import create_app
 from domain.vocabulary import AgencyKind, Role
 from infra.db import create_engine
-from infra.directory import AgencyDirectory, UserDirectory
+from infra.directory import AgencyDirectory
 from infra.settings import Settings
+from infra.users import UserDirectory
 from tests.api.stack import stack_fixture as stack_fixture  # one real stack for tests/api
 from tests.api.support import Person as Person
 from tests.api.support import patient as patient

@@ -21,10 +21,10 @@ from app.container import open_infrastructure
 from app.requests import RequestService
 from domain.decision import TaskKind
 from domain.vocabulary import AgencyKind, Role
-from infra.directory import UserDirectory
 from infra.eventstore import EventStore
 from infra.readmodels import ProjectionRunner
 from infra.settings import Settings
+from infra.users import UserDirectory
 from tests.api.support import Person, patient, serving
 from worker.main import build_worker
 

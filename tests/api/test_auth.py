@@ -8,7 +8,7 @@ import httpx
 import pytest
 
 from domain.vocabulary import Role
-from infra.directory import UserDirectory
+from infra.users import UserDirectory
 from tests.api.conftest import Hub, unique_code
 
 

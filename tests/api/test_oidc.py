@@ -20,8 +20,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from temporalio.client import Client
 
 from api.app import create_app
-from infra.directory import UserDirectory
 from infra.settings import Settings
+from infra.users import UserDirectory
 from tests.api.conftest import Hub, patient, serving
 from tests.api.test_pages import sign_in
 

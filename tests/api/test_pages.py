@@ -9,7 +9,8 @@ import httpx
 import pytest
 
 from domain.vocabulary import AgencyKind, Role
-from infra.directory import AgencyDirectory, UserDirectory
+from infra.directory import AgencyDirectory
+from infra.users import UserDirectory
 from tests.api.a11y import problems
 from tests.api.conftest import Hub, unique_code
 

@@ -14,8 +14,8 @@ from temporalio.client import Client
 from api.app import create_app
 from api.sessions import SESSION_COOKIE
 from domain.vocabulary import Role
-from infra.directory import UserDirectory
 from infra.settings import Settings
+from infra.users import UserDirectory
 from tests.api.conftest import Hub
 from tests.api.support import patient, serving
 from tests.api.test_pages import sign_in

@@ -13,7 +13,7 @@ import uuid
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from domain.vocabulary import Role
-from infra.directory import IssuedToken, UserDirectory
+from infra.users import IssuedToken, UserDirectory
 
 
 async def person(

@@ -31,12 +31,12 @@ from domain.events.base import RecordedEvent
 from domain.policy import deadline
 from domain.vocabulary import Rating, Role
 from infra import local_stack
-from infra.directory import IssuedToken, UserDirectory
 from infra.policy_file import EXAMPLE_FILE, load_policy
 from infra.readmodels import ProjectionRunner
 from infra.settings import Settings
 from infra.stack import EmbeddedTemporal, free_port
 from infra.temporal import connect_client
+from infra.users import IssuedToken, UserDirectory
 from tests.cli.people import one_line_error, person, signed_in
 from tests.conftest import TEST_KEK
 from tests.workflows.conftest import register_hub

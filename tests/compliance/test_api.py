@@ -10,7 +10,7 @@ from uuid import uuid4
 import httpx
 import pytest
 
-from app.history import FORMULA_STARTS, spreadsheet_safe
+from app.export import FORMULA_STARTS, spreadsheet_safe
 from domain.vocabulary import Role
 from infra.crypto import Keyring
 from infra.eventstore import EventStore

@@ -21,8 +21,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from domain.vocabulary import Role
 from infra.crypto import Keyring
-from infra.directory import UserDirectory
 from infra.eventstore import EventStore
+from infra.users import UserDirectory
 from tests.api.test_cli import mashflow
 from tests.cli.people import person, signed_in
 from tests.compliance.build import NAME, REASONS, shared_path

@@ -23,6 +23,7 @@ import httpx
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from app.export import ExportFormat
 from app.export_range import (
     DateRange,
     InvalidRange,
@@ -30,7 +31,6 @@ from app.export_range import (
     export_chunks,
     histories,
 )
-from app.history import ExportFormat
 from domain.models import Actor
 from domain.vocabulary import Role
 from infra.crypto import Keyring

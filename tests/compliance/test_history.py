@@ -9,7 +9,9 @@ from uuid import uuid4
 
 import pytest
 
-from app.history import RequestNotFound, export_request, request_history, summarise
+from app.export import export_request
+from app.history import RequestNotFound, request_history
+from app.summaries import summarise
 from domain.decision import fold, start
 from domain.events import RequestOpened
 from domain.policy import RetentionPolicy

@@ -9,7 +9,7 @@ import asyncpg
 import pytest
 
 from domain.events import ERASED, EventMetadata, Sealed
-from infra.crypto import Keyring, KeyringError, SubjectErased
+from infra.crypto import KeyDestroyed, Keyring, KeyringError
 from infra.db import APP_ROLE, plain_url
 from infra.eventstore import NEW_STREAM, EventStore, NewEvent
 from infra.settings import Settings
@@ -105,7 +105,7 @@ async def test_erasure_shreds_personal_data_and_keeps_the_trail(
         "note": "",
         "who": {"name": "kept"},
     }
-    with pytest.raises(SubjectErased):
+    with pytest.raises(KeyDestroyed):
         await keyring.seal(subject, "new data")
     report = await store.verify(trusted_digest=checkpoint.digest)
     assert report.ok, report.problems

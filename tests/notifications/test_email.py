@@ -25,11 +25,11 @@ from app.requests import RequestService
 from app.scenarios import Hub
 from domain.policy import HubPolicy, RatingWindows
 from domain.vocabulary import AgencyKind, Rating, Role
-from infra.directory import UserDirectory
 from infra.mail import SmtpSender
 from infra.notifications import DeliveryQueue, NotificationInbox
 from infra.packages import Notification
 from infra.settings import Settings
+from infra.users import UserDirectory
 from tests.api.a11y import problems
 from tests.notifications.conftest import Inbox, free_port
 from worker.main import build_worker

@@ -9,7 +9,7 @@ from app.container import Infrastructure
 from app.scenarios import Hub, Walk
 from domain.decision import TaskKind
 from domain.vocabulary import Role
-from infra.directory import UserDirectory
+from infra.users import UserDirectory
 from tests.readmodels.settle import settled
 
 

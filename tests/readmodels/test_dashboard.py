@@ -27,8 +27,8 @@ from app.scenarios import Hub, Walk
 from domain.events import DecisionRecorded, RequestOpened
 from domain.policy import HubPolicy, RatingWindows
 from domain.vocabulary import AgencyKind, NotShareReason, Rating, Role
-from infra.directory import UserDirectory
 from infra.settings import Settings
+from infra.users import UserDirectory
 from tests.api.a11y import problems
 from tests.readmodels.settle import settled
 from worker.main import build_worker

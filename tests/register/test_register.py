@@ -21,9 +21,10 @@ from domain.errors import ValidationFailed
 from domain.events.register import UserAdded, UserRevoked, UserRoleChanged, user_stream
 from domain.vocabulary import Role
 from infra.db import APP_ROLE, create_engine, plain_url
-from infra.directory import AgencyDirectory, UserDirectory
+from infra.directory import AgencyDirectory
 from infra.eventstore import EventStore
 from infra.migrate import alembic_config, upgrade
+from infra.users import UserDirectory
 from tests.conftest import TestDatabase, fresh_database, make_settings
 
 

@@ -22,7 +22,7 @@ import pytest
 
 from domain.events import RecordDisposed, RecordRetained
 from domain.vocabulary import RecordType, Role
-from infra.directory import IssuedToken
+from infra.users import IssuedToken
 from tests.cli.people import one_line_error, person, signed_in
 from tests.conftest import TEST_KEK, TestDatabase
 from tests.retention.conftest import DevHub, closed_request, review_of

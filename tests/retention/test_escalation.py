@@ -18,8 +18,8 @@ from domain.events import RecordRetained, RetentionReviewOverdue
 from domain.models import Actor
 from domain.retention import ReviewStatus
 from domain.vocabulary import Role
-from infra.directory import UserDirectory
 from infra.settings import Settings
+from infra.users import UserDirectory
 from tests.api.conftest import serving
 from tests.api.test_pages import sign_in
 from tests.conftest import TestDatabase

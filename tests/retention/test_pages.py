@@ -19,8 +19,8 @@ import pytest
 from api.app import create_app
 from domain.events import RecordDisposed, RecordRetained, SubjectErased
 from domain.vocabulary import RecordType, Role
-from infra.directory import UserDirectory
 from infra.settings import Settings
+from infra.users import UserDirectory
 from tests.api.conftest import serving
 from tests.api.test_pages import csrf_of, sign_in
 from tests.retention.conftest import DevHub, closed_request, review_of

@@ -155,9 +155,7 @@ async def _accepted_update(client: Client, workflow_id: str) -> Request:
     raise AssertionError(f"no accepted update in {workflow_id}")
 
 
-async def _replay(
-    client: Client, workflow_id: str, update_id: str, copied: Request
-) -> str | None:
+async def _replay(client: Client, workflow_id: str, update_id: str, copied: Request) -> str | None:
     """Send the copied arguments and signature as a new update, byte for byte."""
     response = await client.workflow_service.update_workflow_execution(
         UpdateWorkflowExecutionRequest(

@@ -1,0 +1,127 @@
+"""How a page is rendered: the template response with what every page shows (who is
+signed in, the role's navigation, the CSRF token), and the words pages use for the
+domain's values. Shared by every page router; holds no route."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import Request, Response
+
+from api.services import Services
+from api.sessions import CSRF_COOKIE
+from domain.vocabulary import (
+    AdviceRecommendation,
+    AdvisorCapacity,
+    AtRiskKind,
+    ConsentGiver,
+    CouldNotObtainReason,
+    NotInformedReason,
+    NotShareReason,
+    NotSoughtReason,
+    Para18Reason,
+    ProtectedRelation,
+    PurposeCategory,
+    Rating,
+    Role,
+    SubjectKind,
+)
+from infra.auth import Principal
+from infra.settings import Environment
+
+ROLE_TITLES = {
+    Role.COORDINATOR: "hub coordinator",
+    Role.AGENCY_WORKER: "agency worker",
+    Role.ADVISOR: "advisor",
+    Role.RECIPIENT: "recipient",
+    Role.COMPLIANCE_OFFICER: "compliance officer",
+}
+
+# The role's own pages: the cards on the home page and the links in every page's header.
+ROLE_PAGES: dict[Role, list[tuple[str, str]]] = {
+    Role.COORDINATOR: [
+        ("Requests", "/requests"),
+        ("Open a new request", "/requests/new"),
+        ("Dashboard", "/dashboard"),
+    ],
+    Role.AGENCY_WORKER: [("Your inbox", "/tasks"), ("Packages sent", "/packages")],
+    Role.ADVISOR: [
+        ("Advice and approvals", "/tasks"),
+        ("Packages sent", "/packages"),
+        ("Dashboard", "/dashboard"),
+    ],
+    Role.RECIPIENT: [("Packages received", "/packages")],
+    Role.COMPLIANCE_OFFICER: [
+        ("Request histories", "/requests"),
+        ("Retention reviews", "/retention"),
+        ("Dashboard", "/dashboard"),
+    ],
+}
+
+
+def render(
+    services: Services,
+    request: Request,
+    name: str,
+    *,
+    principal: Principal | None,
+    csrf: str | None,
+    status_code: int = 200,
+    **context: Any,
+) -> Response:
+    response = services.templates.TemplateResponse(
+        request,
+        name,
+        {
+            "principal": principal,
+            "csrf_token": csrf,
+            "role_title": ROLE_TITLES.get(principal.role) if principal else None,
+            "nav": ROLE_PAGES.get(principal.role, []) if principal else [],
+            "path": request.url.path,
+            "unseen": getattr(request.state, "unseen", 0),
+            **context,
+        },
+        status_code=status_code,
+    )
+    new_csrf = getattr(request.state, "set_csrf_cookie", None)
+    if new_csrf is not None:
+        set_cookie(services, request, response, CSRF_COOKIE, new_csrf, max_age=3600)
+    return response
+
+
+def set_cookie(
+    services: Services, request: Request, response: Response, name: str, value: str, max_age: int
+) -> None:
+    response.set_cookie(
+        name,
+        value,
+        max_age=max_age,
+        httponly=True,
+        samesite="lax",
+        secure=request.url.scheme == "https"
+        or services.settings.environment is Environment.PRODUCTION,
+        path="/",
+    )
+
+
+def words(value: object) -> str:
+    """An enum value as plain words: ``significant_harm_to_child`` -> significant harm to child."""
+    return str(value).replace("_", " ")
+
+
+VOCABULARY: dict[str, Any] = {
+    "subject_kinds": list(SubjectKind),
+    "purposes": list(PurposeCategory),
+    "ratings": list(Rating),
+    "not_sought": list(NotSoughtReason),
+    "could_not_obtain": list(CouldNotObtainReason),
+    "recommendations": list(AdviceRecommendation),
+    "not_share": list(NotShareReason),
+    "not_informed": list(NotInformedReason),
+    "relations": list(ProtectedRelation),
+    "capacities": list(AdvisorCapacity),
+    "consent_givers": list(ConsentGiver),
+    "at_risk_kinds": list(AtRiskKind),
+    "para18_all": list(Para18Reason),
+    "words": words,
+}

@@ -1,0 +1,175 @@
+"""One request's audit export: JSON, CSV or a printable, self-contained HTML page.
+
+The HTML templates are this package's own (``app/templates``), rendered by the
+one Jinja configuration (:func:`app.templating.environment`).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from enum import StrEnum
+from pathlib import Path
+from typing import Any
+
+import jinja2
+
+from app.history import RequestHistory
+from app.record_words import details_lines, record_lines
+from infra.eventstore import VerifyReport
+
+TEMPLATES = Path(__file__).resolve().parent / "templates"
+
+
+class ExportFormat(StrEnum):
+    JSON = "json"
+    CSV = "csv"
+    HTML = "html"
+
+
+def report_json(report: VerifyReport) -> dict[str, Any]:
+    return {
+        "ok": report.ok,
+        "events_checked": report.events_checked,
+        "checkpoints_checked": report.checkpoints_checked,
+        "anchored_checked": report.anchored_checked,
+        "checkpoint_digest": report.checkpoint_digest,
+        "problems": [
+            {
+                "kind": p.kind.value,
+                "stream_id": p.stream_id,
+                "version": p.version,
+                "detail": p.detail,
+            }
+            for p in report.problems
+        ],
+    }
+
+
+def history_json(history: RequestHistory) -> dict[str, Any]:
+    data: dict[str, Any] = history.model_dump(mode="json")
+    return data
+
+
+CSV_COLUMNS = (
+    "section",
+    "position",
+    "stream_id",
+    "version",
+    "recorded_at",
+    "event_type",
+    "agency",
+    "actor_id",
+    "actor_role",
+    "actor_agency",
+    "field",
+    "value",
+    "summary",
+)
+
+
+def _flatten(prefix: str, value: Any) -> list[tuple[str, str]]:
+    if isinstance(value, dict):
+        return [
+            pair for k, v in value.items() for pair in _flatten(f"{prefix}.{k}" if prefix else k, v)
+        ]
+    if isinstance(value, list):
+        if not value:
+            return [(prefix, "")]
+        return [pair for i, v in enumerate(value) for pair in _flatten(f"{prefix}[{i}]", v)]
+    return [(prefix, "" if value is None else str(value))]
+
+
+def history_csv(history: RequestHistory) -> str:
+    """One table: the timeline, each decision record field by field, the access log, the check."""
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=CSV_COLUMNS, extrasaction="ignore")
+    writer.writeheader()
+    writer.writerows(csv_rows(history))
+    return out.getvalue()
+
+
+def csv_rows(history: RequestHistory) -> Iterator[dict[str, Any]]:
+    """The lines of :func:`history_csv` as dicts, every text cell spreadsheet-safe (the
+    export over a range writes them too)."""
+    for row in _csv_rows(history):
+        yield {key: spreadsheet_safe(value) for key, value in row.items()}
+
+
+def export_templates() -> jinja2.Environment:
+    """The printable exports' templates (one request, and a date range)."""
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(TEMPLATES),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.globals["record_lines"] = record_lines
+    env.globals["details_lines"] = details_lines
+    return env
+
+
+def history_html(history: RequestHistory) -> str:
+    """A printable page of the whole history (self-contained: no scripts, no links out)."""
+    template = export_templates().get_template("audit_export.html")
+    return template.render(
+        history=history,
+        generated_at=datetime.now(UTC),
+    )
+
+
+def export_request(history: RequestHistory, fmt: ExportFormat | str) -> str:
+    """The audit export of one request, as JSON, CSV or a printable HTML page."""
+    kind = ExportFormat(fmt)
+    if kind is ExportFormat.JSON:
+        return json.dumps(history_json(history), indent=2, ensure_ascii=False) + "\n"
+    if kind is ExportFormat.CSV:
+        return history_csv(history)
+    return history_html(history)
+
+
+MEDIA_TYPES = {
+    ExportFormat.JSON: "application/json",
+    ExportFormat.CSV: "text/csv; charset=utf-8",
+    ExportFormat.HTML: "text/html; charset=utf-8",
+}
+
+
+def spreadsheet_safe(value: Any) -> Any:
+    """A text cell that would start a formula, behind an apostrophe (shown, not run)."""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
+def _csv_rows(history: RequestHistory) -> Iterator[dict[str, Any]]:
+    for e in history.events:
+        row = e.model_dump(mode="json")
+        yield {"section": "event", **row}
+    for a in history.agencies:
+        for field, value in _flatten("", a.decision_record or {}):
+            yield {"section": "decision", "agency": a.agency, "field": field, "value": value}
+    for v in history.access_log:
+        yield {
+            "section": "access",
+            "recorded_at": v.viewed_at.isoformat(),
+            "actor_id": v.viewer_id,
+            "actor_role": v.viewer_role.value,
+            "actor_agency": v.viewer_agency or "",
+            "field": "refused" if v.refused else "what",
+            "value": v.what.value,
+        }
+    yield {
+        "section": "verification",
+        "field": "ok",
+        "value": str(history.verification.ok).lower(),
+        "summary": "; ".join(history.verification.problems),
+    }
+
+
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+"""What makes a spreadsheet read a cell as a formula (CSV injection)."""
