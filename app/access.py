@@ -45,15 +45,7 @@ async def record_view(
         what=what,
         viewed_at=now or datetime.now(UTC),
     )
-    metadata = EventMetadata(
-        actor_id=viewer.user_id,
-        actor_role=viewer.role.value,
-        actor_agency=viewer.agency,
-        correlation_id=request_id,
-    )
-    await store.append(
-        access_stream(request_id), ANY_VERSION, [NewEvent(uuid4(), viewed, metadata)]
-    )
+    await _append(store, request_id, viewer, viewed)
     log.info("personal_data_viewed", request_id=str(request_id), what=what.value)
 
 
@@ -76,16 +68,21 @@ async def record_refusal(
         package_id=package_id,
         refused_at=now or datetime.now(UTC),
     )
+    await _append(store, request_id, viewer, refused)
+    log.info("access_refused", request_id=str(request_id), what=what.value)
+
+
+async def _append(
+    store: EventStore, request_id: UUID, viewer: Actor, event: PersonalDataViewed | AccessRefused
+) -> None:
+    """One event on the request's access log, recorded as the viewer's."""
     metadata = EventMetadata(
         actor_id=viewer.user_id,
         actor_role=viewer.role.value,
         actor_agency=viewer.agency,
         correlation_id=request_id,
     )
-    await store.append(
-        access_stream(request_id), ANY_VERSION, [NewEvent(uuid4(), refused, metadata)]
-    )
-    log.info("access_refused", request_id=str(request_id), what=what.value)
+    await store.append(access_stream(request_id), ANY_VERSION, [NewEvent(uuid4(), event, metadata)])
 
 
 async def viewed_history(
