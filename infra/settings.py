@@ -7,7 +7,6 @@ Nothing reads the environment at import time: the entry points call
 from __future__ import annotations
 
 import base64
-import binascii
 import os
 import secrets
 from enum import StrEnum
@@ -19,10 +18,8 @@ from pydantic import Field, SecretStr, ValidationError, field_validator, model_v
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from domain.policy import HubPolicy
-
-PLACEHOLDERS = frozenset(
-    {"changeme", "change-me", "changethis", "secret", "password", "placeholder", "example", "xxx"}
-)
+from infra.kek_checks import ConfigurationError as ConfigurationError
+from infra.kek_checks import decode_kek, is_placeholder, refuse_weak_kek
 
 
 class Environment(StrEnum):
@@ -35,10 +32,6 @@ class LogFormat(StrEnum):
     AUTO = "auto"
     JSON = "json"
     CONSOLE = "console"
-
-
-class ConfigurationError(Exception):
-    """A setting is missing, malformed or unusable. The message names the setting."""
 
 
 class Settings(BaseSettings):
@@ -232,8 +225,8 @@ class Settings(BaseSettings):
     @model_validator(mode="after")
     def _production_needs_real_services_and_secrets(self) -> Settings:
         if self.kek is not None:
-            _decode_kek(self.kek.get_secret_value(), "MASHFLOW_KEK")
-        if self.temporal_api_key is not None and _is_placeholder(
+            decode_kek(self.kek.get_secret_value(), "MASHFLOW_KEK")
+        if self.temporal_api_key is not None and is_placeholder(
             self.temporal_api_key.get_secret_value()
         ):
             raise ValueError("temporal_api_key is a placeholder; set a real key")
@@ -281,10 +274,10 @@ class Settings(BaseSettings):
             if self.kek is None and self.kek_file is None:
                 raise ValueError("production needs MASHFLOW_KEK or MASHFLOW_KEK_FILE")
             if self.kek is not None:
-                _refuse_weak_kek(
-                    _decode_kek(self.kek.get_secret_value(), "MASHFLOW_KEK"), "MASHFLOW_KEK"
+                refuse_weak_kek(
+                    decode_kek(self.kek.get_secret_value(), "MASHFLOW_KEK"), "MASHFLOW_KEK"
                 )
-            if self.metrics_token is not None and _is_placeholder(
+            if self.metrics_token is not None and is_placeholder(
                 self.metrics_token.get_secret_value()
             ):
                 raise ValueError("metrics_token is a placeholder; set a real token")
@@ -344,7 +337,7 @@ class Settings(BaseSettings):
     def key_encryption_key(self) -> bytes:
         """The 32-byte KEK. In development a key is made once under the data directory."""
         if self.kek is not None:
-            return _decode_kek(self.kek.get_secret_value(), "MASHFLOW_KEK")
+            return decode_kek(self.kek.get_secret_value(), "MASHFLOW_KEK")
         path = self.kek_file
         if path is None:
             if self.environment is Environment.PRODUCTION:
@@ -361,9 +354,9 @@ class Settings(BaseSettings):
             raise ConfigurationError(
                 f"MASHFLOW_KEK_FILE: cannot read {path}: {exc.strerror}"
             ) from None
-        raw = _decode_kek(text, "MASHFLOW_KEK_FILE")
+        raw = decode_kek(text, "MASHFLOW_KEK_FILE")
         if self.environment is Environment.PRODUCTION:
-            _refuse_weak_kek(raw, "MASHFLOW_KEK_FILE")
+            refuse_weak_kek(raw, "MASHFLOW_KEK_FILE")
         return raw
 
 
@@ -376,48 +369,6 @@ _PERSON_ROLES = frozenset(
     {"coordinator", "agency_worker", "advisor", "recipient", "compliance_officer"}
 )
 _HUB_ROLES = frozenset({"coordinator", "compliance_officer"})
-
-
-def _is_placeholder(value: str) -> bool:
-    return value.strip().lower() in PLACEHOLDERS or len(set(value.strip())) <= 1
-
-
-def _decode_kek(text: str, setting: str) -> bytes:
-    if _is_placeholder(text):
-        raise ConfigurationError(f"{setting}: is a placeholder; use 32 random bytes, base64")
-    try:
-        raw = base64.b64decode(text, validate=True)
-    except (binascii.Error, ValueError):
-        raise ConfigurationError(f"{setting}: not valid base64") from None
-    if len(raw) != 32:
-        raise ConfigurationError(f"{setting}: must decode to 32 bytes, got {len(raw)}")
-    if len(set(raw)) < 8:
-        raise ConfigurationError(f"{setting}: too little entropy; use 32 random bytes")
-    return raw
-
-
-KNOWN_KEKS = frozenset(
-    {
-        # The test suite's key (tests/conftest.py): published, so never a production key.
-        "c913ca4783af585a2798a7ba5d0b680533ad2913911dd4db2e6c833ebb5bbb53",
-    }
-)
-"""SHA-256 digests (hex) of keys that are public: refused in production."""
-
-
-def _refuse_weak_kek(raw: bytes, setting: str) -> None:
-    """Production refuses a published key and one with visibly little entropy: a short
-    pattern repeated, or fewer than 16 distinct bytes (32 random bytes have about 30)."""
-    import hashlib
-
-    if hashlib.sha256(raw).hexdigest() in KNOWN_KEKS:
-        raise ConfigurationError(f"{setting}: is a published key (the tests'); make a new one")
-    repeated = any(raw == raw[:n] * (len(raw) // n) for n in (1, 2, 4, 8, 16))
-    if repeated or len(set(raw)) < 16:
-        raise ConfigurationError(
-            f"{setting}: too little entropy for production; use 32 random bytes "
-            "(e.g. `openssl rand -base64 32`)"
-        )
 
 
 def redact_url(url: str) -> str:
