@@ -227,7 +227,7 @@ async def test_open_list_show_and_complete_a_task(cli: Cli, tmp_path: Path) -> N
     one_line_error(
         await cli(*complete, "--body", json.dumps(ASSESS), token=coordinator.token),
         3,
-        "agency_worker or advisor",
+        "advisor or agency_worker",
         "coordinator",
     )
     one_line_error(
