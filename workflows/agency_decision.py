@@ -12,7 +12,7 @@ deduplicated by the server):
     revoke_package
 
 Signals (from the parent request): ``rating_changed``, ``withdrawn``.
-Queries: ``state`` (the decision state), ``tasks`` (open tasks and the stream
+Queries: ``current`` (the decision state), ``tasks`` (open tasks and the stream
 version that task ids are made from).
 
 Timers: every outstanding step (decision, consent, advice, acknowledgement)
