@@ -38,23 +38,8 @@ with workflow.unsafe.imports_passed_through():
         SendPackageInput,
         SendPackageResult,
     )
+    from domain import commands as c
     from domain import handlers as h
-    from domain.commands import (
-        AcknowledgeReceipt,
-        AssessPurpose,
-        DetermineLawfulBasis,
-        GiveAdvice,
-        OpenPackage,
-        RecordConsent,
-        RecordConsentNotSought,
-        RecordDecision,
-        RecordInforming,
-        RecordPackageSent,
-        RequestAdvice,
-        RevokePackage,
-        SeekConsent,
-        SelectInformation,
-    )
     from domain.decision import AgencyDecisionState, evolve, fold, open_tasks
     from domain.events import Event
     from domain.events.catalogue import (
@@ -161,7 +146,7 @@ class AgencyDecisionWorkflow:
                 start_to_close_timeout=STEP_TIMEOUT,
                 retry_policy=STORE_RETRY,
             )
-            command = RecordPackageSent(package_id=package_id, sha256=sent.sha256)
+            command = c.RecordPackageSent(package_id=package_id, sha256=sent.sha256)
             events = decided(
                 lambda: h.decide_package_sent(self.state, command, workflow.now(), self.policy)
             )
@@ -242,47 +227,49 @@ class AgencyDecisionWorkflow:
             return StepResult(version=self.writer.version, tasks=open_tasks(self.state))
 
     @workflow.update
-    async def assess_purpose(self, actor: Actor, command: AssessPurpose) -> StepResult:
+    async def assess_purpose(self, actor: Actor, command: c.AssessPurpose) -> StepResult:
         return await self._step(
             actor, lambda now: h.decide_assess_purpose(self.state, command, actor, now)
         )
 
     @assess_purpose.validator
-    def _assess_purpose(self, actor: Actor, command: AssessPurpose) -> None:
+    def _assess_purpose(self, actor: Actor, command: c.AssessPurpose) -> None:
         self._check(lambda now: h.decide_assess_purpose(self.state, command, actor, now))
 
     @workflow.update
-    async def seek_consent(self, actor: Actor, command: SeekConsent) -> StepResult:
+    async def seek_consent(self, actor: Actor, command: c.SeekConsent) -> StepResult:
         return await self._step(
             actor, lambda now: h.decide_seek_consent(self.state, command, actor, now, self.policy)
         )
 
     @seek_consent.validator
-    def _seek_consent(self, actor: Actor, command: SeekConsent) -> None:
+    def _seek_consent(self, actor: Actor, command: c.SeekConsent) -> None:
         self._check(lambda now: h.decide_seek_consent(self.state, command, actor, now, self.policy))
 
     @workflow.update
-    async def record_consent(self, actor: Actor, command: RecordConsent) -> StepResult:
+    async def record_consent(self, actor: Actor, command: c.RecordConsent) -> StepResult:
         return await self._step(
             actor, lambda now: h.decide_record_consent(self.state, command, actor, now)
         )
 
     @record_consent.validator
-    def _record_consent(self, actor: Actor, command: RecordConsent) -> None:
+    def _record_consent(self, actor: Actor, command: c.RecordConsent) -> None:
         self._check(lambda now: h.decide_record_consent(self.state, command, actor, now))
 
     @workflow.update
-    async def consent_not_sought(self, actor: Actor, command: RecordConsentNotSought) -> StepResult:
+    async def consent_not_sought(
+        self, actor: Actor, command: c.RecordConsentNotSought
+    ) -> StepResult:
         return await self._step(
             actor, lambda now: h.decide_consent_not_sought(self.state, command, actor, now)
         )
 
     @consent_not_sought.validator
-    def _consent_not_sought(self, actor: Actor, command: RecordConsentNotSought) -> None:
+    def _consent_not_sought(self, actor: Actor, command: c.RecordConsentNotSought) -> None:
         self._check(lambda now: h.decide_consent_not_sought(self.state, command, actor, now))
 
     @workflow.update
-    async def request_advice(self, actor: Actor, command: RequestAdvice) -> StepResult:
+    async def request_advice(self, actor: Actor, command: c.RequestAdvice) -> StepResult:
         result = await self._step(
             actor,
             lambda now: h.decide_request_advice(self.state, command, actor, now, self.policy),
@@ -297,48 +284,48 @@ class AgencyDecisionWorkflow:
         return result
 
     @request_advice.validator
-    def _request_advice(self, actor: Actor, command: RequestAdvice) -> None:
+    def _request_advice(self, actor: Actor, command: c.RequestAdvice) -> None:
         self._check(
             lambda now: h.decide_request_advice(self.state, command, actor, now, self.policy)
         )
 
     @workflow.update
-    async def give_advice(self, actor: Actor, command: GiveAdvice) -> StepResult:
+    async def give_advice(self, actor: Actor, command: c.GiveAdvice) -> StepResult:
         return await self._step(
             actor, lambda now: h.decide_give_advice(self.state, command, actor, now)
         )
 
     @give_advice.validator
-    def _give_advice(self, actor: Actor, command: GiveAdvice) -> None:
+    def _give_advice(self, actor: Actor, command: c.GiveAdvice) -> None:
         self._check(lambda now: h.decide_give_advice(self.state, command, actor, now))
 
     @workflow.update
     async def determine_lawful_basis(
-        self, actor: Actor, command: DetermineLawfulBasis
+        self, actor: Actor, command: c.DetermineLawfulBasis
     ) -> StepResult:
         return await self._step(
             actor, lambda now: h.decide_lawful_basis(self.state, command, actor, now)
         )
 
     @determine_lawful_basis.validator
-    def _determine_lawful_basis(self, actor: Actor, command: DetermineLawfulBasis) -> None:
+    def _determine_lawful_basis(self, actor: Actor, command: c.DetermineLawfulBasis) -> None:
         self._check(lambda now: h.decide_lawful_basis(self.state, command, actor, now))
 
     @workflow.update
-    async def select_information(self, actor: Actor, command: SelectInformation) -> StepResult:
+    async def select_information(self, actor: Actor, command: c.SelectInformation) -> StepResult:
         return await self._step(
             actor,
             lambda now: h.decide_select_information(self.state, command, actor, now, self.policy),
         )
 
     @select_information.validator
-    def _select_information(self, actor: Actor, command: SelectInformation) -> None:
+    def _select_information(self, actor: Actor, command: c.SelectInformation) -> None:
         self._check(
             lambda now: h.decide_select_information(self.state, command, actor, now, self.policy)
         )
 
     @workflow.update
-    async def record_decision(self, actor: Actor, command: RecordDecision) -> StepResult:
+    async def record_decision(self, actor: Actor, command: c.RecordDecision) -> StepResult:
         result = await self._step(
             actor, lambda now: h.decide_record_decision(self.state, command, actor, now)
         )
@@ -353,25 +340,25 @@ class AgencyDecisionWorkflow:
         return result
 
     @record_decision.validator
-    def _record_decision(self, actor: Actor, command: RecordDecision) -> None:
+    def _record_decision(self, actor: Actor, command: c.RecordDecision) -> None:
         self._check(lambda now: h.decide_record_decision(self.state, command, actor, now))
 
     @workflow.update
-    async def record_informing(self, actor: Actor, command: RecordInforming) -> StepResult:
+    async def record_informing(self, actor: Actor, command: c.RecordInforming) -> StepResult:
         return await self._step(actor, lambda now: h.decide_inform(self.state, command, actor, now))
 
     @record_informing.validator
-    def _record_informing(self, actor: Actor, command: RecordInforming) -> None:
+    def _record_informing(self, actor: Actor, command: c.RecordInforming) -> None:
         self._check(lambda now: h.decide_inform(self.state, command, actor, now))
 
     @workflow.update
-    async def open_package(self, actor: Actor, command: OpenPackage) -> StepResult:
+    async def open_package(self, actor: Actor, command: c.OpenPackage) -> StepResult:
         return await self._step(
             actor, lambda now: h.decide_open_package(self.state, command, actor, now)
         )
 
     @open_package.validator
-    def _open_package(self, actor: Actor, command: OpenPackage) -> None:
+    def _open_package(self, actor: Actor, command: c.OpenPackage) -> None:
         if self._sending:
             # The log records the package sent before this workflow has taken in the
             # answer: the handler, holding the lock, decides once it has.
@@ -379,19 +366,19 @@ class AgencyDecisionWorkflow:
         self._check(lambda now: h.decide_open_package(self.state, command, actor, now))
 
     @workflow.update
-    async def acknowledge_receipt(self, actor: Actor, command: AcknowledgeReceipt) -> StepResult:
+    async def acknowledge_receipt(self, actor: Actor, command: c.AcknowledgeReceipt) -> StepResult:
         return await self._step(
             actor, lambda now: h.decide_acknowledge(self.state, command, actor, now)
         )
 
     @acknowledge_receipt.validator
-    def _acknowledge_receipt(self, actor: Actor, command: AcknowledgeReceipt) -> None:
+    def _acknowledge_receipt(self, actor: Actor, command: c.AcknowledgeReceipt) -> None:
         if self._sending:
             return  # as for opening: the handler decides once the sending is taken in
         self._check(lambda now: h.decide_acknowledge(self.state, command, actor, now))
 
     @workflow.update
-    async def revoke_package(self, actor: Actor, command: RevokePackage) -> StepResult:
+    async def revoke_package(self, actor: Actor, command: c.RevokePackage) -> StepResult:
         async with self.lock:
             events = decided(lambda: h.decide_revoke(self.state, command, actor, workflow.now()))
             # Delete the sealed copy first: the event then records a recall that has happened.
@@ -406,5 +393,5 @@ class AgencyDecisionWorkflow:
             return StepResult(version=self.writer.version, tasks=open_tasks(self.state))
 
     @revoke_package.validator
-    def _revoke_package(self, actor: Actor, command: RevokePackage) -> None:
+    def _revoke_package(self, actor: Actor, command: c.RevokePackage) -> None:
         self._check(lambda now: h.decide_revoke(self.state, command, actor, now))
