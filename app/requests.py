@@ -134,7 +134,13 @@ class RequestService:
     async def registers(self) -> tuple[AgencyRegister, IspRegister]:
         agencies = AgencyRegister(
             agencies=[
-                Agency(code=a.code, name=a.name, kind=a.kind, public_key=a.public_key)
+                Agency(
+                    code=a.code,
+                    name=a.name,
+                    kind=a.kind,
+                    public_key=a.public_key,
+                    public_authority=a.public_authority,
+                )
                 for a in await self.agencies.list()
             ]
         )
@@ -146,6 +152,7 @@ class RequestService:
                     title=p.title,
                     signed_on=p.valid_from,
                     expires_on=p.valid_to,
+                    reference=p.reference,
                 )
                 for p in await self.agencies.protocols()
             ]

@@ -13,6 +13,7 @@ from cli.common import console, fail, run, settings_or_exit
 from cli.directory_common import EXIT_USAGE, open_directory, print_json
 from domain.vocabulary import AgencyKind
 from infra.directory import AGENCY_CODE, Agency, RegisteredIsp
+from infra.users import OPERATOR
 
 agencies_app = typer.Typer(
     help="The register of agencies and information sharing protocols.", no_args_is_help=True
@@ -31,6 +32,7 @@ def agency_json(agency: Agency) -> dict[str, Any]:
         "code": agency.code,
         "name": agency.name,
         "kind": agency.kind.value,
+        "public_authority": agency.public_authority,
         "public_key": agency.public_key,
         "created_at": agency.created_at.isoformat(),
     }
@@ -58,6 +60,13 @@ def add(
     code: Annotated[str, typer.Argument(help="Short code, e.g. police or csc-north.")],
     name: Annotated[str, typer.Option("--name", help="The agency's name.")],
     kind: Annotated[str, typer.Option("--kind", help=f"One of: {KINDS}.")],
+    public_authority: Annotated[
+        bool | None,
+        typer.Option(
+            "--public-authority/--not-public-authority",
+            help="Whether it is a public authority (default: every kind but voluntary_sector).",
+        ),
+    ] = None,
     as_json: JsonFlag = False,
 ) -> None:
     """Register an agency; its transfer keypair is made now (private half wrapped by the KEK)."""
@@ -68,11 +77,13 @@ def add(
 
     async def go() -> None:
         async with open_directory(settings) as directory:
-            agency = await directory.agencies.add(code, name, AgencyKind(kind))
+            agency = await directory.agencies.add(
+                code, name, AgencyKind(kind), public_authority=public_authority
+            )
         if as_json:
             print_json(agency_json(agency))
         else:
-            console.print(f"added agency {agency.code} ({agency.kind.value})")
+            console.print(f"added agency {agency.code} ({agency.kind.value}, {_status(agency)})")
             console.print(f"public key: {agency.public_key}", highlight=False)
 
     run(go())
@@ -96,10 +107,12 @@ def list_agencies(as_json: JsonFlag = False) -> None:
             )
             return
         table = Table(title=count(len(agencies), "agency", "agencies"))
-        for column in ("code", "name", "kind", "public key"):
+        for column in ("code", "name", "kind", "public authority", "public key"):
             table.add_column(column, overflow="fold")
         for a in agencies:
-            table.add_row(a.code, a.name, a.kind.value, a.public_key)
+            table.add_row(
+                a.code, a.name, a.kind.value, "yes" if a.public_authority else "no", a.public_key
+            )
         console.print(table)
         if protocols:
             isps = Table(title=count(len(protocols), "information sharing protocol"))
@@ -111,6 +124,36 @@ def list_agencies(as_json: JsonFlag = False) -> None:
             console.print(isps)
 
     run(go())
+
+
+@agencies_app.command("set-public-authority")
+def set_public_authority(
+    code: Annotated[str, typer.Argument(help="The agency's code.")],
+    answer: Annotated[str, typer.Argument(help="yes or no.", metavar="yes|no")],
+    as_json: JsonFlag = False,
+) -> None:
+    """Record whether a registered agency is a public authority. The rules read it (public
+    task is for public authorities); the change is recorded as a register event."""
+    _code(code, "CODE")
+    if answer not in {"yes", "no"}:
+        fail("ANSWER: give yes or no", EXIT_USAGE)
+    settings = settings_or_exit()
+
+    async def go() -> None:
+        async with open_directory(settings) as directory:
+            agency = await directory.agencies.set_public_authority(
+                code, answer == "yes", by=OPERATOR, by_role=OPERATOR
+            )
+        if as_json:
+            print_json(agency_json(agency))
+        else:
+            console.print(f"agency {agency.code}: {_status(agency)}")
+
+    run(go())
+
+
+def _status(agency: Agency) -> str:
+    return "a public authority" if agency.public_authority else "not a public authority"
 
 
 @agencies_app.command("add-protocol")

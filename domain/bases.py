@@ -14,6 +14,7 @@ from domain.events.values import LawfulBasis
 from domain.facts import (
     DecisionFacts,
     has_consent,
+    is_public_authority,
     sharing_without_consent,
 )
 from domain.protection import (
@@ -25,7 +26,6 @@ from domain.protection import (
 from domain.vocabulary import (
     COMPETENT_AUTHORITY_KINDS,
     HEALTH_OR_CARE_KINDS,
-    AgencyKind,
     Art6Basis,
     Art9Condition,
     CouldNotObtainReason,
@@ -78,7 +78,8 @@ def applicable_bases(facts: DecisionFacts) -> ApplicableBases:
     purposes and red requests, accepted only where the worker answers that a life
     is at stake; public task for public authorities; legitimate interests and the
     recognised legitimate interest of Article 6(1)(ea) only for bodies that are
-    not public authorities (the voluntary sector), the latter for safeguarding,
+    not public authorities (as the hub's register says of the agency: a property of
+    each agency, not of its kind), the latter for safeguarding,
     crime and public protection; consent only when given, and offered last,
     because it is rarely the right basis for safeguarding (it can be withdrawn,
     and a person who feels they cannot refuse has not freely given it). Article 9
@@ -87,7 +88,7 @@ def applicable_bases(facts: DecisionFacts) -> ApplicableBases:
     grounds are offered whoever the subject is: who is protected is named on the
     basis and checked there.
     """
-    public = facts.holder_kind is not AgencyKind.VOLUNTARY_SECTOR
+    public = is_public_authority(facts)
     without = sharing_without_consent(facts)
     if facts.compelled_by is not None:
         art6 = [Art6Basis.LEGAL_OBLIGATION]

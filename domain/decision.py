@@ -91,6 +91,12 @@ class AgencyDecisionState(Frozen):
     agency: AgencyCode
     holder_kind: AgencyKind
     isp_exists: bool
+    holder_public_authority: bool | None = None
+    """From the register at the opening; None in decisions started before it was recorded
+    (the rules then read the default of the holder's kind)."""
+    isp_reference: str | None = None
+    proactive: bool = False
+    """Shared unsolicited by this agency (no hub request): see ``RequestOpened.proactive``."""
     requesting_agency: AgencyCode
     requested_by: UserId
     received_at: UtcDateTime
@@ -157,6 +163,7 @@ class AgencyDecisionState(Frozen):
             rating=self.rating,
             purpose_category=self.purpose_category,
             holder_kind=self.holder_kind,
+            public_authority=self.holder_public_authority,
             purpose_clear=a.purpose_clear,
             identifiable=a.identifiable,
             confidential=a.confidential,
@@ -183,6 +190,9 @@ def start(opened: RequestOpened, agency: str) -> AgencyDecisionState:
         agency=agency,
         holder_kind=holder.kind,
         isp_exists=holder.isp_with_requester,
+        holder_public_authority=holder.public_authority,
+        isp_reference=holder.isp_reference,
+        proactive=opened.proactive,
         requesting_agency=opened.requesting_agency,
         requested_by=opened.requested_by,
         received_at=opened.opened_at,

@@ -24,6 +24,7 @@ from domain.vocabulary import (
     PurposeCategory,
     Rating,
     SubjectKind,
+    public_authority_by_kind,
 )
 
 
@@ -36,6 +37,9 @@ class DecisionFacts(BaseModel):
     rating: Rating
     purpose_category: PurposeCategory
     holder_kind: AgencyKind
+    public_authority: bool | None = None
+    """Whether the register holds the deciding agency to be a public authority (None: not
+    recorded, read as its kind's default; see :func:`is_public_authority`)."""
     purpose_clear: bool
     identifiable: bool
     confidential: bool
@@ -50,6 +54,16 @@ class DecisionFacts(BaseModel):
     items: list[InformationItem] = []
     isp_exists: bool = False
     """Recorded for the decision record only: no rule reads it."""
+
+
+def is_public_authority(facts: DecisionFacts) -> bool:
+    """Public task (and the statutory-purposes conditions) are for public authorities, and
+    whether an agency is one is a fact about that agency, set in the hub's register, not a
+    consequence of its kind: a charity may carry out a commissioned public function, and a
+    private provider may not be one. Only where nothing was recorded does the kind decide."""
+    if facts.public_authority is not None:
+        return facts.public_authority
+    return public_authority_by_kind(facts.holder_kind)
 
 
 def is_legitimate_purpose(category: PurposeCategory, purpose_clear: bool) -> bool:

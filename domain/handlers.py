@@ -337,6 +337,8 @@ def decide_record_decision(
         lawful_basis=state.lawful_basis,
         necessity=command.necessity,
         isp_exists=state.isp_exists,
+        isp_reference=state.isp_reference,
+        proactive=state.proactive,
         consent=consent,
         advice=state.advice,
         outcome=command.outcome,

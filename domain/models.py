@@ -54,6 +54,7 @@ from domain.vocabulary import (
     Role,
     SubjectKind,
     WithoutConsentGround,
+    public_authority_by_kind,
 )
 
 __all__ = [
@@ -111,6 +112,15 @@ class Agency(Frozen):
     kind: AgencyKind
     public_key: PublicKey | None = None
     """Where sealed packages for this agency are encrypted to; needed to receive information."""
+    public_authority: bool | None = None
+    """A public authority (its functions are a public task): set in the register for each
+    agency; None (not given) reads as the default its kind suggests."""
+
+    @property
+    def is_public_authority(self) -> bool:
+        if self.public_authority is None:
+            return public_authority_by_kind(self.kind)
+        return self.public_authority
 
 
 class AgencyRegister(Frozen):
@@ -150,6 +160,8 @@ class Isp(Frozen):
     title: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
     signed_on: date
     expires_on: date | None = None
+    reference: str | None = None
+    """The hub's reference for the protocol (the decision record names it)."""
 
     @field_validator("agencies")
     @classmethod
@@ -167,8 +179,13 @@ class IspRegister(Frozen):
 
     def exists_between(self, a: str, b: str, on: date) -> bool:
         """Whether an ISP in force covers the pair. Its absence never blocks sharing."""
+        return self.in_force_between(a, b, on) is not None
+
+    def in_force_between(self, a: str, b: str, on: date) -> Isp | None:
+        """The ISP in force between the pair (the latest signed), if any."""
         pair = sorted((a, b))
-        return any(isp.agencies == pair and isp.in_force(on) for isp in self.isps)
+        found = [isp for isp in self.isps if isp.agencies == pair and isp.in_force(on)]
+        return max(found, key=lambda isp: isp.signed_on) if found else None
 
 
 class SharingRequest(Frozen):

@@ -207,8 +207,16 @@ def registered_holders(
         agency = agencies.get(code)
         if agency is None:
             raise ValidationFailed("holding_agencies", f"{code} is not in the register")
-        isp = isps.exists_between(code, requesting_agency, now.date())
-        holders.append(Holder(agency=code, kind=agency.kind, isp_with_requester=isp))
+        isp = isps.in_force_between(code, requesting_agency, now.date())
+        holders.append(
+            Holder(
+                agency=code,
+                kind=agency.kind,
+                isp_with_requester=isp is not None,
+                public_authority=agency.is_public_authority,
+                isp_reference=isp.reference if isp is not None else None,
+            )
+        )
     return holders
 
 

@@ -25,6 +25,14 @@ class AgencyKind(StrEnum):
     VOLUNTARY_SECTOR = "voluntary_sector"
 
 
+def public_authority_by_kind(kind: AgencyKind) -> bool:
+    """The default a newly registered agency takes (and existing ones took when the status
+    became a register field): every kind is a public authority but the voluntary sector.
+    Only a default: the register holds each agency's own answer (a charity may run a
+    public function; a company may run a school), and the rules read that."""
+    return kind is not AgencyKind.VOLUNTARY_SECTOR
+
+
 HEALTH_OR_CARE_KINDS = frozenset(
     {
         AgencyKind.HEALTH_GP,

@@ -27,7 +27,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from domain.errors import ValidationFailed
-from domain.vocabulary import AgencyKind
+from domain.vocabulary import AgencyKind, public_authority_by_kind
 from infra.transfer import new_agency_keypair
 
 # -- tables (the shape of migration 0002_directory) ----------------------------------------
@@ -42,6 +42,7 @@ agencies_table = sa.Table(
     sa.Column("kind", sa.Text, nullable=False),
     sa.Column("public_key", sa.Text, nullable=False),
     sa.Column("wrapped_private_key", BYTEA, nullable=False),
+    sa.Column("public_authority", sa.Boolean, nullable=False),
     sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
 )
 
@@ -90,6 +91,8 @@ class Agency:
     kind: AgencyKind
     public_key: str
     created_at: datetime
+    public_authority: bool = True
+    """A public authority (public task is its basis for its functions); set in the register."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,8 +120,15 @@ class AgencyDirectory:
         self._engine = engine
         self._kek = kek
 
-    async def add(self, code: str, name: str, kind: AgencyKind | str) -> Agency:
-        """Register an agency with a fresh transfer keypair (private half wrapped by the KEK)."""
+    async def add(
+        self,
+        code: str,
+        name: str,
+        kind: AgencyKind | str,
+        public_authority: bool | None = None,
+    ) -> Agency:
+        """Register an agency with a fresh transfer keypair (private half wrapped by the KEK).
+        Whether it is a public authority defaults from its kind when not given."""
         code = checked_code(code)
         name = checked_text("name", name)
         try:
@@ -134,6 +144,9 @@ class AgencyDirectory:
                 code=code,
                 name=name,
                 kind=kind.value,
+                public_authority=(
+                    public_authority_by_kind(kind) if public_authority is None else public_authority
+                ),
                 public_key=keys.public_key,
                 wrapped_private_key=keys.wrapped_private_key,
                 created_at=sa.func.now(),
@@ -159,6 +172,23 @@ class AgencyDirectory:
         if row is None:
             raise NotFoundError(f"no agency {code!r} in the register")
         return _agency(row)
+
+    async def set_public_authority(
+        self, code: str, public_authority: bool, *, by: str, by_role: str
+    ) -> Agency:
+        """Record whether the agency is a public authority. The database function changes
+        the row and appends ``register.agency_public_authority_changed`` in one transaction
+        (nothing when the value is unchanged); the app role cannot UPDATE the row itself."""
+        async with self._engine.begin() as conn:
+            found = (
+                await conn.execute(
+                    _SET_PUBLIC_SQL,
+                    {"code": code, "public": public_authority, "by": by, "by_role": by_role},
+                )
+            ).one_or_none()
+        if found is None:
+            raise NotFoundError(f"no agency {code!r} in the register")
+        return await self.get(code)
 
     async def wrapped_private_key(self, code: str) -> bytes:
         """The agency's private key, still wrapped by the KEK (for the secure-transfer step)."""
@@ -221,6 +251,10 @@ _AGENCY_COLUMNS = (
     agencies_table.c.kind,
     agencies_table.c.public_key,
     agencies_table.c.created_at,
+    agencies_table.c.public_authority,
+)
+_SET_PUBLIC_SQL = sa.text(
+    "SELECT * FROM mashflow_set_public_authority(:code, :public, :by, :by_role)"
 )
 _PROTOCOL_COLUMNS = tuple(c for c in protocols_table.c if c.name != "created_at")
 
@@ -232,6 +266,7 @@ def _agency(row: sa.Row[*tuple[Any, ...]]) -> Agency:
         kind=AgencyKind(row.kind),
         public_key=row.public_key,
         created_at=row.created_at,
+        public_authority=row.public_authority,
     )
 
 

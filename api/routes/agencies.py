@@ -16,6 +16,7 @@ from fastapi import APIRouter, Response, status
 from api.deps import Agencies, CurrentPrincipal, RegisterKeeper
 from api.problems import Problem
 from api.schemas.agencies import (
+    AgencyChange,
     AgencyCreate,
     AgencyResponse,
     ProtocolCreate,
@@ -57,9 +58,26 @@ async def add_agency(
 ) -> AgencyResponse:
     """Register an agency (coordinator). Its transfer keypair is made here; the private half
     stays wrapped under the hub's key-encryption key."""
-    added = await agencies.add(body.code, body.name, body.kind)
+    added = await agencies.add(body.code, body.name, body.kind, body.public_authority)
     response.headers["Location"] = f"/api/agencies/{added.code}"
     return AgencyResponse.of(added)
+
+
+@router.patch(
+    "/agencies/{code}",
+    response_model=AgencyResponse,
+    responses=_WRITE | {404: {"model": Problem}},
+)
+async def change_agency(
+    code: str, body: AgencyChange, keeper: RegisterKeeper, agencies: Agencies
+) -> AgencyResponse:
+    """Record whether the agency is a public authority (coordinator). The rules read it when
+    they offer public task; the change is recorded as ``register.agency_public_authority_changed``
+    with who made it. Requests already open keep the status they were opened with."""
+    changed = await agencies.set_public_authority(
+        code, body.public_authority, by=str(keeper.user_id), by_role=keeper.role.value
+    )
+    return AgencyResponse.of(changed)
 
 
 @router.post(

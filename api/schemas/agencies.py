@@ -28,12 +28,26 @@ class AgencyCreate(BaseModel):
     code: AgencyCode
     name: Text200
     kind: AgencyKind
+    public_authority: bool | None = Field(
+        default=None,
+        description="Whether the agency is a public authority (public task is then its basis "
+        "for its functions). Absent: every kind but voluntary_sector is.",
+    )
+
+
+class AgencyChange(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    public_authority: bool = Field(
+        description="Whether the agency is a public authority; recorded as a register event."
+    )
 
 
 class AgencyResponse(BaseModel):
     code: str
     name: str
     kind: AgencyKind
+    public_authority: bool
     public_key: str = Field(description="X25519 public key, base64: what packages are sealed to.")
     created_at: datetime
 
@@ -43,6 +57,7 @@ class AgencyResponse(BaseModel):
             code=agency.code,
             name=agency.name,
             kind=agency.kind,
+            public_authority=agency.public_authority,
             public_key=agency.public_key,
             created_at=agency.created_at,
         )

@@ -61,7 +61,7 @@ class AgencyEvent(RequestEvent):
 # --- the request -------------------------------------------------------------
 
 
-@event("request.opened", version=2)
+@event("request.opened", version=3)
 class RequestOpened(RequestEvent):
     """A request was opened; carries everything each agency's decision starts from,
     and the hub policy its deadlines came from (version 2; see ``domain.events.upcasters``).
@@ -90,6 +90,11 @@ class RequestOpened(RequestEvent):
     policy_digest: Sha256Hex | None
     """``HubPolicy.digest()`` at the opening. Not recomputed when read: a field added to the
     policy later changes what a digest of the same policy would be today."""
+    proactive: bool = False
+    """Opened by a practitioner of the one holding agency to share unsolicited (for example
+    to tell the police at once of a crime or an immediate risk), not by the hub on another
+    agency's behalf: the ``requesting_agency`` is then the recipient, which asked nothing.
+    Version 3; older requests read False."""
 
     @property
     def holding_agencies(self) -> list[str]:

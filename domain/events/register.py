@@ -40,3 +40,17 @@ class UserRevoked(Event):
     """The user may no longer sign in; their sessions end. Never undone."""
 
     user_id: UUID
+
+
+def agency_stream(code: str) -> str:
+    return f"agency:{code}"
+
+
+@event("register.agency_public_authority_changed")
+class AgencyPublicAuthorityChanged(Event):
+    """Whether the agency is a public authority (UK GDPR: public task is for public
+    authorities' functions) was changed in the register. Written by the database."""
+
+    agency: str
+    public_authority: bool
+    previous: bool

@@ -83,6 +83,13 @@ class Holder(Value):
     kind: AgencyKind
     isp_with_requester: bool
     """Whether an ISP with the requesting agency was in force: recorded, never a precondition."""
+    public_authority: bool
+    """Whether the register held the agency to be a public authority at the opening (read
+    by the rules for public task; requests recorded before it was a register field read the
+    default of the agency's kind, see ``domain.events.upcasters``)."""
+    isp_reference: Annotated[str, StringConstraints(max_length=100)] | None = None
+    """The reference of the ISP in force with the requesting agency, as the register gives
+    it (the decision record names the protocol relied on)."""
 
 
 class InformationItem(Value):
@@ -239,3 +246,8 @@ class DecisionRecord(Value):
     decided_by_position: JobTitle | None = None
     """The decision maker's job title, as they gave it (the ICO form asks for it)."""
     decided_at: UtcDateTime
+    isp_reference: str | None = None
+    """The information sharing protocol in force with the recipient, by the register's
+    reference (absent: none was in force, or the record predates it being kept)."""
+    proactive: bool = False
+    """Shared unsolicited by the holding agency, not in answer to a hub request."""

@@ -153,3 +153,34 @@ async def test_every_signed_in_role_reads_the_register_with_protocols(
         refs = {p["reference"] for p in register.json()["protocols"]}
         assert "ISP-7" in refs
         assert "wrapped_private_key" not in register.text
+
+
+async def test_a_coordinator_sets_whether_an_agency_is_a_public_authority(
+    client: httpx.AsyncClient, hub: Hub
+) -> None:
+    coordinator = hub.people[Role.COORDINATOR].headers
+    code = unique_code("charity")
+    body = {"code": code, "name": "Family Support", "kind": "voluntary_sector"}
+    added = await client.post("/api/agencies", json=body, headers=coordinator)
+    assert added.status_code == 201 and added.json()["public_authority"] is False
+    worker = hub.people[Role.AGENCY_WORKER].headers
+    refused = await client.patch(
+        f"/api/agencies/{code}", json={"public_authority": True}, headers=worker
+    )
+    assert refused.status_code == 403
+    bad = await client.patch(
+        f"/api/agencies/{code}", json={"public_authority": "perhaps"}, headers=coordinator
+    )
+    assert bad.status_code == 422
+    assert (await client.get(f"/api/agencies/{code}", headers=worker)).json()[
+        "public_authority"
+    ] is False  # nothing written by either
+    changed = await client.patch(
+        f"/api/agencies/{code}", json={"public_authority": True}, headers=coordinator
+    )
+    assert changed.status_code == 200, changed.text
+    assert changed.json()["public_authority"] is True
+    missing = await client.patch(
+        "/api/agencies/no_such_one", json={"public_authority": True}, headers=coordinator
+    )
+    assert missing.status_code == 404

@@ -3,20 +3,28 @@
 from __future__ import annotations
 
 from datetime import date, timedelta
+from uuid import uuid4
 
 import pytest
 
+from domain.commands import OpenRequest
+from domain.decision import start
 from domain.errors import InconsistentDecision, ValidationFailed
+from domain.events import RequestOpened
 from domain.events.values import ProtectedPerson
 from domain.models import (
     AdviceRecommendation,
     AdviceTaken,
+    Agency,
     AgencyKind,
+    AgencyRegister,
     Art6Basis,
     Art9Condition,
     ConsentOutcome,
     CouldNotObtainReason,
     InstrumentKind,
+    Isp,
+    IspRegister,
     LawfulBasis,
     LegalInstrument,
     NotShareReason,
@@ -26,6 +34,7 @@ from domain.models import (
     SubjectKind,
     WithoutConsentGround,
 )
+from domain.request import decide_open
 from domain.rules import (
     applicable_bases,
     check_decision,
@@ -37,6 +46,7 @@ from domain.rules import (
     lawful_basis_problems,
 )
 from domain.vocabulary import AtRiskKind, Para18Reason, ProtectedRelation
+from tests.domain import make
 from tests.domain.make import NOW, consent, facts, item, not_share, sealed, share
 
 PUBLIC_TASK = LawfulBasis(art6=Art6Basis.PUBLIC_TASK)
@@ -120,6 +130,68 @@ def test_public_authorities_use_public_task_and_the_voluntary_sector_legitimate_
     assert Art6Basis.RECOGNISED_LEGITIMATE_INTEREST not in public
     assert Art6Basis.PUBLIC_TASK not in charity.art6
     assert Art6Basis.RECOGNISED_LEGITIMATE_INTEREST in charity.art6
+
+
+def test_public_authority_is_the_registers_answer_not_the_kinds() -> None:
+    """Correction 6: a charity running a commissioned public function, registered as a
+    public authority, has public task; a police-kind agency the register says is not a
+    public authority (say a private provider) does not."""
+    charity = applicable_bases(
+        facts(consent=consent(), holder_kind=AgencyKind.VOLUNTARY_SECTOR, public_authority=True)
+    ).art6
+    assert Art6Basis.PUBLIC_TASK in charity
+    assert Art6Basis.LEGITIMATE_INTERESTS not in charity
+    private = applicable_bases(
+        facts(consent=consent(), holder_kind=AgencyKind.POLICE, public_authority=False)
+    ).art6
+    assert Art6Basis.PUBLIC_TASK not in private
+    assert Art6Basis.LEGITIMATE_INTERESTS in private
+
+
+def test_the_opening_records_each_holders_register_status_and_the_isp_reference() -> None:
+    register = AgencyRegister(
+        agencies=[
+            Agency(code="police", name="Police", kind=AgencyKind.POLICE, public_key=make.KEY),
+            Agency(
+                code="charity",
+                name="Charity",
+                kind=AgencyKind.VOLUNTARY_SECTOR,
+                public_authority=True,
+            ),
+        ]
+    )
+    isps = IspRegister(
+        isps=[
+            Isp(
+                isp_id=uuid4(),
+                agencies=["police", "charity"],
+                title="Safeguarding ISP",
+                signed_on=date(2025, 1, 1),
+                reference="ISP-2025-07",
+            )
+        ]
+    )
+    (event,) = decide_open(
+        OpenRequest(request=make.request(holding_agencies=["charity"])),
+        make.coordinator(),
+        make.NOW,
+        register,
+        isps,
+    )
+    assert isinstance(event, RequestOpened)
+    state = start(event, "charity")
+    assert state.holder_public_authority is True
+    assert state.isp_reference == "ISP-2025-07"
+    assert (
+        Art6Basis.PUBLIC_TASK
+        in applicable_bases(
+            facts(
+                consent=consent(),
+                holder_kind=state.holder_kind,
+                public_authority=state.holder_public_authority,
+            )
+        ).art6
+    )
 
 
 @pytest.mark.parametrize(

@@ -18,10 +18,17 @@ from alembic import command
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from domain.errors import ValidationFailed
-from domain.events.register import UserAdded, UserRevoked, UserRoleChanged, user_stream
+from domain.events.register import AgencyPublicAuthorityChanged as Changed
+from domain.events.register import (
+    UserAdded,
+    UserRevoked,
+    UserRoleChanged,
+    agency_stream,
+    user_stream,
+)
 from domain.vocabulary import Role
 from infra.db import APP_ROLE, create_engine, plain_url
-from infra.directory import AgencyDirectory
+from infra.directory import AgencyDirectory, NotFoundError
 from infra.eventstore import EventStore
 from infra.migrate import alembic_config, upgrade
 from infra.users import UserDirectory
@@ -234,3 +241,43 @@ async def test_an_identity_providers_role_change_is_recorded_as_its_own(
     assert [type(r.event) for r in recorded] == [UserAdded, UserRoleChanged]
     assert {r.metadata.actor_id for r in recorded} == {"identity-provider"}
     assert isinstance(recorded[0].event, UserAdded) and recorded[0].event.sign_in == "oidc"
+
+
+async def test_public_authority_is_set_in_the_register_and_each_change_is_recorded(
+    database: TestDatabase, engine: AsyncEngine, store: EventStore
+) -> None:
+    """Correction 6: whether an agency is a public authority is its own register field,
+    defaulting from its kind, changed only through the recorded function (the app role
+    cannot UPDATE the row), each change an event with who made it."""
+    kek = database.settings.key_encryption_key()
+    directory = AgencyDirectory(engine, kek)
+    code = f"vol_{uuid.uuid4().hex[:8]}"
+    charity = await directory.add(code, "Family Support Charity", "voluntary_sector")
+    assert charity.public_authority is False
+    police = await directory.add(f"pol_{uuid.uuid4().hex[:8]}", "Police", "police")
+    assert police.public_authority is True
+    app = await as_role(database, APP_ROLE)
+    try:
+        with pytest.raises(asyncpg.InsufficientPrivilegeError):
+            await app.execute("UPDATE agencies SET public_authority = true WHERE code = $1", code)
+        # The app role may call the recorded function.
+        await app.fetch(
+            "SELECT * FROM mashflow_set_public_authority($1, true, 'coordinator-1', 'coordinator')",
+            code,
+        )
+    finally:
+        await app.close()
+    assert (await directory.get(code)).public_authority is True
+    # Unchanged: nothing more recorded. Changed back: recorded again.
+    await directory.set_public_authority(code, True, by="operator", by_role="operator")
+    back = await directory.set_public_authority(code, False, by="operator", by_role="operator")
+    assert back.public_authority is False
+    recorded = await store.read_stream(agency_stream(code))
+    events = [r.event for r in recorded]
+    assert [(e.public_authority, e.previous) for e in events if isinstance(e, Changed)] == [
+        (True, False),
+        (False, True),
+    ]
+    assert [r.metadata.actor_id for r in recorded] == ["coordinator-1", "operator"]
+    with pytest.raises(NotFoundError):
+        await directory.set_public_authority("no_such_agency", True, by="x", by_role="x")
