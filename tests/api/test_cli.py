@@ -53,6 +53,30 @@ async def test_adds_an_agency_and_lists_the_register(cli_env: dict[str, str]) ->
     assert "already registered" in again.stderr
 
 
+async def test_sets_whether_an_agency_is_a_public_authority(cli_env: dict[str, str]) -> None:
+    code = unique_code("vol")
+    added = await mashflow(
+        cli_env,
+        "agencies",
+        "add",
+        code,
+        "--name",
+        "Charity",
+        "--kind",
+        "voluntary_sector",
+        "--json",
+    )
+    assert added.returncode == 0, added.stderr
+    assert json.loads(added.stdout)["public_authority"] is False
+    bad = await mashflow(cli_env, "agencies", "set-public-authority", code, "maybe")
+    assert bad.returncode == 2 and "yes or no" in bad.stderr
+    changed = await mashflow(cli_env, "agencies", "set-public-authority", code, "yes", "--json")
+    assert changed.returncode == 0, changed.stderr
+    assert json.loads(changed.stdout)["public_authority"] is True
+    missing = await mashflow(cli_env, "agencies", "set-public-authority", "no_such", "yes")
+    assert missing.returncode == 4
+
+
 async def test_a_bad_kind_or_code_is_a_usage_error(cli_env: dict[str, str]) -> None:
     bad_kind = await mashflow(cli_env, "agencies", "add", "ok_code", "--name", "x", "--kind", "zoo")
     assert bad_kind.returncode == 2
