@@ -47,8 +47,8 @@ async def test_sign_in_page_is_accessible_and_protected(browser: httpx.AsyncClie
     page = await browser.get("/signin")
     assert page.status_code == 200
     html = page.text
-    assert '<a class="skip-link" href="#main">' in html
-    assert '<main id="main"' in html and '<html lang="en-GB">' in html
+    assert '<a href="#main-content" class="govuk-skip-link"' in html
+    assert 'id="main-content"' in html and '<html lang="en-GB"' in html
     assert '<label for="token">Access token</label>' in html
     assert problems(html) == []
     assert page.headers["x-frame-options"] == "DENY"
@@ -168,3 +168,34 @@ async def test_an_unknown_page_is_an_html_error_page(browser: httpx.AsyncClient)
     assert response.status_code == 404
     assert response.headers["content-type"].startswith("text/html")
     assert "<b>x</b>" not in response.text
+
+
+async def test_the_gov_uk_frontend_is_served_from_the_repository(
+    browser: httpx.AsyncClient, hub: Hub
+) -> None:
+    """The GOV.UK styles and script come from this site (vendored under api/static/govuk/),
+    started by a static module: no inline script or style, so the CSP stays 'self'."""
+    await sign_in(browser, hub.people[Role.COORDINATOR].token)
+    html = (await browser.get("/")).text
+    css = re.findall(r'<link rel="stylesheet" href="([^"]+)"', html)
+    scripts = re.findall(r"<script([^>]*)>", html)
+    assert css[:2] == ["/static/govuk/govuk-frontend.min.css", "/static/mashflow.css"]
+    assert scripts == [' type="module" src="/static/mashflow.js"']
+    assert " style=" not in html and "<style" not in html
+    assert 'class="govuk-header' in html and 'class="govuk-service-navigation"' in html
+    for path, kind, needle in (
+        ("/static/govuk/govuk-frontend.min.css", "text/css", ".govuk-header{"),
+        ("/static/govuk/govuk-frontend.min.js", "text/javascript", "initAll"),
+        ("/static/mashflow.js", "text/javascript", 'from "/static/govuk/govuk-frontend.min.js"'),
+    ):
+        served = await browser.get(path)
+        assert served.status_code == 200, path
+        assert served.headers["content-type"].startswith(kind), path
+        assert needle in served.text, path
+    styles = (await browser.get("/static/govuk/govuk-frontend.min.css")).text
+    assert "GDS Transport" not in styles  # GOV.UK's own font is for GOV.UK services only
+    # The only asset the styles name is the crown crest of GOV.UK's footer, which no page uses.
+    assert set(re.findall(r"url\(\"?([^\")]+)", styles)) == {
+        "/static/govuk/assets/images/govuk-crest.svg"
+    }
+    assert "govuk-footer__copyright-logo" not in html

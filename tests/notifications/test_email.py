@@ -155,12 +155,12 @@ async def test_a_missed_red_deadline_is_emailed_once_with_only_a_link(
     signed = await client.post("/signin", data={"token": advisor.token, "csrf_token": csrf[1]})
     assert signed.status_code == 303
     home = await client.get("/")
-    count = re.search(r'Notifications <span class="count">(\d+)</span>', home.text)
+    count = re.search(r'<span class="mf-count">(\d+)</span>', home.text)
     assert count is not None and int(count[1]) >= 1
     listed = await client.get("/notifications")
     assert "A deadline was missed" in listed.text and 'href="/tasks"' in listed.text
     assert problems(listed.text) == []
-    assert 'class="count"' not in (await client.get("/")).text
+    assert 'class="mf-count"' not in (await client.get("/")).text
     as_json = await client.get(
         "/api/notifications", headers={"Authorization": f"Bearer {advisor.token}"}
     )

@@ -1,0 +1,7 @@
+// Starts GOV.UK Frontend's components (skip link, error summary focus, service navigation
+// menu, details, radios' conditional parts...). A static module, so the page needs no
+// inline script and the Content-Security-Policy stays 'self' only.
+import { initAll } from "/static/govuk/govuk-frontend.min.js";
+
+document.body.classList.add("js-enabled", "govuk-frontend-supported");
+initAll();
