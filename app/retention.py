@@ -33,10 +33,9 @@ from domain.models import Actor
 from domain.policy import DEFAULT_POLICY, HubPolicy
 from domain.retention import ReviewStatus
 from domain.vocabulary import DisposalReason, RecordType
-from infra import review_queue
 from infra.crypto import Keyring
 from infra.eventstore import EventStore
-from infra.readmodels import Projection
+from infra.readmodels import followers
 from workflows.retention import (
     RetentionReviewTaskWorkflow,
     RetentionReviewWorkflow,
@@ -141,8 +140,8 @@ class RetentionService:
     ) -> list[RetentionReview]:
         # Both read models first: rm_reviews for the reviews, rm_requests for each one's
         # subject (a request's opening always precedes its reviews in the log).
-        await Projection(self.store).catch_up()
-        await review_queue.catch_up(self.store)
+        for follower in followers(self.store):
+            await follower.catch_up()
         now = now or datetime.now(UTC)
         # ``where`` is one of this class's fixed clauses, never input.
         sql = (

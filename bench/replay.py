@@ -356,7 +356,7 @@ class Bench:
                 print(f"  rebuild {done}/{total}", flush=True)
 
         started = time.perf_counter()
-        applied = await rebuild(self.store, self.engine, progress)
+        applied = await rebuild(self.store, progress)
         elapsed = time.perf_counter() - started
         peak = max(peak, process.memory_info().rss)
         rate = applied / elapsed

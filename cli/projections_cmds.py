@@ -39,7 +39,7 @@ def rebuild_cmd(as_json: JsonFlag = False) -> None:
         ):
             with progress_bar("rebuilding read models", quiet=as_json) as progress:
                 started = time.perf_counter()
-                applied = await rebuild(infra.store, infra.engine, progress)
+                applied = await rebuild(infra.store, progress)
                 return applied, time.perf_counter() - started
 
     applied, seconds = run(go())

@@ -31,9 +31,7 @@ the same to the current rows, so it does not matter which of the two comes first
 from __future__ import annotations
 
 import asyncio
-import contextlib
-from collections.abc import AsyncGenerator, Callable
-from typing import cast
+from collections.abc import Callable
 from uuid import UUID
 
 import structlog
@@ -46,12 +44,7 @@ from domain.events import (
 )
 from infra import review_queue
 from infra.eventstore import EventStore
-from infra.eventstore.subscriptions import (
-    CheckpointFollower,
-    lock_checkpoint,
-    move_checkpoint,
-    rewind_checkpoint,
-)
+from infra.eventstore.subscriptions import Batch, CheckpointFollower
 from infra.readmodel_rows import _load, _write, apply_batch
 
 log = structlog.get_logger(__name__)
@@ -69,29 +62,13 @@ Progress = Callable[[int, int], None]
 """Called with (events applied, events in the log) while rebuilding."""
 
 
-# -- where an event belongs ----------------------------------------------------------------
-
-
-# -- one batch, folded in memory -----------------------------------------------------------
-
-
-# -- writing a batch in bulk -----------------------------------------------------------------
-
-
 # -- feeding the projection exactly once -----------------------------------------------------
 
 
 class Projection(CheckpointFollower):
-    """Feeds the read models every event exactly once, a batch per transaction.
-
-    Each batch is read from the store (``EventStore.read_all_batches``), then, in one
-    transaction, the checkpoint row is locked (``FOR UPDATE``), events at or below
-    the stored position are skipped (another runner applied them), the rest are
-    folded and written, and the checkpoint moves to the batch's end. A crash redoes at
-    most an uncommitted batch; two runners never apply an event twice. If the
-    checkpoint went back meanwhile (a rebuild reset it), the batch is dropped and
-    reading starts again from there.
-    """
+    """Feeds the read models every event exactly once, a batch per transaction
+    (the catch-up of ``infra.eventstore.subscriptions``): each batch is read whole
+    (``EventStore.read_batch``), folded in memory and written in bulk."""
 
     def __init__(
         self,
@@ -103,47 +80,15 @@ class Projection(CheckpointFollower):
     ) -> None:
         super().__init__(store, name, batch_size=batch_size, poll_interval=poll_interval)
 
-    async def catch_up(self, applied_batch: Callable[[int], None] | None = None) -> int:
-        """Apply every event available now; returns how many were applied.
+    async def read(self, after: int) -> Batch:
+        return await self.store.read_batch(after, self.batch_size)
 
-        ``applied_batch`` is called with the running total after each batch.
-        """
-        applied = 0
-        while not self._stopping.is_set():
-            after = await self.position()
-            rewound = False
-            # An async generator: closed on leaving early, so its prefetch is cancelled.
-            batches = cast(
-                "AsyncGenerator[list[RecordedEvent], None]",
-                self._store.read_all_batches(after, self._batch_size),
-            )
-            async with contextlib.aclosing(batches):
-                async for batch in batches:
-                    done = await self._apply(batch, after)
-                    if done is None:
-                        rewound = True
-                        break
-                    applied += done
-                    after = batch[-1].position
-                    if applied_batch is not None:
-                        applied_batch(applied)
-                    if self._stopping.is_set():
-                        break
-            if not rewound:
-                break
-        return applied
+    async def apply(self, conn: AsyncConnection, events: list[RecordedEvent]) -> None:
+        await apply_batch(conn, events)
 
-    async def _apply(self, events: list[RecordedEvent], after: int) -> int | None:
-        """Apply one batch read after position ``after``; None if the checkpoint went back."""
-        async with self._store.engine.begin() as conn:
-            stored = await lock_checkpoint(conn, self.name)
-            if stored < after:
-                return None
-            fresh = [r for r in events if r.position > stored]
-            if fresh:
-                await apply_batch(conn, fresh)
-                await move_checkpoint(conn, self.name, fresh[-1].position)
-        return len(fresh)
+    async def empty(self, conn: AsyncConnection) -> None:
+        for table in TABLES:
+            await conn.execute(text(f"DELETE FROM {table}"))  # noqa: S608 - fixed names
 
 
 class ProjectionRunner:
@@ -195,23 +140,25 @@ class ProjectionRunner:
             await task
 
 
-async def reset(engine: AsyncEngine) -> None:
+async def reset(store: EventStore) -> None:
     """Empty the read models and rewind their checkpoints, in one transaction (the
     retention review queue, ``infra.review_queue``, with its own checkpoint, too).
 
-    The checkpoint row is locked first, so a live runner finishes its batch before the
+    Each checkpoint row is locked first, so a live runner finishes its batch before the
     tables empty and then starts again from the beginning with this rebuild.
     """
-    async with engine.begin() as conn:
-        await rewind_checkpoint(conn, PROJECTION)
-        for table in TABLES:
-            await conn.execute(text(f"DELETE FROM {table}"))  # noqa: S608 - fixed names
-        await review_queue.reset(conn)
+    async with store.engine.begin() as conn:
+        for follower in followers(store):
+            await follower.reset(conn)
+
+
+def followers(store: EventStore) -> tuple[Projection, review_queue.ReviewQueue]:
+    """Every follower of the log that keeps a read model."""
+    return Projection(store), review_queue.ReviewQueue(store)
 
 
 async def rebuild(
     store: EventStore,
-    engine: AsyncEngine,
     progress: Progress | None = None,
     *,
     batch_size: int = REBUILD_BATCH,
@@ -225,16 +172,17 @@ async def rebuild(
     call applied. Memory stays bounded by one batch: nothing is kept between batches
     but the checkpoint, so a request whose events span batches is read back from its rows.
     """
+    engine = store.engine
     async with engine.connect() as conn:
         total = int(await conn.scalar(text("SELECT count(*) FROM events")) or 0)
-    await reset(engine)
+    await reset(store)
 
     def applied_batch(done: int) -> None:
         if progress is not None:
             progress(done, max(total, done))
 
     applied = await Projection(store, batch_size=batch_size).catch_up(applied_batch)
-    await review_queue.catch_up(store)  # its own pass: its own checkpoint
+    await review_queue.ReviewQueue(store).catch_up()  # its own pass: its own checkpoint
     async with engine.connect() as conn:
         covered = int(
             await conn.scalar(

@@ -3,7 +3,8 @@
 - :class:`EventStore`: append (optimistic concurrency, idempotent by event
   id, atomic batches), read a stream, a request (correlation id) or the whole
   log (streaming, live), checkpoint, verify, erase a data subject.
-- :class:`Subscription`: exactly-once feeding of a projection's read model.
+- ``subscriptions.CheckpointFollower``: the exactly-once catch-up every read model
+  follows the log with.
 
 Positions, hashing and checkpoints are explained in ``store``, ``rows`` and
 ``integrity``; the measurements behind them in docs/performance.md.
@@ -28,7 +29,6 @@ from infra.eventstore.model import (
     VerifyReport,
 )
 from infra.eventstore.store import EventStore
-from infra.eventstore.subscriptions import Handler, Subscription
 
 __all__ = [
     "ANY_VERSION",
@@ -41,11 +41,9 @@ __all__ = [
     "EventIdConflict",
     "EventStore",
     "EventStoreError",
-    "Handler",
     "NewEvent",
     "Problem",
     "ProblemKind",
-    "Subscription",
     "TamperedEvent",
     "UnknownEventType",
     "VerifyReport",

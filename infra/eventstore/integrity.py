@@ -139,7 +139,7 @@ async def take_checkpoint(store: EventStore) -> Checkpoint:
     from uuid import uuid4
 
     try:
-        result = await store._append(
+        result = await store.append_system(
             CHECKPOINTS, version, [NewEvent(uuid4(), recorded, EventMetadata())]
         )
     except ConcurrencyError:

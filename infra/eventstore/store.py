@@ -38,13 +38,13 @@ from collections.abc import AsyncIterator, Callable, Coroutine, Iterator, Sequen
 from typing import TYPE_CHECKING, Any, TypeVar
 from uuid import UUID
 
-import asyncpg
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from domain.events import EventRegistry, RecordedEvent, registry
 from infra.eventstore.anchor import DirectoryAnchor
 from infra.eventstore.append import VERSION_SQL, Appender, check_stream_id
 from infra.eventstore.model import (
+    SYSTEM_PREFIX,
     AppendResult,
     Checkpoint,
     NewEvent,
@@ -110,6 +110,15 @@ server more than the client saved). The aggregate keeps the order of its sorted 
 which PostgreSQL does not promise for an aggregate without its own ORDER BY: the client
 checks it (see ``_slices``) rather than pay three sorts for it."""
 
+RANGE_ARRAYS_SQL = (
+    "SELECT array_agg(p), array_agg(c), array_agg(h) FROM ("  # noqa: S608
+    f"SELECT position AS p, {CHAINED_SQL} AS c, hash AS h FROM events "
+    "WHERE position > $1 AND position < $2 "
+    "ORDER BY position LIMIT {limit:d}) AS batch"
+)
+"""As ALL_ARRAYS_SQL below a horizon the caller read first (``read_batch``), so it knows
+how far the read covered."""
+
 _LOOP_EVERY = 25
 """Slices read_all decodes between two visits to the event loop (see read_all)."""
 
@@ -123,15 +132,17 @@ class EventStore:
         registry: EventRegistry = registry,
         *,
         keyring: Keyring | None = None,
-        pool_size: int = 20,
+        pool_size: int | None = None,
         anchor: DirectoryAnchor | None = None,
     ) -> None:
+        """``pool_size``: the store's own asyncpg connections; by default as many as the
+        engine's pool holds (``MASHFLOW_DATABASE_POOL_SIZE`` through ``infra.db``)."""
         self.engine = engine
         self.anchor = anchor
         """Where checkpoints are also written, and verify compares them (``anchor``)."""
         self.registry = registry
         self.keyring = keyring
-        self.connections = Connections(engine, pool_size)
+        self.connections = Connections(engine, pool_size or _engine_pool_size(engine))
         self._appender = Appender(self.connections, registry)
 
     async def close(self) -> None:
@@ -151,10 +162,16 @@ class EventStore:
         check_stream_id(stream_id)
         return await self._appender.append(stream_id, expected_version, events)
 
-    async def _append(
+    async def append_system(
         self, stream_id: str, expected_version: int, events: Sequence[NewEvent]
     ) -> AppendResult:
-        """Append to any stream, the store's own (``$checkpoints``) included."""
+        """Append to one of the store's own streams (``$checkpoints``), as :meth:`append`.
+
+        Only names starting with ``$`` are taken, so an application stream never goes
+        through here and a system stream never through :meth:`append`.
+        """
+        if not stream_id.startswith(SYSTEM_PREFIX):
+            raise ValueError(f"system stream ids start with {SYSTEM_PREFIX!r}")
         return await self._appender.append(stream_id, expected_version, events)
 
     # -- reading --------------------------------------------------------------------------
@@ -235,23 +252,11 @@ class EventStore:
                 keys.expect(_stored_texts(chunks))
             yield [e for columns in chunks for e in decode(zip(*columns, strict=True))]
 
-    async def row_batches(
-        self, after: int, batch_size: int, live: bool = False, poll_interval: float = 0.05
-    ) -> AsyncIterator[list[asyncpg.Record]]:
-        """Raw rows (``READ_COLUMNS``) below the horizon, batch by batch, one fetched ahead."""
-        async for rows in self._prefetched(
-            after,
-            lambda a: self._fetch_after(a, batch_size),
-            lambda rows: int(rows[-1][0]),
-            live,
-            poll_interval,
-        ):
-            yield rows
-
     async def _chunk_batches(
         self, after: int, batch_size: int, live: bool, poll_interval: float
     ) -> AsyncIterator[list[Slice]]:
-        """As :meth:`row_batches`, each batch in slices of ``_DECODE_CHUNK`` rows."""
+        """Batches of rows below the horizon, one fetched ahead, each in slices of
+        ``_DECODE_CHUNK`` rows."""
         async for chunks in self._prefetched(
             after,
             lambda a: self._fetch_chunks_after(a, batch_size),
@@ -305,6 +310,27 @@ class EventStore:
                     raise TimeoutError(f"position {position} not visible within {within_s}s")
                 await asyncio.sleep(0.02)
 
+    async def read_batch(self, after: int, limit: int) -> tuple[list[RecordedEvent], int]:
+        """Settled events after position ``after``, at most ``limit``, in position order,
+        hash-checked; and the position the read covered: the last event's when the limit
+        was reached, else the horizon's (for followers, ``infra.eventstore.subscriptions``)."""
+        async with self.connections.acquire() as raw:
+            horizon = int(await raw.fetchval(f"SELECT {HORIZON}"))
+            positions, chained, hashes = await raw.fetchrow(
+                RANGE_ARRAYS_SQL.format(limit=limit), after, horizon
+            )
+        if positions is None:
+            return [], max(after, horizon - 1)
+        decode = self.decoder().decode_rows
+        events = [
+            e
+            for columns in _slices(positions, chained, hashes)
+            for e in decode(zip(*columns, strict=True))
+        ]
+        if len(events) == limit:
+            return events, events[-1].position
+        return events, max(after, horizon - 1)
+
     async def read_types(
         self, after: int, event_types: Sequence[str], limit: int
     ) -> tuple[list[RecordedEvent], int]:
@@ -320,11 +346,6 @@ class EventStore:
         if len(events) == limit:
             return events, events[-1].position
         return events, max(after, horizon - 1)
-
-    async def _fetch_after(self, after: int, limit: int) -> list[asyncpg.Record]:
-        async with self.connections.acquire() as raw:
-            rows: list[asyncpg.Record] = await raw.fetch(ALL_SQL.format(limit=limit), after)
-            return rows
 
     async def _fetch_chunks_after(self, after: int, limit: int) -> list[Slice]:
         async with self.connections.acquire() as raw:
@@ -393,3 +414,8 @@ def _stored_texts(chunks: list[Slice]) -> Iterator[bytes]:
 
 def _position(row: Row) -> int:
     return row[0]
+
+
+def _engine_pool_size(engine: AsyncEngine) -> int:
+    size = getattr(engine.sync_engine.pool, "size", None)
+    return int(size()) if callable(size) else 5

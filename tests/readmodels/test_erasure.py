@@ -145,7 +145,7 @@ async def test_disposal_erases_the_sealed_values_and_keeps_who_decided_what(
     assert [(a.agency, a.outcome) for a in found.agencies] == [("health", "share")]
 
     live = await snapshot(infra.engine)
-    await rebuild(infra.store, infra.engine)
+    await rebuild(infra.store)
     rebuilt = await snapshot(infra.engine)
     for table in live:
         assert [dict(r) for r in rebuilt[table] if r["request_id"] == rid] == [
@@ -169,7 +169,7 @@ async def test_rows_erased_by_the_disposal_first_end_as_the_projection_leaves_th
     assert not [ct for ct in sealed_in(built) if ct in await rows_text(infra, rid)]
     await settled(infra, rid)  # now the projection meets SubjectErased: nothing changes
     settled_rows = await snapshot(infra.engine)
-    await rebuild(infra.store, infra.engine)
+    await rebuild(infra.store)
     rebuilt = await snapshot(infra.engine)
     for table in first:
         mine = [dict(r) for r in first[table] if r["request_id"] == rid]

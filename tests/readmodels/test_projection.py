@@ -138,7 +138,7 @@ async def test_rebuilding_from_empty_gives_identical_tables(
     live = await snapshot(infra.engine)
     assert all(any(r["request_id"] == rid for r in live["rm_requests"]) for rid in rids)
     seen: list[tuple[int, int]] = []
-    applied = await rebuild(infra.store, infra.engine, lambda d, t: seen.append((d, t)))
+    applied = await rebuild(infra.store, lambda d, t: seen.append((d, t)))
     assert applied > 0 and seen[-1][0] == applied
     rebuilt = await snapshot(infra.engine)
     assert mine(rebuilt, rids) == mine(live, rids)
@@ -178,7 +178,7 @@ async def test_two_runners_apply_each_event_once_between_them(infra: Infrastruct
     rids = {b.request_id for b in built}
     await caught_up(infra, *rids)
     live = await snapshot(infra.engine)
-    await reset(infra.engine)
+    await reset(infra.store)
     # A checkpoint of their own, which no other runner of this session moves.
     name = f"two-runners-{uuid4().hex[:8]}"
     first, second = (Projection(infra.store, batch_size=40, name=name) for _ in range(2))
@@ -190,7 +190,7 @@ async def test_two_runners_apply_each_event_once_between_them(infra: Infrastruct
         )
     assert sum(applied) == logged
     assert mine(await snapshot(infra.engine), rids) == mine(live, rids)
-    await reset(infra.engine)  # leave the session's own projection to start from empty
+    await reset(infra.store)  # leave the session's own projection to start from empty
 
 
 async def test_a_reset_while_a_runner_catches_up_sends_it_back_to_the_start(
@@ -199,7 +199,7 @@ async def test_a_reset_while_a_runner_catches_up_sends_it_back_to_the_start(
     built = await shared_path(infra.store, infra.keyring)
     await caught_up(infra, built.request_id)
     live = await snapshot(infra.engine)
-    await reset(infra.engine)
+    await reset(infra.store)
     started = asyncio.Event()
     runner = Projection(infra.store, batch_size=20)
     batches: list[int] = []
@@ -210,7 +210,7 @@ async def test_a_reset_while_a_runner_catches_up_sends_it_back_to_the_start(
 
     async def reset_midway() -> None:
         await started.wait()
-        await reset(infra.engine)
+        await reset(infra.store)
 
     await asyncio.gather(runner.catch_up(applied), reset_midway())
     await runner.catch_up()

@@ -160,7 +160,7 @@ async def test_the_queue_folds_reviews_once_and_skips_the_rest_of_the_log(
 
     # Emptied and rewound (a rebuild, or migration 0007 on an older log): the same rows.
     async with store.engine.begin() as conn:
-        await review_queue.reset(conn)
+        await ReviewQueue(store).reset(conn)
     assert await queue_rows(store) == {}
-    assert await review_queue.catch_up(store) == 7
+    assert await ReviewQueue(store).catch_up() == 7
     assert await queue_rows(store) == rows

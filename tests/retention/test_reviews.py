@@ -23,7 +23,7 @@ from domain.events import RecordDisposed, RecordRetained, RetentionReviewOverdue
 from domain.models import Actor
 from domain.retention import ReviewStatus
 from domain.vocabulary import DisposalReason, RecordType, Role
-from infra import review_queue
+from infra.review_queue import ReviewQueue
 from tests.conftest import TestDatabase
 from tests.readmodels.settle import settled
 from tests.readmodels.test_erasure import decision_row, rows_text
@@ -156,7 +156,7 @@ async def test_a_review_opens_is_retained_and_disposal_shreds(
     assert disposed_review.next_review_on is None
     assert not [r for r in await rh.retention.open_reviews(now) if r.request_id == request_id]
     async with rh.infra.store.engine.begin() as conn:
-        await review_queue.reset(conn)
+        await ReviewQueue(rh.infra.store).reset(conn)
     assert await rh.retention.reviews(now) == shown
 
     # The read models hold the request, erased: no sealed value left in any of its rows,
