@@ -64,12 +64,14 @@ class RetentionHub:
     infra: Infrastructure
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 async def time_skipping_env(settings: Settings) -> AsyncIterator[WorkflowEnvironment]:
-    """A time-skipping server of the retention tests' own.
+    """A time-skipping server of each retention test's own.
 
-    Review workflows wait for people for weeks; left on the session's shared server
-    they would keep it from skipping time for every test that follows.
+    Review workflows wait for people for weeks; left on a shared server they would keep
+    it from skipping time for the tests that follow, and a server whose clock an earlier
+    test moved on by weeks would see a new request's deadlines (set from the wall clock)
+    already missed and its items (dated from today) already historical.
     """
     from infra.stack import venv_binary
     from infra.temporal import client_interceptors, data_converter
