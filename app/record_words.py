@@ -25,12 +25,29 @@ def _yes(value: object) -> str:
 
 
 def record_lines(record: Mapping[str, Any] | None) -> list[Line]:
-    """Every field of the record that holds something, labelled, in the form's order."""
+    """Every field of the record that holds something, labelled, in the form's order.
+
+    Besides the record's own fields it reads what :func:`app.history.request_history` adds:
+    ``names`` (user id to display name, from the register) and ``afterwards`` (whether the
+    person was then told, and a withdrawal of consent)."""
     if not record:
         return []
     r = record
-    lines: list[Line] = [
-        ("Requesting organisation", f"{r.get('requesting_agency')}, for {r.get('requested_by')}"),
+    names: Mapping[str, str] = r.get("names") or {}
+    if r.get("proactive"):
+        lines: list[Line] = [
+            ("Shared proactively", "yes: not asked for; the holding agency shared unsolicited"),
+            ("Recipient (did not ask)", str(r.get("requesting_agency"))),
+            ("Started by", _person(r.get("requested_by"), names)),
+        ]
+    else:
+        lines = [
+            (
+                "Requesting organisation",
+                f"{r.get('requesting_agency')}, for {_person(r.get('requested_by'), names)}",
+            )
+        ]
+    lines += [
         ("Date received", str(r.get("received_at", ""))),
         ("Purpose", words(r.get("purpose_category", ""))),
         ("Decision", "share" if r.get("outcome") == "share" else "not share"),
@@ -70,11 +87,21 @@ def _join(values: Sequence[object]) -> str:
     return ", ".join(words(v) for v in values) or "none"
 
 
+def _person(user_id: object, names: Mapping[str, str]) -> str:
+    """A person by display name (from the register) and id; the id alone if not found."""
+    name = names.get(str(user_id))
+    return f"{name} ({user_id})" if name else str(user_id)
+
+
 def _decider(r: Mapping[str, Any]) -> str:
-    who = f"{r.get('decided_by')} ({words(r.get('decided_by_role', ''))})"
-    if r.get("decided_by_position"):
-        who += f", {r['decided_by_position']}"
-    return who
+    """The decision maker by name and position (the ICO form asks for both), with role and
+    id; by id alone where the register has no name for them."""
+    role = words(r.get("decided_by_role", ""))
+    position = f", {r['decided_by_position']}" if r.get("decided_by_position") else ""
+    name = (r.get("names") or {}).get(str(r.get("decided_by")))
+    if name:
+        return f"{name}{position} ({role}; user {r.get('decided_by')})"
+    return f"{r.get('decided_by')} ({role}){position}"
 
 
 def _basis_lines(basis: Mapping[str, Any] | None) -> list[Line]:

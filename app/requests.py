@@ -22,14 +22,12 @@ from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 
 from activities.models import EventEnvelope
-from app.access import record_view
+from app.brief import read_brief as read_brief
 from app.consistency import ReadModels
-from app.history import ERASED_TEXT, RequestNotFound
 from domain import errors
 from domain.commands import ChangeRating, OpenRequest, WithdrawRequest
 from domain.decision import AgencyDecisionState
-from domain.events import Erased, EventMetadata, RequestOpened, Sealed
-from domain.events.access import ViewKind
+from domain.events import EventMetadata, Sealed
 from domain.inputs import DateOfBirth, PlainText, holding_agencies_problem
 from domain.models import (
     Actor,
@@ -39,14 +37,13 @@ from domain.models import (
     IspRegister,
     SharingRequest,
 )
-from domain.permissions import Action, roles_for
+from domain.permissions import Action, require
 from domain.policy import DEFAULT_POLICY, HubPolicy
-from domain.request import decide_open, registered_holders
+from domain.request import decide_open, decide_share_proactively, registered_holders
 from domain.tasks import TaskId
 from domain.vocabulary import PurposeCategory, Rating, SubjectKind
 from infra.crypto import Keyring
 from infra.directory import AgencyDirectory, NotFoundError
-from infra.eventstore import EventStore
 from workflows.agency_decision import AgencyDecisionWorkflow
 from workflows.agency_messages import StepResult, TaskList
 from workflows.common import (
@@ -159,8 +156,11 @@ class RequestService:
         )
         return agencies, isps
 
-    async def open_request(self, actor: Actor, new: NewRequest) -> UUID:
-        """Validate, seal and start a request; returns its id."""
+    async def open_request(self, actor: Actor, new: NewRequest, *, proactive: bool = False) -> UUID:
+        """Validate, seal and start a request; returns its id. ``proactive``: a practitioner's
+        unsolicited share (``app.proactive``), refused unless theirs to make, before sealing."""
+        if proactive:
+            require(actor, Action.SHARE_PROACTIVELY, actor.agency, doing="share proactively")
         agencies, isps = await self.registers()
         now = datetime.now(UTC)
         # Refused before anything is sealed: a refusal must not leave a subject key behind.
@@ -182,9 +182,8 @@ class RequestService:
             consent_already_held=new.consent_already_held,
             allegation_against_staff=new.allegation_against_staff,
         )
-        (opened,) = decide_open(
-            OpenRequest(request=request), actor, now, agencies, isps, self.policy
-        )
+        decide = decide_share_proactively if proactive else decide_open
+        (opened,) = decide(OpenRequest(request=request), actor, now, agencies, isps, self.policy)
         workflow_id = request_workflow_id(request_id)
         envelope = EventEnvelope.wrap(
             uuid.uuid4(),
@@ -299,52 +298,6 @@ class RequestService:
         return self.client.get_workflow_handle_for(
             SharingRequestWorkflow.run, request_workflow_id(request_id)
         )
-
-
-class RequestBrief(BaseModel):
-    """What a holding agency is asked, in clear: what its worker needs to decide."""
-
-    model_config = ConfigDict(frozen=True)
-
-    request_id: UUID
-    purpose: str
-    information_sought: str
-    """Either may be ``[erased]`` once the subject's key has been destroyed."""
-
-
-BRIEF_ROLES = roles_for(Action.WORK_TASKS)
-
-
-async def read_brief(
-    store: EventStore, keyring: Keyring, actor: Actor, request_id: UUID
-) -> RequestBrief:
-    """The request's purpose and information sought, for a holding agency's worker or advisor.
-
-    Refused (:class:`~domain.errors.NotPermitted`) for any other role or for an agency
-    the request does not ask; :class:`~app.history.RequestNotFound` for an unknown
-    request. The view is appended to the request's access stream (the same record as a
-    compliance officer's reveal) before anything is decrypted, so it is never unrecorded.
-    """
-    if actor.role not in BRIEF_ROLES or actor.agency is None:
-        raise errors.NotPermitted("only a holding agency's worker or advisor reads what is asked")
-    recorded = await store.read_stream(request_stream(request_id))
-    opened = next((r.event for r in recorded if isinstance(r.event, RequestOpened)), None)
-    if opened is None:
-        raise RequestNotFound(request_id)
-    if actor.agency not in opened.holding_agencies:
-        raise errors.NotPermitted(f"this request does not ask {actor.agency}")
-    await record_view(store, request_id, actor, ViewKind.TASK)
-    session = keyring.session()
-
-    async def clear(value: Sealed) -> str:
-        text = await session.open(value)
-        return ERASED_TEXT if isinstance(text, Erased) else str(text)
-
-    return RequestBrief(
-        request_id=request_id,
-        purpose=await clear(opened.purpose),
-        information_sought=await clear(opened.information_sought),
-    )
 
 
 _REFUSALS: dict[str, type[errors.DomainError]] = {

@@ -12,6 +12,7 @@ from cli import (
     projections_cmds,
     requests_cmds,
     retention_cmds,
+    share_cmds,
     stack_cmds,
     tasks_cmds,
     users_cmds,
@@ -31,6 +32,7 @@ agencies_cmds.register(app)
 audit_cmds.register(app)
 projections_cmds.register(app)
 requests_cmds.register(app)
+share_cmds.register(app)
 tasks_cmds.register(app)
 retention_cmds.register(app)
 policy_cmds.register(app)

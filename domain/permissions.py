@@ -21,6 +21,9 @@ from domain.vocabulary import Role
 
 class Action(StrEnum):
     OPEN_REQUEST = "open_request"
+    SHARE_PROACTIVELY = "share_proactively"
+    """Share unsolicited with another agency (no hub request): the worker's own agency then
+    walks the same decision steps, and the other agency receives as it would a request's."""
     CHANGE_RATING = "change_rating"
     WITHDRAW_REQUEST = "withdraw_request"
     FOLLOW_REQUESTS = "follow_requests"
@@ -58,6 +61,7 @@ _COORDINATOR, _COMPLIANCE = Role.COORDINATOR, Role.COMPLIANCE_OFFICER
 
 MATRIX: Mapping[Action, Mapping[Role, Reach]] = {
     Action.OPEN_REQUEST: {_COORDINATOR: _HUB},
+    Action.SHARE_PROACTIVELY: {_WORKER: _OWN},
     Action.CHANGE_RATING: {_COORDINATOR: _HUB},
     Action.WITHDRAW_REQUEST: {_COORDINATOR: _HUB},
     Action.FOLLOW_REQUESTS: {_COORDINATOR: _HUB, _COMPLIANCE: _HUB},

@@ -7,14 +7,14 @@ from partner agencies are the commonest complaint about hubs.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from datetime import datetime
 from enum import StrEnum
 from uuid import UUID
 
 from pydantic import BaseModel
 
-from domain.commands import ChangeRating, OpenRequest, WithdrawRequest
+from domain.commands import ChangeRating, WithdrawRequest
 from domain.decision import AgencyDecisionState
 from domain.errors import InvalidState, ValidationFailed
 from domain.events.base import Event
@@ -29,11 +29,14 @@ from domain.events.catalogue import (
     RequestOpened,
     RequestWithdrawn,
 )
-from domain.events.values import AgencyCode, Holder, UtcDateTime
+from domain.events.values import AgencyCode, UtcDateTime
 from domain.frozen import Frozen
-from domain.models import Actor, AgencyRegister, IspRegister, sealed_values
+from domain.models import Actor, sealed_values
+from domain.opening import decide_open as decide_open
+from domain.opening import decide_share_proactively as decide_share_proactively
+from domain.opening import registered_holders as registered_holders
 from domain.permissions import Action, require
-from domain.policy import DEFAULT_POLICY, EscalationPoint, HubPolicy, deadline, rerated_deadline
+from domain.policy import DEFAULT_POLICY, EscalationPoint, HubPolicy, rerated_deadline
 from domain.vocabulary import (
     DeadlineKind,
     EscalationLevel,
@@ -181,81 +184,6 @@ def _same_subject(subject_id: UUID, command: BaseModel) -> None:
     for path, value in sealed_values(command):
         if value.subject_id != subject_id:
             raise ValidationFailed(path, "sealed for a different subject than this request's")
-
-
-def registered_holders(
-    requesting_agency: str,
-    holding_agencies: Sequence[str],
-    agencies: AgencyRegister,
-    isps: IspRegister,
-    now: datetime,
-) -> list[Holder]:
-    """The holders as the request records them; refused unless every agency is in the
-    register and the requester has a public key (or nothing could be delivered to it
-    securely). Callers check this before sealing anything, so a refusal writes nothing."""
-    requester = agencies.get(requesting_agency)
-    if requester is None:
-        raise ValidationFailed("requesting_agency", f"{requesting_agency} is not in the register")
-    if requester.public_key is None:
-        raise ValidationFailed(
-            "requesting_agency",
-            f"{requesting_agency} has no public key registered, so nothing could be "
-            "delivered to it securely; register its key first",
-        )
-    holders = []
-    for code in holding_agencies:
-        agency = agencies.get(code)
-        if agency is None:
-            raise ValidationFailed("holding_agencies", f"{code} is not in the register")
-        isp = isps.in_force_between(code, requesting_agency, now.date())
-        holders.append(
-            Holder(
-                agency=code,
-                kind=agency.kind,
-                isp_with_requester=isp is not None,
-                public_authority=agency.is_public_authority,
-                isp_reference=isp.reference if isp is not None else None,
-            )
-        )
-    return holders
-
-
-def decide_open(
-    command: OpenRequest,
-    actor: Actor,
-    now: datetime,
-    agencies: AgencyRegister,
-    isps: IspRegister,
-    policy: HubPolicy = DEFAULT_POLICY,
-) -> list[Event]:
-    """Open a request. Every agency must be in the hub's register, and the requester must
-    have a public key, or nothing could be delivered to it securely. An ISP is looked up and
-    recorded, never required."""
-    require(actor, Action.OPEN_REQUEST, doing="open a request")
-    r = command.request
-    holders = registered_holders(r.requesting_agency, r.holding_agencies, agencies, isps, now)
-    return [
-        RequestOpened(
-            request_id=r.request_id,
-            subject_id=r.subject_id,
-            subject_kind=r.subject_kind,
-            requesting_agency=r.requesting_agency,
-            requested_by=r.requested_by,
-            holders=holders,
-            purpose_category=r.purpose_category,
-            rating=r.rating,
-            subject_details=r.subject_details,
-            purpose=r.purpose,
-            information_sought=r.information_sought,
-            consent_already_held=r.consent_already_held,
-            opened_by=actor.user_id,
-            opened_at=now,
-            decision_due_at=deadline(now, r.rating, policy),
-            allegation_against_staff=r.allegation_against_staff,
-            policy=policy,
-            policy_digest=policy.digest(),
-        )
-    ]
 
 
 def decide_change_rating(

@@ -13,16 +13,26 @@ from uuid import UUID
 import pydantic
 from fastapi import APIRouter, Response, status
 
-from api.deps import RequestOpener, RequestRerater, Requests, RequestWithdrawer, Users
+from api.deps import (
+    ProactiveSharer,
+    RequestOpener,
+    RequestRerater,
+    Requests,
+    RequestWithdrawer,
+    Users,
+)
 from api.problems import Problem
 from api.schemas.requests_write import (
+    ProactiveShareCreate,
     RatingBody,
     RequestChanged,
     RequestCreate,
     RequestCreated,
     WithdrawBody,
 )
+from app import proactive
 from app.identity import actor_of
+from app.proactive import NewProactiveShare
 from app.requester import check_requester
 from app.requests import NewRequest, RequestView, SubjectDetails, view_of
 from domain.errors import validation_failed
@@ -75,6 +85,40 @@ async def open_request(
     new = new_request(body, principal)
     await check_requester(users, new.requested_by, new.requesting_agency, str(principal.user_id))
     request_id = await requests.open_request(actor_of(principal), new)
+    href = f"/api/requests/{request_id}"
+    response.headers["Location"] = href
+    return RequestCreated(request_id=request_id, href=href)
+
+
+@router.post(
+    "/shares",
+    response_model=RequestCreated,
+    status_code=status.HTTP_201_CREATED,
+    responses=WRITE_RESPONSES,
+)
+async def share_proactively(
+    body: ProactiveShareCreate, principal: ProactiveSharer, requests: Requests, response: Response
+) -> RequestCreated:
+    """Share unsolicited with another agency (agency worker, from their own agency): the same
+    decision steps follow as tasks of your agency, and the recipient receives and
+    acknowledges the package as for a request. No hub request is needed."""
+    try:
+        new = NewProactiveShare(
+            subject=SubjectDetails(
+                name=body.subject.name,
+                date_of_birth=body.subject.date_of_birth,
+                address=body.subject.address or None,
+            ),
+            subject_kind=body.subject_kind,
+            recipient_agency=body.recipient_agency,
+            purpose_category=body.purpose_category,
+            purpose=body.purpose,
+            information=body.information,
+            rating=body.rating,
+        )
+    except pydantic.ValidationError as exc:
+        raise validation_failed(exc) from None
+    request_id = await proactive.share_proactively(requests, actor_of(principal), new)
     href = f"/api/requests/{request_id}"
     response.headers["Location"] = href
     return RequestCreated(request_id=request_id, href=href)

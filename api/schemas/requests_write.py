@@ -78,6 +78,20 @@ class RequestCreate(Body):
         return value
 
 
+class ProactiveShareCreate(Body):
+    """A share a practitioner makes unsolicited, from their own agency to another."""
+
+    subject: SubjectIn
+    subject_kind: SubjectKind
+    recipient_agency: AgencyCodeIn = Field(description="The agency told (it asked nothing).")
+    purpose_category: PurposeCategory
+    purpose: LongText = Field(description="Why the recipient needs to know now.")
+    information: LongText = Field(
+        description="What you mean to share, in outline; the items are chosen at step 8."
+    )
+    rating: Rating
+
+
 class RequestCreated(BaseModel):
     request_id: UUID
     href: str

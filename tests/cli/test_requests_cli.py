@@ -441,3 +441,38 @@ async def test_the_policy_file_the_cli_reads_is_recorded_with_the_request_it_ope
     assert opening.policy.calendar.bank_holiday_region is BankHolidayRegion.SCOTLAND
     assert opening.decision_due_at == deadline(opening.opened_at, Rating.AMBER, opening.policy)
     assert opening.allegation_against_staff is True
+
+
+SHARE = (
+    "share", "--recipient", "csc",
+    "--subject-name", "Ada Example", "--subject-kind", "child",
+    "--purpose-category", "crime_prevention_detection",
+    "--purpose", "Child disclosed an assault at the station front desk",
+    "--information", "What was said and by whom",
+    "--rating", "red",
+)  # fmt: skip
+
+
+async def test_a_worker_shares_proactively_and_the_decision_opens_in_their_inbox(
+    cli: Cli,
+) -> None:
+    refused = await cli(*SHARE, token=cli.people.coordinator.token)
+    one_line_error(refused, 3, "agency_worker")
+    bad = await cli(*SHARE[:-1], "purple", token=cli.people.worker.token)
+    assert bad.returncode == 2, bad.stderr
+    own = await cli(*SHARE[:2], "police", *SHARE[3:], token=cli.people.worker.token)
+    one_line_error(own, 3, "another agency")
+    shared = await cli(*SHARE, "--json", token=cli.people.worker.token)
+    assert shared.returncode == 0, shared.stderr
+    rid = uuid.UUID(json.loads(shared.stdout)["request_id"])
+    first = (await _events(cli, rid, "request.opened"))[0]
+    assert isinstance(first.event, RequestOpened)
+    assert first.event.proactive and first.event.holding_agencies == ["police"]
+    assert first.event.requested_by == str(cli.people.worker.user.id)
+    inbox = await _until(
+        cli, "tasks", "list",
+        check=lambda rows: any(r["request_id"] == str(rid) for r in rows),
+        token=cli.people.worker.token,
+    )  # fmt: skip
+    assert isinstance(inbox, list)
+    assert [t["kind"] for t in inbox if t["request_id"] == str(rid)] == ["assess_purpose"]

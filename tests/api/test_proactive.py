@@ -1,0 +1,97 @@
+"""Proactive sharing over real HTTP, on the real stack: a practitioner tells another agency
+unsolicited, through the same decision steps, sealed transfer and acknowledgement."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator
+from typing import Any
+
+import httpx
+import pytest
+
+from domain.events import DecisionRecorded, RequestOpened
+from tests.api.stack import Stack
+from tests.api.test_requests_flow import decide_to_share, delivered_package
+
+
+@pytest.fixture
+async def http(stack: Stack) -> AsyncIterator[httpx.AsyncClient]:
+    async with httpx.AsyncClient(base_url=stack.url, timeout=30) as client:
+        yield client
+
+
+def share_body(stack: Stack, **changes: Any) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "subject": {"name": "Ada Example", "date_of_birth": "2017-03-14"},
+        "subject_kind": "child",
+        "recipient_agency": stack.requester,
+        "purpose_category": "safeguarding_welfare",
+        "purpose": "Disclosure at the surgery today of an assault on the child last night",
+        "information": "What the child said and what the GP saw",
+        "rating": "red",
+    }
+    body.update(changes)
+    return body
+
+
+async def test_a_worker_shares_unsolicited_and_the_recipient_acknowledges(
+    http: httpx.AsyncClient, stack: Stack
+) -> None:
+    worker = stack.people["worker"]
+    # Only an agency worker may; nothing is started for anyone else.
+    refused = await http.post(
+        "/api/shares", json=share_body(stack), headers=stack.people["coordinator"].headers
+    )
+    assert refused.status_code == 403, refused.text
+    bad = await http.post(
+        "/api/shares",
+        json=share_body(stack, recipient_agency="nobody_here"),
+        headers=worker.headers,
+    )
+    assert bad.status_code == 422, bad.text
+    created = await http.post("/api/shares", json=share_body(stack), headers=worker.headers)
+    assert created.status_code == 201, created.text
+    rid = str(created.json()["request_id"])
+    assert created.headers["location"] == f"/api/requests/{rid}"
+
+    # The same decision, as tasks of the worker's own agency; then the same transfer.
+    await decide_to_share(http, stack, rid)
+    package_id = await delivered_package(http, stack, rid)
+    recipient = stack.people["recipient"]
+    opened = await http.get(f"/api/packages/{package_id}", headers=recipient.headers)
+    assert opened.status_code == 200, opened.text
+    ack = await http.post(
+        f"/api/packages/{package_id}/acknowledge",
+        json={"sha256": opened.json()["sha256"]},
+        headers=recipient.headers,
+    )
+    assert ack.status_code == 200, ack.text
+
+    events = [r.event for r in await stack.store.read_correlation(uuid.UUID(rid))]
+    (opening,) = [e for e in events if isinstance(e, RequestOpened)]
+    assert opening.proactive and opening.holding_agencies == [stack.holder]
+    assert opening.requesting_agency == stack.requester
+    assert opening.opened_by == opening.requested_by == str(worker.user_id)
+    (decided,) = [e for e in events if isinstance(e, DecisionRecorded)]
+    assert decided.record.proactive and decided.record.shared_with == stack.requester
+
+    page = await http.get(
+        f"/api/requests/{rid}/export",
+        params={"format": "html"},
+        headers=stack.people["compliance"].headers,
+    )
+    assert page.status_code == 200, page.text
+    assert "Shared proactively" in page.text
+
+
+async def test_a_worker_cannot_share_proactively_to_their_own_agency(
+    http: httpx.AsyncClient, stack: Stack
+) -> None:
+    same = await http.post(
+        "/api/shares",
+        json=share_body(stack, recipient_agency=stack.holder),
+        headers=stack.people["worker"].headers,
+    )
+    assert same.status_code == 422, same.text
+    assert "holding_agencies" in same.text or "recipient" in same.text
