@@ -37,6 +37,7 @@ from app.container import open_infrastructure
 from bench.common import scratch_database
 from domain.vocabulary import AgencyKind, Role
 from infra.readmodels import ProjectionRunner
+from infra.search_attributes import dev_server_args
 from infra.settings import Environment, Settings
 from infra.stack import free_port, venv_binary
 from infra.temporal import data_converter
@@ -107,7 +108,7 @@ async def main(args: argparse.Namespace) -> None:
         env = await WorkflowEnvironment.start_local(
             data_converter=data_converter(settings.key_encryption_key()),
             dev_server_existing_path=str(venv_binary("temporal")),
-            dev_server_extra_args=["--log-level", "warn"],
+            dev_server_extra_args=["--log-level", "warn", *dev_server_args()],
             ui=False,
         )
         try:

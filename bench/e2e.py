@@ -45,6 +45,7 @@ from app.container import build_container, open_infrastructure
 from bench.bare_workflows import STEPS, BareDecision, BareRequest, Step, bare_record
 from bench.common import scratch_database
 from infra.directory import AlreadyExistsError
+from infra.search_attributes import dev_server_args
 from infra.settings import Environment, Settings
 from infra.stack import venv_binary
 from infra.temporal import data_converter
@@ -99,7 +100,7 @@ async def history_size(client: Client, workflow_ids: list[str]) -> tuple[int, in
 
 
 async def main(args: argparse.Namespace) -> None:
-    extra = ["--log-level", "warn"]
+    extra = ["--log-level", "warn", *dev_server_args()]
     if args.sqlite:
         extra += ["--db-filename", str(Path(tempfile.mkdtemp(prefix="e2e-")) / "temporal.db")]
     async with scratch_database(args.url) as url:

@@ -56,6 +56,10 @@ class Settings(BaseSettings):
     )
     temporal_namespace: str = "default"
     temporal_task_queue: str = "mashflow"
+    worker_metrics_address: str | None = Field(
+        default=None, description="host:port where a worker serves Prometheus /metrics."
+    )
+    worker_max_cached_workflows: Annotated[int, Field(ge=10, le=100_000)] = 500
     temporal_tls_cert: Path | None = None
     temporal_tls_key: Path | None = None
     temporal_tls_ca: Path | None = None
@@ -190,7 +194,7 @@ class Settings(BaseSettings):
             raise ValueError(f"must be a postgresql:// URL, got scheme {scheme!r}")
         return value
 
-    @field_validator("temporal_address")
+    @field_validator("temporal_address", "worker_metrics_address")
     @classmethod
     def _host_port(cls, value: str | None) -> str | None:
         if value is None or value == "":

@@ -31,6 +31,7 @@ from urllib.parse import quote
 import asyncpg
 import structlog
 
+from infra.search_attributes import dev_server_args
 from infra.settings import ConfigurationError, Settings, redact_url
 
 log = structlog.get_logger(__name__)
@@ -174,6 +175,7 @@ class EmbeddedTemporal:
             str(self.port),
             "--log-level",
             "warn",
+            *dev_server_args(),  # the workflows' search attributes
         ]
         args += ["--headless"] if self.ui_port is None else ["--ui-port", str(self.ui_port)]
         log_file = (self.data_dir / "temporal.log").open("ab")

@@ -7,6 +7,7 @@ import dataclasses
 from temporalio.client import Client, TLSConfig
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.converter import DataConverter, DefaultFailureConverterWithEncodedAttributes
+from temporalio.runtime import Runtime
 
 from infra.codec import EncryptionCodec, HubPayloadConverter
 from infra.guard import CommandGuard
@@ -48,8 +49,11 @@ def tls_config(settings: Settings) -> TLSConfig | bool:
         raise ConfigurationError(f"MASHFLOW_TEMPORAL_TLS_*: cannot read {exc.filename}") from None
 
 
-async def connect_client(settings: Settings, *, lazy: bool = False) -> Client:
-    """A client for the configured server; ``lazy`` connects on the first call instead."""
+async def connect_client(
+    settings: Settings, *, lazy: bool = False, runtime: Runtime | None = None
+) -> Client:
+    """A client for the configured server; ``lazy`` connects on the first call instead;
+    ``runtime`` (a worker's, serving metrics) instead of the process's default one."""
     if settings.temporal_address is None:
         raise ConfigurationError(
             "MASHFLOW_TEMPORAL_ADDRESS: not set and no embedded server running"
@@ -65,4 +69,5 @@ async def connect_client(settings: Settings, *, lazy: bool = False) -> Client:
             settings.temporal_api_key.get_secret_value() if settings.temporal_api_key else None
         ),
         lazy=lazy,
+        runtime=runtime,
     )

@@ -24,6 +24,7 @@ import pytest
 from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 
+from infra import search_attributes
 from infra.settings import Environment, Settings
 from infra.stack import EmbeddedPostgres, venv_binary, with_database
 from infra.temporal import client_interceptors, data_converter
@@ -119,6 +120,7 @@ async def time_skipping_env(settings: Settings) -> AsyncIterator[WorkflowEnviron
         interceptors=client_interceptors(settings.key_encryption_key()),
         test_server_existing_path=str(venv_binary("temporal-test-server")),
     )
+    await search_attributes.ensure(env.client)  # the test server has no start-up flag
     try:
         yield env
     finally:
@@ -132,7 +134,7 @@ async def dev_server_env(settings: Settings) -> AsyncIterator[WorkflowEnvironmen
         data_converter=data_converter(settings.key_encryption_key()),
         interceptors=client_interceptors(settings.key_encryption_key()),
         dev_server_existing_path=str(venv_binary("temporal")),
-        dev_server_extra_args=["--log-level", "warn"],
+        dev_server_extra_args=["--log-level", "warn", *search_attributes.dev_server_args()],
         ui=False,
     )
     try:

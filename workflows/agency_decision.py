@@ -18,7 +18,9 @@ version that task ids are made from).
 Timers: every outstanding step (decision, consent, advice, acknowledgement)
 has escalation points from the hub policy; when one passes with the step
 still waiting, the escalation (and at the deadline, the missed deadline) is
-appended and the people named are notified. The decision keeps going.
+appended and the people named are notified. The decision keeps going. One timer
+runs, for the next point, started only when that point moves
+(``workflows.decision_watch``); search attributes are upserted when they change.
 """
 
 from __future__ import annotations
@@ -30,14 +32,6 @@ from datetime import datetime, timedelta
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
-    from activities.models import (
-        REVOKE_PACKAGE,
-        SEND_PACKAGE,
-        RevokePackageInput,
-        RevokePackageResult,
-        SendPackageInput,
-        SendPackageResult,
-    )
     from domain import commands as c
     from domain import handlers as h
     from domain.decision import AgencyDecisionState, evolve, fold, open_tasks
@@ -59,14 +53,11 @@ with workflow.unsafe.imports_passed_through():
         TaskList,
     )
     from workflows.answers import AnsweredSteps
-    from workflows.common import (
-        STEP_TIMEOUT,
-        STORE_RETRY,
-        StreamWriter,
-        agency_stream,
-        decided,
-        notify,
-    )
+    from workflows.common import StreamWriter, agency_stream, decided, notify
+    from workflows.decision_watch import ONE_TIMER, Alarm, count, next_due, overdue
+    from workflows.package_steps import delete_package, send_package
+    from workflows.search import PATCH as SEARCH_ATTRIBUTES
+    from workflows.search import SearchAttributes
 
 
 Decide = Callable[[datetime], list[Event]]
@@ -90,6 +81,11 @@ class AgencyDecisionWorkflow:
         self.answered = AnsweredSteps()
         self._sending = False
         """A package is being sealed and its sending recorded (holding the lock)."""
+        self.alarm = Alarm(self._wake)
+        self.search = SearchAttributes()
+
+    def _wake(self) -> None:
+        self.changed = True
 
     # -- the main loop ---------------------------------------------------------------------
 
@@ -100,12 +96,19 @@ class AgencyDecisionWorkflow:
                 await self._send_package()
                 continue
             wake_at = await self._escalate_due()
-            timeout = None if wake_at is None else max(wake_at - workflow.now(), timedelta(0))
-            try:  # noqa: SIM105 - every timed wait names its timeout as a business event
-                await workflow.wait_condition(lambda: self.changed, timeout=timeout)
-            except TimeoutError:
-                pass  # a deadline point passed: escalated at the top of the loop
+            self._index()
+            if workflow.patched(ONE_TIMER):
+                self.alarm.set(wake_at)  # a new timer only if the next point moved
+                await workflow.wait_condition(lambda: self.changed)
+            else:
+                timeout = None if wake_at is None else max(wake_at - workflow.now(), timedelta(0))
+                try:  # noqa: SIM105 - every timed wait names its timeout as a business event
+                    await workflow.wait_condition(lambda: self.changed, timeout=timeout)
+                except TimeoutError:
+                    pass  # a deadline point passed: escalated at the top of the loop
             self.changed = False
+        self.alarm.cancel()
+        self._index()
         await workflow.wait_condition(workflow.all_handlers_finished)
         decision = self.state.decision
         return AgencyDecisionResult(
@@ -125,27 +128,24 @@ class AgencyDecisionWorkflow:
                 self.completed = event
         self.state = fold(self.state, events)
         self.changed = True
+        count(events)
+
+    def _index(self) -> None:
+        """Upsert the search attributes that changed (rating, agencies, deadline, overdue)."""
+        if workflow.patched(SEARCH_ATTRIBUTES):
+            s = self.state
+            self.search.set(
+                rating=s.rating,
+                agencies=[s.agency, s.requesting_agency],
+                due_at=next_due(s),
+                overdue=overdue(s),
+            )
 
     async def _send_package(self) -> None:
-        decision = self.state.decision
-        assert decision is not None
         async with self.lock:
             self._sending = True
             package_id = workflow.uuid4()
-            sent = await workflow.execute_activity(
-                SEND_PACKAGE,
-                SendPackageInput(
-                    package_id=package_id,
-                    request_id=self.state.request_id,
-                    subject_id=self.state.subject_id,
-                    sender_agency=self.state.agency,
-                    recipient_agency=self.state.requesting_agency,
-                    items=decision.items,
-                ),
-                result_type=SendPackageResult,
-                start_to_close_timeout=STEP_TIMEOUT,
-                retry_policy=STORE_RETRY,
-            )
+            sent = await send_package(self.state, package_id)
             command = c.RecordPackageSent(package_id=package_id, sha256=sent.sha256)
             events = decided(
                 lambda: h.decide_package_sent(self.state, command, workflow.now(), self.policy)
@@ -382,13 +382,7 @@ class AgencyDecisionWorkflow:
         async with self.lock:
             events = decided(lambda: h.decide_revoke(self.state, command, actor, workflow.now()))
             # Delete the sealed copy first: the event then records a recall that has happened.
-            await workflow.execute_activity(
-                REVOKE_PACKAGE,
-                RevokePackageInput(package_id=command.package_id),
-                result_type=RevokePackageResult,
-                start_to_close_timeout=STEP_TIMEOUT,
-                retry_policy=STORE_RETRY,
-            )
+            await delete_package(command.package_id)
             await self._apply(events, actor)
             return StepResult(version=self.writer.version, tasks=open_tasks(self.state))
 

@@ -43,6 +43,8 @@ with workflow.unsafe.imports_passed_through():
         request_stream,
     )
     from workflows.request_messages import RequestView, SharingRequestInput, SharingRequestResult
+    from workflows.search import PATCH as SEARCH_ATTRIBUTES
+    from workflows.search import SearchAttributes
 
 
 CHILDREN_UNDER_LOCK = "children-started-under-lock"
@@ -67,9 +69,11 @@ class SharingRequestWorkflow:
         self.children = {}
         self.rating_change: RatingChanged | None = None
         """The latest re-rating, for children started after it."""
+        self.search = SearchAttributes()
 
     @workflow.run
     async def run(self, input: SharingRequestInput) -> SharingRequestResult:
+        self._index()
         if workflow.patched(CHILDREN_BEFORE_OPENING):
             # Every read model row comes from the log, and the opening is what lists each
             # holder's first task: record it once the decisions that take those tasks
@@ -89,6 +93,7 @@ class SharingRequestWorkflow:
                 self.state = fold_request(self.state, events)
             closing = decide_close(self.state, workflow.now())
             await self._record(closing, None)
+            self._index()
         await workflow.wait_condition(workflow.all_handlers_finished)
         await notify(
             self.opened.request_id,
@@ -146,6 +151,18 @@ class SharingRequestWorkflow:
         await self.writer.append(events, actor)
         self.state = fold_request(self.state, events)
 
+    def _index(self) -> None:
+        """Upsert the search attributes that changed (rating, agencies, the deadline)."""
+        if not workflow.patched(SEARCH_ATTRIBUTES):
+            return
+        state = self.state
+        ended = state.closed_at is not None or state.withdrawn_at is not None
+        self.search.set(
+            rating=state.rating,
+            agencies=[state.requesting_agency, *(a.agency for a in state.agencies)],
+            due_at=None if ended else state.decision_due_at,
+        )
+
     @workflow.query
     def current(self) -> RequestView:
         return RequestView(state=self.state, version=self.writer.version)
@@ -159,6 +176,7 @@ class SharingRequestWorkflow:
                 )
             )
             await self._record(events, actor)
+            self._index()
             for event in events:
                 if isinstance(event, RatingChanged):
                     self.rating_change = event
@@ -177,6 +195,7 @@ class SharingRequestWorkflow:
         async with self.lock:
             events = decided(lambda: decide_withdraw(self.state, command, actor, workflow.now()))
             await self._record(events, actor)
+            self._index()
             for event in events:
                 if isinstance(event, RequestWithdrawn):
                     for child in self.children.values():

@@ -73,6 +73,7 @@ async def time_skipping_env(settings: Settings) -> AsyncIterator[WorkflowEnviron
     test moved on by weeks would see a new request's deadlines (set from the wall clock)
     already missed and its items (dated from today) already historical.
     """
+    from infra import search_attributes
     from infra.stack import venv_binary
     from infra.temporal import client_interceptors, data_converter
 
@@ -81,6 +82,7 @@ async def time_skipping_env(settings: Settings) -> AsyncIterator[WorkflowEnviron
         interceptors=client_interceptors(settings.key_encryption_key()),
         test_server_existing_path=str(venv_binary("temporal-test-server")),
     )
+    await search_attributes.ensure(env.client)  # the test server has no start-up flag
     try:
         yield env
     finally:
