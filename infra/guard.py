@@ -10,25 +10,38 @@ workflow code runs:
   this hub did not sign for this workflow, this update name, this update id and
   these arguments is refused, so nothing is written;
 - every workflow start: a workflow started by anyone but the application (or by
-  one of its own workflows, as a child) fails at its first step, writing nothing.
+  one of its own workflows, as a child) fails at its first step, writing nothing;
+- every signal: the hub's workflows sign each signal they send (to a child, or to
+  any other workflow) and the application signs each one it sends, as the
+  signal's last argument (see :func:`unsigned`); a receiving
+  workflow drops a signal that is unsigned, signed for another workflow, signal
+  or content, or whose id it has already taken, before any handler runs.
 
-Checks are pure (a MAC over the command), so they are deterministic; they are
-skipped while a workflow replays history it already accepted (validators do not
-run then either), so recorded histories and a rotated key replay unchanged.
+Checks are pure (a MAC over the command), so they are deterministic. Starts and
+updates are not checked again while a workflow replays history it already
+accepted (validators do not run then either). Signals are: a refused signal is in
+the history too, and replay must drop it again. A run that took an unsigned
+signal before signals were signed (``workflow.patched(SIGNED_SIGNALS)`` is false
+there) replays it, and goes on taking unsigned ones until it ends; a signed one
+is checked in every run.
 """
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Sequence
 from dataclasses import replace
-from typing import Any, NoReturn
+from typing import Any, NoReturn, get_type_hints
 
+from pydantic import TypeAdapter
 from temporalio import client, workflow
 from temporalio import worker as tworker
 from temporalio.exceptions import ApplicationError
 
-from infra.signing import Command, CommandRefusedError, CommandSigner
+from infra.signing import HEADER, Command, CommandRefusedError, CommandSigner
+
+SIGNED_SIGNALS = "signals-signed-and-checked"
+"""Patch: signals received from here on are checked (earlier history replays as it ran)."""
 
 REFUSED_TYPE = "CommandRefused"
 """The ``ApplicationError`` type of a refused command, as the caller sees it."""
@@ -97,6 +110,11 @@ class _Signing(client.OutboundInterceptor):
         )
         return await super().start_update_with_start_workflow(input)
 
+    async def signal_workflow(self, input: client.SignalWorkflowInput) -> None:
+        command = Command("signal", input.id, input.signal, str(uuid.uuid4()), input.args)
+        input.args = [*input.args, {HEADER: self._signer.signature(command)}]
+        await super().signal_workflow(input)
+
     async def create_schedule(self, input: client.CreateScheduleInput) -> client.ScheduleHandle:
         input.schedule = self._signed_schedule(input.schedule)
         return await super().create_schedule(input)
@@ -129,6 +147,11 @@ class _Signing(client.OutboundInterceptor):
 class _Verifying(tworker.WorkflowInboundInterceptor):
     _signer: CommandSigner
 
+    def init(self, outbound: tworker.WorkflowOutboundInterceptor) -> None:
+        self._taken: set[str] = set()
+        """The ids of the signals this run has taken (rebuilt on replay, in order)."""
+        super().init(_SigningSignals(outbound, self._signer))
+
     def _check(self, command: Command, headers: Any) -> None:
         try:
             self._signer.verify(headers, command)
@@ -156,3 +179,79 @@ class _Verifying(tworker.WorkflowInboundInterceptor):
         if not workflow.unsafe.is_replaying():
             self._check(self._update(input), input.headers)
         return await super().handle_update_handler(input)
+
+    async def handle_signal(self, input: tworker.HandleSignalInput) -> None:
+        args, signature = unsigned(input.args)
+        args = _typed(input.signal, args)
+        if signature is None and not workflow.patched(SIGNED_SIGNALS):
+            # An unsigned signal in a run that took unsigned ones before signals were
+            # signed (its history replays as it ran); any other run refuses it.
+            return await super().handle_signal(replace(input, args=args))
+        body = signature.get(HEADER) if signature is not None else None
+        signal_id = body.get("id") if isinstance(body, dict) else None
+        info = workflow.info()
+        command = Command("signal", info.workflow_id, input.signal, str(signal_id), args)
+        try:
+            if body is None:
+                raise CommandRefusedError("command refused: not signed by this hub")
+            self._signer.verify_signature(body, command)
+            if command.update_id in self._taken:
+                raise CommandRefusedError("command refused: this signal was taken already")
+        except CommandRefusedError as exc:
+            # Dropped, never raised: a failing signal handler would fail the workflow.
+            if not workflow.unsafe.is_replaying():
+                workflow.logger.warning("signal %s refused: %s", input.signal, exc)
+            return None
+        self._taken.add(command.update_id)
+        return await super().handle_signal(replace(input, args=args))
+
+
+def unsigned(args: Sequence[Any]) -> tuple[list[Any], dict[str, Any] | None]:
+    """A signal's arguments without its signature, and the signature (its last argument).
+
+    Signals carry their signature as an argument, not a header: Temporal's
+    time-skipping test server drops the headers of signals sent by a workflow.
+    """
+    if args and isinstance(args[-1], dict) and HEADER in args[-1]:
+        return list(args[:-1]), args[-1]
+    return list(args), None
+
+
+def _typed(signal: str, args: list[Any]) -> list[Any]:
+    """The arguments as the handler's parameters type them.
+
+    The SDK decodes a signal's arguments by the handler's type hints only when
+    their counts agree, and a handler has one parameter more (its signature)
+    than an unsigned signal has arguments: those arrive as plain JSON values.
+    """
+    handler = workflow.get_signal_handler(signal)
+    if handler is None:
+        return args
+    function = getattr(handler, "func", handler)  # a method comes as partial(function, self)
+    hints = [h for name, h in get_type_hints(function).items() if name != "return"]
+    typed = [TypeAdapter(h).validate_python(a) for h, a in zip(hints, args, strict=False)]
+    return typed + args[len(typed) :]
+
+
+class _SigningSignals(tworker.WorkflowOutboundInterceptor):
+    """Signs every signal a hub workflow sends; ids are its run id and a count."""
+
+    def __init__(self, next: tworker.WorkflowOutboundInterceptor, signer: CommandSigner) -> None:
+        super().__init__(next)
+        self._signer = signer
+        self._sent = 0
+
+    def _signed(self, workflow_id: str, signal: str, args: Sequence[Any]) -> list[Any]:
+        # Deterministic: no random draw (that would move every later workflow.uuid4()).
+        self._sent += 1
+        signal_id = f"{workflow.info().run_id}/{self._sent}"
+        command = Command("signal", workflow_id, signal, signal_id, args)
+        return [*args, {HEADER: self._signer.signature(command, now=workflow.now())}]
+
+    async def signal_child_workflow(self, input: tworker.SignalChildWorkflowInput) -> None:
+        input.args = self._signed(input.child_workflow_id, input.signal, input.args)
+        await super().signal_child_workflow(input)
+
+    async def signal_external_workflow(self, input: tworker.SignalExternalWorkflowInput) -> None:
+        input.args = self._signed(input.workflow_id, input.signal, input.args)
+        await super().signal_external_workflow(input)

@@ -6,10 +6,12 @@ derived from the KEK (HKDF, a label of its own), and the worker checks the
 signature before a workflow or an update handler sees the command
 (``infra.guard``). What is signed, as one canonical line:
 
-- the kind (``start`` or ``update``), the workflow id, the workflow type or
-  update name, and the update id: a signature made for one request, one step
-  or one task id is refused anywhere else, and the same update id twice is
-  deduplicated by the server, so a signature cannot be spent twice;
+- the kind (``start``, ``update`` or ``signal``), the workflow id, the workflow
+  type, update name or signal name, and the update id (a signal's own id): a
+  signature made for one request, one step or one task id is refused anywhere
+  else, and the same update id twice is deduplicated by the server (a signal id
+  twice by the receiving workflow, ``infra.guard``), so a signature cannot be
+  spent twice;
 - the time it was made (recorded, so an audit sees when the application sent it);
 - a SHA-256 digest of the arguments' canonical JSON: the acting user, role and
   agency (the ``Actor``) and the command itself, so changing any of them breaks
@@ -39,7 +41,7 @@ HEADER = "mashflow-command"
 SIGNING_KEY_INFO = b"mashflow command signing v1"
 ENVELOPE_VERSION = 1
 
-Kind = Literal["start", "update"]
+Kind = Literal["start", "update", "signal"]
 
 
 class CommandRefusedError(Exception):
@@ -53,8 +55,9 @@ class Command:
     kind: Kind
     workflow_id: str
     name: str
-    """The workflow type (a start) or the update's name."""
+    """The workflow type (a start), the update's or the signal's name."""
     update_id: str
+    """The update id, or the signal's id (its sender's run id and a count)."""
     args: Sequence[Any]
 
     def message(self, signed_at: str) -> bytes:
@@ -75,18 +78,31 @@ class Command:
 class CommandSigner:
     """Signs and checks commands with the hub's command key."""
 
-    def __init__(self, kek: bytes) -> None:
-        self._key = derive_key(kek, SIGNING_KEY_INFO)
+    def __init__(self, kek: bytes, *previous: bytes) -> None:
+        self._keys = [derive_key(k, SIGNING_KEY_INFO) for k in (kek, *previous)]
+        """Signs with the first (the current KEK's); checks with each (a KEK rotation's
+        previous KEK, while the transition lasts: ``docs/operations.md``)."""
 
-    def _mac(self, command: Command, signed_at: str) -> str:
-        return hmac.new(self._key, command.message(signed_at), hashlib.sha256).hexdigest()
+    def _mac(self, command: Command, signed_at: str, key: bytes | None = None) -> str:
+        message = command.message(signed_at)
+        return hmac.new(key or self._keys[0], message, hashlib.sha256).hexdigest()
+
+    def signature(self, command: Command, now: datetime | None = None) -> dict[str, str | int]:
+        """The signature's body: a version, a time and a MAC (and a signal's id)."""
+        signed_at = (now or datetime.now(UTC)).isoformat()
+        body: dict[str, str | int] = {
+            "v": ENVELOPE_VERSION,
+            "at": signed_at,
+            "mac": self._mac(command, signed_at),
+        }
+        if command.kind == "signal":
+            body["id"] = command.update_id  # a signal has no id of its own: it travels here
+        return body
 
     def header(self, command: Command, now: datetime | None = None) -> Payload:
-        signed_at = (now or datetime.now(UTC)).isoformat()
-        body = {"v": ENVELOPE_VERSION, "at": signed_at, "mac": self._mac(command, signed_at)}
         return Payload(
             metadata={"encoding": b"json/plain"},
-            data=json.dumps(body, separators=(",", ":")).encode(),
+            data=json.dumps(self.signature(command, now), separators=(",", ":")).encode(),
         )
 
     def headers(
@@ -101,8 +117,17 @@ class CommandSigner:
             raise CommandRefusedError("command refused: not signed by this hub")
         try:
             body = json.loads(payload.data)
+        except ValueError:
+            raise CommandRefusedError("command refused: malformed signature") from None
+        self.verify_signature(body, command)
+
+    def verify_signature(self, body: object, command: Command) -> None:
+        """:meth:`verify` for a signature's body (a signal carries it as its last argument)."""
+        if not isinstance(body, dict):
+            raise CommandRefusedError("command refused: malformed signature")
+        try:
             version, signed_at, mac = body["v"], body["at"], body["mac"]
-        except (ValueError, TypeError, KeyError):
+        except KeyError:
             raise CommandRefusedError("command refused: malformed signature") from None
         if version != ENVELOPE_VERSION or not isinstance(signed_at, str):
             raise CommandRefusedError("command refused: unknown signature version")
@@ -116,8 +141,9 @@ class CommandSigner:
                 Command(command.kind, action, command.name, command.update_id, command.args)
             )
         for candidate in candidates:
-            if hmac.compare_digest(mac, self._mac(candidate, signed_at)):
-                return
+            for key in self._keys:
+                if hmac.compare_digest(mac, self._mac(candidate, signed_at, key)):
+                    return
         raise CommandRefusedError(
             "command refused: signature does not match this workflow, step and content"
         )

@@ -72,3 +72,34 @@ def test_a_schedule_s_signature_covers_its_runs_only() -> None:
         SIGNER.verify(header, replace(action, workflow_id="mashflow-checkpoint-run-by-hand"))
     with pytest.raises(CommandRefusedError):
         SIGNER.verify(header, replace(run, name="RetentionReviewTaskWorkflow"))
+
+
+def test_a_signal_s_signature_names_its_id_and_covers_its_content() -> None:
+    signal = Command("signal", "request-1-agency-police", "withdrawn", "run-9/1", [ASSESS])
+    body = SIGNER.signature(signal)
+    assert body["id"] == "run-9/1"
+    SIGNER.verify_signature(body, signal)
+    for changed in (
+        replace(signal, update_id="run-9/2"),
+        replace(signal, name="rating_changed"),
+        replace(signal, kind="update"),
+        replace(signal, args=[ACTOR]),
+    ):
+        with pytest.raises(CommandRefusedError):
+            SIGNER.verify_signature(body, changed)
+    for malformed in (None, "mac", {"v": 1, "at": "x"}, {**body, "v": 2}):
+        with pytest.raises(CommandRefusedError):
+            SIGNER.verify_signature(malformed, signal)
+
+
+def test_a_previous_kek_s_signatures_verify_while_it_is_configured() -> None:
+    old = CommandSigner(base64.b64decode(TEST_KEK))
+    new_kek = secrets.token_bytes(32)
+    during = CommandSigner(new_kek, base64.b64decode(TEST_KEK))
+    after = CommandSigner(new_kek)
+    header = {HEADER: old.header(COMMAND)}
+    during.verify(header, COMMAND)
+    with pytest.raises(CommandRefusedError):
+        after.verify(header, COMMAND)
+    old_reads_new = {HEADER: during.header(COMMAND)}
+    after.verify(old_reads_new, COMMAND)  # signed with the new KEK

@@ -11,7 +11,8 @@ deduplicated by the server):
     record_decision, record_informing, open_package, acknowledge_receipt,
     revoke_package
 
-Signals (from the parent request): ``rating_changed``, ``withdrawn``.
+Signals (from the parent request, signed: ``infra.guard``): ``rating_changed``,
+``withdrawn``.
 Queries: ``current`` (the decision state), ``tasks`` (open tasks and the stream
 version that task ids are made from).
 
@@ -53,7 +54,13 @@ with workflow.unsafe.imports_passed_through():
         TaskList,
     )
     from workflows.answers import AnsweredSteps
-    from workflows.common import StreamWriter, agency_stream, decided, notify
+    from workflows.common import (
+        SignalSignature,
+        StreamWriter,
+        agency_stream,
+        decided,
+        notify,
+    )
     from workflows.decision_watch import ONE_TIMER, Alarm, count, next_due, overdue
     from workflows.package_steps import delete_package, send_package
     from workflows.search import PATCH as SEARCH_ATTRIBUTES
@@ -196,12 +203,12 @@ class AgencyDecisionWorkflow:
     # -- signals and queries from outside ---------------------------------------------------
 
     @workflow.signal
-    def rating_changed(self, event: RatingChanged) -> None:
+    def rating_changed(self, event: RatingChanged, signed: SignalSignature = None) -> None:
         self.state = evolve(self.state, event)
         self.changed = True
 
     @workflow.signal
-    def withdrawn(self, event: RequestWithdrawn) -> None:
+    def withdrawn(self, event: RequestWithdrawn, signed: SignalSignature = None) -> None:
         self.state = evolve(self.state, event)
         self.changed = True
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from datetime import timedelta
-from typing import TypeVar
+from typing import Any, TypeVar
 from uuid import UUID
 
 from temporalio import workflow
@@ -30,6 +30,11 @@ with workflow.unsafe.imports_passed_through():
     from domain.models import Actor
 
 T = TypeVar("T")
+
+SignalSignature = dict[str, Any] | None
+"""A signal's last parameter: the hub's signature of it. The worker's guard
+(``infra.guard``) checks and removes it before the handler runs, so a handler
+always sees None; it is declared so the signature's payload decodes."""
 
 # Failures that retrying cannot mend: a bug in the workflow's bookkeeping, not the weather.
 PERMANENT_STORE_ERRORS = ["ConcurrencyError", "EventIdConflict", "UnknownEventType"]

@@ -15,6 +15,8 @@ from app.requests import RequestService
 from app.scenarios import Hub
 from infra.directory import AgencyDirectory, AlreadyExistsError
 from infra.settings import Settings
+from infra.temporal import data_converter
+from tests.workflows.boundary import Boundary, kek_bytes
 from worker.main import build_worker
 
 HUB = [
@@ -61,3 +63,18 @@ async def hub(service: RequestService, infra: Infrastructure, settings: Settings
     return Hub(
         service, PackageService(service, infra.packages, infra.agencies, settings, infra.store)
     )
+
+
+@pytest.fixture
+async def boundary(
+    dev_server_env: WorkflowEnvironment, task_queue: str, infra: Infrastructure, settings: Settings
+) -> AsyncIterator[Boundary]:
+    """A running hub on the dev server, and an attacker's clients of the same frontend."""
+    app = dev_server_env.client
+    service = app.service_client
+    stranger = Client(service, namespace=app.namespace)
+    insider = Client(service, namespace=app.namespace, data_converter=data_converter(kek_bytes()))
+    async with build_worker(app, task_queue, infra):
+        requests = RequestService(app, infra.keyring, infra.agencies, task_queue)
+        packages = PackageService(requests, infra.packages, infra.agencies, settings, infra.store)
+        yield Boundary(Hub(requests, packages), infra, app, stranger, insider, task_queue)

@@ -10,11 +10,8 @@ attack is refused with nothing written to the event store.
 from __future__ import annotations
 
 import asyncio
-import base64
 import os
 import uuid
-from collections.abc import AsyncIterator
-from dataclasses import dataclass
 from datetime import date
 from typing import Any
 from uuid import UUID
@@ -33,24 +30,15 @@ from temporalio.client import (
 )
 from temporalio.common import RawValue
 from temporalio.exceptions import ApplicationError
-from temporalio.testing import WorkflowEnvironment
 
 from activities.models import DueReview
-from app.container import Infrastructure
-from app.packages import PackageService
-from app.requests import RequestService
-from app.scenarios import Hub, Walk, open_request
 from domain.commands import DisposeRecord
-from domain.decision import TaskKind
 from domain.models import Actor, DisposalReason
 from domain.policy import HubPolicy
 from domain.vocabulary import RecordType, Role
 from infra.codec import ENCODING, KEY_ID_METADATA, REFUSED_TYPE
 from infra.guard import REFUSED_TYPE as UNSIGNED_TYPE
-from infra.settings import Settings
-from infra.temporal import data_converter
-from tests.conftest import TEST_KEK
-from worker.main import build_worker
+from tests.workflows.boundary import Boundary
 from workflows.common import agency_workflow_id, request_workflow_id
 from workflows.retention import RetentionReviewTaskWorkflow, ReviewTaskInput
 
@@ -65,50 +53,6 @@ ASSESSMENT = {
     "confidential": True,
     "special_category": False,
 }
-
-
-@dataclass(frozen=True)
-class Boundary:
-    hub: Hub
-    infra: Infrastructure
-    app: Client
-    """The application's client: the KEK's codec and the command guard."""
-    stranger: Client
-    """Reaches the frontend; holds no KEK (plain JSON, the SDK's default converter)."""
-    insider: Client
-    """Holds the KEK's codec (encrypts as the hub does) but does not sign as the application."""
-    task_queue: str
-
-    async def open(self) -> tuple[UUID, UUID, Walk]:
-        """A request held by the police, waiting for its purpose to be assessed."""
-        request_id, subject_id = await open_request(self.hub, "Ivy Boundary", ["police"])
-        walk = Walk(self.hub, request_id, subject_id, "police")
-        await walk.until(TaskKind.ASSESS_PURPOSE)
-        return request_id, subject_id, walk
-
-    async def written(self, request_id: UUID) -> list[str]:
-        """Every event of the request, as ``type by actor``."""
-        events = await self.infra.store.read_correlation(request_id)
-        return [f"{r.event.event_type} by {r.metadata.actor_id}" for r in events]
-
-
-@pytest.fixture
-async def boundary(
-    dev_server_env: WorkflowEnvironment, task_queue: str, infra: Infrastructure, settings: Settings
-) -> AsyncIterator[Boundary]:
-    app = dev_server_env.client
-    service = app.service_client
-    stranger = Client(service, namespace=app.namespace)
-    insider = Client(service, namespace=app.namespace, data_converter=data_converter(_kek()))
-    async with build_worker(app, task_queue, infra):
-        requests = RequestService(app, infra.keyring, infra.agencies, task_queue)
-        packages = PackageService(requests, infra.packages, infra.agencies, settings, infra.store)
-        hub = Hub(requests, packages)
-        yield Boundary(hub, infra, app, stranger, insider, task_queue)
-
-
-def _kek() -> bytes:
-    return base64.b64decode(TEST_KEK)
 
 
 def _refusal(exc: WorkflowUpdateFailedError | WorkflowFailureError) -> str | None:
