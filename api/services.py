@@ -22,6 +22,7 @@ from api.sessions import SessionCodec
 from api.web_sessions import SessionStore
 from app import record_words, timetext, wording
 from app.container import Container
+from app.drafts import Drafts
 from app.packages import PackageService
 from app.queries import Queries
 from app.requests import RequestService
@@ -31,6 +32,7 @@ from domain.policy import DEFAULT_POLICY
 from infra.auth import Authenticator
 from infra.crypto import Keyring
 from infra.directory import AgencyDirectory
+from infra.drafts import DraftStore
 from infra.eventstore import EventStore
 from infra.settings import Settings
 from infra.users import UserDirectory
@@ -62,6 +64,8 @@ class Services:
     """The recipient's side of secure transfer."""
     retention: RetentionService
     """The retention review queue and its decisions."""
+    drafts: Drafts
+    """Answers in progress (the decision's questions), sealed, per person and form."""
 
 
 def build_services(container: Container, metrics: HttpMetrics) -> Services:
@@ -89,6 +93,7 @@ def build_services(container: Container, metrics: HttpMetrics) -> Services:
         requests=container.requests,
         packages=container.packages,
         retention=container.retention,
+        drafts=Drafts(DraftStore(infra.engine), infra.keyring),
     )
 
 

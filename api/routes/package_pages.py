@@ -17,8 +17,9 @@ from fastapi import APIRouter, Depends, Request, Response
 from fastapi.responses import RedirectResponse
 
 from api.deps import CsrfToken, Packages, PagePrincipal, ServicesDep, csrf_protect, require_page
-from api.forms import attempt, form_text
+from api.forms import PageForm, Refused, attempt
 from api.rendering import render
+from api.request_forms import RevokeForm
 from api.schemas.packages import PackageItem, RevokeBody
 from api.services import Services
 from app.identity import actor_of
@@ -111,17 +112,14 @@ async def package_revoke(
 ) -> Response:
     """The same command as ``POST /api/packages/{id}/revoke``: recall an unopened package."""
     require_page(principal, Action.REVOKE_PACKAGE)
-    form = await request.form()
-    reason = form_text(form, "reason")
 
-    async def command() -> None:
-        body = RevokeBody.model_validate({"reason": reason})
+    async def run(form: PageForm) -> None:
+        body = RevokeBody.model_validate(form.body())
         await packages.revoke(actor_of(principal), package_id, body.reason)
 
-    refused = await attempt(command)
-    if refused is None:
+    revoked = await attempt(RevokeForm, await request.form(), run)
+    if not isinstance(revoked, Refused):
         return RedirectResponse(f"/packages/{package_id}?done=revoked", status_code=303)
-    errors, status_code = refused
     return await _package_page(
         services,
         request,
@@ -129,9 +127,9 @@ async def package_revoke(
         csrf,
         packages,
         package_id,
-        errors=errors,
-        reason=reason,
-        status_code=status_code,
+        errors=revoked.errors,
+        reason=str(revoked.values.get("reason", "")),
+        status_code=revoked.status,
     )
 
 

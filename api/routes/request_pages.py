@@ -15,13 +15,11 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, TypedDict
+from typing import TypedDict
 from uuid import UUID
 
-import pydantic
 from fastapi import APIRouter, Depends, Request, Response
 from fastapi.responses import RedirectResponse
-from starlette.datastructures import FormData
 from temporalio.service import RPCError
 
 from api.deps import (
@@ -33,8 +31,14 @@ from api.deps import (
     csrf_protect,
     require_page,
 )
-from api.forms import attempt, form_errors, form_text
+from api.forms import FormState, PageForm, Refused, attempt
 from api.rendering import VOCABULARY, render, words
+from api.request_forms import (
+    NEW_REQUEST_RENAMES,
+    NewRequestForm,
+    RatingForm,
+    WithdrawForm,
+)
 from api.routes.requests_write import new_request
 from api.schemas.requests_write import RatingBody, RequestCreate, WithdrawBody
 from api.services import Services
@@ -42,8 +46,7 @@ from app import timetext
 from app.identity import actor_of
 from app.queries import RequestSummary
 from app.requester import check_requester
-from app.requests import RequestService, view_of
-from domain.errors import DomainError
+from app.requests import view_of
 from domain.permissions import Action
 from domain.policy import deadline_words
 from domain.vocabulary import (
@@ -123,21 +126,17 @@ async def _new_form(
     principal: Principal,
     csrf: str,
     agencies: Agencies,
-    *,
-    values: dict[str, Any],
-    errors: dict[str, str],
+    form: FormState,
     status_code: int = 200,
 ) -> Response:
-    register = await agencies.list()
     return render(
         services,
         request,
         "request_new.html",
         principal=principal,
         csrf=csrf,
-        agencies=register,
-        values=values,
-        errors=errors,
+        agencies=await agencies.list(),
+        form=form,
         status_code=status_code,
         deadlines=deadline_words(services.settings.hub_policy()),
         **VOCABULARY,
@@ -153,36 +152,8 @@ async def new_request_page(
     agencies: Agencies,
 ) -> Response:
     require_page(principal, Action.OPEN_REQUEST)
-    values: dict[str, Any] = {"rating": "amber", "holding_agencies": []}
-    return await _new_form(services, request, principal, csrf, agencies, values=values, errors={})
-
-
-def request_values(form: FormData) -> dict[str, Any]:
-    """The new-request form as the API's body (blank optional fields left out)."""
-
-    def text(name: str) -> str:
-        value = form.get(name)
-        return value if isinstance(value, str) else ""
-
-    subject: dict[str, Any] = {"name": text("subject_name")}
-    if text("subject_dob"):
-        subject["date_of_birth"] = text("subject_dob")
-    if text("subject_address"):
-        subject["address"] = text("subject_address")
-    body: dict[str, Any] = {"subject": subject}
-    for name in (
-        "subject_kind",
-        "requesting_agency",
-        "purpose_category",
-        "purpose",
-        "information_sought",
-        "rating",
-    ):
-        body[name] = text(name)
-    body["holding_agencies"] = [v for v in form.getlist("holding_agencies") if isinstance(v, str)]
-    body["consent_already_held"] = text("consent_already_held") == "true"
-    body["allegation_against_staff"] = text("allegation_against_staff") == "true"
-    return body
+    form = FormState({"rating": "amber", "holding_agencies": []})
+    return await _new_form(services, request, principal, csrf, agencies, form)
 
 
 @router.post("/requests/new")
@@ -194,28 +165,21 @@ async def new_request_submit(
     agencies: Agencies,
     requests: Requests,
 ) -> Response:
+    """The same command as ``POST /api/requests``; refused, every value comes back as typed."""
     require_page(principal, Action.OPEN_REQUEST)
-    form = await request.form()
-    values = request_values(form)
-    try:
-        body = RequestCreate.model_validate(values)
-        new = new_request(body, principal)
+
+    async def run(form: PageForm) -> UUID:
+        new = new_request(RequestCreate.model_validate(form.body()), principal)
         await check_requester(
             services.users, new.requested_by, new.requesting_agency, str(principal.user_id)
         )
-        request_id = await requests.open_request(actor_of(principal), new)
-    except pydantic.ValidationError as exc:
-        errors = form_errors(exc)
-    except DomainError as exc:
-        field = getattr(exc, "field", "form")
-        errors = {str(field).split(".")[0]: exc.message}
-    else:
-        return RedirectResponse(f"/requests/{request_id}", status_code=303)
-    flat = {**values, **{f"subject_{k}": v for k, v in values["subject"].items()}}
-    flat["subject_dob"] = values["subject"].get("date_of_birth", "")
-    return await _new_form(
-        services, request, principal, csrf, agencies, values=flat, errors=errors, status_code=422
-    )
+        return await requests.open_request(actor_of(principal), new)
+
+    opened = await attempt(NewRequestForm, await request.form(), run, renames=NEW_REQUEST_RENAMES)
+    if isinstance(opened, Refused):
+        form = FormState.of(opened)
+        return await _new_form(services, request, principal, csrf, agencies, form, opened.status)
+    return RedirectResponse(f"/requests/{opened}", status_code=303)
 
 
 CHANGE_LABELS = {
@@ -300,32 +264,30 @@ async def _change(
     principal: Principal,
     csrf: str,
     request_id: UUID,
-    requests: RequestService,
-    form: FormData,
-    run: Callable[[UUID], Awaitable[object]],
+    form_class: type[PageForm],
+    run: Callable[[PageForm, UUID], Awaitable[object]],
     done: str,
     prefix: str,
 ) -> Response:
-    """Run a coordinator's change; redisplay the page with messages in place if refused."""
-    values = {f"{prefix}_{k}": form_text(form, k) for k in ("reason", "rating", "rationale")}
+    """Run a coordinator's change; the page again with messages in place if refused."""
 
-    async def command() -> None:
-        view = await view_of(requests, request_id)
-        await run(view.state.subject_id)
+    async def command(form: PageForm) -> object:
+        view = await view_of(services.requests, request_id)
+        return await run(form, view.state.subject_id)
 
-    refused = await attempt(command, prefix)
-    if refused is None:
+    changed = await attempt(form_class, await request.form(), command, prefix=prefix)
+    if not isinstance(changed, Refused):
         return RedirectResponse(f"/requests/{request_id}?done={done}", status_code=303)
-    errors, status_code = refused
+    values = {f"{prefix}_{k}": v for k, v in changed.values.items()}
     return await _request_page(
         services,
         request,
         principal,
         csrf,
         request_id,
-        errors=errors,
+        errors=changed.errors,
         values=values,
-        status_code=status_code,
+        status_code=changed.status,
     )
 
 
@@ -340,14 +302,13 @@ async def withdraw_submit(
 ) -> Response:
     """The same command as ``POST /api/requests/{id}/withdraw``, from the request page."""
     require_page(principal, Action.WITHDRAW_REQUEST)
-    form = await request.form()
 
-    async def run(subject_id: UUID) -> object:
-        body = WithdrawBody.model_validate({"reason": form_text(form, "reason")})
+    async def run(form: PageForm, subject_id: UUID) -> object:
+        body = WithdrawBody.model_validate(form.body())
         return await requests.withdraw(actor_of(principal), request_id, body.reason, subject_id)
 
     return await _change(
-        services, request, principal, csrf, request_id, requests, form, run, "withdrawn", "withdraw"
+        services, request, principal, csrf, request_id, WithdrawForm, run, "withdrawn", "withdraw"
     )
 
 
@@ -362,19 +323,13 @@ async def rating_submit(
 ) -> Response:
     """The same command as ``POST /api/requests/{id}/rating``: a new rating with its rationale."""
     require_page(principal, Action.CHANGE_RATING)
-    form = await request.form()
 
-    async def run(subject_id: UUID) -> object:
-        body = RatingBody.model_validate(
-            {"rating": form_text(form, "rating"), "rationale": form_text(form, "rationale")}
-        )
+    async def run(form: PageForm, subject_id: UUID) -> object:
+        body = RatingBody.model_validate(form.body())
         return await requests.change_rating(
             actor_of(principal), request_id, body.rating, body.rationale, subject_id
         )
 
     return await _change(
-        services, request, principal, csrf, request_id, requests, form, run, "rating", "rerate"
+        services, request, principal, csrf, request_id, RatingForm, run, "rating", "rerate"
     )
-
-
-# -- worker and advisor: the inbox and the task pages ----------------------------------------

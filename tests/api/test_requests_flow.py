@@ -416,7 +416,7 @@ async def test_new_request_form_shows_messages_in_place_and_escapes(stack: Stack
     async with signed_in(stack, "coordinator") as page:
         form = await page.get("/requests/new")
         assert form.status_code == 200
-        assert '<label for="subject_name">' in form.text
+        assert 'for="subject_name">Full name</label>' in form.text
         response = await page.post(
             "/requests/new",
             data={
@@ -447,7 +447,9 @@ async def test_pages_walk_a_decision_to_the_coordinator(stack: Stack) -> None:
             data={
                 "csrf_token": csrf_of(form),
                 "subject_name": "Cara Example",
-                "subject_dob": "2016-05-01",
+                "subject_dob-day": "1",
+                "subject_dob-month": "5",
+                "subject_dob-year": "2016",
                 "subject_kind": "child",
                 "requesting_agency": stack.requester,
                 "holding_agencies": [stack.holder],
@@ -493,16 +495,9 @@ async def test_pages_walk_a_decision_to_the_coordinator(stack: Stack) -> None:
                 "item-0-content": SCRIPT,
                 "item-0-source": "Log",
                 "item-0-kind": "fact",
-                "item-0-dated": "2026-01-02",
-            },
-            {
-                "action": "record_decision",
-                "outcome": "share",
-                "reasons": "Child at risk",
-                "necessity": "One entry",
-                "inform_will_inform": "false",
-                "inform_reason_not": "would_prejudice_investigation",
-                "urgent_override": "Waiting was unsafe",
+                "item-0-dated-day": "2",
+                "item-0-dated-month": "1",
+                "item-0-dated-year": "2026",
             },
         ]
         url = f"/tasks/{task}"
@@ -514,9 +509,33 @@ async def test_pages_walk_a_decision_to_the_coordinator(stack: Stack) -> None:
                 assert "Bases that apply on these facts" in current.text
             done = await worker.post(url, data={"csrf_token": csrf_of(current), **data})
             assert done.status_code == 303, (data["action"], done.text)
-            url = done.headers["location"]
-            if url == "/tasks":
-                break
+            confirmation = await worker.get(done.headers["location"])
+            assert "govuk-panel--confirmation" in confirmation.text
+            assert problems(confirmation.text) == []
+            following = re.search(r'href="(/tasks/[^"]+)" role="button"', confirmation.text)
+            assert following, confirmation.text
+            url = following.group(1)
+        # The decision: one question a page, then the answers checked and recorded.
+        questions: list[dict[str, Any]] = [
+            {"outcome": "share"},
+            {"reasons": "Child at risk"},
+            {"necessity": "One entry"},
+            {"inform_will_inform": "false", "inform_reason_not": "would_prejudice_investigation"},
+            {"urgent_override": "Waiting was unsafe"},
+            {"position": ""},
+        ]
+        started = await worker.get(f"{url}/decision")
+        url = started.headers["location"]
+        for answer in questions:
+            question = await worker.get(url)
+            assert problems(question.text) == [], url
+            answered = await worker.post(url, data={"csrf_token": csrf_of(question), **answer})
+            assert answered.status_code == 303, (url, answered.text)
+            url = answered.headers["location"]
+        check = await worker.get(url)
+        assert url.endswith("/decision/check") and problems(check.text) == []
+        recorded = await worker.post(url, data={"csrf_token": csrf_of(check)})
+        assert recorded.status_code == 303, recorded.text
 
     async with signed_in(stack, "recipient") as recipient:
         await stack.task_id(rid, stack.holder, TaskKind.ACKNOWLEDGE_RECEIPT)

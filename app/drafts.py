@@ -1,0 +1,54 @@
+"""A person's answers in progress, kept on the server, sealed under the subject's key.
+
+The decision is asked one question per page; what has been answered so far is a draft
+(a mapping of field name to what was typed). It is sealed before it is stored
+(:class:`infra.drafts.DraftStore` only ever sees ciphertext), so it is as protected as
+the event log and unreadable once the subject's key is destroyed. A draft belongs to one
+person and one form (``form_key``, say ``decision:<request>:<agency>``): signing in again
+finds it as it was, which is how a draft is restored after a session ends.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+from uuid import UUID
+
+from domain.events import Erased
+from infra.crypto import Keyring
+from infra.drafts import DraftStore
+
+
+def decision_key(request_id: UUID, agency: str) -> str:
+    return f"decision:{request_id}:{agency}"
+
+
+class Drafts:
+    def __init__(self, store: DraftStore, keyring: Keyring) -> None:
+        self.store = store
+        self.keyring = keyring
+
+    async def load(self, user_id: UUID | str, form_key: str) -> dict[str, Any]:
+        """The answers so far (empty when there is no draft, or it can no longer be opened)."""
+        sealed = await self.store.load(UUID(str(user_id)), form_key)
+        if sealed is None:
+            return {}
+        value = await self.keyring.open(sealed)
+        return dict(value) if isinstance(value, dict) and not isinstance(value, Erased) else {}
+
+    async def save(
+        self, user_id: UUID | str, form_key: str, subject_id: UUID, answers: Mapping[str, Any]
+    ) -> None:
+        sealed = await self.keyring.seal(subject_id, dict(answers))
+        await self.store.save(UUID(str(user_id)), form_key, sealed)
+
+    async def update(
+        self, user_id: UUID | str, form_key: str, subject_id: UUID, answers: Mapping[str, Any]
+    ) -> dict[str, Any]:
+        """The draft with ``answers`` added (replacing earlier answers to the same fields)."""
+        merged = {**await self.load(user_id, form_key), **answers}
+        await self.save(user_id, form_key, subject_id, merged)
+        return merged
+
+    async def drop(self, user_id: UUID | str, form_key: str) -> None:
+        await self.store.drop(UUID(str(user_id)), form_key)
