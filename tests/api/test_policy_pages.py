@@ -28,9 +28,9 @@ async def test_the_new_request_page_says_which_clock_each_deadline_runs_on(
     async with signed_in(stack, "coordinator") as coordinator:
         page = await coordinator.get("/requests/new")
     assert page.status_code == 200
-    assert "decision due within 4 hours, around the clock" in page.text
-    assert "decision due within 24 working hours (about three working days)" in page.text
-    assert "decision due within 72 working hours (about nine working days)" in page.text
+    assert "Decision due within 4 hours, around the clock" in page.text
+    assert "Decision due within 24 working hours (about three working days)" in page.text
+    assert "Decision due within 72 working hours (about nine working days)" in page.text
     assert "09:00 to 17:00, Monday to Friday, Europe/London time" in page.text
     assert 'name="allegation_against_staff"' in page.text
 
