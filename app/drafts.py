@@ -12,15 +12,28 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from typing import Any
-from uuid import UUID
+from uuid import NAMESPACE_URL, UUID, uuid5
 
 from domain.events import Erased
 from infra.crypto import Keyring
 from infra.drafts import DraftStore
 
+DRAFTS = uuid5(NAMESPACE_URL, "urn:mashflow:drafts")
+
 
 def decision_key(request_id: UUID, agency: str) -> str:
     return f"decision:{request_id}:{agency}"
+
+
+def page_key(path: str) -> str:
+    """A page form's draft, by the page's path (``/requests/new``, ``/tasks/<id>``)."""
+    return f"page:{path}"
+
+
+def own_key(user_id: UUID | str) -> UUID:
+    """The key a draft with no subject yet (a new request) is sealed under: the person's
+    own, so only they can open it and it is destroyed with their drafts."""
+    return uuid5(DRAFTS, str(user_id))
 
 
 class Drafts:
@@ -37,9 +50,16 @@ class Drafts:
         return dict(value) if isinstance(value, dict) and not isinstance(value, Erased) else {}
 
     async def save(
-        self, user_id: UUID | str, form_key: str, subject_id: UUID, answers: Mapping[str, Any]
+        self,
+        user_id: UUID | str,
+        form_key: str,
+        subject_id: UUID | None,
+        answers: Mapping[str, Any],
     ) -> None:
-        sealed = await self.keyring.seal(subject_id, dict(answers))
+        """Keep ``answers``, sealed under the subject's key (or the person's own, for a
+        form about nobody known yet)."""
+        key = subject_id if subject_id is not None else own_key(user_id)
+        sealed = await self.keyring.seal(key, dict(answers))
         await self.store.save(UUID(str(user_id)), form_key, sealed)
 
     async def update(
@@ -49,6 +69,13 @@ class Drafts:
         merged = {**await self.load(user_id, form_key), **answers}
         await self.save(user_id, form_key, subject_id, merged)
         return merged
+
+    async def take(self, user_id: UUID | str, form_key: str) -> dict[str, Any]:
+        """The draft, removed: a page restores it once."""
+        answers = await self.load(user_id, form_key)
+        if answers:
+            await self.drop(user_id, form_key)
+        return answers
 
     async def drop(self, user_id: UUID | str, form_key: str) -> None:
         await self.store.drop(UUID(str(user_id)), form_key)

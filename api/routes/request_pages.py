@@ -39,6 +39,7 @@ from api.request_forms import (
     RatingForm,
     WithdrawForm,
 )
+from api.routes.draft_pages import restored
 from api.routes.requests_write import new_request
 from api.schemas.requests_write import RatingBody, RequestCreate, WithdrawBody
 from api.services import Services
@@ -128,6 +129,7 @@ async def _new_form(
     agencies: Agencies,
     form: FormState,
     status_code: int = 200,
+    restored: object = None,
 ) -> Response:
     return render(
         services,
@@ -137,6 +139,7 @@ async def _new_form(
         csrf=csrf,
         agencies=await agencies.list(),
         form=form,
+        restored=bool(restored),
         status_code=status_code,
         deadlines=deadline_words(services.settings.hub_policy()),
         **VOCABULARY,
@@ -152,8 +155,9 @@ async def new_request_page(
     agencies: Agencies,
 ) -> Response:
     require_page(principal, Action.OPEN_REQUEST)
-    form = FormState({"rating": "amber", "holding_agencies": []})
-    return await _new_form(services, request, principal, csrf, agencies, form)
+    kept = await restored(services, principal, request.url.path)
+    form = FormState(kept or {"rating": "amber", "holding_agencies": []})
+    return await _new_form(services, request, principal, csrf, agencies, form, restored=kept)
 
 
 @router.post("/requests/new")

@@ -21,6 +21,7 @@ from api.decision_forms import PLACES
 from api.deps import CsrfToken, PagePrincipal, ServicesDep, csrf_protect, require_page
 from api.forms import FormState, Refused, attempt
 from api.rendering import render, words
+from api.routes.draft_pages import restored
 from api.task_context import open_task, show
 from api.task_forms import STEP_FORMS, TaskForm
 from app.identity import actor_of
@@ -70,7 +71,9 @@ async def task_page(
     task_id: str, services: ServicesDep, request: Request, principal: PagePrincipal, csrf: CsrfToken
 ) -> Response:
     page = await open_task(services, principal, task_id)
-    return await show(services, request, principal, csrf, page, "task.html")
+    kept = await restored(services, principal, request.url.path)
+    form = FormState(kept) if kept else None
+    return await show(services, request, principal, csrf, page, "task.html", form, restored=kept)
 
 
 @router.post("/tasks/{task_id}")

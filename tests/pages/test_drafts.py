@@ -1,0 +1,88 @@
+"""What was typed survives signing in again: a page's form kept with ``POST /drafts`` comes
+back, once, on that page for the same person, and for nobody else."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import httpx
+import pytest
+
+from domain.decision import TaskKind
+from tests.api.a11y import problems
+from tests.api.stack import Stack
+from tests.pages.walk import checked, csrf_of, field_value, open_request, signed_in
+
+TYPED = "Concerns raised by the school <i>today</i>"
+
+
+@pytest.fixture
+async def http(stack: Stack) -> AsyncIterator[httpx.AsyncClient]:
+    async with httpx.AsyncClient(base_url=stack.url, timeout=30) as client:
+        yield client
+
+
+async def test_a_kept_new_request_comes_back_once_after_signing_in_again(stack: Stack) -> None:
+    async with signed_in(stack, "coordinator") as page:
+        form = await page.get("/requests/new")
+        kept = await page.post(
+            "/drafts",
+            data={
+                "csrf_token": csrf_of(form),
+                "draft_path": "/requests/new",
+                "subject_name": "Ada Example",
+                "purpose": TYPED,
+                "holding_agencies": [stack.holder, stack.other],
+                "rating": "red",
+            },
+        )
+        assert kept.status_code == 204, kept.text
+        forged = await page.post("/drafts", data={"draft_path": "/requests/new", "purpose": "x"})
+        assert forged.status_code == 403
+        elsewhere = await page.post(
+            "/drafts", data={"csrf_token": csrf_of(form), "draft_path": "/agencies"}
+        )
+        assert elsewhere.status_code == 422
+    async with signed_in(stack, "coordinator") as again:  # a new session, the same person
+        restored = await again.get("/requests/new")
+        assert "has been restored" in restored.text
+        assert field_value(restored.text, "subject_name") == "Ada Example"
+        assert field_value(restored.text, "purpose") == TYPED and "<i>today" not in restored.text
+        assert checked(restored.text, "holding_agencies") == {stack.holder, stack.other}
+        assert checked(restored.text, "rating") == {"red"}
+        assert problems(restored.text) == []
+        once = await again.get("/requests/new")
+        assert "has been restored" not in once.text
+        assert field_value(once.text, "purpose") == ""
+
+
+async def test_a_kept_task_form_is_the_typists_alone(http: httpx.AsyncClient, stack: Stack) -> None:
+    rid = await open_request(http, stack)
+    task = await stack.task_id(rid, stack.holder, TaskKind.ASSESS_PURPOSE)
+    async with signed_in(stack, "worker") as worker:
+        page = await worker.get(f"/tasks/{task}")
+        kept = await worker.post(
+            "/drafts",
+            data={
+                "csrf_token": csrf_of(page),
+                "draft_path": f"/tasks/{task}",
+                "purpose_clear": "true",
+                "note": TYPED,
+            },
+        )
+        assert kept.status_code == 204, kept.text
+    async with signed_in(stack, "advisor") as advisor:  # same agency, another person
+        theirs = await advisor.get(f"/tasks/{task}")
+        assert TYPED not in theirs.text and "<i>" not in theirs.text
+    async with signed_in(stack, "other_worker") as other:
+        page = await other.get("/tasks")
+        refused = await other.post(
+            "/drafts",
+            data={"csrf_token": csrf_of(page), "draft_path": f"/tasks/{task}", "note": "x"},
+        )
+        assert refused.status_code == 403
+    async with signed_in(stack, "worker") as worker:
+        restored = await worker.get(f"/tasks/{task}")
+        assert field_value(restored.text, "note") == TYPED
+        assert checked(restored.text, "purpose_clear") == {"true"}
+        assert problems(restored.text) == []
