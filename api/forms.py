@@ -79,12 +79,6 @@ def blank(value: object) -> bool:
     return not value.strip() if isinstance(value, str) else not value
 
 
-def form_text(form: FormData, name: str) -> str:
-    """A text field's value, or "" when it is missing or a file."""
-    value = form.get(name)
-    return value if isinstance(value, str) else ""
-
-
 def sentence(message: str) -> str:
     """A message as the page shows it: a capital first letter, no trailing full stop."""
     message = message.strip().removeprefix("Value error, ").rstrip(".")

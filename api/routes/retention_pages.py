@@ -18,14 +18,14 @@ from uuid import UUID
 
 from fastapi import APIRouter, Depends, Request, Response
 from fastapi.responses import RedirectResponse
+from pydantic import Field
 
 from api.deps import CsrfToken, PagePrincipal, ServicesDep, csrf_protect
-from api.forms import form_text
+from api.forms import PageForm, Refused, attempt
 from api.rendering import render, words
 from api.services import Services
 from app.identity import actor_of
 from app.retention import MAX_REASON, RetentionReview, RetentionService, ReviewNotFoundError
-from domain.errors import DomainError, ValidationFailed
 from domain.permissions import Action, allows
 from domain.retention import ReviewStatus
 from domain.vocabulary import DisposalReason
@@ -116,15 +116,36 @@ async def review_page(
     return await _review_page(services, request, principal, csrf, review, decided=shown)
 
 
-def _refused(exc: DomainError) -> dict[str, str]:
-    if isinstance(exc, ValidationFailed):
-        return {exc.field: exc.message.removeprefix(f"{exc.field}: ")}
-    return {"form": exc.message}
+class RetainForm(PageForm):
+    REQUIRED = {
+        "reason": "Enter the reason the record is kept",
+        "next_review_on": "Enter the date of the next review",
+    }
+    reason: str = Field("", max_length=10_000)
+    next_review_on: str = ""
+
+    def check(self) -> dict[str, str]:
+        errors = super().check()
+        if self.next_review_on and self.review_on() is None:
+            errors["next_review_on"] = "Enter the date of the next review as YYYY-MM-DD"
+        return errors
+
+    def review_on(self) -> date | None:
+        try:
+            return date.fromisoformat(self.next_review_on)
+        except ValueError:
+            return None
 
 
-def _status(exc: DomainError) -> int:
-    """Bad input is 422; a review already decided (or any other refusal) is 409."""
-    return 422 if isinstance(exc, ValidationFailed) else 409
+class DisposeForm(PageForm):
+    REQUIRED = {"dispose_reason": "Select why the record is disposed of"}
+    dispose_reason: str = ""
+    confirmed: str = ""
+
+    def check(self) -> dict[str, str]:
+        if self.dispose_reason not in {r.value for r in DisposalReason}:
+            return {"dispose_reason": self.REQUIRED["dispose_reason"]}
+        return {}
 
 
 @router.post("/retention/{review_id}/retain")
@@ -138,33 +159,25 @@ async def retain_submit(
     _officer(principal)
     retention = _service(services)
     review = await _find(retention, review_id)
-    form = await request.form()
-    values = {
-        "reason": form_text(form, "reason"),
-        "next_review_on": form_text(form, "next_review_on"),
-    }
-    errors: dict[str, str] = {}
-    status = 422
-    if not values["reason"].strip():
-        errors["reason"] = "give the reason the record is kept"
-    next_review_on: date | None = None
-    if not values["next_review_on"]:
-        errors["next_review_on"] = "give the date of the next review"
-    else:
-        try:
-            next_review_on = date.fromisoformat(values["next_review_on"])
-        except ValueError:
-            errors["next_review_on"] = "not a date; give it as YYYY-MM-DD"
-    if not errors and next_review_on is not None:
-        try:
-            await retention.retain(actor_of(principal), review_id, values["reason"], next_review_on)
-        except DomainError as exc:
-            errors = _refused(exc)
-            status = _status(exc)
-        else:
-            return RedirectResponse(f"/retention/{review_id}?decided=retained", status_code=303)
+
+    async def run(form: PageForm) -> None:
+        assert isinstance(form, RetainForm)
+        next_review_on = form.review_on()
+        assert next_review_on is not None  # checked by the form
+        await retention.retain(actor_of(principal), review_id, form.reason, next_review_on)
+
+    kept = await attempt(RetainForm, await request.form(), run)
+    if not isinstance(kept, Refused):
+        return RedirectResponse(f"/retention/{review_id}?decided=retained", status_code=303)
     return await _review_page(
-        services, request, principal, csrf, review, values=values, errors=errors, status_code=status
+        services,
+        request,
+        principal,
+        csrf,
+        review,
+        values=dict(kept.values),
+        errors=kept.errors,
+        status_code=kept.status,
     )
 
 
@@ -180,37 +193,30 @@ async def dispose_submit(
     _officer(principal)
     retention = _service(services)
     review = await _find(retention, review_id)
-    form = await request.form()
-    chosen = form_text(form, "dispose_reason")
-    try:
-        reason = DisposalReason(chosen)
-    except ValueError:
+
+    async def run(form: PageForm) -> DisposalReason | None:
+        assert isinstance(form, DisposeForm)
+        reason = DisposalReason(form.dispose_reason)
+        if form.confirmed != "yes":
+            return reason  # asked to confirm first
+        await retention.dispose(actor_of(principal), review_id, reason)
+        return None
+
+    disposed = await attempt(DisposeForm, await request.form(), run)
+    if isinstance(disposed, Refused):
         return await _review_page(
             services,
             request,
             principal,
             csrf,
             review,
-            errors={"dispose_reason": "choose why the record is disposed of"},
-            status_code=422,
+            values=dict(disposed.values),
+            errors=disposed.errors,
+            status_code=disposed.status,
         )
-    if form_text(form, "confirmed") != "yes":
-        context: dict[str, Any] = {"review": review, "reason": reason, "words": words}
+    if disposed is not None:
+        context: dict[str, Any] = {"review": review, "reason": disposed, "words": words}
         return render(
             services, request, "retention_confirm.html", principal=principal, csrf=csrf, **context
-        )
-    try:
-        await retention.dispose(actor_of(principal), review_id, reason)
-    except DomainError as exc:
-        values = {"dispose_reason": chosen}
-        return await _review_page(
-            services,
-            request,
-            principal,
-            csrf,
-            review,
-            values=values,
-            errors=_refused(exc),
-            status_code=_status(exc),
         )
     return RedirectResponse(f"/retention/{review_id}?decided=disposed", status_code=303)

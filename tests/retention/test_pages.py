@@ -132,8 +132,8 @@ async def test_an_officer_retains_one_record_and_disposes_of_another_from_the_qu
         retain, data={"csrf_token": csrf, "reason": " ", "next_review_on": "1/2/30"}
     )
     assert bad.status_code == 422
-    assert 'id="reason-error"' in bad.text and "give the reason the record is kept" in bad.text
-    assert "not a date; give it as YYYY-MM-DD" in bad.text
+    assert 'id="reason-error"' in bad.text and "Enter the reason the record is kept" in bad.text
+    assert "Enter the date of the next review as YYYY-MM-DD" in bad.text
     assert 'id="next_review_on" name="next_review_on"' in bad.text
     assert 'aria-invalid="true" aria-describedby="next_review_on-error"' in bad.text
     too_far = (date.today() + timedelta(days=800)).isoformat()
@@ -141,11 +141,11 @@ async def test_an_officer_retains_one_record_and_disposes_of_another_from_the_qu
         retain, data={"csrf_token": csrf, "reason": "Kept <b>on</b>", "next_review_on": too_far}
     )
     assert far.status_code == 422
-    assert "must be no later than" in far.text and "review interval" in far.text
+    assert "Must be no later than" in far.text and "review interval" in far.text
     assert "Kept &lt;b&gt;on&lt;/b&gt;" in far.text  # the typed reason is kept, escaped
     dispose = f"/retention/{shared.review_id}/dispose"
     unchosen = await browser.post(dispose, data={"csrf_token": csrf})
-    assert unchosen.status_code == 422 and "choose why the record is disposed of" in unchosen.text
+    assert unchosen.status_code == 422 and "Select why the record is disposed of" in unchosen.text
     asked = await browser.post(
         dispose, data={"csrf_token": csrf, "dispose_reason": "retention_period_ended"}
     )
@@ -166,7 +166,7 @@ async def test_an_officer_retains_one_record_and_disposes_of_another_from_the_qu
     again = await browser.post(
         retain, data={"csrf_token": csrf, "reason": "Again", "next_review_on": next_review}
     )
-    assert again.status_code == 409 and "this review is closed" in again.text
+    assert again.status_code == 409 and "This review is closed" in again.text
 
     # Dispose of the shared decision, confirmed: the subject is erased, the trail stays.
     confirmed = await browser.post(
