@@ -11,6 +11,8 @@ refusal comes from:
 - the form (a blank required answer, a date that is not a real date): the model's own
   messages (``REQUIRED``, :func:`read_date`);
 - the use case's input model (pydantic): the field the error's path names;
+- a failure rather than a refusal (the workflow engine or the store did not answer):
+  the whole form, 503, every value kept (a task's step sent again runs once);
 - the domain: :class:`~domain.errors.ValidationFailed` at its field; each problem of an
   :class:`~domain.errors.InconsistentDecision` at the field its code is about
   (``PROBLEMS``: code -> field and words), never the validator's text when the code
@@ -30,8 +32,11 @@ from datetime import date
 from typing import Any, ClassVar, Self, TypeVar, get_origin
 
 import pydantic
+import structlog
 from pydantic import BaseModel, ConfigDict
 from starlette.datastructures import FormData
+from temporalio.client import WorkflowUpdateFailedError
+from temporalio.service import RPCError
 
 from domain.errors import (
     DomainError,
@@ -42,7 +47,20 @@ from domain.errors import (
     ValidationFailed,
 )
 
+log = structlog.get_logger(__name__)
+
 T = TypeVar("T")
+FAILURES: tuple[type[BaseException], ...] = (
+    RPCError,
+    WorkflowUpdateFailedError,
+    TimeoutError,
+    ConnectionError,
+)
+"""The use case failed rather than refused: the workflow engine or the store did not answer."""
+FAILED = (
+    "This could not be completed just now and may not have been recorded. What you typed is "
+    "kept below: try again in a moment"
+)
 FORM = "form"
 """The key of a message about the whole form rather than one field."""
 
@@ -310,3 +328,6 @@ async def _attempt(
         return Refused(values, {FORM: sentence(exc.message)}, 409)
     except DomainError as exc:
         return Refused(values, {FORM: sentence(exc.message)})
+    except FAILURES as exc:  # the engine did not answer: keep what was typed, say so
+        log.warning("form_step_failed", form=form_class.__name__, error_type=type(exc).__name__)
+        return Refused(values, {FORM: FAILED}, 503)

@@ -1,0 +1,191 @@
+"""The form layer on its own: reading dates, messages in sentences, where each of the
+domain's problem codes is shown, the decision's questions and its body, and a failure kept
+apart from a refusal."""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from pathlib import Path
+
+import pytest
+from starlette.datastructures import FormData
+
+from api.decision_forms import PLACES, decision_body, first_unanswered, next_question, sequence
+from api.forms import FAILED, FieldErrors, PageForm, Refused, attempt, read_date, sentence
+from api.request_forms import NewRequestForm
+from api.task_forms import STEP_FORMS, SelectItemsForm
+from app.task_bodies import RecordDecisionBody
+from domain.errors import InconsistentDecision, InvalidState, Problem
+
+DOMAIN = Path(__file__).resolve().parents[2] / "domain"
+
+
+def test_every_problem_code_the_rules_return_has_a_place() -> None:
+    source = "\n".join(p.read_text() for p in DOMAIN.glob("*.py"))
+    codes = set(re.findall(r'_p\(\s*"([a-z_0-9]+)"', source))
+    assert len(codes) > 25
+    assert codes - set(PLACES) == set()
+
+
+@pytest.mark.parametrize(
+    ("parts", "message"),
+    [
+        (("", "3", "2017"), "Date of birth must include a day"),
+        (("", "", "2017"), "Date of birth must include a day and a month"),
+        (("31", "2", "2017"), "Date of birth must be a real date"),
+        (("1", "1", "17"), "Date of birth must be a real date, with a four-digit year"),
+        (("a", "1", "2017"), "Date of birth must be a real date, with a four-digit year"),
+    ],
+)
+def test_a_date_that_is_not_a_date_is_refused_in_words(
+    parts: tuple[str, str, str], message: str
+) -> None:
+    with pytest.raises(FieldErrors) as refused:
+        read_date("subject_dob", "date of birth", *parts)
+    assert refused.value.errors == {"subject_dob": message}
+
+
+def test_dates_read_from_the_three_boxes() -> None:
+    assert read_date("d", "the date", " 2 ", "1", "2026") == date(2026, 1, 2)
+    assert read_date("d", "the date", "", "", "") is None
+
+
+def test_messages_read_as_sentences() -> None:
+    assert sentence("Value error, the review date must be after today.") == (
+        "The review date must be after today"
+    )
+
+
+def _new_request(**changes: str | list[str]) -> FormData:
+    fields: dict[str, str | list[str]] = {
+        "subject_name": "Ada",
+        "subject_kind": "child",
+        "requesting_agency": "csc",
+        "holding_agencies": ["police"],
+        "purpose_category": "safeguarding_welfare",
+        "purpose": "Why",
+        "information_sought": "What",
+        "rating": "red",
+    }
+    fields.update(changes)
+    return FormData(
+        [(k, v) for k, vs in fields.items() for v in (vs if isinstance(vs, list) else [vs])]
+    )
+
+
+async def test_a_refusal_and_a_failure_both_keep_what_was_typed() -> None:
+    async def refuses(_: PageForm) -> None:
+        raise InconsistentDecision([Problem("no_reasons", "give at least one reason")])
+
+    refused = await attempt(NewRequestForm, _new_request(purpose="Typed"), refuses, places=PLACES)
+    assert isinstance(refused, Refused) and refused.status == 422
+    assert refused.values["purpose"] == "Typed"
+    assert refused.values["holding_agencies"] == ["police"]
+    assert refused.errors == {"not_share_reasons": "Select at least one reason for not sharing"}
+
+    async def closed(_: PageForm) -> None:
+        raise InvalidState("this request is no longer open")
+
+    late = await attempt(NewRequestForm, _new_request(), closed)
+    assert isinstance(late, Refused) and late.status == 409
+    assert late.errors == {"form": "This request is no longer open"}
+
+    async def fails(_: PageForm) -> None:
+        raise TimeoutError()
+
+    failed = await attempt(NewRequestForm, _new_request(purpose="Kept"), fails)
+    assert isinstance(failed, Refused) and failed.status == 503
+    assert failed.errors == {"form": FAILED} and failed.values["purpose"] == "Kept"
+
+    async def bug(_: PageForm) -> None:
+        raise KeyError("a bug is not a refusal")
+
+    with pytest.raises(KeyError):
+        await attempt(NewRequestForm, _new_request(), bug)
+
+
+async def test_blank_answers_are_refused_before_anything_runs() -> None:
+    ran: list[object] = []
+
+    async def run(form: PageForm) -> None:
+        ran.append(form)
+
+    refused = await attempt(
+        NewRequestForm, _new_request(subject_name="  ", holding_agencies=[]), run
+    )
+    assert isinstance(refused, Refused) and ran == []
+    assert set(refused.errors) == {"subject_name", "holding_agencies"}
+    assert refused.errors["subject_name"].startswith("Enter the full name")
+
+
+def test_each_step_form_builds_the_body_the_api_takes() -> None:
+    assess = STEP_FORMS["assess_purpose"].read(
+        {
+            "purpose_clear": "true",
+            "identifiable": "true",
+            "confidential": "false",
+            "special_category": "false",
+            "compelled_kind": "court_order",
+            "compelled_citation": "Family Court order 2026",
+        }
+    )
+    body = assess.action_body()
+    assert body.model_dump(exclude_none=True)["compelled"] == {
+        "kind": "court_order",
+        "citation": "Family Court order 2026",
+    }
+    items = SelectItemsForm.read(
+        {
+            "item-1-description": "Call-out",
+            "item-1-content": "Attended",
+            "item-1-source": "Log",
+            "item-1-kind": "fact",
+            "item-1-dated-day": "2",
+            "item-1-dated-month": "1",
+            "item-1-dated-year": "2026",
+        }
+    )
+    assert items.check() == {}
+    (item,) = items.action_body().model_dump()["items"]
+    assert item["dated"] == date(2026, 1, 2) and item["description"] == "Call-out"
+
+
+def test_the_decisions_questions_follow_the_answers() -> None:
+    assert sequence({}, needs_override=False) == [
+        "outcome",
+        "reasons",
+        "necessity",
+        "inform",
+        "position",
+    ]
+    assert "override" in sequence({"outcome": "share"}, needs_override=True)
+    assert sequence({"outcome": "not_share"}, needs_override=True) == [
+        "outcome",
+        "reasons",
+        "not-share",
+        "position",
+    ]
+    assert next_question("reasons", {"outcome": "not_share"}, False) == "not-share"
+    assert next_question("position", {"outcome": "share"}, False) is None
+    assert first_unanswered({"outcome": "share", "reasons": "r"}, False) == "necessity"
+
+
+def test_the_draft_becomes_the_apis_body() -> None:
+    answers = {
+        "outcome": "share",
+        "reasons": "Risk",
+        "necessity": "Only this",
+        "inform_will_inform": "false",
+        "inform_reason_not": "would_prejudice_investigation",
+        "inform_review_on_day": "2",
+        "inform_review_on_month": "3",
+        "inform_review_on_year": "2030",
+        "not_share_reasons": ["other"],  # answered before the outcome changed: not sent
+        "urgent_override": "Tonight",
+    }
+    body = RecordDecisionBody.model_validate(decision_body(answers, needs_override=False))
+    assert body.not_share_reasons == [] and body.urgent_override is None
+    assert body.inform is not None and body.inform.review_on == date(2030, 3, 2)
+    with_override = decision_body(answers, needs_override=True)
+    assert with_override["urgent_override"] == "Tonight"
