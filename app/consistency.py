@@ -21,7 +21,6 @@ from __future__ import annotations
 import asyncio
 
 import structlog
-from sqlalchemy import text
 
 from infra.eventstore import EventStore
 from infra.readmodels import Projection
@@ -43,10 +42,11 @@ class ReadModels:
 
     async def position_of(self, stream_id: str, version: int) -> int | None:
         """The log position of a stream's event at ``version`` (None while not recorded)."""
-        async with self._store.engine.connect() as conn:
-            found = await conn.scalar(
-                text("SELECT position FROM events WHERE stream_id = :stream AND version = :v"),
-                {"stream": stream_id, "v": version},
+        async with self._store.connections.acquire() as raw:  # one round trip, no BEGIN
+            found = await raw.fetchval(
+                "SELECT position FROM events WHERE stream_id = $1 AND version = $2",
+                stream_id,
+                version,
             )
         return None if found is None else int(found)
 

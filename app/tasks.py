@@ -106,10 +106,13 @@ async def build_command(requests: RequestService, subject_id: UUID, action: Task
 
     A body that passes validation but makes a command the domain model refuses
     raises ``pydantic.ValidationError``; callers turn that into their own refusal.
+    One key session for the command: the subject's key is read once, however many
+    values the action seals.
     """
+    keys = requests.keyring.session()
 
     async def seal(text: str) -> Sealed:
-        return await requests.seal(subject_id, text)
+        return await keys.seal(subject_id, text)
 
     return await action.command(seal)
 

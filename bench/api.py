@@ -129,7 +129,12 @@ async def main(args: argparse.Namespace) -> None:
                 )
                 serving = asyncio.create_task(server.serve())
                 try:
-                    async with build_worker(env.client, settings.temporal_task_queue, infra):
+                    async with build_worker(
+                        env.client,
+                        settings.temporal_task_queue,
+                        infra,
+                        max_cached_workflows=settings.worker_max_cached_workflows,
+                    ):
                         for _ in range(200):
                             if server.started:
                                 break

@@ -134,7 +134,8 @@ async def measure(args: argparse.Namespace, settings: Settings, env: WorkflowEnv
             workflows=[BareRequest, BareDecision],
             activities=[bare_record],
         )
-        async with build_worker(client, queue, infra), bare_worker:
+        cached = settings.worker_max_cached_workflows  # the worker process's default
+        async with build_worker(client, queue, infra, max_cached_workflows=cached), bare_worker:
             mash_ids: list[str] = []
             bare_ids: list[str] = []
 
@@ -174,6 +175,7 @@ async def measure(args: argparse.Namespace, settings: Settings, env: WorkflowEnv
     print(f"bare_history_events={bare_events}")
     print(f"bare_history_bytes={bare_bytes}")
     print(f"worker_rss_mib_{args.open}={rss:.0f}")
+    print(f"max_cached_workflows={settings.worker_max_cached_workflows}")
     print(f"temporal_persistence={'sqlite' if args.sqlite else 'memory'}")
     print(f"load_average={load[0]:.2f},{load[1]:.2f},{load[2]:.2f}")
     print(f"bytecode={'off' if sys.dont_write_bytecode else 'on'}")

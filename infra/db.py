@@ -5,7 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 import asyncpg
+from sqlalchemy import event
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from infra.settings import ConfigurationError, Settings
@@ -54,13 +56,25 @@ def create_engine(url: str, *, pool_size: int = 10, role: str | None = APP_ROLE)
             return await asyncpg.connect(dsn, server_settings=server_settings)
 
         options = {"async_creator": connect}
-    return create_async_engine(
-        asyncpg_url(url),
-        pool_size=pool_size,
-        max_overflow=pool_size,
-        pool_pre_ping=True,
-        **options,
+    engine = create_async_engine(
+        asyncpg_url(url), pool_size=pool_size, max_overflow=pool_size, **options
     )
+    event.listen(engine.sync_engine.pool, "checkout", _refuse_closed)
+    return engine
+
+
+def _refuse_closed(dbapi_connection: Any, _record: Any, _proxy: Any) -> None:
+    """At checkout, drop a connection the server has closed (a restart, a terminated
+    backend): the pool then hands out a fresh one, and the statement never sees it.
+
+    The check is local (asyncpg saw the socket close), no round trip: a pre-ping
+    (``pool_pre_ping``) would cost three (BEGIN, a ping, ROLLBACK) before every
+    statement's own. A connection that dies silently (no FIN reaches the client) fails
+    its statement once, as it could after a pre-ping too.
+    """
+    raw = getattr(dbapi_connection, "_connection", None)  # the asyncpg connection
+    if raw is not None and raw.is_closed():
+        raise DisconnectionError("connection closed by the server")
 
 
 def app_engine(settings: Settings) -> AsyncEngine:

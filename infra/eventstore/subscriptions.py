@@ -24,7 +24,8 @@ that found nothing the follower needs moves the checkpoint only once the range
 it skipped is long (``IDLE_STRIDE``), so an idle poll writes nothing.
 
 :meth:`CheckpointFollower.run` follows the log live, polling every ``poll_interval``
-when a catch-up found nothing; an empty poll is one indexed query.
+while it finds events and backing off to ``IDLE_POLL_S`` while it finds none; an
+empty poll is one indexed query.
 :meth:`CheckpointFollower.reset` empties the read model and rewinds the checkpoint in the
 caller's transaction (a rebuild).
 """
@@ -51,6 +52,10 @@ when none of them holds an event it needs, so an idle poll writes nothing."""
 
 Progress = Callable[[int], None]
 """Called with the running count of applied events after each committed batch."""
+
+
+IDLE_POLL_S = 1.0
+"""The longest pause between two polls of an idle follower."""
 
 
 class CheckpointFollower(ABC):
@@ -82,10 +87,9 @@ class CheckpointFollower(ABC):
 
     async def position(self) -> int:
         """The position the read model has covered (0: nothing yet)."""
-        async with self.store.engine.connect() as conn:
-            value = await conn.scalar(
-                text("SELECT position FROM projection_checkpoints WHERE name = :name"),
-                {"name": self.name},
+        async with self.store.connections.acquire() as raw:  # one round trip, no BEGIN
+            value = await raw.fetchval(
+                "SELECT position FROM projection_checkpoints WHERE name = $1", self.name
             )
         return int(value or 0)
 
@@ -145,12 +149,20 @@ class CheckpointFollower(ABC):
         return stored
 
     async def run(self) -> None:
-        """Follow the log until :meth:`stop`. A failed batch is rolled back and raises."""
+        """Follow the log until :meth:`stop`. A failed batch is rolled back and raises.
+
+        Idle, the pause between polls doubles up to ``IDLE_POLL_S``; the first batch
+        found brings it back to ``poll_interval``. (A command does not wait for this
+        loop: it applies the log itself, ``app.consistency``.)"""
         self._stopping.clear()
+        pause = self.poll_interval
         while not self._stopping.is_set():
             if await self.catch_up() == 0:
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._stopping.wait(), self.poll_interval)
+                    await asyncio.wait_for(self._stopping.wait(), pause)
+                pause = min(pause * 2, max(IDLE_POLL_S, self.poll_interval))
+            else:
+                pause = self.poll_interval
 
     def stop(self) -> None:
         """Finish the current batch, then return from :meth:`run` (and :meth:`catch_up`)."""
