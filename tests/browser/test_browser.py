@@ -116,6 +116,7 @@ async def test_coordinator_opens_worker_decides_coordinator_sees_outcome(stack: 
             await shot(page, "04-assess-purpose")
             await page.get_by_role("button", name="Record the assessment").click()
             await page.get_by_text("Purpose assessed").wait_for()  # the confirmation panel
+            await shot(page, "04b-step-confirmed")
             await page.get_by_role("button", name="Continue").click()
             await page.get_by_role("button", name="We are seeking consent").click()
             await page.get_by_role("button", name="Continue").click()
@@ -159,6 +160,7 @@ async def test_coordinator_opens_worker_decides_coordinator_sees_outcome(stack: 
             await shot(page, "06b-decision-check-answers")
             await page.get_by_role("button", name="Record the decision").click()
             await page.get_by_text("Decision recorded").wait_for()
+            await shot(page, "06c-decision-recorded")
             problems = page.locator(".govuk-error-summary")
             assert not await problems.count(), await problems.inner_text()
             await page.close()
