@@ -16,6 +16,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import RedirectResponse, Response
@@ -37,6 +38,7 @@ from api.routes import (
     health,
     me,
     notifications,
+    oidc_signin,
     package_pages,
     packages,
     pages,
@@ -44,6 +46,7 @@ from api.routes import (
     requests_read,
     requests_write,
     retention_pages,
+    session_pages,
     task_pages,
     tasks_write,
 )
@@ -57,6 +60,8 @@ ROUTERS: tuple[APIRouter, ...] = (
     requests_read.router,  # before agencies: /api/agencies/response-times
     agencies.router,
     pages.router,
+    oidc_signin.router,
+    session_pages.router,
     audit.router,
     audit.pages,
     requests_write.router,
@@ -145,8 +150,19 @@ def create_app(
     return app
 
 
-async def _to_signin(_request: Request, _exc: Exception) -> Response:
-    return RedirectResponse("/signin", status_code=303)
+async def _to_signin(request: Request, exc: Exception) -> Response:
+    """To the sign-in page, with the page to come back to; a form that arrived too late is
+    kept first, where its page can give it back (the sign-in page then says so)."""
+    query = {}
+    if isinstance(exc, SignInRequired):
+        if exc.return_to and exc.return_to != "/":
+            query["next"] = exc.return_to
+        if exc.late is not None:
+            user_id, form = exc.late
+            services = request.app.state.services
+            if await draft_pages.keep_late(services, user_id, exc.return_to, form):
+                query["kept"] = "1"
+    return RedirectResponse("/signin" + ("?" + urlencode(query) if query else ""), status_code=303)
 
 
 async def _csrf_rejected(request: Request, _exc: Exception) -> Response:

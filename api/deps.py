@@ -16,11 +16,14 @@ sign-in page) and every form POST passes the router-wide ``csrf_protect``.
 
 from __future__ import annotations
 
+import uuid
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from starlette.datastructures import FormData
 
+from api.returns import form_page, local_path
 from api.services import Services
 from api.sessions import CSRF_COOKIE, CSRF_FIELD, SESSION_COOKIE, Session, tokens_match
 from app.identity import actor_of
@@ -135,7 +138,17 @@ def require_page(principal: Principal, *actions: Action) -> None:
 
 
 class SignInRequired(Exception):  # noqa: N818 - control flow: becomes a redirect
-    """A page needs a signed-in user; the handler redirects to the sign-in page."""
+    """A page needs a signed-in user; the handler redirects to the sign-in page, which
+    sends them back to ``return_to`` (a local path) afterwards. ``late``: a form that
+    arrived after its session ended, with that session's user, for the handler to keep
+    as their draft (:func:`api.routes.draft_pages.keep_late`)."""
+
+    def __init__(
+        self, return_to: str | None = None, *, late: tuple[uuid.UUID, FormData] | None = None
+    ) -> None:
+        super().__init__("sign in")
+        self.return_to = return_to
+        self.late = late
 
 
 class CsrfRejected(Exception):  # noqa: N818
@@ -143,7 +156,9 @@ class CsrfRejected(Exception):  # noqa: N818
 
 
 async def current_session(services: ServicesDep, request: Request) -> Session | None:
-    return await services.web_sessions.read(request.cookies.get(SESSION_COOKIE))
+    session = await services.web_sessions.read(request.cookies.get(SESSION_COOKIE))
+    request.state.session = session  # the page's timeout warning reads when it ends
+    return session
 
 
 SessionDep = Annotated[Session | None, Depends(current_session)]
@@ -162,7 +177,7 @@ async def page_principal(
     principal: OptionalPagePrincipal, services: ServicesDep, request: Request
 ) -> Principal:
     if principal is None:
-        raise SignInRequired()
+        raise SignInRequired(local_path(request.url.path) if request.method == "GET" else None)
     # The count of new notifications every page's header shows.
     request.state.unseen = await NotificationInbox(services.engine).unseen(principal.user_id)
     return principal
@@ -196,7 +211,22 @@ async def csrf_protect(services: ServicesDep, request: Request, session: Session
     if session is not None:
         expected: str | None = session.csrf
     else:
+        await _keep_if_lapsed(services, request, form, given_text)
         cookie = request.cookies.get(CSRF_COOKIE)
         expected = cookie if services.sessions.anonymous_csrf_valid(cookie) else None
     if not tokens_match(expected, given_text):
         raise CsrfRejected()
+
+
+async def _keep_if_lapsed(
+    services: Services, request: Request, form: FormData, given: str | None
+) -> None:
+    """A form posted from a session that has ended since (and carrying its CSRF token):
+    nothing is acted on; what was typed is kept for its user (where the form's page can
+    give it back: the handler does it) and they are sent to sign in, then back to the
+    form's page."""
+    lapsed = await services.web_sessions.lapsed(request.cookies.get(SESSION_COOKIE))
+    if lapsed is None or not tokens_match(lapsed.csrf, given):
+        return
+    page = None if request.url.path == "/signout" else form_page(request)
+    raise SignInRequired(page, late=(lapsed.user_id, form))

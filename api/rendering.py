@@ -79,6 +79,8 @@ def render(
             "nav": ROLE_PAGES.get(principal.role, []) if principal else [],
             "path": request.url.path,
             "unseen": getattr(request.state, "unseen", 0),
+            "session_timeout": _timeout(services, request, principal),
+            "draft_restored": getattr(request.state, "draft_restored", False),
             **context,
         },
         status_code=status_code,
@@ -87,6 +89,16 @@ def render(
     if new_csrf is not None:
         set_cookie(services, request, response, CSRF_COOKIE, new_csrf, max_age=3600)
     return response
+
+
+def _timeout(
+    services: Services, request: Request, principal: Principal | None
+) -> dict[str, int | None] | None:
+    """For the timeout warning (templates/_timeout_warning.html): signed-in pages only."""
+    session = getattr(request.state, "session", None)
+    if principal is None or session is None:
+        return None
+    return services.web_sessions.timing(session)
 
 
 def set_cookie(

@@ -34,6 +34,7 @@ from infra.crypto import Keyring
 from infra.directory import AgencyDirectory
 from infra.drafts import DraftStore
 from infra.eventstore import EventStore
+from infra.oidc_client import OidcClient
 from infra.settings import Settings
 from infra.users import UserDirectory
 
@@ -66,6 +67,8 @@ class Services:
     """The retention review queue and its decisions."""
     drafts: Drafts
     """Answers in progress (the decision's questions), sealed, per person and form."""
+    oidc: OidcClient | None
+    """The pages' sign-in through the identity provider, where configured."""
 
 
 def build_services(container: Container, metrics: HttpMetrics) -> Services:
@@ -94,6 +97,7 @@ def build_services(container: Container, metrics: HttpMetrics) -> Services:
         packages=container.packages,
         retention=container.retention,
         drafts=Drafts(DraftStore(infra.engine), infra.keyring),
+        oidc=OidcClient(infra.settings, infra.engine) if infra.settings.oidc_web_sign_in else None,
     )
 
 

@@ -32,6 +32,8 @@ class Session:
     user_id: uuid.UUID
     issued_at: int
     csrf: str
+    expires_at: int | None = None
+    """When it ends at the latest (its age, or its sign-on token's expiry), in Unix seconds."""
 
 
 class SessionCodec:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+import time
 import uuid
 from datetime import UTC, datetime, timedelta
 
@@ -23,9 +24,13 @@ TOUCH_EVERY_S = 60
 """A session's last use is written at most this often (not on every page), and at least
 four times per idle timeout."""
 
+WARN_BEFORE_S = 120
+"""The pages warn this long before a session ends (half the idle timeout, if shorter)."""
+
 _READ = text(
-    "SELECT s.user_id, s.csrf, s.created_at, s.last_seen_at < now() - make_interval(secs => :touch)"
-    " AS stale FROM web_sessions s JOIN users u ON u.id = s.user_id"
+    "SELECT s.user_id, s.csrf, s.created_at, s.expires_at,"
+    " s.last_seen_at < now() - make_interval(secs => :touch) AS stale"
+    " FROM web_sessions s JOIN users u ON u.id = s.user_id"
     " WHERE s.id_hash = :id AND s.ended_at IS NULL AND s.expires_at > now()"
     " AND s.last_seen_at > now() - make_interval(secs => :idle) AND u.revoked_at IS NULL"
 )
@@ -33,6 +38,11 @@ _TOUCH = text("UPDATE web_sessions SET last_seen_at = now() WHERE id_hash = :id"
 _ISSUE = text(
     "INSERT INTO web_sessions (id_hash, user_id, csrf, expires_at)"
     " VALUES (:id, :user, :csrf, :expires) RETURNING created_at"
+)
+_LAPSED = text(
+    "SELECT s.user_id, s.csrf FROM web_sessions s JOIN users u ON u.id = s.user_id"
+    " WHERE s.id_hash = :id AND u.revoked_at IS NULL"
+    " AND s.created_at > now() - make_interval(secs => :age)"
 )
 _END = text("UPDATE web_sessions SET ended_at = now() WHERE id_hash = :id AND ended_at IS NULL")
 
@@ -63,24 +73,61 @@ class SessionStore:
                     {"id": _hash(cookie), "user": user_id, "csrf": csrf, "expires": expires},
                 )
             ).scalar_one()
-        return cookie, Session(user_id, int(created.timestamp()), csrf)
+        return cookie, Session(user_id, int(created.timestamp()), csrf, int(expires.timestamp()))
 
-    async def read(self, cookie: str | None) -> Session | None:
+    async def read(self, cookie: str | None, *, touch: bool = True) -> Session | None:
         """The open session behind ``cookie``, or None (unknown, ended, expired, idle too
-        long, or its user revoked)."""
+        long, or its user revoked). Reading it counts as using it, unless ``touch`` is
+        False."""
         if not cookie or len(cookie) > 100:
             return None
         key = _hash(cookie)
-        touch = min(TOUCH_EVERY_S, self.idle_timeout_s / 4)
-        params = {"id": key, "touch": touch, "idle": self.idle_timeout_s}
+        every = min(TOUCH_EVERY_S, self.idle_timeout_s / 4)
+        params = {"id": key, "touch": every, "idle": self.idle_timeout_s}
         async with self._engine.connect() as conn:
             row = (await conn.execute(_READ, params)).one_or_none()
         if row is None:
             return None
-        if row.stale:
+        if row.stale and touch:
             async with self._engine.begin() as conn:
                 await conn.execute(_TOUCH, {"id": key})
-        return Session(row.user_id, int(row.created_at.timestamp()), row.csrf)
+        return Session(
+            row.user_id,
+            int(row.created_at.timestamp()),
+            row.csrf,
+            int(row.expires_at.timestamp()),
+        )
+
+    async def extend(self, cookie: str | None) -> Session | None:
+        """ "Stay signed in": the open session behind ``cookie`` counts as used now (its idle
+        time starts again; its end, and a sign-on token's, do not move)."""
+        session = await self.read(cookie)
+        if session is None or cookie is None:
+            return None
+        async with self._engine.begin() as conn:
+            await conn.execute(_TOUCH, {"id": _hash(cookie)})
+        return session
+
+    async def lapsed(self, cookie: str | None) -> Session | None:
+        """The session behind ``cookie`` whatever its state (ended, expired, idle), if the
+        server issued it lately and its user is not revoked: whose form arrived too late.
+        Never a signed-in session: only to keep a draft for its user."""
+        if not cookie or len(cookie) > 100:
+            return None
+        params = {"id": _hash(cookie), "age": self.max_age_s + 86_400}
+        async with self._engine.connect() as conn:
+            row = (await conn.execute(_LAPSED, params)).one_or_none()
+        return None if row is None else Session(row.user_id, 0, row.csrf)
+
+    def timing(self, session: Session | None) -> dict[str, int | None]:
+        """What the pages' timeout warning counts down from, in seconds from now: the idle
+        timeout, the session's fixed end (its age, or its sign-on token's expiry) and how
+        long before the end to warn."""
+        ends_in = None
+        if session is not None and session.expires_at is not None:
+            ends_in = max(0, session.expires_at - int(time.time()))
+        idle = self.idle_timeout_s
+        return {"idle_s": idle, "ends_in_s": ends_in, "warn_s": min(WARN_BEFORE_S, idle // 2)}
 
     async def end(self, cookie: str | None) -> None:
         """Sign out: the session behind ``cookie`` ends now, for every copy of the cookie."""

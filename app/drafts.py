@@ -10,6 +10,7 @@ finds it as it was, which is how a draft is restored after a session ends.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import Any
 from uuid import NAMESPACE_URL, UUID, uuid5
@@ -19,6 +20,11 @@ from infra.crypto import Keyring
 from infra.drafts import DraftStore
 
 DRAFTS = uuid5(NAMESPACE_URL, "urn:mashflow:drafts")
+
+KEPT_PAGES = re.compile(
+    r"^/(requests/new|tasks/[0-9a-fA-F-]{36}:[a-z0-9_]{2,40}:[a-z_]{1,40}:\d{1,9})$"
+)
+"""The pages whose form is kept for signing in again: the new request and each task page."""
 
 
 def decision_key(request_id: UUID, agency: str) -> str:

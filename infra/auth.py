@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import hmac
 import math
 import time
 import uuid
@@ -40,6 +41,10 @@ class AuthError(Exception):
 
 class Unauthenticated(AuthError):  # noqa: N818 - reads as the HTTP status it becomes
     """No credential, or one that is malformed, unknown, expired, revoked or wrongly signed."""
+
+
+class Revoked(Unauthenticated):
+    """A sign-on token of a person whose access the hub has revoked."""
 
 
 class Forbidden(AuthError):  # noqa: N818
@@ -167,7 +172,12 @@ class OidcVerifier:
             timeout=JWKS_TIMEOUT_S,
         )
 
-    async def claims(self, token: str) -> dict[str, Any]:
+    async def claims(
+        self, token: str, *, audience: str | None = None, id_token: bool = False
+    ) -> dict[str, Any]:
+        """The token's claims once its signature, issuer, audience (``audience``, else the
+        configured one) and expiry are checked; an ID token must also carry a nonce."""
+        required = ["exp", "iss", "aud", "sub"] + (["iat", "nonce"] if id_token else [])
         try:
             # The JWKS fetch is blocking I/O (urllib): keep it off the event loop.
             key = await asyncio.to_thread(self._jwks.get_signing_key_from_jwt, token)
@@ -175,10 +185,10 @@ class OidcVerifier:
                 token,
                 key.key,
                 algorithms=self._algorithms,
-                audience=self._audience,
+                audience=audience or self._audience,
                 issuer=self._issuer,
                 leeway=self._leeway,
-                options={"require": ["exp", "iss", "aud", "sub"]},
+                options={"require": required},
             )
         except jwt.ExpiredSignatureError:
             raise Unauthenticated("the sign-on token has expired") from None
@@ -285,9 +295,24 @@ class Authenticator:
         user = await self._users.get_active(user_id)
         return None if user is None else Principal.of(user)
 
+    async def from_id_token(self, id_token: str, *, client_id: str, nonce: str) -> Principal:
+        """The person an ID token from the pages' sign-in names: checked as any sign-on
+        token (signature by the issuer's keys, issuer, expiry), for this client (``aud``),
+        carrying the sign-in's own ``nonce``, then mapped through the allow list."""
+        if self._oidc is None:
+            raise Unauthenticated("single sign-on is not configured")
+        claims = await self._oidc.claims(id_token, audience=client_id, id_token=True)
+        given = claims.get("nonce")
+        if not isinstance(given, str) or not hmac.compare_digest(given.encode(), nonce.encode()):
+            raise Unauthenticated("the sign-on token was not issued for this sign-in")
+        return await self._principal(claims)
+
     async def _from_oidc(self, token: str) -> Principal:
         assert self._oidc is not None
-        claims = await self._oidc.claims(token)
+        return await self._principal(await self._oidc.claims(token))
+
+    async def _principal(self, claims: dict[str, Any]) -> Principal:
+        assert self._oidc is not None
         role = role_from_claim(
             claim(claims, self._oidc.role_claim),
             self._oidc.group_roles,
@@ -310,7 +335,7 @@ class Authenticator:
         except ValidationFailed as exc:
             raise Forbidden(f"the sign-on token cannot act here: {exc.message}") from None
         if user is None:
-            raise Unauthenticated("this user has been revoked in mashflow")
+            raise Revoked("this user has been revoked in mashflow")
         expiry = claims.get("exp")
         return replace(
             Principal.of(user), expires_at=float(expiry) if isinstance(expiry, int) else None

@@ -15,11 +15,12 @@ from typing import Annotated, Any
 from urllib.parse import parse_qs, urlsplit, urlunsplit
 
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import SettingsConfigDict
 
 from domain.policy import HubPolicy
 from infra.kek_checks import ConfigurationError as ConfigurationError
 from infra.kek_checks import decode_kek, is_placeholder, refuse_weak_kek
+from infra.oidc_settings import OidcSettings
 
 
 class Environment(StrEnum):
@@ -34,7 +35,7 @@ class LogFormat(StrEnum):
     CONSOLE = "console"
 
 
-class Settings(BaseSettings):
+class Settings(OidcSettings):
     """Every knob of a mashflow process. Environment variables use the ``MASHFLOW_`` prefix."""
 
     model_config = SettingsConfigDict(env_prefix="MASHFLOW_", extra="ignore", frozen=True)
@@ -111,32 +112,6 @@ class Settings(BaseSettings):
         default=300, description="The sliding window of signin_failure_limit, in seconds."
     )
 
-    oidc_issuer: str | None = Field(
-        default=None, description="OIDC issuer ('iss'); with audience and JWKS URL enables SSO."
-    )
-    oidc_audience: str | None = Field(default=None, description="Expected 'aud' of tokens.")
-    oidc_jwks_url: str | None = Field(default=None, description="The issuer's JWKS (https).")
-    oidc_role_claim: str = Field(
-        default="mashflow_role", description="Claim naming the role; dots reach nested claims."
-    )
-    oidc_agency_claim: str = Field(
-        default="mashflow_agency", description="Claim naming the agency code (dots allowed)."
-    )
-    oidc_name_claim: str = "name"
-    oidc_algorithms: tuple[str, ...] = ("RS256", "PS256", "ES256")
-    oidc_leeway_s: Annotated[int, Field(ge=0, le=300)] = 30
-    oidc_group_roles: dict[str, str] = Field(
-        default_factory=dict,
-        description="The allow list of identity-provider groups (values of the role claim) "
-        'and the mashflow role each may hold, as JSON: {"police-safeguarding": '
-        '"agency_worker"}. A group not listed gives no role.',
-    )
-    oidc_hub_subjects: dict[str, tuple[str, ...]] = Field(
-        default_factory=dict,
-        description="Hub-wide roles pinned to named people: the subjects ('sub' claim) "
-        'who may hold each, as JSON: {"compliance_officer": ["3f2a..."]}.',
-    )
-
     policy_file: Path | None = Field(
         default=None,
         description="The hub's policy (TOML): deadlines, calendar, escalation, retention. "
@@ -204,20 +179,6 @@ class Settings(BaseSettings):
             raise ValueError(f"must be host:port, got {value!r}")
         return value
 
-    @field_validator("oidc_issuer", "oidc_audience", "oidc_jwks_url")
-    @classmethod
-    def _blank_is_unset(cls, value: str | None) -> str | None:
-        return value or None
-
-    @field_validator("oidc_algorithms")
-    @classmethod
-    def _asymmetric_only(cls, value: tuple[str, ...]) -> tuple[str, ...]:
-        # A shared-secret algorithm would let anyone holding the JWKS forge tokens.
-        weak = [alg for alg in value if alg.upper().startswith("HS") or alg.lower() == "none"]
-        if weak or not value:
-            raise ValueError("must list asymmetric algorithms only (RS256, PS256, ES256, EdDSA)")
-        return value
-
     @field_validator("log_level")
     @classmethod
     def _level(cls, value: str) -> str:
@@ -236,32 +197,14 @@ class Settings(BaseSettings):
             raise ValueError("temporal_api_key is a placeholder; set a real key")
         if (self.temporal_tls_cert is None) != (self.temporal_tls_key is None):
             raise ValueError("temporal_tls_cert and temporal_tls_key go together")
-        oidc = (self.oidc_issuer, self.oidc_audience, self.oidc_jwks_url)
-        if any(oidc) and not all(oidc):
-            raise ValueError("oidc_issuer, oidc_audience and oidc_jwks_url go together")
-        if all(oidc) and not self.oidc_group_roles:
-            raise ValueError(
-                "oidc_group_roles: single sign-on needs the allow list of groups and the "
-                "role each may hold"
-            )
-        for group, role in self.oidc_group_roles.items():
-            if role not in _PERSON_ROLES:
-                raise ValueError(
-                    f"oidc_group_roles: group {group!r} names {role!r}, not one of "
-                    f"{', '.join(sorted(_PERSON_ROLES))}"
-                )
-        for role in self.oidc_hub_subjects:
-            if role not in _HUB_ROLES:
-                raise ValueError(
-                    f"oidc_hub_subjects: {role!r} is not a hub-wide role "
-                    f"({', '.join(sorted(_HUB_ROLES))})"
-                )
-        if (
-            self.oidc_jwks_url is not None
-            and urlsplit(self.oidc_jwks_url).scheme != "https"
-            and self.environment is Environment.PRODUCTION
-        ):
-            raise ValueError("oidc_jwks_url must be https in production")
+        for name in ("oidc_jwks_url", "oidc_discovery_url", "oidc_redirect_uri", "oidc_issuer"):
+            url = getattr(self, name)
+            if (
+                url is not None
+                and urlsplit(url).scheme != "https"
+                and self.environment is Environment.PRODUCTION
+            ):
+                raise ValueError(f"{name} must be https in production")
         if self.environment is Environment.PRODUCTION:
             missing = [
                 name
@@ -319,10 +262,6 @@ class Settings(BaseSettings):
     def embedded_temporal(self) -> bool:
         return self.temporal_address is None
 
-    @property
-    def oidc_enabled(self) -> bool:
-        return self.oidc_jwks_url is not None
-
     def hub_policy(self) -> HubPolicy:
         """The hub's policy from ``policy_file`` (read once per process; see
         :mod:`infra.policy_file`)."""
@@ -367,12 +306,6 @@ class Settings(BaseSettings):
 def _sslmode(url: str) -> str | None:
     modes = parse_qs(urlsplit(url).query).get("sslmode")
     return modes[-1] if modes else None
-
-
-_PERSON_ROLES = frozenset(
-    {"coordinator", "agency_worker", "advisor", "recipient", "compliance_officer"}
-)
-_HUB_ROLES = frozenset({"coordinator", "compliance_officer"})
 
 
 def redact_url(url: str) -> str:

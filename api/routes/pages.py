@@ -21,8 +21,10 @@ from api.deps import (
     client_address,
     csrf_protect,
 )
-from api.rendering import ROLE_PAGES, render, set_cookie
-from api.sessions import CSRF_COOKIE, SESSION_COOKIE
+from api.rendering import ROLE_PAGES, render
+from api.returns import local_path
+from api.sessions import SESSION_COOKIE
+from api.signing_in import start_session
 from domain.vocabulary import Role
 from infra.auth import AuthError, Principal, TooManyFailures
 
@@ -62,8 +64,30 @@ async def signin_form(
     services: ServicesDep, request: Request, principal: OptionalPagePrincipal, csrf: CsrfToken
 ) -> Response:
     if principal is not None:
-        return RedirectResponse("/", status_code=303)
-    return render(services, request, "signin.html", principal=None, csrf=csrf, error=None)
+        return RedirectResponse(local_path(request.query_params.get("next")) or "/", 303)
+    return _signin_page(services, request, csrf, None, request.query_params.get("next"))
+
+
+def _signin_page(
+    services: ServicesDep,
+    request: Request,
+    csrf: str,
+    error: str | None,
+    next_page: str | None,
+    status_code: int = 200,
+) -> Response:
+    return render(
+        services,
+        request,
+        "signin.html",
+        principal=None,
+        csrf=csrf,
+        error=error,
+        next_page=local_path(next_page),
+        kept=request.query_params.get("kept") == "1",
+        provider=services.oidc.provider_name if services.oidc is not None else None,
+        status_code=status_code,
+    )
 
 
 @router.post("/signin")
@@ -72,6 +96,7 @@ async def signin(
     request: Request,
     csrf: CsrfToken,
     token: Annotated[str, Form()] = "",
+    next_page: Annotated[str, Form(alias="next")] = "",
 ) -> Response:
     token = token.strip()
     error = None
@@ -90,31 +115,10 @@ async def signin(
         except AuthError as exc:
             error = f"Not signed in: {exc}."
     if principal is None:
-        refused = render(
-            services,
-            request,
-            "signin.html",
-            principal=None,
-            csrf=csrf,
-            error=error,
-            status_code=status_code,
-        )
+        refused = _signin_page(services, request, csrf, error, next_page, status_code)
         refused.headers.update(headers)
         return refused
-    cookie, _ = await services.web_sessions.issue(
-        principal.user_id, token_expires_at=principal.expires_at
-    )
-    response = RedirectResponse("/", status_code=303)
-    set_cookie(
-        services,
-        request,
-        response,
-        SESSION_COOKIE,
-        cookie,
-        max_age=services.web_sessions.max_age_s,
-    )
-    response.delete_cookie(CSRF_COOKIE, path="/")
-    return response
+    return await start_session(services, request, principal, next_page)
 
 
 @router.post("/signout")

@@ -5,3 +5,7 @@ import { initAll } from "/static/govuk/govuk-frontend.min.js";
 
 document.body.classList.add("js-enabled", "govuk-frontend-supported");
 initAll();
+
+// The session timeout warning (templates/_timeout_warning.html): does nothing on a page
+// without its dialog.
+import "/static/timeout-warning.js";

@@ -18,9 +18,10 @@ from infra.stack import free_port
 
 
 @contextlib.asynccontextmanager
-async def serving(app: FastAPI) -> AsyncIterator[str]:
-    """Serve ``app`` on 127.0.0.1 in this event loop; yield its base URL; shut down cleanly."""
-    port = free_port()
+async def serving(app: FastAPI, port: int | None = None) -> AsyncIterator[str]:
+    """Serve ``app`` on 127.0.0.1 (``port``, else a free one) in this event loop; yield its
+    base URL; shut down cleanly."""
+    port = port or free_port()
     config = server_config(app, app.state.settings, "127.0.0.1", port)
     server = uvicorn.Server(config)
     task = asyncio.create_task(server.serve())

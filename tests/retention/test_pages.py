@@ -90,7 +90,7 @@ async def test_only_compliance_officers_see_the_queue_and_reviews(
             assert page.status_code == 403, (role, path)
             assert "compliance officers only" in page.text
     browser.cookies.clear()
-    assert (await browser.get("/retention")).headers["location"] == "/signin"
+    assert (await browser.get("/retention")).headers["location"] == "/signin?next=%2Fretention"
 
 
 async def test_an_officer_retains_one_record_and_disposes_of_another_from_the_queue(

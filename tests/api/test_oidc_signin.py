@@ -1,0 +1,237 @@
+"""Signing in to the pages through an identity provider: the authorisation-code flow with
+PKCE (S256), against a real OIDC provider (tests/oidc_provider.py) over real HTTP.
+
+Each attack is run for real: a stolen code redeemed with another sign-in's verifier, a
+replayed or foreign state, an ID token carrying another nonce; each is refused with a
+page that says so, and no session is started.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from urllib.parse import parse_qs, urlsplit
+
+import httpx
+import pytest
+from pydantic import SecretStr
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine
+from temporalio.client import Client as TemporalClient
+
+from api.app import create_app
+from api.routes.oidc_signin import STATE_COOKIE
+from api.sessions import SESSION_COOKIE
+from infra.settings import ConfigurationError, Settings, load_settings
+from infra.stack import free_port
+from infra.users import UserDirectory
+from tests.api.conftest import Hub
+from tests.api.support import patient, serving
+from tests.oidc_provider import Client, Provider, User, running
+
+CLIENT_ID = "mashflow-pages"
+SECRET = "test-client-secret-9f3a1c"
+
+
+@dataclass(frozen=True)
+class Site:
+    url: str
+    idp: Provider
+
+
+@pytest.fixture(scope="module")
+async def site(
+    settings: Settings, engine: AsyncEngine, temporal: TemporalClient
+) -> AsyncIterator[Site]:
+    async with running(Provider()) as idp:
+        port = free_port()
+        url = f"http://127.0.0.1:{port}"
+        idp.clients[CLIENT_ID] = Client(CLIENT_ID, f"{url}/signin/oidc/callback", SECRET)
+        sso = patient(settings).with_overrides(
+            public_url=url,
+            oidc_issuer=idp.issuer,
+            oidc_audience="mashflow-api",
+            oidc_jwks_url=f"{idp.issuer}/jwks",
+            oidc_role_claim="groups",
+            oidc_agency_claim="agency",
+            oidc_group_roles={"police-safeguarding": "agency_worker", "hub": "coordinator"},
+            oidc_hub_subjects={"coordinator": ("coord-1",)},
+            oidc_client_id=CLIENT_ID,
+            oidc_client_secret=SecretStr(SECRET),
+            oidc_provider_name="Test IdP",
+        )
+        async with serving(create_app(sso, engine=engine, temporal=temporal), port):
+            yield Site(url, idp)
+
+
+def browser(site: Site, *, follow: bool = True) -> httpx.AsyncClient:
+    return httpx.AsyncClient(
+        base_url=site.url, headers={"accept": "text/html"}, follow_redirects=follow, timeout=10
+    )
+
+
+def worker(sub: str, hub: Hub) -> User:
+    return User(
+        sub,
+        {"name": f"Pat {sub}", "groups": ["staff", "police-safeguarding"], "agency": hub.police},
+    )
+
+
+def query(url: str) -> dict[str, str]:
+    return {k: v[0] for k, v in parse_qs(urlsplit(url).query).items()}
+
+
+async def sessions_of(engine: AsyncEngine, sub: str) -> int:
+    async with engine.connect() as conn:
+        return int(
+            (
+                await conn.execute(
+                    text(
+                        "SELECT count(*) FROM web_sessions s JOIN users u ON u.id = s.user_id"
+                        " WHERE u.oidc_subject LIKE :sub"
+                    ),
+                    {"sub": f"%#{sub}"},
+                )
+            ).scalar_one()
+        )
+
+
+async def to_callback(b: httpx.AsyncClient, next_page: str = "") -> str:
+    """Start a sign-in and sign in at the provider; the callback URL it sends the browser to."""
+    start = await b.get("/signin/oidc", params={"next": next_page} if next_page else None)
+    assert start.status_code == 303, start.text
+    at_provider = await b.get(start.headers["location"])
+    assert at_provider.status_code == 302, at_provider.text
+    return str(at_provider.headers["location"])
+
+
+async def test_the_whole_redirect_dance_signs_a_person_in_and_returns_them(
+    site: Site, hub: Hub, engine: AsyncEngine
+) -> None:
+    site.idp.user = worker("worker-1", hub)
+    async with browser(site) as b:
+        asked = await b.get("/tasks")  # signed out: to the sign-in page, remembering /tasks
+        assert asked.url.path == "/signin" and query(str(asked.url)) == {"next": "/tasks"}
+        link = re.search(r'href="(/signin/oidc[^"]*)"[^>]*>\s*Sign in with Test IdP', asked.text)
+        assert link, asked.text
+        landed = await b.get(link.group(1).replace("&amp;", "&"))
+        assert landed.status_code == 200, landed.text
+        assert landed.url.path == "/tasks" and "Pat worker-1" in landed.text
+        hops = [r.url for r in landed.history]
+        assert [u.path for u in hops] == ["/signin/oidc", "/authorize", "/signin/oidc/callback"]
+        authorize = query(str(hops[1]))
+        assert authorize["code_challenge_method"] == "S256"
+        assert len(authorize["code_challenge"]) == 43 and authorize["nonce"]
+        assert authorize["redirect_uri"] == f"{site.url}/signin/oidc/callback"
+        assert "code_verifier" not in str(hops[1])  # the verifier never leaves the server
+        assert b.cookies.get(SESSION_COOKIE) and not b.cookies.get(STATE_COOKIE)
+    assert await sessions_of(engine, "worker-1") == 1
+
+
+async def test_a_stolen_code_with_another_sign_ins_verifier_is_refused(
+    site: Site, hub: Hub, engine: AsyncEngine
+) -> None:
+    """PKCE: a code intercepted on its way back (a leaked redirect) is worthless in another
+    browser, whose own sign-in has its own code verifier: the provider refuses it."""
+    site.idp.user = worker("victim-1", hub)
+    async with browser(site, follow=False) as victim, browser(site, follow=False) as thief:
+        stolen = query(await to_callback(victim))["code"]
+        own = await thief.get("/signin/oidc")
+        state = query(own.headers["location"])["state"]
+        refused = await thief.get("/signin/oidc/callback", params={"state": state, "code": stolen})
+        assert refused.status_code == 401, refused.text
+        assert "did not accept this sign-in" in refused.text
+        assert site.idp.refusals[-1] == "invalid_grant: code_verifier does not match"
+        assert SESSION_COOKIE not in thief.cookies
+    assert await sessions_of(engine, "victim-1") == 0
+
+
+async def test_a_replayed_or_foreign_state_is_refused(
+    site: Site, hub: Hub, engine: AsyncEngine
+) -> None:
+    site.idp.user = worker("worker-2", hub)
+    async with browser(site, follow=False) as b:
+        callback = await to_callback(b)
+        state = b.cookies.get(STATE_COOKIE)
+        done = await b.get(callback)
+        assert done.status_code == 303 and done.headers["location"] == "/"
+        b.cookies.set(STATE_COOKIE, state or "")  # the browser (or a thief) tries it again
+        again = await b.get(callback)
+        assert again.status_code == 400 and "This sign-in has expired" in again.text
+    assert await sessions_of(engine, "worker-2") == 1
+    # Login CSRF: a sign-in someone else started, sent to a browser that did not start it.
+    async with browser(site, follow=False) as planter, browser(site, follow=False) as target:
+        planted = await target.get(await to_callback(planter))
+        assert planted.status_code == 400 and SESSION_COOKIE not in target.cookies
+    assert await sessions_of(engine, "worker-2") == 1
+
+
+async def test_an_id_token_with_another_nonce_is_refused(
+    site: Site, hub: Hub, engine: AsyncEngine
+) -> None:
+    site.idp.user = worker("worker-3", hub)
+    site.idp.nonce_override = "a-nonce-of-another-sign-in"
+    try:
+        async with browser(site) as b:
+            refused = await b.get("/signin/oidc")
+            assert refused.status_code == 401, refused.text
+            assert "was not issued for this sign-in" in refused.text
+            assert SESSION_COOKIE not in b.cookies
+    finally:
+        site.idp.nonce_override = None
+    assert await sessions_of(engine, "worker-3") == 0
+
+
+async def test_the_session_ends_when_the_id_token_does(site: Site, hub: Hub) -> None:
+    site.idp.user = worker("worker-4", hub)
+    site.idp.id_token_lifetime_s = 3
+    try:
+        async with browser(site) as b:
+            home = await b.get("/signin/oidc")
+            assert home.status_code == 200 and home.url.path == "/"
+            ends_in = re.search(r'data-ends-in-s="(\d+)"', home.text)
+            assert ends_in and int(ends_in.group(1)) <= 3  # the warning knows it cannot extend
+            await asyncio.sleep(3.5)
+            after = await b.get("/", follow_redirects=False)
+            assert after.status_code == 303 and after.headers["location"] == "/signin"
+    finally:
+        site.idp.id_token_lifetime_s = 300
+
+
+async def test_unknown_and_revoked_people_are_refused_with_a_clear_page(
+    site: Site, hub: Hub, engine: AsyncEngine
+) -> None:
+    site.idp.user = User("canteen-1", {"name": "Sam", "groups": ["canteen"], "agency": hub.police})
+    async with browser(site) as b:
+        page = await b.get("/signin/oidc")
+        assert page.status_code == 403
+        assert "You cannot use mashflow with this account" in page.text
+        assert "no single mashflow role this hub allows" in page.text
+    site.idp.user = worker("leaver-9", hub)
+    async with browser(site) as b:
+        assert (await b.get("/signin/oidc")).url.path == "/"
+        users = UserDirectory(engine)
+        (leaver,) = [u for u in await users.list() if (u.oidc_subject or "").endswith("#leaver-9")]
+        await users.revoke(leaver.id)
+        assert (await b.get("/", follow_redirects=False)).status_code == 303  # session ended
+        again = await b.get("/signin/oidc")
+        assert again.status_code == 403
+        assert "Your access to mashflow has been removed" in again.text
+    assert await sessions_of(engine, "leaver-9") == 1  # the first, ended; no new one
+
+
+async def test_without_a_client_id_the_sign_in_page_offers_only_tokens(
+    client: httpx.AsyncClient,
+) -> None:
+    page = await client.get("/signin", headers={"accept": "text/html"})
+    assert "Sign in with" not in page.text
+    assert (await client.get("/signin/oidc", headers={"accept": "text/html"})).status_code == 404
+
+
+def test_the_client_settings_are_checked() -> None:
+    with pytest.raises(ConfigurationError, match="oidc_client_id needs oidc_issuer"):
+        load_settings(oidc_client_id="pages")
+    with pytest.raises(ConfigurationError, match="oidc_scopes must include openid"):
+        load_settings(oidc_scopes=("profile",))
