@@ -22,6 +22,7 @@ from api.deps import CsrfToken, PagePrincipal, ServicesDep, csrf_protect, requir
 from api.forms import FormState, Refused, attempt
 from api.rendering import render, words
 from api.routes.draft_pages import restored
+from api.services import Services
 from api.task_context import open_task, show
 from api.task_forms import STEP_FORMS, TaskForm
 from app.identity import actor_of
@@ -29,6 +30,8 @@ from app.tasks import StepDone, complete
 from domain.errors import ValidationFailed
 from domain.permissions import Action
 from domain.tasks import TaskId
+from infra.auth import Principal
+from infra.directory import NotFoundError
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(csrf_protect)])
 
@@ -92,19 +95,42 @@ async def task_submit(
 
     done = await attempt(form_class, form, run, places=PLACES)
     if isinstance(done, Refused):
+        part = PART_OF.get(form_class.ACTION)
+        template = "task_part.html" if part else "task.html"
         state = FormState.of(done)
         return await show(
-            services,
-            request,
-            principal,
-            csrf,
-            page,
-            "task.html",
-            state,
-            done.status,
-            refused_action=form_class.ACTION,
+            services, request, principal, csrf, page, template, state, done.status, part=part
         )
     return RedirectResponse(f"/tasks/{task_id}/done?step={form_class.ACTION}", status_code=303)
+
+
+PART_OF = {"determine_lawful_basis": "basis", "select_information": "items"}
+"""The record-decision task's parts that have a page of their own."""
+
+
+async def _part(
+    services: Services, request: Request, principal: Principal, csrf: str, task_id: str, part: str
+) -> Response:
+    page = await open_task(services, principal, task_id, Action.DECIDE)
+    if page.ref.kind != "record_decision":
+        raise NotFoundError("this task has no such part")
+    return await show(services, request, principal, csrf, page, "task_part.html", part=part)
+
+
+@router.get("/tasks/{task_id}/basis")
+async def basis_page(
+    task_id: str, services: ServicesDep, request: Request, principal: PagePrincipal, csrf: CsrfToken
+) -> Response:
+    """The lawful basis: the bases that apply on these facts, and the one relied on."""
+    return await _part(services, request, principal, csrf, task_id, "basis")
+
+
+@router.get("/tasks/{task_id}/items")
+async def items_page(
+    task_id: str, services: ServicesDep, request: Request, principal: PagePrincipal, csrf: CsrfToken
+) -> Response:
+    """What to share: each item, fact or opinion, dated."""
+    return await _part(services, request, principal, csrf, task_id, "items")
 
 
 @router.get("/tasks/{task_id}/done")

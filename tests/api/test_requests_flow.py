@@ -501,8 +501,9 @@ async def test_pages_walk_a_decision_to_the_coordinator(stack: Stack) -> None:
             },
         ]
         url = f"/tasks/{task}"
+        parts = {"determine_lawful_basis": "/basis", "select_information": "/items"}
         for data in steps:
-            current = await worker.get(url)
+            current = await worker.get(url + parts.get(data["action"], ""))
             assert current.status_code == 200, current.text
             assert problems(current.text) == [], data["action"]
             if data["action"] == "determine_lawful_basis":

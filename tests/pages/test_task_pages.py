@@ -72,7 +72,9 @@ async def test_the_worker_sees_who_the_request_is_about_and_the_view_is_recorded
             assert shown in page.text, shown
         assert "Decision due" in page.text and (" left" in page.text or "overdue" in page.text)
         assert "Items selected" in page.text and "Domestic abuse incident" in page.text
-        assert "Still to do" in page.text
+        assert "Your decision, step by step" in page.text
+        for part in ("basis", "items", "decision"):
+            assert f'href="/tasks/{task}/{part}"' in page.text
         assert problems(page.text) == []
     seen = (await views(stack, rid))[before:]
     assert [(v.what, v.viewer_id) for v in seen] == [
