@@ -32,6 +32,7 @@ from api.problems import install_problem_handlers, kind_for_status, problem_resp
 from api.routes import (
     agencies,
     audit,
+    audit_pages,
     dashboard,
     decision_pages,
     draft_pages,
@@ -64,6 +65,7 @@ ROUTERS: tuple[APIRouter, ...] = (
     session_pages.router,
     audit.router,
     audit.pages,
+    audit_pages.pages,
     requests_write.router,
     tasks_write.router,
     packages.router,

@@ -110,6 +110,7 @@ def make_templates(zone: str = DEFAULT_POLICY.calendar.timezone) -> Jinja2Templa
     env.filters["with_article"] = wording.with_article
     env.globals["record_lines"] = record_words.record_lines
     env.globals["details_lines"] = record_words.details_lines
+    env.globals["named"] = record_words.named
     return Jinja2Templates(env=env)
 
 

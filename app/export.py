@@ -9,7 +9,7 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
@@ -18,7 +18,7 @@ from typing import Any
 import jinja2
 
 from app.history import RequestHistory
-from app.record_words import details_lines, record_lines
+from app.record_words import details_lines, named, record_lines
 from infra.eventstore import VerifyReport
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
@@ -110,26 +110,32 @@ def export_templates() -> jinja2.Environment:
     )
     env.globals["record_lines"] = record_lines
     env.globals["details_lines"] = details_lines
+    env.globals["named"] = named
     return env
 
 
-def history_html(history: RequestHistory) -> str:
-    """A printable page of the whole history (self-contained: no scripts, no links out)."""
+def history_html(history: RequestHistory, people: Mapping[str, str] | None = None) -> str:
+    """A printable page of the whole history (self-contained: no scripts, no links out);
+    ``people`` (user id -> display name) names the people it holds by id."""
     template = export_templates().get_template("audit_export.html")
     return template.render(
         history=history,
+        people=people or {},
         generated_at=datetime.now(UTC),
     )
 
 
-def export_request(history: RequestHistory, fmt: ExportFormat | str) -> str:
-    """The audit export of one request, as JSON, CSV or a printable HTML page."""
+def export_request(
+    history: RequestHistory, fmt: ExportFormat | str, people: Mapping[str, str] | None = None
+) -> str:
+    """The audit export of one request, as JSON, CSV or a printable HTML page (the page
+    names people when ``people`` is given; JSON and CSV keep ids, for other tools)."""
     kind = ExportFormat(fmt)
     if kind is ExportFormat.JSON:
         return json.dumps(history_json(history), indent=2, ensure_ascii=False) + "\n"
     if kind is ExportFormat.CSV:
         return history_csv(history)
-    return history_html(history)
+    return history_html(history, people)
 
 
 MEDIA_TYPES = {

@@ -254,6 +254,11 @@ async def _verify_streams(
     return RequestVerification(ok=not problems, streams=checks, problems=problems)
 
 
+async def json_ready(value: Any, session: KeySession | None) -> Any:
+    """A JSON-ready copy: sealed values opened (or [erased]) with a session, else [sealed]."""
+    return await _render(value, session)
+
+
 async def _render(value: Any, session: KeySession | None) -> Any:
     """A JSON-ready copy: sealed values opened (or [erased]) with a session, else [sealed]."""
     if isinstance(value, Sealed):

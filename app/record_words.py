@@ -24,16 +24,19 @@ def _yes(value: object) -> str:
     return "yes" if value else "no"
 
 
-def record_lines(record: Mapping[str, Any] | None) -> list[Line]:
+def record_lines(
+    record: Mapping[str, Any] | None, people: Mapping[str, str] | None = None
+) -> list[Line]:
     """Every field of the record that holds something, labelled, in the form's order.
 
     Besides the record's own fields it reads what :func:`app.history.request_history` adds:
     ``names`` (user id to display name, from the register) and ``afterwards`` (whether the
-    person was then told, and a withdrawal of consent)."""
+    person was then told, and a withdrawal of consent). ``people`` (user id to display
+    name, from the user directory) names the people the record holds by id, as ``names``."""
     if not record:
         return []
-    r = record
-    names: Mapping[str, str] = r.get("names") or {}
+    names: Mapping[str, str] = {**(record.get("names") or {}), **(people or {})}
+    r = {**record, "names": names}
     if r.get("proactive"):
         lines: list[Line] = [
             ("Shared proactively", "yes: not asked for; the holding agency shared unsolicited"),
@@ -54,10 +57,10 @@ def record_lines(record: Mapping[str, Any] | None) -> list[Line]:
         ("Decided by", _decider(r)),
         ("Decided at", str(r.get("decided_at", ""))),
     ]
-    lines += _basis_lines(r.get("lawful_basis"))
+    lines += basis_lines(r.get("lawful_basis"))
     lines.append(("Information sharing protocol in force", _yes(r.get("isp_exists"))))
     lines += _consent_lines(r.get("consent") or {})
-    lines += _advice_lines(r.get("advice") or [])
+    lines += _advice_lines(r.get("advice") or [], names)
     lines.append(("Reasons", str(r.get("reasons", ""))))
     if r.get("not_share_reasons"):
         lines.append(
@@ -70,6 +73,14 @@ def record_lines(record: Mapping[str, Any] | None) -> list[Line]:
     if r.get("urgent_override"):
         lines.append(("Shared before an advisor agreed, because", str(r["urgent_override"])))
     return lines
+
+
+def named(text: str, people: Mapping[str, str]) -> str:
+    """A timeline sentence with each person's id (as the log records them) as their name."""
+    for user_id, name in people.items():
+        if user_id in text:
+            text = text.replace(user_id, name)
+    return text
 
 
 def details_lines(details: Mapping[str, Any] | None) -> list[Line]:
@@ -88,23 +99,23 @@ def _join(values: Sequence[object]) -> str:
 
 
 def _person(user_id: object, names: Mapping[str, str]) -> str:
-    """A person by display name (from the register) and id; the id alone if not found."""
+    """A person by display name (from the register); the id only where no name is known."""
     name = names.get(str(user_id))
-    return f"{name} ({user_id})" if name else str(user_id)
+    return name if name else str(user_id)
 
 
 def _decider(r: Mapping[str, Any]) -> str:
-    """The decision maker by name and position (the ICO form asks for both), with role and
-    id; by id alone where the register has no name for them."""
+    """The decision maker by name and position (the ICO form asks for both), with role; by
+    id where the register has no name for them."""
     role = words(r.get("decided_by_role", ""))
     position = f", {r['decided_by_position']}" if r.get("decided_by_position") else ""
     name = (r.get("names") or {}).get(str(r.get("decided_by")))
     if name:
-        return f"{name}{position} ({role}; user {r.get('decided_by')})"
+        return f"{name}{position} ({role})"
     return f"{r.get('decided_by')} ({role}){position}"
 
 
-def _basis_lines(basis: Mapping[str, Any] | None) -> list[Line]:
+def basis_lines(basis: Mapping[str, Any] | None) -> list[Line]:
     if not basis:
         return [("Lawful basis", "none recorded")]
     lines: list[Line] = [("Lawful basis (UK GDPR Article 6)", words(basis.get("art6", "")))]
@@ -169,10 +180,10 @@ def _consent_lines(consent: Mapping[str, Any]) -> list[Line]:
     return lines
 
 
-def _advice_lines(advice: Sequence[Mapping[str, Any]]) -> list[Line]:
+def _advice_lines(advice: Sequence[Mapping[str, Any]], names: Mapping[str, str]) -> list[Line]:
     lines: list[Line] = []
     for n, a in enumerate(advice, start=1):
-        who = str(a.get("advisor_id"))
+        who = _person(a.get("advisor_id"), names)
         if a.get("capacity"):
             who += f", as {words(a['capacity'])}"
         if a.get("position"):

@@ -16,4 +16,5 @@ def environment(directory: Path) -> jinja2.Environment:
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
+        extensions=["jinja2.ext.do"],  # {% do items.append(...) %}: building a macro's list
     )

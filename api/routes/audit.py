@@ -8,7 +8,7 @@ so there is no way to see it unrecorded.
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Annotated, Any
 from uuid import UUID
 
@@ -33,6 +33,7 @@ from app.export_range import (
 )
 from app.history import RequestHistory, RequestNotFound, verify_store
 from app.identity import actor_of
+from app.people import names_by_id
 from domain.events.access import ViewKind
 from domain.permissions import Action, allows
 from infra.auth import Forbidden, Principal
@@ -103,7 +104,7 @@ async def export(
 ) -> Response:
     """The audit export of one request as JSON, CSV or a printable HTML page."""
     found = await _history(services, principal, request_id, None, reveal, ViewKind.EXPORT)
-    body = export_request(found, fmt)
+    body = export_request(found, fmt, await names_by_id(services.users))
     filename = f"request-{request_id}.{fmt.value}"
     return Response(
         body,
@@ -206,7 +207,10 @@ async def _history_page(
 ) -> Response:
     if not allows(principal, Action.REPLAY_HISTORY):
         raise Forbidden("this needs the compliance_officer role")
+    if as_of is not None and as_of.tzinfo is None:  # the page's date and time field: UTC
+        as_of = as_of.replace(tzinfo=UTC)
     found = await _history(services, principal, request_id, as_of, reveal, ViewKind.HISTORY)
+    names = {a.code: a.name for a in await services.agencies.list()}
     return render(
         services,
         request,
@@ -214,4 +218,7 @@ async def _history_page(
         principal=principal,
         csrf=csrf,
         history=found,
+        people=await names_by_id(services.users),
+        names=names,
+        formats=list(ExportFormat),
     )

@@ -23,6 +23,7 @@ from api.request_forms import RevokeForm
 from api.schemas.packages import PackageItem, RevokeBody
 from api.services import Services
 from app.identity import actor_of
+from app.package_context import package_context
 from app.packages import SENDER_ROLES, PackageService
 from domain.errors import DomainError
 from domain.permissions import Action
@@ -32,6 +33,10 @@ from infra.auth import Principal
 router = APIRouter(include_in_schema=False, dependencies=[Depends(csrf_protect)])
 
 DONE = {"revoked": "The package has been revoked: the recipient agency can no longer open it."}
+
+
+async def _agency_names(services: Services) -> dict[str, str]:
+    return {a.code: a.name for a in await services.agencies.list()}
 
 
 @router.get("/packages")
@@ -53,6 +58,7 @@ async def packages_page(
         principal=principal,
         csrf=csrf,
         received=received,
+        names=await _agency_names(services),
         packages=await (packages.inbox(actor) if received else packages.sent(actor)),
     )
 
@@ -78,6 +84,7 @@ async def _package_page(
         principal=principal,
         csrf=csrf,
         package=package,
+        names=await _agency_names(services),
         sender=principal.role in SENDER_ROLES,
         errors=errors or {},
         reason=reason,
@@ -145,6 +152,9 @@ async def package_open(
     """Opening is a recorded act, so it is a POST; the page shows what arrived."""
     require_page(principal, Action.RECEIVE_PACKAGE)
     opened = await packages.open(actor_of(principal), package_id)
+    context = await package_context(
+        services.events, services.keyring, opened.package.request_id, opened.package.sender_agency
+    )
     return render(
         services,
         request,
@@ -154,6 +164,8 @@ async def package_open(
         package=opened.package,
         sha256=opened.sha256,
         items=[PackageItem.of(i) for i in opened.items],
+        context=context,
+        names=await _agency_names(services),
         error=None,
     )
 

@@ -45,7 +45,9 @@ from api.schemas.requests_write import RatingBody, RequestCreate, WithdrawBody
 from api.services import Services
 from app import timetext
 from app.identity import actor_of
+from app.people import names_by_id
 from app.queries import RequestSummary
+from app.request_timeline import request_timeline
 from app.requester import check_requester
 from app.requests import view_of
 from domain.permissions import Action
@@ -82,6 +84,7 @@ async def requests_page(
     now = datetime.now(UTC)
     chosen = list_filters(request.query_params)
     rows = await services.queries.list_requests(now=now, limit=200, **chosen)
+    register = await agencies.list()
     return render(
         services,
         request,
@@ -90,7 +93,8 @@ async def requests_page(
         csrf=csrf,
         rows=[(r, time_left(r, now), r.overdue(now)) for r in rows],
         chosen=chosen,
-        register=await agencies.list(),
+        register=register,
+        names={a.code: a.name for a in register},
         ratings=list(Rating),
         statuses=REQUEST_STATUSES,
         words=words,
@@ -215,6 +219,10 @@ async def _request_page(
     summary = await services.queries.get_request(request_id)
     # Just after a change the read model may lag a moment: show the workflow's own state.
     live = await _live(services, request_id) if done in DONE else None
+    names = {a.code: a.name for a in await services.agencies.list()}
+    timeline = await request_timeline(
+        services.events, request_id, names, await names_by_id(services.users)
+    )
     return render(
         services,
         request,
@@ -231,6 +239,8 @@ async def _request_page(
         values=values or {},
         done=DONE.get(done or ""),
         live=live,
+        names=names,
+        timeline=timeline,
         status_code=status_code,
     )
 

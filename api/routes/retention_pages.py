@@ -25,6 +25,7 @@ from api.forms import PageForm, Refused, attempt
 from api.rendering import render, words
 from api.services import Services
 from app.identity import actor_of
+from app.people import names_by_id
 from app.retention import MAX_REASON, RetentionReview, RetentionService, ReviewNotFoundError
 from domain.permissions import Action, allows
 from domain.retention import ReviewStatus
@@ -90,6 +91,7 @@ async def _review_page(
         csrf=csrf,
         review=review,
         trail=trail,
+        people=await names_by_id(services.users),
         values=values or {},
         errors=errors or {},
         decided=decided,

@@ -69,11 +69,14 @@ async def test_requests_list_most_urgent_first_and_filters_by_rating_agency_and_
     async with signed_in(stack, "coordinator") as page:
         shown = await page.get("/requests", params={"agency": holder, "rating": "red"})
         assert shown.status_code == 200
-        rows = re.findall(r'<a href="/requests/([0-9a-f-]{36})">', shown.text)
+        rows = re.findall(r'class="govuk-link mf-id" href="/requests/([0-9a-f-]{36})"', shown.text)
         assert rows == [red, withdrawn]
         assert f'<option value="{holder}" selected>' in shown.text
-        assert re.search(r"<td>3 h \d+ min left</td>", shown.text)  # red: 4 hours, just opened
-        assert re.search(r"<td>\w{3} \d{1,2} \w{3} \d{4}, \d\d:\d\d (GMT|BST)</td>", shown.text)
+        cell = '<td class="govuk-table__cell">'
+        assert re.search(rf"{cell}3 h \d+ min left</td>", shown.text)  # red: 4 hours, just opened
+        assert re.search(
+            rf"{cell}\w{{3}} \d{{1,2}} \w{{3}} \d{{4}}, \d\d:\d\d (GMT|BST)</td>", shown.text
+        )
         assert problems(shown.text) == []
         none = await page.get("/requests", params={"agency": holder, "status": "closed"})
         assert "No requests match these filters" in none.text

@@ -1,0 +1,162 @@
+"""What each role needs to decide, on its pages, on the real stack (issue 15).
+
+The coordinator's request page tells the request's story from the event log (each
+agency's steps, outcomes, the reasons for a not-share), with people by name; the
+recipient's package page says whom it is about, why it was shared and on which basis,
+and warns that the person was not told and that a source must not be identified; the
+compliance officer reads each decision record in words with people named, the views
+folded under a count, and exports and verifies from the web.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from collections.abc import AsyncIterator
+
+import httpx
+import pytest
+
+from domain.decision import TaskKind
+from tests.api.a11y import problems
+from tests.api.stack import Stack
+from tests.api.test_requests_flow import (
+    act,
+    csrf_of,
+    decide_to_share,
+    delivered_package,
+    open_request,
+    signed_in,
+)
+
+UUID_RE = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+
+
+@pytest.fixture
+async def http(stack: Stack) -> AsyncIterator[httpx.AsyncClient]:
+    async with httpx.AsyncClient(base_url=stack.url, timeout=30) as client:
+        yield client
+
+
+async def _until(page: httpx.AsyncClient, path: str, text: str) -> str:
+    for _ in range(100):
+        html = (await page.get(path)).text
+        if text in html:
+            return html
+        await asyncio.sleep(0.1)
+    raise AssertionError(f"{text!r} never appeared on {path}")
+
+
+def _main(html: str) -> str:
+    return html.split('id="main-content"')[1].split("</main>")[0]
+
+
+async def test_the_coordinator_reads_the_requests_story(
+    http: httpx.AsyncClient, stack: Stack
+) -> None:
+    shared = await open_request(http, stack)
+    await decide_to_share(http, stack, shared)
+    refused = await open_request(http, stack, rating="red")
+    task = await stack.task_id(refused, stack.holder, TaskKind.ASSESS_PURPOSE)
+    assess = {"purpose_clear": False, "identifiable": True, "confidential": True}
+    body = {"action": "assess_purpose", "special_category": False, **assess}
+    assert (await act(http, stack.people["worker"], task, body)).status_code == 200
+    task = await stack.task_id(refused, stack.holder, TaskKind.RECORD_DECISION)
+    not_share = {
+        "action": "record_decision",
+        "outcome": "not_share",
+        "reasons": "No concern is stated",
+        "not_share_reasons": ["no_legitimate_purpose"],
+    }
+    assert (await act(http, stack.people["worker"], task, not_share)).status_code == 200
+
+    async with signed_in(stack, "coordinator") as page:
+        html = await _until(page, f"/requests/{shared}", "Police: Decision recorded")
+        story = _main(html).split('id="timeline-heading"')[1]
+        for step in ("Request opened", "Police: Purpose assessed", "Police: Advice given"):
+            assert step in story, step
+        assert "Shared</strong>" in story and "by Flow worker (agency worker)" in story
+        assert "advice given by Flow advisor as caldicott guardian" in story
+        assert not UUID_RE.search(story.split("Request opened")[1].split("</ol>")[0])
+        assert "Ada Example" not in html  # the story holds no personal data
+        assert problems(html) == []
+
+        html = await _until(page, f"/requests/{refused}", "Police: Decision recorded")
+        story = _main(html).split('id="timeline-heading"')[1]
+        assert "Not shared</strong>" in story
+        assert "decided not to share (no legitimate purpose)" in story
+
+
+async def test_the_recipient_knows_whom_why_and_what_not_to_do(
+    http: httpx.AsyncClient, stack: Stack
+) -> None:
+    rid = await open_request(http, stack)
+    await decide_to_share(http, stack, rid)
+    package = await delivered_package(http, stack, rid)
+    async with signed_in(stack, "recipient") as page:
+        listed = await page.get("/packages")
+        assert "Police" in listed.text and problems(listed.text) == []
+        opened = await page.post(f"/packages/{package}/open", data={"csrf_token": csrf_of(listed)})
+        assert opened.status_code == 200, opened.text
+        main = _main(opened.text)
+        whom = main.split("Whom it is about")[1].split("Why it was shared")[0]
+        for shown in ("Ada Example", "2017-03-14", "1 Road", "child"):
+            assert shown in whom, shown
+        why = main.split("Why it was shared")[1].split('id="items-heading"')[0]
+        assert "Strategy discussion after concerns raised by the school" in why
+        assert "Lawful basis (UK GDPR Article 6)" in why and "public task" in why
+        assert "significant harm to child" in why  # the ground for sharing without consent
+        warnings = re.findall(r'govuk-warning-text__text">(.*?)</strong>', main, re.S)
+        assert len(warnings) == 2, warnings
+        assert "has not been told" in warnings[0] and "put someone at risk" in warnings[0]
+        assert "must not be identified" in warnings[1]
+        assert "Do not identify the person named" in main  # on the item itself
+        assert problems(opened.text) == []
+
+
+async def test_the_compliance_officer_reads_the_record_in_words(
+    http: httpx.AsyncClient, stack: Stack
+) -> None:
+    rid = await open_request(http, stack)
+    await decide_to_share(http, stack, rid)
+    await stack.task_id(rid, stack.holder, TaskKind.ACKNOWLEDGE_RECEIPT)
+    async with signed_in(stack, "compliance") as page:
+        withheld = await page.get(f"/requests/{rid}/history")
+        assert withheld.status_code == 200 and problems(withheld.text) == []
+        shown = await page.post(f"/requests/{rid}/history", data={"csrf_token": csrf_of(withheld)})
+        main = _main(shown.text)
+        record = main.split("Decision records")[1].split('id="timeline-heading"')[0]
+        assert "Decided by</dt>" in record and "Flow worker (agency worker)" in record
+        assert "Flow advisor, as caldicott guardian (Named GP for safeguarding)" in record
+        assert "Lawful basis (UK GDPR Article 6)" in record and "public task" in record
+        assert "Person to be told" in record and "would put someone at risk" in record
+        assert "{" not in record and not UUID_RE.search(record)  # words, never JSON or ids
+        views = main.split("Who has viewed the personal data")[1]
+        assert '<details class="govuk-details">' in views  # folded, with the count
+        assert re.search(r"\d+ views? (and|or) attempts?", views)
+        assert "Flow compliance" in views and problems(shown.text) == []
+
+        printable = await page.post(
+            f"/requests/{rid}/export",
+            data={"csrf_token": csrf_of(shown), "format": "html", "reveal": "yes"},
+        )
+        assert printable.status_code == 200
+        assert printable.headers["content-disposition"].startswith("attachment")
+        assert "Flow worker" in printable.text and "Ada Example" in printable.text
+        assert "Decided by" in printable.text and '"lawful_basis"' not in printable.text
+        forged = await page.post(f"/requests/{rid}/export", data={"format": "csv"})
+        assert forged.status_code == 403
+
+        verify = await page.get("/audit/verify")
+        assert verify.status_code == 200 and problems(verify.text) == []
+        checked = await page.post("/audit/verify", data={"csrf_token": csrf_of(verify)})
+        assert checked.status_code == 200 and "Every record is intact" in checked.text
+
+        earlier = await page.get(
+            f"/requests/{rid}/history", params={"as_of": "2000-01-01T00:00:00"}
+        )
+        assert earlier.status_code == 200 and "As known at" in earlier.text
+        assert "Decided by" not in earlier.text
+
+    async with signed_in(stack, "coordinator") as page:
+        assert (await page.get("/audit/verify")).status_code == 403
