@@ -212,7 +212,8 @@ class LawfulBasisForm(TaskForm):
 
 
 ITEM_FIELDS = ("description", "content", "source", "kind", "historical", "protect_identity")
-DATE_PARTS = ("dated-day", "dated-month", "dated-year")
+DATE_PARTS = ("dated_day", "dated_month", "dated_year")
+"""Kept as ``item-<n>-dated_day`` (...), typed in the boxes ``item-<n>-dated-day`` (...)."""
 ITEM_ROWS = 5
 
 
@@ -228,8 +229,12 @@ class SelectItemsForm(TaskForm):
         values: dict[str, Any] = {}
         for n in range(ITEM_ROWS):
             for name in ITEM_FIELDS + DATE_PARTS:
-                value = form.get(f"item-{n}-{name}")
-                values[f"item-{n}-{name}"] = value if isinstance(value, str) else ""
+                key = f"item-{n}-{name}"
+                if name in DATE_PARTS:  # typed in the box item-<n>-dated-day (...)
+                    value = form.get(f"item-{n}-{name.replace('_', '-')}", form.get(key))
+                else:
+                    value = form.get(key)
+                values[key] = value if isinstance(value, str) else ""
         return values
 
     @classmethod
@@ -271,7 +276,7 @@ class SelectItemsForm(TaskForm):
 
     @staticmethod
     def _dated(n: int, row: dict[str, str]) -> Any:
-        parts = (row["dated-day"], row["dated-month"], row["dated-year"])
+        parts = (row["dated_day"], row["dated_month"], row["dated_year"])
         return read_date(f"item-{n}-dated", f"the date of item {n + 1}", *parts)
 
     def body(self) -> dict[str, Any]:

@@ -22,9 +22,11 @@ from infra.drafts import DraftStore
 DRAFTS = uuid5(NAMESPACE_URL, "urn:mashflow:drafts")
 
 KEPT_PAGES = re.compile(
-    r"^/(requests/new|tasks/[0-9a-fA-F-]{36}:[a-z0-9_]{2,40}:[a-z_]{1,40}:\d{1,9})$"
+    r"^/(requests/new|tasks/[0-9a-fA-F-]{36}:[a-z0-9_]{2,40}:[a-z_]{1,40}:\d{1,9}"
+    r"(/(basis|items|decision/[a-z-]{1,20}))?)$"
 )
-"""The pages whose form is kept for signing in again: the new request and each task page."""
+"""The pages whose form is kept for signing in again: the new request, each task page,
+the record-decision task's basis and items pages and each question of the decision."""
 
 
 def decision_key(request_id: UUID, agency: str) -> str:

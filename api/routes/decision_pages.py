@@ -27,6 +27,7 @@ from api.decision_forms import (
 )
 from api.deps import CsrfToken, PagePrincipal, ServicesDep, csrf_protect
 from api.forms import FormState, PageForm, Refused, attempt
+from api.routes.draft_pages import restored
 from api.services import Services
 from api.task_context import TaskPage, open_task, show
 from app.drafts import decision_key
@@ -138,7 +139,8 @@ async def question_page(
     change: bool = False,
 ) -> Response:
     page = await _decision(services, principal, task_id)
-    answers = await _answers(services, page)
+    kept = await restored(services, principal, request.url.path)  # typed, not yet sent
+    answers = {**await _answers(services, page), **kept}
     return await _question(
         services, request, principal, csrf, page, slug, FormState(answers), change
     )

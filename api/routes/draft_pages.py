@@ -91,7 +91,7 @@ async def keep(services: Services, principal: Principal, path: str, form: FormDa
 async def _subject(services: Services, principal: Principal, path: str) -> UUID | None:
     if not path.startswith("/tasks/"):
         return None
-    page = await open_task(services, principal, path.removeprefix("/tasks/"))
+    page = await open_task(services, principal, path.split("/")[2])
     return page.state.subject_id
 
 

@@ -114,7 +114,11 @@ async def _part(
     page = await open_task(services, principal, task_id, Action.DECIDE)
     if page.ref.kind != "record_decision":
         raise NotFoundError("this task has no such part")
-    return await show(services, request, principal, csrf, page, "task_part.html", part=part)
+    kept = await restored(services, principal, request.url.path)
+    form = FormState(kept) if kept else None
+    return await show(
+        services, request, principal, csrf, page, "task_part.html", form, part=part, restored=kept
+    )
 
 
 @router.get("/tasks/{task_id}/basis")

@@ -11,7 +11,14 @@ import pytest
 from domain.decision import TaskKind
 from tests.api.a11y import problems
 from tests.api.stack import Stack
-from tests.pages.walk import checked, csrf_of, field_value, open_request, signed_in
+from tests.pages.walk import (
+    checked,
+    csrf_of,
+    field_value,
+    open_request,
+    signed_in,
+    up_to_the_decision,
+)
 
 TYPED = "Concerns raised by the school <i>today</i>"
 
@@ -86,3 +93,34 @@ async def test_a_kept_task_form_is_the_typists_alone(http: httpx.AsyncClient, st
         assert field_value(restored.text, "note") == TYPED
         assert checked(restored.text, "purpose_clear") == {"true"}
         assert problems(restored.text) == []
+
+
+async def test_the_decisions_own_pages_keep_what_was_typed_too(
+    http: httpx.AsyncClient, stack: Stack
+) -> None:
+    rid = await open_request(http, stack)
+    task = await up_to_the_decision(http, stack, rid)
+    kept_pages = {
+        f"/tasks/{task}/items": {
+            "item-0-description": "Call-out",
+            "item-0-dated-day": "2",
+            "item-0-dated-month": "1",
+            "item-0-dated-year": "2026",
+        },
+        f"/tasks/{task}/decision/reasons": {"reasons": TYPED},
+    }
+    async with signed_in(stack, "worker") as worker:
+        for path, typed in kept_pages.items():
+            page = await worker.get(path)
+            kept = await worker.post(
+                "/drafts", data={"csrf_token": csrf_of(page), "draft_path": path, **typed}
+            )
+            assert kept.status_code == 204, (path, kept.text)
+    async with signed_in(stack, "worker") as worker:
+        items = await worker.get(f"/tasks/{task}/items")
+        assert "has been restored" in items.text
+        for name, value in kept_pages[f"/tasks/{task}/items"].items():
+            assert field_value(items.text, name) == value, name
+        assert problems(items.text) == []
+        reasons = await worker.get(f"/tasks/{task}/decision/reasons")
+        assert field_value(reasons.text, "reasons") == TYPED

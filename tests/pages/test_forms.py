@@ -135,17 +135,16 @@ def test_each_step_form_builds_the_body_the_api_takes() -> None:
         "kind": "court_order",
         "citation": "Family Court order 2026",
     }
-    items = SelectItemsForm.read(
-        {
-            "item-1-description": "Call-out",
-            "item-1-content": "Attended",
-            "item-1-source": "Log",
-            "item-1-kind": "fact",
-            "item-1-dated-day": "2",
-            "item-1-dated-month": "1",
-            "item-1-dated-year": "2026",
-        }
-    )
+    typed = {
+        "item-1-description": "Call-out",
+        "item-1-content": "Attended",
+        "item-1-source": "Log",
+        "item-1-kind": "fact",
+        "item-1-dated-day": "2",
+        "item-1-dated-month": "1",
+        "item-1-dated-year": "2026",
+    }
+    items = SelectItemsForm.read(SelectItemsForm.raw(typed))
     assert items.check() == {}
     (item,) = items.action_body().model_dump()["items"]
     assert item["dated"] == date(2026, 1, 2) and item["description"] == "Call-out"
