@@ -20,6 +20,7 @@ from api.rendering import VOCABULARY, render
 from api.services import Services
 from app import timetext
 from app.identity import actor_of
+from app.people import names_by_id
 from app.task_view import TaskView, task_view
 from domain.decision import AgencyDecisionState, Task, TaskKind, open_tasks
 from domain.models import Actor
@@ -98,6 +99,7 @@ async def show(
     """A task page: the request and the decision so far (the showing recorded first)."""
     now = datetime.now(UTC)
     view: TaskView = await task_view(services.events, services.keyring, page.actor, page.state)
+    agencies = {a.code: a.name for a in await services.agencies.list()}
     state = page.state
     return render(
         services,
@@ -111,6 +113,8 @@ async def show(
         state=state,
         view=view,
         steps=steps(state),
+        agencies=agencies,
+        people=await names_by_id(services.users),
         bases=bases_for(state),
         left=timetext.time_left(state.decision_due_at, now),
         overdue=state.decision_due_at <= now,

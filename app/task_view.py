@@ -48,6 +48,7 @@ class Item:
 
 @dataclass(frozen=True)
 class Advice:
+    advisor_id: str
     recommendation: str
     agrees: bool
     capacity: str | None
@@ -121,6 +122,7 @@ async def task_view(
         consent_scope=await o.text(consent.scope) if consent else None,
         advice=[
             Advice(
+                advisor_id=str(a.advisor_id),
                 recommendation=str(a.recommendation),
                 agrees=a.agrees_to_share_without_consent,
                 capacity=str(a.capacity) if a.capacity else None,

@@ -103,6 +103,10 @@ async def test_the_advisor_sees_what_they_advise_on_and_a_refusal_keeps_their_ad
         done = await advisor.get(given.headers["location"])
         assert "Advice given" in done.text and "govuk-panel--confirmation" in done.text
         assert "Back to your inbox" in done.text and problems(done.text) == []
+    async with signed_in(stack, "worker") as worker:  # the advice, by its advisor's name
+        decision = await worker.get(f"/tasks/{task}")
+        assert "Advice received" in decision.text
+        assert "Flow advisor, caldicott guardian (Named nurse)" in decision.text
 
 
 async def test_an_urgent_share_to_review_shows_what_was_shared_and_how_to_recall_it(

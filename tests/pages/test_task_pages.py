@@ -68,7 +68,13 @@ async def test_the_worker_sees_who_the_request_is_about_and_the_view_is_recorded
     async with signed_in(stack, "worker") as worker:
         page = await worker.get(f"/tasks/{task}")
         assert page.status_code == 200, page.text
-        for shown in ("Ada Example", "14 March 2017", "1 Mill Lane", "Who the request is about"):
+        for shown in (
+            "Ada Example",
+            "14 March 2017",
+            "1 Mill Lane",
+            "Who the request is about",
+            "Request from Children&#39;s social care",  # agencies by name
+        ):
             assert shown in page.text, shown
         assert "Decision due" in page.text and (" left" in page.text or "overdue" in page.text)
         assert "Items selected" in page.text and "Domestic abuse incident" in page.text
