@@ -14,8 +14,17 @@ from tests.browser.test_browser import ARGS, chromium, shot
 NARROW = {"width": 375, "height": 812}
 
 
+CSP_REFUSALS: list[str] = []
+"""What the browser refused under the pages' Content-Security-Policy (kept empty: the pages
+load no inline script or style, and GOV.UK Frontend starts from a static module)."""
+
+
 async def signed_in(browser: Browser, stack: Stack, who: str, viewport: dict[str, int]) -> Page:
     page = await browser.new_page(viewport=viewport)  # type: ignore[arg-type]
+    page.on(
+        "console",
+        lambda m: CSP_REFUSALS.append(m.text) if "Content Security Policy" in m.text else None,
+    )
     await page.goto(f"{stack.url}/signin")
     await page.get_by_label("Access token").fill(stack.people[who].token)
     await page.get_by_role("button", name="Sign in").click()
@@ -58,5 +67,8 @@ async def test_pages_fit_a_375_px_screen(stack: Stack) -> None:
             await shot(wide, "09-dashboard")
             await wide.goto(f"{stack.url}/notifications")
             await shot(wide, "11-notifications")
+            started = await wide.evaluate("document.body.classList.contains('js-enabled')")
+            assert started, "GOV.UK Frontend's module did not run"
+            assert CSP_REFUSALS == [], CSP_REFUSALS
         finally:
             await browser.close()

@@ -1,0 +1,246 @@
+"""Every role's journey through its pages in headless Chromium, on the real stack, with
+axe-core (WCAG 2.2 AA) finding nothing on any page visited; screenshots for the README
+and the user guides go to docs/screenshots/ (20-... onwards; the task pages' walk in
+test_browser.py takes 01-...).
+
+The coordinator follows a red request from the list to its story; the worker and the
+advisor meet their inboxes and task pages (the steps themselves go through the API, as
+test_browser.py walks them on the pages); the recipient opens the package, with its
+warnings, and acknowledges it; the coordinator reads the dashboard and notifications;
+the compliance officer shows the personal data, reads the record in words, downloads the
+export and verifies the store; a phone-width page; and the retention pages.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import date, timedelta
+from typing import Any
+
+import httpx
+from playwright.async_api import Browser, Page, async_playwright
+
+from domain.decision import TaskKind
+from domain.vocabulary import RecordType, Role
+from tests.api.stack import Stack
+from tests.api.test_requests_flow import ITEMS, act, open_request
+from tests.browser.axe import accessible, person, signed_in
+from tests.browser.test_browser import ARGS, chromium, shot
+from tests.retention.conftest import DevHub, closed_request, review_of
+from tests.retention.test_pages import Site
+
+NARROW = 375
+
+
+async def _until(page: Page, path: str, text: str) -> None:
+    """Reload ``path`` until ``text`` is on it (the read models follow the log)."""
+    for _ in range(150):
+        await page.goto(path)
+        if await page.get_by_text(text).count():
+            return
+        await asyncio.sleep(0.1)
+    raise AssertionError(f"{text!r} never appeared on {path}")
+
+
+async def _steps(
+    http: httpx.AsyncClient, stack: Stack, rid: str, kind: TaskKind, *bodies: Any
+) -> None:
+    who = stack.people["advisor" if kind is TaskKind.GIVE_ADVICE else "worker"]
+    task = await stack.task_id(rid, stack.holder, kind)
+    for body in bodies:
+        done = await act(http, who, task, body)
+        assert done.status_code == 200, done.text
+
+
+async def _overflow(page: Page) -> int:
+    return max(0, int(await page.evaluate("document.documentElement.scrollWidth")) - NARROW)
+
+
+async def test_every_role_through_its_pages(stack: Stack) -> None:
+    visited: list[str] = []
+    async with httpx.AsyncClient(base_url=stack.url, timeout=30) as http:
+        rid = await open_request(http, stack, rating="red")
+        async with async_playwright() as pw:
+            browser = await pw.chromium.launch(executable_path=chromium(), args=ARGS)
+            try:
+                await _journey(browser, http, stack, rid, visited)
+            finally:
+                await browser.close()
+    assert len(set(visited)) >= 15, visited  # each page a role meets, axe-checked
+
+
+async def _journey(
+    browser: Browser, http: httpx.AsyncClient, stack: Stack, rid: str, visited: list[str]
+) -> None:
+    base = stack.url
+    # The coordinator: home, the list (most urgent first), the register, the new request.
+    coordinator = await person(browser, stack, "coordinator")
+    await accessible(coordinator, visited)
+    await shot(coordinator, "20-coordinator-home")
+    for path, name in (("/requests", "21-requests-list"), ("/agencies", "22-agency-register")):
+        await coordinator.goto(base + path)
+        await accessible(coordinator, visited)
+        await shot(coordinator, name)
+    await coordinator.goto(f"{base}/requests/new")
+    await accessible(coordinator, visited)
+
+    # The worker: the inbox and the first task page; then the steps up to asking advice.
+    worker = await person(browser, stack, "worker")
+    await worker.goto(f"{base}/tasks")
+    await accessible(worker, visited)
+    task = await stack.task_id(rid, stack.holder, TaskKind.ASSESS_PURPOSE)
+    await worker.goto(f"{base}/tasks/{task}")
+    await accessible(worker, visited)
+    assess = {"purpose_clear": True, "identifiable": True, "confidential": True}
+    await _steps(
+        http,
+        stack,
+        rid,
+        TaskKind.ASSESS_PURPOSE,
+        {"action": "assess_purpose", "special_category": False, **assess},
+    )
+    await _steps(
+        http,
+        stack,
+        rid,
+        TaskKind.RESOLVE_CONSENT,
+        {"action": "seek_consent"},
+        {"action": "record_consent", "outcome": "refused", "note": "Mother refused"},
+        {"action": "request_advice", "question": "Is sharing without consent justified?"},
+    )
+
+    # The advisor: the inbox and the advice page, with the worker's question.
+    advisor = await person(browser, stack, "advisor")
+    await advisor.goto(f"{base}/tasks")
+    await accessible(advisor, visited)
+    await shot(advisor, "23-advisor-inbox")
+    advice = await stack.task_id(rid, stack.holder, TaskKind.GIVE_ADVICE)
+    await advisor.goto(f"{base}/tasks/{advice}")
+    await advisor.get_by_text("Is sharing without consent justified?").first.wait_for()
+    await accessible(advisor, visited)
+    await shot(advisor, "24-advisor-advice")
+    await _steps(
+        http,
+        stack,
+        rid,
+        TaskKind.GIVE_ADVICE,
+        {
+            "action": "give_advice",
+            "recommendation": "share",
+            "agrees_to_share_without_consent": True,
+            "advice": "Risk of significant harm outweighs the refusal: share",
+            "capacity": "caldicott_guardian",
+            "position": "Named GP for safeguarding",
+        },
+    )
+    await _steps(
+        http,
+        stack,
+        rid,
+        TaskKind.RECORD_DECISION,
+        {
+            "action": "determine_lawful_basis",
+            "art6": "public_task",
+            "legal_power": "Crime and Disorder Act 1998 s.115",
+            "without_consent": "significant_harm_to_child",
+        },
+        {"action": "select_information", "items": ITEMS},
+        {
+            "action": "record_decision",
+            "outcome": "share",
+            "reasons": "The information bears directly on the child's safety",
+            "necessity": "Only the two entries about the recent incident",
+            "inform": {"will_inform": False, "reason_not": "would_put_someone_at_risk"},
+        },
+    )
+    await stack.task_id(rid, stack.holder, TaskKind.ACKNOWLEDGE_RECEIPT)
+
+    # The worker's agency's sent packages, and one package's page.
+    await worker.goto(f"{base}/packages")
+    await accessible(worker, visited)
+    await worker.get_by_role("link", name="Details").first.click()
+    await accessible(worker, visited)
+
+    # The recipient: the packages received, one opened (whom, why, the warnings), receipt.
+    recipient = await person(browser, stack, "recipient")
+    await recipient.goto(f"{base}/packages")
+    await accessible(recipient, visited)
+    await shot(recipient, "25-recipient-packages")
+    await recipient.get_by_role("button", name="Open the package from").first.click()
+    await recipient.get_by_role("heading", name="Whom it is about").wait_for()
+    warnings = recipient.locator(".govuk-warning-text")
+    assert await warnings.count() == 2
+    assert "has not been told" in await warnings.first.inner_text()
+    await accessible(recipient, visited)
+    await shot(recipient, "26-recipient-package")
+    await recipient.get_by_role("button", name="Acknowledge receipt").click()
+    await recipient.wait_for_load_state()
+    await accessible(recipient, visited)
+
+    # The coordinator: the request's story, the dashboard, the notifications.
+    await _until(coordinator, f"{base}/requests/{rid}", "Police: Decision recorded")
+    await accessible(coordinator, visited)
+    await shot(coordinator, "27-request-timeline")
+    for path, name in (("/dashboard", "28-dashboard"), ("/notifications", "29-notifications")):
+        await coordinator.goto(base + path)
+        await accessible(coordinator, visited)
+        await shot(coordinator, name)
+
+    # The compliance officer: the record in words, the views folded, export, verify.
+    compliance = await person(browser, stack, "compliance")
+    await compliance.goto(f"{base}/requests/{rid}")
+    await accessible(compliance, visited)
+    await compliance.get_by_role("link", name="Decision records, history").click()
+    await accessible(compliance, visited)
+    await compliance.get_by_role("button", name="Show personal data").click()
+    await compliance.get_by_text("this view has been recorded").wait_for()
+    await compliance.locator("summary", has_text="view").click()  # unfold the views
+    await accessible(compliance, visited)
+    await shot(compliance, "30-compliance-record")
+    await compliance.get_by_label("Include the personal data").check()
+    async with compliance.expect_download() as download:
+        await compliance.get_by_role("button", name="Download the export").click()
+    assert (await download.value).suggested_filename == f"request-{rid}.html"
+    await compliance.get_by_role("link", name="Verify the whole record store").click()
+    await accessible(compliance, visited)
+    await compliance.get_by_role("button", name="Verify every record now").click()
+    await compliance.get_by_text("Every record is intact").wait_for()
+    await accessible(compliance, visited)
+    await shot(compliance, "31-verify")
+
+    # A phone: the request's story at 375 px fits the screen.
+    phone = await person(browser, stack, "coordinator", width=NARROW, height=812)
+    for path in (f"/requests/{rid}", "/requests", "/notifications"):
+        await phone.goto(base + path)
+        assert await _overflow(phone) == 0, path
+        await accessible(phone, visited)
+    await phone.goto(f"{base}/requests/{rid}")
+    await shot(phone, "32-request-narrow")
+
+
+async def test_retention_pages(dev_hub: DevHub, site: Site) -> None:
+    """The compliance officer's retention queue, a review and the disposal's confirmation."""
+    request_id = await closed_request(dev_hub.infra, dev_hub.hub, "Journey Example")
+    await dev_hub.retention.run_now(today=date.today() + timedelta(days=6 * 366))
+    review = await review_of(dev_hub.retention, request_id, RecordType.PACKAGE)
+    visited: list[str] = []
+    async with async_playwright() as pw:
+        browser = await pw.chromium.launch(executable_path=chromium(), args=ARGS)
+        try:
+            page = await signed_in(browser, site.url, site.tokens[Role.COMPLIANCE_OFFICER])
+            await page.goto(f"{site.url}/retention")
+            await accessible(page, visited)
+            await shot(page, "33-retention-queue")
+            await page.goto(f"{site.url}/retention/{review.review_id}")
+            await accessible(page, visited)
+            await shot(page, "34-retention-review")
+            await page.get_by_role("button", name="Keep the record").click()  # nothing typed
+            await page.locator(".govuk-error-summary").wait_for()
+            await accessible(page, visited)
+            await page.locator('input[name="dispose_reason"]').first.check()
+            await page.get_by_role("button", name="Dispose of the record").click()
+            await page.get_by_text("This cannot be undone").wait_for()
+            await accessible(page, visited)
+            await shot(page, "35-retention-confirm")
+        finally:
+            await browser.close()
