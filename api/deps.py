@@ -118,6 +118,7 @@ def permitted(action: Action) -> Any:
 
 RequestOpener = Annotated[Principal, permitted(Action.OPEN_REQUEST)]
 ProactiveSharer = Annotated[Principal, permitted(Action.SHARE_PROACTIVELY)]
+Decider = Annotated[Principal, permitted(Action.DECIDE)]
 RequestWithdrawer = Annotated[Principal, permitted(Action.WITHDRAW_REQUEST)]
 RequestRerater = Annotated[Principal, permitted(Action.CHANGE_RATING)]
 Overseer = Annotated[Principal, permitted(Action.FOLLOW_REQUESTS)]

@@ -71,18 +71,6 @@ CSV_COLUMNS = (
 )
 
 
-def _flatten(prefix: str, value: Any) -> list[tuple[str, str]]:
-    if isinstance(value, dict):
-        return [
-            pair for k, v in value.items() for pair in _flatten(f"{prefix}.{k}" if prefix else k, v)
-        ]
-    if isinstance(value, list):
-        if not value:
-            return [(prefix, "")]
-        return [pair for i, v in enumerate(value) for pair in _flatten(f"{prefix}[{i}]", v)]
-    return [(prefix, "" if value is None else str(value))]
-
-
 def history_csv(history: RequestHistory) -> str:
     """One table: the timeline, each decision record field by field, the access log, the check."""
     out = io.StringIO()
@@ -157,8 +145,9 @@ def _csv_rows(history: RequestHistory) -> Iterator[dict[str, Any]]:
         row = e.model_dump(mode="json")
         yield {"section": "event", **row}
     for a in history.agencies:
-        for field, value in _flatten("", a.decision_record or {}):
-            yield {"section": "decision", "agency": a.agency, "field": field, "value": value}
+        # The record in words, labelled as the pages show it: never raw field paths.
+        for label, value in record_lines(a.decision_record):
+            yield {"section": "decision", "agency": a.agency, "field": label, "value": value}
     for v in history.access_log:
         yield {
             "section": "access",

@@ -10,6 +10,7 @@ whose key was destroyed shows ``[erased]``. Used by the API and the CLI.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from enum import Enum
@@ -33,7 +34,9 @@ from domain.frozen import Frozen
 from domain.request import SharingRequestState, fold_request, start_request
 from domain.vocabulary import Role
 from infra.crypto import Keyring, KeySession
+from infra.directory import NotFoundError
 from infra.eventstore import EventStore, TamperedEvent, VerifyReport
+from infra.users import UserDirectory
 
 log = structlog.get_logger(__name__)
 
@@ -165,7 +168,10 @@ async def request_history(
         for code in opened.holding_agencies:
             state = fold(start(opened, code), steps)
             record = await _render(state.decision, session) if state.decision else None
+            if record is not None:
+                record["afterwards"] = await _afterwards(state, session)
             agencies.append(AgencyHistory(agency=code, state=state, decision_record=record))
+        await _name_people(store, agencies)
     log.info(
         "request_history_replayed",
         request_id=str(request_id),
@@ -187,6 +193,54 @@ async def request_history(
         ],
         verification=verification,
     )
+
+
+async def _afterwards(state: AgencyDecisionState, session: KeySession | None) -> dict[str, Any]:
+    """What the record's readers need that happened after the decision: whether the person
+    was told (when, or why not and when that is reviewed), and a withdrawal of consent."""
+    consent = state.consent
+    withdrawal = consent.withdrawal if consent is not None else None
+    return {
+        "informed": state.informed,
+        "informed_at": state.informed_at.isoformat() if state.informed_at else None,
+        "not_informed_reason": (
+            state.not_informed_reason.value if state.not_informed_reason else None
+        ),
+        "review_on": state.inform_review_on.isoformat() if state.inform_review_on else None,
+        "consent_withdrawal": await _render(withdrawal, session) if withdrawal else None,
+    }
+
+
+async def _name_people(store: EventStore, agencies: Sequence[AgencyHistory]) -> None:
+    """Each decision record's people by display name as well as id, from the register (the
+    ICO form asks for the decision maker's name; the log keeps ids only). A name the
+    register does not hold leaves the id alone."""
+    ids: set[UUID] = set()
+    for a in agencies:
+        for value in _people_ids(a.decision_record or {}):
+            with contextlib.suppress(ValueError):
+                ids.add(UUID(value))
+    if not ids:
+        return
+    users = UserDirectory(store.engine)
+    names: dict[str, str] = {}
+    for user_id in ids:
+        with contextlib.suppress(NotFoundError):
+            names[str(user_id)] = (await users.get(user_id)).display_name
+    for a in agencies:
+        if a.decision_record is not None:
+            a.decision_record["names"] = {
+                k: v for k, v in names.items() if k in _people_ids(a.decision_record)
+            }
+
+
+def _people_ids(record: dict[str, Any]) -> set[str]:
+    found = {str(record.get("decided_by")), str(record.get("requested_by"))}
+    found |= {str(a.get("advisor_id")) for a in record.get("advice") or []}
+    withdrawal = (record.get("afterwards") or {}).get("consent_withdrawal") or {}
+    if withdrawal.get("recorded_by"):
+        found.add(str(withdrawal["recorded_by"]))
+    return found
 
 
 def _access(e: PersonalDataViewed | AccessRefused) -> AccessEntry:

@@ -59,6 +59,11 @@ WORDING: dict[str, Wording] = {
         "An urgent share to review",
         "{agency} shared without waiting for advice; review the decision.",
     ),
+    "consent_withdrawn": Wording(
+        "Consent was withdrawn",
+        "Consent behind information {agency} received has been withdrawn: stop any further "
+        "use that relied on it and review what you hold.",
+    ),
     "decision_recorded": Wording("A decision was recorded", "An agency recorded its decision."),
     "request_opened": Wording("A request was opened", "A new request may need your agency."),
     "request_closed": Wording("A request closed", "Every agency has finished with a request."),
@@ -76,6 +81,7 @@ EMAILED = frozenset(
         "advice_requested",
         "package_delivered",
         "review_urgent",
+        "consent_withdrawn",
     }
 )
 

@@ -58,8 +58,11 @@ def record_lines(
         ("Decided at", str(r.get("decided_at", ""))),
     ]
     lines += basis_lines(r.get("lawful_basis"))
-    lines.append(("Information sharing protocol in force", _yes(r.get("isp_exists"))))
-    lines += _consent_lines(r.get("consent") or {})
+    isp = _yes(r.get("isp_exists"))
+    if r.get("isp_reference"):
+        isp += f": relied on, reference {r['isp_reference']}"
+    lines.append(("Information sharing protocol in force", isp))
+    lines += _consent_lines(r.get("consent") or {}, names)
     lines += _advice_lines(r.get("advice") or [], names)
     lines.append(("Reasons", str(r.get("reasons", ""))))
     if r.get("not_share_reasons"):
@@ -72,6 +75,7 @@ def record_lines(
     lines += _inform_lines(r.get("inform"))
     if r.get("urgent_override"):
         lines.append(("Shared before an advisor agreed, because", str(r["urgent_override"])))
+    lines += _afterwards_lines(r, names)
     return lines
 
 
@@ -105,13 +109,13 @@ def _person(user_id: object, names: Mapping[str, str]) -> str:
 
 
 def _decider(r: Mapping[str, Any]) -> str:
-    """The decision maker by name and position (the ICO form asks for both), with role; by
-    id where the register has no name for them."""
+    """The decision maker by name and position (the ICO form asks for both), with role and
+    id (the id the timeline shows); by id alone where the register has no name for them."""
     role = words(r.get("decided_by_role", ""))
     position = f", {r['decided_by_position']}" if r.get("decided_by_position") else ""
     name = (r.get("names") or {}).get(str(r.get("decided_by")))
     if name:
-        return f"{name}{position} ({role})"
+        return f"{name}{position} ({role}; user {r.get('decided_by')})"
     return f"{r.get('decided_by')} ({role}){position}"
 
 
@@ -151,7 +155,7 @@ def basis_lines(basis: Mapping[str, Any] | None) -> list[Line]:
     return lines
 
 
-def _consent_lines(consent: Mapping[str, Any]) -> list[Line]:
+def _consent_lines(consent: Mapping[str, Any], names: Mapping[str, str]) -> list[Line]:
     outcome = words(consent.get("outcome", "not recorded"))
     detail = [
         words(consent[k])
@@ -177,6 +181,44 @@ def _consent_lines(consent: Mapping[str, Any]) -> list[Line]:
         lines.append(("Consent notes", str(consent["note"])))
     if consent.get("recorded_at"):
         lines.append(("Consent recorded at", str(consent["recorded_at"])))
+    if consent.get("withdrawal"):
+        lines += _withdrawal_lines(consent["withdrawal"], names)
+    return lines
+
+
+def _withdrawal_lines(w: Mapping[str, Any], names: Mapping[str, str]) -> list[Line]:
+    text = f"by {words(w.get('withdrawn_by', ''))}, on {w.get('withdrawn_on', '')}"
+    lines: list[Line] = [("Consent withdrawn", text)]
+    if w.get("scope"):
+        lines.append(("What the withdrawal covers", str(w["scope"])))
+    recorded = f"{_person(w.get('recorded_by'), names)}, at {w.get('recorded_at', '')}"
+    lines.append(("Withdrawal recorded by", recorded))
+    return lines
+
+
+def _afterwards_lines(r: Mapping[str, Any], names: Mapping[str, str]) -> list[Line]:
+    """What happened after the decision: whether the person was told, and a withdrawal of
+    the consent the decision was made on."""
+    after: Mapping[str, Any] = r.get("afterwards") or {}
+    lines: list[Line] = []
+    if r.get("outcome") == "share" and r.get("inform"):
+        if after.get("informed"):
+            when = after.get("informed_at") or "a time not recorded"
+            lines.append(("Person told", f"yes, at {when}"))
+        elif after.get("informed") is False:
+            text = f"not yet: {words(after.get('not_informed_reason') or 'no reason recorded')}"
+            if after.get("review_on"):
+                text += f"; to be reviewed on {after['review_on']}"
+            lines.append(("Person told", text))
+        else:
+            lines.append(("Person told", "not yet recorded"))
+    withdrawal = after.get("consent_withdrawal")
+    already = (r.get("consent") or {}).get("withdrawal")
+    if withdrawal and not already:
+        lines += [
+            (f"{label} (after the decision)", value)
+            for label, value in _withdrawal_lines(withdrawal, names)
+        ]
     return lines
 
 

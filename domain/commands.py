@@ -105,6 +105,15 @@ class RecordConsent(Command):
         return self
 
 
+class WithdrawConsent(Command):
+    """Consent given for this decision has been withdrawn (by the person, or whoever gave it)."""
+
+    withdrawn_by: ConsentGiver
+    withdrawn_on: date
+    scope: Sealed | None = None
+    note: Sealed | None = None
+
+
 class RecordConsentNotSought(Command):
     reason: NotSoughtReason
     explanation: Sealed

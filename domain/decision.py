@@ -22,6 +22,7 @@ from domain.events.catalogue import (
     ConsentNotSought,
     ConsentRecorded,
     ConsentSought,
+    ConsentWithdrawn,
     DeadlineMissed,
     DecisionRecorded,
     InformationSelected,
@@ -55,6 +56,7 @@ from domain.vocabulary import (
     AgencyKind,
     ConsentOutcome,
     DeadlineKind,
+    NotInformedReason,
     Outcome,
     PurposeCategory,
     Rating,
@@ -117,6 +119,10 @@ class AgencyDecisionState(Frozen):
     decision: DecisionRecord | None = None
     package: PackageState | None = None
     informed: bool | None = None
+    informed_at: UtcDateTime | None = None
+    """When the person was told (``person.informed``)."""
+    not_informed_reason: NotInformedReason | None = None
+    """Why the person has not been told, as last recorded."""
     inform_review_on: date | None = None
     """Not informed for a temporary reason: the day it is looked at again."""
     review_pending: bool = False
@@ -259,6 +265,13 @@ def _changes(s: AgencyDecisionState, e: Event) -> dict[str, object]:
                 recorded_at=e.recorded_at,
             )
             return {"consent": record}
+        case ConsentWithdrawn() if s.consent is not None:
+            withdrawn = s.consent.model_copy(
+                update={"outcome": ConsentOutcome.WITHDRAWN, "withdrawal": e.withdrawal}
+            )
+            if s.decision is None:  # not yet decided: the basis is determined again
+                return {"consent": withdrawn, "lawful_basis": None}
+            return {"consent": withdrawn}
         case AdviceRequested():
             return {"advice_respond_by": e.respond_by}
         case AdviceGiven():
@@ -292,9 +305,13 @@ def _changes(s: AgencyDecisionState, e: Event) -> dict[str, object]:
         case PackageRevoked() if s.package is not None:
             return {"package": s.package.model_copy(update={"revoked_at": e.revoked_at})}
         case PersonInformed():
-            return {"informed": True, "inform_review_on": None}
+            return {"informed": True, "inform_review_on": None, "informed_at": e.informed_at}
         case PersonNotInformed():
-            return {"informed": False, "inform_review_on": e.review_on}
+            return {
+                "informed": False,
+                "inform_review_on": e.review_on,
+                "not_informed_reason": e.reason,
+            }
         case DeadlineMissed() if e.kind not in s.missed:
             return {"missed": [*s.missed, e.kind]}
         case AgencyDecisionCompleted():

@@ -122,7 +122,7 @@ def para18_reasons(consent: ConsentRecord | None) -> list[Para18Reason]:
             if consent.could_not_obtain_reason is CouldNotObtainReason.NO_CAPACITY:
                 return [Para18Reason.CANNOT_BE_GIVEN, Para18Reason.CANNOT_REASONABLY_BE_OBTAINED]
             return [Para18Reason.CANNOT_REASONABLY_BE_OBTAINED]
-        case ConsentOutcome.REFUSED | ConsentOutcome.SOUGHT_NO_ANSWER:
+        case ConsentOutcome.REFUSED | ConsentOutcome.SOUGHT_NO_ANSWER | ConsentOutcome.WITHDRAWN:
             return [Para18Reason.CANNOT_REASONABLY_BE_OBTAINED]
         case ConsentOutcome.NOT_SOUGHT:
             reason = consent.not_sought_reason

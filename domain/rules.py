@@ -286,7 +286,10 @@ def _not_share_problems(facts: DecisionFacts, decision: RecordDecision) -> list[
         problems.append(
             _p("reason_contradicts_assessment", "the purpose was assessed as legitimate")
         )
-    refused = facts.consent is not None and facts.consent.outcome is ConsentOutcome.REFUSED
+    refused = facts.consent is not None and facts.consent.outcome in {
+        ConsentOutcome.REFUSED,
+        ConsentOutcome.WITHDRAWN,
+    }
     if NotShareReason.RESPECTING_REFUSAL in reasons and not refused:
         problems.append(_p("reason_contradicts_consent", "consent was not recorded as refused"))
     if relies_on_compulsion(facts):

@@ -121,6 +121,9 @@ class ConsentOutcome(StrEnum):
     change the outcome, so asking for it would not be honest."""
     NOT_REQUIRED = "not_required"
     """The information is not confidential, or identifies no one: consent is not the question."""
+    WITHDRAWN = "withdrawn"
+    """Consent was given and later withdrawn (``consent.withdrawn``): from then on there is
+    none, so sharing not yet made needs a lawful basis without it, as after a refusal."""
     UNRESOLVED = "unresolved"
     """Consent was never settled because the decision not to share came first."""
 
@@ -131,6 +134,7 @@ NO_CONSENT_OUTCOMES = frozenset(
         ConsentOutcome.COULD_NOT_BE_OBTAINED,
         ConsentOutcome.SOUGHT_NO_ANSWER,
         ConsentOutcome.NOT_SOUGHT,
+        ConsentOutcome.WITHDRAWN,
     }
 )
 """Outcomes where consent was the question and there is none: step 6 decides."""

@@ -9,7 +9,7 @@ deduplicated by the server):
     assess_purpose, seek_consent, record_consent, consent_not_sought,
     request_advice, give_advice, determine_lawful_basis, select_information,
     record_decision, record_informing, open_package, acknowledge_receipt,
-    revoke_package
+    revoke_package, record_consent_withdrawn (in ``workflows.consent_steps``)
 
 Signals (from the parent request, signed: ``infra.guard``): ``rating_changed``,
 ``withdrawn``.
@@ -61,6 +61,7 @@ with workflow.unsafe.imports_passed_through():
         decided,
         notify,
     )
+    from workflows.consent_steps import ConsentWithdrawalSteps
     from workflows.decision_watch import ONE_TIMER, Alarm, count, next_due, overdue
     from workflows.package_steps import delete_package, send_package
     from workflows.search import PATCH as SEARCH_ATTRIBUTES
@@ -71,7 +72,7 @@ Decide = Callable[[datetime], list[Event]]
 
 
 @workflow.defn
-class AgencyDecisionWorkflow:
+class AgencyDecisionWorkflow(ConsentWithdrawalSteps):
     @workflow.init
     def __init__(self, input: AgencyDecisionInput) -> None:
         self.state = input.state

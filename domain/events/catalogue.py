@@ -19,6 +19,7 @@ from domain.events.values import (
     AdviceTaken,
     AgencyCode,
     ConsentRecord,
+    ConsentWithdrawal,
     DecisionRecord,
     Holder,
     InformationItem,
@@ -187,6 +188,16 @@ class ConsentNotSought(AgencyEvent):
     recorded_at: UtcDateTime
 
 
+@event("consent.withdrawn")
+class ConsentWithdrawn(AgencyEvent):
+    """Consent given for this decision was withdrawn. ``package_sent``: the information had
+    already been sent, and the recipient agency is told (a notification)."""
+
+    withdrawal: ConsentWithdrawal
+    note: Sealed | None = None
+    package_sent: bool
+
+
 @event("advice.requested")
 class AdviceRequested(AgencyEvent):
     question: Sealed
@@ -351,6 +362,7 @@ AGENCY_EVENTS: tuple[type[AgencyEvent], ...] = (
     ConsentSought,
     ConsentRecorded,
     ConsentNotSought,
+    ConsentWithdrawn,
     AdviceRequested,
     AdviceGiven,
     LawfulBasisDetermined,

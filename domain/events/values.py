@@ -152,6 +152,19 @@ class LawfulBasis(Value):
     imminent)? Vital interests is refused without it."""
 
 
+class ConsentWithdrawal(Value):
+    """Consent given earlier and withdrawn: by whom, on what day, and what it covers."""
+
+    withdrawn_by: ConsentGiver
+    """Who withdrew it: the person, a parent or carer, someone with parental responsibility."""
+    withdrawn_on: date
+    """The day the person withdrew it (told to the agency), not the day it was recorded."""
+    scope: Sealed | None = None
+    """What the withdrawal covers, in their words, if not all of the consent."""
+    recorded_by: UserId
+    recorded_at: UtcDateTime
+
+
 class ConsentRecord(Value):
     """The consent outcome of a decision, with the reason when there is no consent."""
 
@@ -169,9 +182,14 @@ class ConsentRecord(Value):
     """For consent given: what it covers (whom to, which information, for what)."""
     note: Sealed | None = None
     recorded_at: UtcDateTime
+    withdrawal: ConsentWithdrawal | None = None
+    """Set exactly when the outcome is ``withdrawn``: the consent above (who gave it, its
+    scope) was later withdrawn."""
 
     @model_validator(mode="after")
     def _reason_matches_outcome(self) -> Self:
+        if (self.outcome is ConsentOutcome.WITHDRAWN) != (self.withdrawal is not None):
+            raise ValueError("a withdrawal is recorded exactly when consent was withdrawn")
         needs_cno = self.outcome is ConsentOutcome.COULD_NOT_BE_OBTAINED
         needs_ns = self.outcome is ConsentOutcome.NOT_SOUGHT
         if needs_cno != (self.could_not_obtain_reason is not None):

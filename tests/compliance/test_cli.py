@@ -98,7 +98,7 @@ async def test_export_writes_json_csv_and_html(
     assert json.loads(as_json.stdout)["agencies"][0]["decision_record"]["outcome"] == "share"
     as_csv = await mashflow(cli_env, "export", rid, "--format", "csv")
     rows = list(csv.DictReader(io.StringIO(as_csv.stdout)))
-    assert any(r["section"] == "decision" and r["field"] == "outcome" for r in rows)
+    assert any(r["section"] == "decision" and r["field"] == "Decision" for r in rows)
     out = f"{tmp_path}/export.html"
     as_html = await mashflow(cli_env, "export", rid, "--format", "html", "-o", out)
     assert as_html.returncode == 0, as_html.stderr

@@ -140,7 +140,7 @@ async def test_a_revealing_export_is_recorded_for_every_request_it_holds(
     rows = list(csv.DictReader(io.StringIO(response.text)))
     assert list(dict.fromkeys(r["request_id"] for r in rows)) == [str(i) for i in fresh.inside]
     early = [r for r in rows if r["request_id"] == str(fresh.inside[0])]
-    assert {r["value"] for r in early if r["field"] == "reasons"} == {REASONS}
+    assert {r["value"] for r in early if r["field"] == "Reasons"} == {REASONS}
     for request_id in fresh.inside:
         mine = [r for r in rows if r["request_id"] == str(request_id)]
         assert [(r["actor_id"], r["value"]) for r in mine if r["section"] == "access"] == [

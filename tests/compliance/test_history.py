@@ -119,8 +119,10 @@ async def test_exports_parse_and_hold_the_decision_record(
     rows = list(csv.DictReader(io.StringIO(export_request(history, "csv"))))
     assert sum(r["section"] == "event" for r in rows) == len(built.events)
     decision = {r["field"]: r["value"] for r in rows if r["section"] == "decision"}
-    assert decision["outcome"] == "share" and decision["lawful_basis.art6"] == "public_task"
-    assert decision["reasons"] == "[sealed]"
+    assert decision["Decision"] == "share"
+    assert decision["Lawful basis (UK GDPR Article 6)"] == "public task"
+    assert decision["Reasons"] == "[sealed]"
+    assert not any("." in field or "_" in field for field in decision)  # words, no paths
     page = export_request(history, "html")
     assert str(built.request_id) in page and "<dt>Decision</dt><dd>share</dd>" in page
     assert "&#34;outcome&#34;" not in page  # the record in words, never raw JSON

@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 from domain.calendar import WorkingCalendar
 from domain.commands import RecordDecision
 from domain.decision import AgencyDecisionState, fold
+from domain.events.values import ConsentWithdrawal
 from domain.models import (
     AgencyKind,
     Art6Basis,
@@ -29,6 +30,7 @@ from domain.models import (
 )
 from domain.policy import HubPolicy, RatingWindows, deadline
 from domain.rules import DecisionFacts, decision_problems, is_legitimate_purpose
+from domain.vocabulary import ConsentGiver
 from tests.domain.make import NOW, item, sealed
 
 instants = st.datetimes(
@@ -48,7 +50,16 @@ def consent_records(draw: st.DrawFn) -> ConsentRecord | None:
         could_not_obtain_reason=cno if outcome is ConsentOutcome.COULD_NOT_BE_OBTAINED else None,
         not_sought_reason=ns if outcome is ConsentOutcome.NOT_SOUGHT else None,
         recorded_at=NOW,
+        withdrawal=WITHDRAWAL if outcome is ConsentOutcome.WITHDRAWN else None,
     )
+
+
+WITHDRAWAL = ConsentWithdrawal(
+    withdrawn_by=ConsentGiver.THE_PERSON,
+    withdrawn_on=NOW.date(),
+    recorded_by="u-worker",
+    recorded_at=NOW,
+)
 
 
 bases = st.none() | st.builds(

@@ -1,0 +1,171 @@
+"""Consent withdrawn, over real HTTP on the real stack: before the decision the share on
+that consent is refused and the basis is asked again; after the package was sent and the
+decision completed, the recipient agency is notified and the record shows the withdrawal,
+by whom and when, with people named from the register."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import AsyncIterator
+from datetime import UTC, date, datetime
+from typing import Any
+
+import httpx
+import pytest
+
+from domain.decision import TaskKind
+from domain.events import ConsentWithdrawn
+from infra.packages import Outbox
+from tests.api.stack import Stack
+from tests.api.test_requests_flow import ITEMS, act, delivered_package, open_request
+
+
+@pytest.fixture
+async def http(stack: Stack) -> AsyncIterator[httpx.AsyncClient]:
+    async with httpx.AsyncClient(base_url=stack.url, timeout=30) as client:
+        yield client
+
+
+def withdrawal(**changes: Any) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "withdrawn_by": "parent_or_carer",
+        "withdrawn_on": datetime.now(UTC).date().isoformat(),
+        "scope": "All of it",
+    }
+    body.update(changes)
+    return body
+
+
+async def consent_given(http: httpx.AsyncClient, stack: Stack) -> str:
+    rid = await open_request(http, stack)
+    worker, agency = stack.people["worker"], stack.holder
+    task = await stack.task_id(rid, agency, TaskKind.ASSESS_PURPOSE)
+    assess = {
+        "action": "assess_purpose",
+        "purpose_clear": True,
+        "identifiable": True,
+        "confidential": True,
+        "special_category": False,
+    }
+    assert (await act(http, worker, task, assess)).status_code == 200
+    task = await stack.task_id(rid, agency, TaskKind.RESOLVE_CONSENT)
+    for body in (
+        {"action": "seek_consent"},
+        {
+            "action": "record_consent",
+            "outcome": "given",
+            "given_by": "parent_or_carer",
+            "capacity_considered": True,
+            "scope": "Police may see the incident log",
+        },
+    ):
+        done = await act(http, worker, task, body)
+        assert done.status_code == 200, done.text
+    return rid
+
+
+async def test_withdrawal_before_the_decision_stops_the_share_on_that_consent(
+    http: httpx.AsyncClient, stack: Stack
+) -> None:
+    rid = await consent_given(http, stack)
+    worker, agency = stack.people["worker"], stack.holder
+    task = await stack.task_id(rid, agency, TaskKind.RECORD_DECISION)
+    for body in (
+        {
+            "action": "determine_lawful_basis",
+            "art6": "public_task",
+            "legal_power": "Children Act 2004 s.11",
+        },
+        {"action": "select_information", "items": ITEMS},
+    ):
+        assert (await act(http, worker, task, body)).status_code == 200
+    url = f"/api/requests/{rid}/agencies/{agency}/consent-withdrawal"
+    refused = await http.post(url, json=withdrawal(), headers=stack.people["recipient"].headers)
+    assert refused.status_code == 403, refused.text
+    ahead = await http.post(url, json=withdrawal(withdrawn_on="2999-01-01"), headers=worker.headers)
+    assert ahead.status_code == 422, ahead.text
+    done = await http.post(url, json=withdrawal(), headers=worker.headers)
+    assert done.status_code == 200, done.text
+    state = await stack.requests.decision(uuid.UUID(rid), agency)
+    assert state.consent is not None and state.consent.outcome == "withdrawn"
+    assert state.lawful_basis is None  # asked again
+    task = await stack.task_id(rid, agency, TaskKind.RECORD_DECISION)
+    share = {
+        "action": "record_decision",
+        "outcome": "share",
+        "reasons": "Relevant",
+        "necessity": "Only the incident",
+        "inform": {"will_inform": True},
+    }
+    blocked = await act(http, worker, task, share)
+    assert blocked.status_code in (409, 422), blocked.text
+    twice = await http.post(url, json=withdrawal(), headers=worker.headers)
+    assert twice.status_code == 409, twice.text
+
+
+async def test_withdrawal_after_the_share_completed_tells_the_recipient(
+    http: httpx.AsyncClient, stack: Stack
+) -> None:
+    rid = await consent_given(http, stack)
+    worker, agency = stack.people["worker"], stack.holder
+    task = await stack.task_id(rid, agency, TaskKind.RECORD_DECISION)
+    for body in (
+        {
+            "action": "determine_lawful_basis",
+            "art6": "public_task",
+            "legal_power": "Children Act 2004 s.11",
+        },
+        {"action": "select_information", "items": ITEMS},
+        {
+            "action": "record_decision",
+            "outcome": "share",
+            "reasons": "Relevant to the strategy discussion",
+            "necessity": "Only the incident",
+            "inform": {"will_inform": True},
+        },
+    ):
+        done = await act(http, worker, task, body)
+        assert done.status_code == 200, done.text
+    task = await stack.task_id(rid, agency, TaskKind.INFORM_PERSON)
+    told = await act(http, worker, task, {"action": "record_informing", "informed": True})
+    assert told.status_code == 200, told.text
+    package_id = await delivered_package(http, stack, rid)
+    recipient = stack.people["recipient"]
+    opened = await http.get(f"/api/packages/{package_id}", headers=recipient.headers)
+    ack = await http.post(
+        f"/api/packages/{package_id}/acknowledge",
+        json={"sha256": opened.json()["sha256"]},
+        headers=recipient.headers,
+    )
+    assert ack.status_code == 200, ack.text
+    for _ in range(100):  # the decision's workflow ends after the acknowledgement
+        state = await stack.requests.decision(uuid.UUID(rid), agency)
+        if state.completed_at is not None:
+            break
+        await asyncio.sleep(0.1)
+    assert state.completed_at is not None
+
+    url = f"/api/requests/{rid}/agencies/{agency}/consent-withdrawal"
+    done = await http.post(url, json=withdrawal(), headers=worker.headers)
+    assert done.status_code == 200, done.text
+    recorded = [r.event for r in await stack.store.read_correlation(uuid.UUID(rid))]
+    (event,) = [e for e in recorded if isinstance(e, ConsentWithdrawn)]
+    assert event.package_sent and event.withdrawal.withdrawn_on == date.today()
+    notes = await Outbox(stack.store.engine).for_request(uuid.UUID(rid))
+    told_recipient = [n for n in notes if n.kind == "consent_withdrawn"]
+    assert [n.agency for n in told_recipient] == [stack.requester]
+
+    page = await http.get(
+        f"/api/requests/{rid}/export",
+        params={"format": "html", "reveal": "true"},
+        headers=stack.people["compliance"].headers,
+    )
+    assert page.status_code == 200, page.text
+    for words in (
+        "Consent withdrawn (after the decision)",
+        "by parent or carer",
+        "Flow worker",  # the decider's display name from the register
+        "Person told",
+    ):
+        assert words in page.text, words
