@@ -39,6 +39,7 @@ from infra.db import app_engine
 from infra.directory import AgencyDirectory
 from infra.eventstore import EventStore
 from infra.eventstore.anchor import DirectoryAnchor
+from infra.kek_rotation import check_key_generations
 from infra.mail import SmtpSender
 from infra.notifications import DeliveryQueue
 from infra.packages import Outbox, PackageRepository
@@ -113,13 +114,17 @@ class Container:
 
 @contextlib.asynccontextmanager
 async def open_infrastructure(
-    settings: Settings, *, engine: AsyncEngine | None = None
+    settings: Settings, *, engine: AsyncEngine | None = None, check_keys: bool = True
 ) -> AsyncIterator[Infrastructure]:
-    """The database side. An ``engine`` passed in stays the caller's to dispose."""
+    """The database side. An ``engine`` passed in stays the caller's to dispose.
+
+    Refuses (``ConfigurationError``) while a key is wrapped under a KEK this process
+    was not given (``infra.kek_rotation``), unless ``check_keys`` is false.
+    """
     own_engine = engine is None
     db = app_engine(settings) if engine is None else engine
     kek = settings.key_encryption_key()
-    keyring = Keyring(db, kek)
+    keyring = Keyring.from_settings(db, settings)
     store = EventStore(
         db,
         keyring=keyring,
@@ -127,6 +132,8 @@ async def open_infrastructure(
         anchor=DirectoryAnchor(settings.checkpoint_anchor_dir()),
     )
     try:
+        if check_keys:
+            await check_key_generations(db, keyring, kek, settings.previous_key_encryption_keys())
         yield Infrastructure(
             settings=settings,
             engine=db,

@@ -67,6 +67,7 @@ class PackageService:
         self.agencies = agencies
         self.store = store
         self._kek = settings.key_encryption_key()
+        self._previous = settings.previous_key_encryption_keys()
 
     async def get(self, actor: Actor, package_id: UUID) -> StoredPackage:
         """A package its recipient agency's recipients or its sender's workers and advisors
@@ -129,6 +130,7 @@ class PackageService:
             self._kek,
             await self.agencies.wrapped_private_key(package.recipient_agency),
             package.recipient_agency,
+            self._previous,
         )
         body = transfer.open_sealed(
             raw,

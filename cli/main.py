@@ -8,6 +8,7 @@ from cli import (
     agencies_cmds,
     api_cmds,
     audit_cmds,
+    keys_cmds,
     policy_cmds,
     projections_cmds,
     requests_cmds,
@@ -36,6 +37,7 @@ share_cmds.register(app)
 tasks_cmds.register(app)
 retention_cmds.register(app)
 policy_cmds.register(app)
+keys_cmds.register(app)
 
 
 def main() -> None:

@@ -103,18 +103,16 @@ def _accepted_bindings(workflow_id: str) -> tuple[str, ...]:
 class EncryptionCodec(PayloadCodec, WithSerializationContext):
     """AES-GCM over the serialised payload, bound to its workflow; the key id in the metadata."""
 
-    def __init__(self, kek: bytes, workflow_id: str = "") -> None:
-        key = derive_key(kek, CODEC_KEY_INFO)
-        self._aead = AESGCM(key)
+    def __init__(self, kek: bytes, workflow_id: str = "", previous: Sequence[bytes] = ()) -> None:
+        self._aead, self.key_id = _codec_key(kek)
         self.workflow_id = workflow_id
-        # The key id says which key sealed a payload (not secret: a digest of the derived key).
-        digest = hashes.Hash(hashes.SHA256())
-        digest.update(key)
-        self.key_id = digest.finalize()[:8].hex().encode()
+        self._readers = {kid: aead for aead, kid in map(_codec_key, (kek, *previous))}
+        """By key id: the current KEK's key and, while a KEK rotation lasts, the previous
+        KEK's, so histories written before the rotation still decode."""
 
     def with_context(self, context: SerializationContext) -> EncryptionCodec:
         bound = EncryptionCodec.__new__(EncryptionCodec)
-        bound._aead, bound.key_id = self._aead, self.key_id
+        bound._aead, bound.key_id, bound._readers = self._aead, self.key_id, self._readers
         bound.workflow_id = _workflow_of(context)
         return bound
 
@@ -141,7 +139,7 @@ class EncryptionCodec(PayloadCodec, WithSerializationContext):
         except PayloadRefusedError as exc:
             metadata = {"encoding": REFUSED_ENCODING.encode()}
             if payload.metadata.get("encoding") == ENCODING and (
-                payload.metadata.get(KEY_ID_METADATA) != self.key_id
+                payload.metadata.get(KEY_ID_METADATA) not in self._readers
             ):
                 # Another key: most likely this process was given the wrong KEK. A
                 # retryable refusal fails a workflow task or an activity attempt (loud in
@@ -153,16 +151,17 @@ class EncryptionCodec(PayloadCodec, WithSerializationContext):
     def _decode_one(self, payload: Payload) -> Payload:
         if payload.metadata.get("encoding", b"") != ENCODING:
             raise PayloadRefusedError("payload refused: not encrypted by this hub")
-        if payload.metadata.get(KEY_ID_METADATA) != self.key_id:
+        aead = self._readers.get(payload.metadata.get(KEY_ID_METADATA, b""))
+        if aead is None:
             raise PayloadRefusedError("payload sealed with another key (check MASHFLOW_KEK)")
         fmt = payload.metadata.get(FORMAT_METADATA)
         if fmt is None:
-            return Payload.FromString(self._decrypt(payload.data, None))
+            return Payload.FromString(_decrypt(aead, payload.data, None))
         if fmt != FORMAT_BOUND:
             raise PayloadRefusedError("payload refused: unknown encryption format")
         for workflow_id in _accepted_bindings(self.workflow_id):
             try:
-                plain = self._decrypt(payload.data, _AAD_PREFIX + workflow_id.encode())
+                plain = _decrypt(aead, payload.data, _AAD_PREFIX + workflow_id.encode())
             except InvalidTag:
                 continue
             return Payload.FromString(plain)
@@ -172,13 +171,22 @@ class EncryptionCodec(PayloadCodec, WithSerializationContext):
         nonce = os.urandom(12)
         return nonce + self._aead.encrypt(nonce, data, aad)
 
-    def _decrypt(self, data: bytes, aad: bytes | None) -> bytes:
-        try:
-            return self._aead.decrypt(data[:12], data[12:], aad)
-        except InvalidTag:
-            if aad is None:
-                raise PayloadRefusedError("payload refused: ciphertext does not verify") from None
-            raise
+
+def _codec_key(kek: bytes) -> tuple[AESGCM, bytes]:
+    """The codec's cipher for a KEK, and its key id (not secret: a digest of the key)."""
+    key = derive_key(kek, CODEC_KEY_INFO)
+    digest = hashes.Hash(hashes.SHA256())
+    digest.update(key)
+    return AESGCM(key), digest.finalize()[:8].hex().encode()
+
+
+def _decrypt(aead: AESGCM, data: bytes, aad: bytes | None) -> bytes:
+    try:
+        return aead.decrypt(data[:12], data[12:], aad)
+    except InvalidTag:
+        if aad is None:
+            raise PayloadRefusedError("payload refused: ciphertext does not verify") from None
+        raise
 
 
 class RefusedPayloadConverter(EncodingPayloadConverter):

@@ -31,7 +31,7 @@ import json
 import os
 import re
 from binascii import a2b_base64
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 from uuid import UUID
@@ -90,22 +90,41 @@ def _encrypt(aead: AESGCM, subject_id: UUID, value: Any) -> Sealed:
 class Keyring:
     """Seals and opens personal values; destroys a subject's key. Caches nothing (see module)."""
 
-    def __init__(self, engine: AsyncEngine, kek: bytes) -> None:
-        if len(kek) != 32:
+    def __init__(self, engine: AsyncEngine, kek: bytes, previous: Sequence[bytes] = ()) -> None:
+        if any(len(k) != 32 for k in (kek, *previous)):
             raise ValueError("the key-encryption key must be 32 bytes")
         self._engine = engine
-        wrap_key = derive_key(kek, WRAP_PURPOSE)
         self.checkpoint_key = derive_key(kek, CHECKPOINT_PURPOSE)
         """Signs checkpoints (``infra.eventstore.anchor``): the KEK's, never the database's."""
-        self._wrap = AESGCM(wrap_key)
-        digest = hashes.Hash(hashes.SHA256())
-        digest.update(wrap_key)
-        # Names the KEK generation a key was wrapped under (not secret), for rotation.
-        self.kek_id = digest.finalize()[:8].hex()
+        self.checkpoint_keys = (
+            self.checkpoint_key,
+            *(derive_key(k, CHECKPOINT_PURPOSE) for k in previous),
+        )
+        """What checkpoint signatures are checked with: the KEK's and a previous KEK's."""
+        self.kek_id = kek_id_of(kek)
+        """Names the KEK generation a key is wrapped under (not secret), for rotation."""
+        self._wrap = AESGCM(derive_key(kek, WRAP_PURPOSE))
+        self._unwraps = {kek_id_of(k): AESGCM(derive_key(k, WRAP_PURPOSE)) for k in previous}
+        self._unwraps[self.kek_id] = self._wrap
+        """What opens a wrapped key, by KEK id: the KEK's, and during a rotation the
+        previous KEK's too (``infra.kek_rotation``). New keys are wrapped by the KEK's."""
 
     @classmethod
     def from_settings(cls, engine: AsyncEngine, settings: Settings) -> Keyring:
-        return cls(engine, settings.key_encryption_key())
+        return cls(engine, settings.key_encryption_key(), settings.previous_key_encryption_keys())
+
+    @property
+    def kek_ids(self) -> frozenset[str]:
+        """The KEK generations this keyring opens keys of."""
+        return frozenset(self._unwraps)
+
+    def rewrap(self, subject_id: UUID, wrapped: bytes, kek_id: str) -> bytes:
+        """A subject's wrapped key, wrapped again under the KEK (a KEK rotation's step)."""
+        return self._wrap_data_key(subject_id, self._data_key(subject_id, wrapped, kek_id))
+
+    def _wrap_data_key(self, subject_id: UUID, data_key: bytes) -> bytes:
+        nonce = os.urandom(NONCE_BYTES)
+        return nonce + self._wrap.encrypt(nonce, data_key, _WRAP_AAD + subject_id.bytes)
 
     def session(self) -> KeySession:
         """A short-lived scope whose unwrapped keys are cached (one replay, one request)."""
@@ -172,9 +191,7 @@ class Keyring:
 
     async def _create(self, subject_id: UUID) -> None:
         """Make the subject's key unless one exists; concurrent creators agree on one row."""
-        data_key = AESGCM.generate_key(bit_length=256)
-        nonce = os.urandom(NONCE_BYTES)
-        wrapped = nonce + self._wrap.encrypt(nonce, data_key, _WRAP_AAD + subject_id.bytes)
+        wrapped = self._wrap_data_key(subject_id, AESGCM.generate_key(bit_length=256))
         async with self._engine.begin() as conn:
             await conn.execute(
                 text(
@@ -185,17 +202,21 @@ class Keyring:
             )
 
     def _unwrap(self, subject_id: UUID, wrapped: bytes | None, kek_id: str) -> AESGCM | None:
-        if wrapped is None:
-            return None
-        if kek_id != self.kek_id:
-            raise KeyringError(f"key of subject {subject_id} is wrapped under another KEK")
+        return None if wrapped is None else AESGCM(self._data_key(subject_id, wrapped, kek_id))
+
+    def _data_key(self, subject_id: UUID, wrapped: bytes, kek_id: str) -> bytes:
+        aead = self._unwraps.get(kek_id)
+        if aead is None:
+            raise KeyringError(
+                f"key of subject {subject_id} is wrapped under KEK {kek_id}, "
+                "which this process was not given"
+            )
         try:
-            key = self._wrap.decrypt(
+            return aead.decrypt(
                 wrapped[:NONCE_BYTES], wrapped[NONCE_BYTES:], _WRAP_AAD + subject_id.bytes
             )
         except InvalidTag:
             raise KeyringError(f"key of subject {subject_id} does not unwrap") from None
-        return AESGCM(key)
 
 
 class KeySession:
@@ -295,6 +316,13 @@ class KeySession:
         if isinstance(value, list | tuple):
             return [await self.reveal(item) for item in value]
         return value
+
+
+def kek_id_of(kek: bytes) -> str:
+    """The id of a KEK generation: a digest of its wrapping key (not secret)."""
+    digest = hashes.Hash(hashes.SHA256())
+    digest.update(derive_key(kek, WRAP_PURPOSE))
+    return digest.finalize()[:8].hex()
 
 
 def _uuid_of(text: bytes) -> UUID:

@@ -54,8 +54,8 @@ def _refuse(exc: CommandRefusedError) -> NoReturn:
 class CommandGuard(client.Interceptor, tworker.Interceptor):
     """Signs on the client side and verifies on the worker side, with one key from the KEK."""
 
-    def __init__(self, kek: bytes) -> None:
-        self.signer = CommandSigner(kek)
+    def __init__(self, kek: bytes, *previous: bytes) -> None:
+        self.signer = CommandSigner(kek, *previous)
 
     def intercept_client(self, next: client.OutboundInterceptor) -> client.OutboundInterceptor:
         return _Signing(next, self.signer)

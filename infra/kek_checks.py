@@ -10,6 +10,11 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
+import os
+import secrets
+from pathlib import Path
+
+from pydantic import SecretStr
 
 
 class ConfigurationError(Exception):
@@ -59,3 +64,39 @@ def refuse_weak_kek(raw: bytes, setting: str) -> None:
             f"{setting}: too little entropy for production; use 32 random bytes "
             "(e.g. `openssl rand -base64 32`)"
         )
+
+
+def read_kek(value: SecretStr | None, file: Path | None, made: Path, *, production: bool) -> bytes:
+    """The KEK from ``MASHFLOW_KEK`` or ``MASHFLOW_KEK_FILE``; outside production, one
+    made once at ``made`` when neither is given."""
+    if value is not None:
+        return decode_kek(value.get_secret_value(), "MASHFLOW_KEK")
+    path = file
+    if path is None:
+        if production:
+            raise ConfigurationError("MASHFLOW_KEK: required in production")
+        path = made
+        if not path.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "w") as out:
+                out.write(base64.b64encode(secrets.token_bytes(32)).decode())
+    raw = decode_kek(_read(path, "MASHFLOW_KEK_FILE"), "MASHFLOW_KEK_FILE")
+    if production:
+        refuse_weak_kek(raw, "MASHFLOW_KEK_FILE")
+    return raw
+
+
+def read_previous_kek(value: SecretStr | None, file: Path | None) -> bytes:
+    """The KEK a rotation replaces: read, never refused as weak (it is being retired)."""
+    if value is not None:
+        return decode_kek(value.get_secret_value(), "MASHFLOW_KEK_PREVIOUS")
+    assert file is not None
+    return decode_kek(_read(file, "MASHFLOW_KEK_PREVIOUS_FILE"), "MASHFLOW_KEK_PREVIOUS_FILE")
+
+
+def _read(path: Path, setting: str) -> str:
+    try:
+        return path.read_text().strip()
+    except OSError as exc:
+        raise ConfigurationError(f"{setting}: cannot read {path}: {exc.strerror}") from None

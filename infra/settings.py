@@ -6,9 +6,6 @@ Nothing reads the environment at import time: the entry points call
 
 from __future__ import annotations
 
-import base64
-import os
-import secrets
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
@@ -19,7 +16,13 @@ from pydantic_settings import SettingsConfigDict
 
 from domain.policy import HubPolicy
 from infra.kek_checks import ConfigurationError as ConfigurationError
-from infra.kek_checks import decode_kek, is_placeholder, refuse_weak_kek
+from infra.kek_checks import (
+    decode_kek,
+    is_placeholder,
+    read_kek,
+    read_previous_kek,
+    refuse_weak_kek,
+)
 from infra.oidc_settings import OidcSettings
 
 
@@ -82,6 +85,12 @@ class Settings(OidcSettings):
         description="Key-encryption key: 32 random bytes, base64. Or give kek_file.",
     )
     kek_file: Path | None = None
+    kek_previous: SecretStr | None = Field(
+        default=None,
+        description="While a KEK rotation lasts only: the KEK being replaced, still read "
+        "(never written). Or give kek_previous_file. See docs/operations.md, Keys.",
+    )
+    kek_previous_file: Path | None = None
 
     api_host: str = "127.0.0.1"
     trusted_proxies: tuple[str, ...] = Field(
@@ -279,28 +288,14 @@ class Settings(OidcSettings):
 
     def key_encryption_key(self) -> bytes:
         """The 32-byte KEK. In development a key is made once under the data directory."""
-        if self.kek is not None:
-            return decode_kek(self.kek.get_secret_value(), "MASHFLOW_KEK")
-        path = self.kek_file
-        if path is None:
-            if self.environment is Environment.PRODUCTION:
-                raise ConfigurationError("MASHFLOW_KEK: required in production")
-            path = self.data_dir / "kek"
-            if not path.exists():
-                path.parent.mkdir(parents=True, exist_ok=True)
-                fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-                with os.fdopen(fd, "w") as out:
-                    out.write(base64.b64encode(secrets.token_bytes(32)).decode())
-        try:
-            text = path.read_text().strip()
-        except OSError as exc:
-            raise ConfigurationError(
-                f"MASHFLOW_KEK_FILE: cannot read {path}: {exc.strerror}"
-            ) from None
-        raw = decode_kek(text, "MASHFLOW_KEK_FILE")
-        if self.environment is Environment.PRODUCTION:
-            refuse_weak_kek(raw, "MASHFLOW_KEK_FILE")
-        return raw
+        production = self.environment is Environment.PRODUCTION
+        return read_kek(self.kek, self.kek_file, self.data_dir / "kek", production=production)
+
+    def previous_key_encryption_keys(self) -> tuple[bytes, ...]:
+        """During a KEK rotation, the KEK being replaced (``MASHFLOW_KEK_PREVIOUS``)."""
+        if self.kek_previous is None and self.kek_previous_file is None:
+            return ()
+        return (read_previous_kek(self.kek_previous, self.kek_previous_file),)
 
 
 def _sslmode(url: str) -> str | None:

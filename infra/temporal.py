@@ -14,20 +14,21 @@ from infra.guard import CommandGuard
 from infra.settings import ConfigurationError, Settings
 
 
-def data_converter(kek: bytes) -> DataConverter:
-    """Pydantic JSON, then AES-GCM; failures encoded too, so no message leaks in clear."""
+def data_converter(kek: bytes, *previous: bytes) -> DataConverter:
+    """Pydantic JSON, then AES-GCM; failures encoded too, so no message leaks in clear.
+    ``previous``: a rotated-out KEK whose payloads are still read (never written)."""
     return dataclasses.replace(
         pydantic_data_converter,
         payload_converter_class=HubPayloadConverter,
-        payload_codec=EncryptionCodec(kek),
+        payload_codec=EncryptionCodec(kek, previous=previous),
         failure_converter_class=DefaultFailureConverterWithEncodedAttributes,
     )
 
 
-def client_interceptors(kek: bytes) -> list[CommandGuard]:
+def client_interceptors(kek: bytes, *previous: bytes) -> list[CommandGuard]:
     """What every client of the hub carries: the guard that signs its commands, and that
     workers built on the client use to check the commands they receive."""
-    return [CommandGuard(kek)]
+    return [CommandGuard(kek, *previous)]
 
 
 def tls_config(settings: Settings) -> TLSConfig | bool:
@@ -59,11 +60,12 @@ async def connect_client(
             "MASHFLOW_TEMPORAL_ADDRESS: not set and no embedded server running"
         )
     kek = settings.key_encryption_key()
+    previous = settings.previous_key_encryption_keys()
     return await Client.connect(
         settings.temporal_address,
         namespace=settings.temporal_namespace,
-        data_converter=data_converter(kek),
-        interceptors=client_interceptors(kek),
+        data_converter=data_converter(kek, *previous),
+        interceptors=client_interceptors(kek, *previous),
         tls=tls_config(settings),
         api_key=(
             settings.temporal_api_key.get_secret_value() if settings.temporal_api_key else None

@@ -20,8 +20,10 @@ byte, 60 bytes) still open.
 from __future__ import annotations
 
 import base64
+import contextlib
 import hashlib
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from cryptography.exceptions import InvalidTag
@@ -81,8 +83,19 @@ def wrap_private_key(kek: bytes, raw_private: bytes, agency: str) -> bytes:
     return _WRAP_V2 + nonce + body
 
 
-def unwrap_private_key(kek: bytes, wrapped: bytes, agency: str) -> bytes:
-    """The agency's raw private key; format 1 (unbound) keys still open."""
+def unwrap_private_key(
+    kek: bytes, wrapped: bytes, agency: str, previous: Sequence[bytes] = ()
+) -> bytes:
+    """The agency's raw private key; format 1 (unbound) keys still open. ``previous``: the
+    KEK a rotation replaces, tried when the KEK does not open the key."""
+    *first, last = (kek, *previous)
+    for candidate in first:
+        with contextlib.suppress(TransferError):
+            return _unwrap(candidate, wrapped, agency)
+    return _unwrap(last, wrapped, agency)
+
+
+def _unwrap(kek: bytes, wrapped: bytes, agency: str) -> bytes:
     aead = AESGCM(derive_key(kek, _WRAP_PURPOSE))
     try:
         if len(wrapped) == _V1_LENGTH:

@@ -100,3 +100,17 @@ async def test_the_key_id_and_format_travel_in_clear_and_the_value_does_not() ->
     (sealed,) = await _for("request-a").encode([PLAIN])
     assert sealed.metadata["encoding"] == ENCODING
     assert b"u-1" not in sealed.data and b"json/plain" not in sealed.data
+
+
+async def test_during_a_kek_rotation_the_previous_kek_s_payloads_still_decode() -> None:
+    context = WorkflowSerializationContext(namespace="default", workflow_id="request-a")
+    new_kek = os.urandom(32)
+    sealed_before = await _for("request-a").encode([PLAIN])
+    during = EncryptionCodec(new_kek, previous=[KEK]).with_context(context)
+    assert await during.decode(sealed_before) == [PLAIN]
+    sealed_during = await during.encode([PLAIN])
+    assert sealed_during[0].metadata[KEY_ID_METADATA] == EncryptionCodec(new_kek).key_id
+    after = EncryptionCodec(new_kek).with_context(context)
+    assert await after.decode(sealed_during) == [PLAIN]
+    (refused,) = await after.decode(sealed_before)  # the previous KEK retired
+    assert refused.metadata["encoding"] == REFUSED_ENCODING.encode()

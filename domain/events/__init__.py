@@ -1,6 +1,7 @@
 """The event catalogue. Importing this package registers every event type."""
 
 from domain.events import access as access  # registers the access events
+from domain.events import keys as keys  # registers the KEK rotation's events
 from domain.events import register as register  # registers the user register's events
 from domain.events import upcasters as upcasters  # registers the upcasters of old shapes
 from domain.events.base import (

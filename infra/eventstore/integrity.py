@@ -36,10 +36,8 @@ from collections.abc import Callable
 from hashlib import sha256
 from typing import TYPE_CHECKING
 
-from pydantic import ValidationError
-
 from domain.events import Event, EventMetadata, event
-from infra.eventstore.anchor import AnchoredCheckpoint, DirectoryAnchor, sign, signature_holds
+from infra.eventstore.anchor import AnchoredCheckpoint, sign, signature_holds
 from infra.eventstore.errors import ConcurrencyError
 from infra.eventstore.model import (
     Checkpoint,
@@ -249,93 +247,6 @@ class _Walk:
                 self.report(ProblemKind.REMOVED, stream_id, version, "missing from its stream")
 
 
-async def _load_checkpoints(
-    store: EventStore, horizon: int, problems: list[Problem]
-) -> tuple[list[tuple[int, int, CheckpointRecorded]], str | None]:
-    """The settled checkpoints as (position, version, checkpoint), their chain and
-    signatures checked."""
-    async with store.connections.acquire() as raw:
-        rows = await raw.fetch(
-            CHECKPOINTS_SQL,
-            CHECKPOINTS,
-            horizon,
-        )
-    key = None if store.keyring is None else store.keyring.checkpoint_key
-    found: list[tuple[int, int, CheckpointRecorded]] = []
-    previous = ""
-    signed_seen = False
-
-    def mismatch(version: int, detail: str) -> None:
-        problems.append(Problem(ProblemKind.CHECKPOINT_MISMATCH, CHECKPOINTS, version, detail))
-
-    for row in rows:
-        try:
-            cp = CheckpointRecorded.model_validate_json(row[6])
-        except ValidationError:
-            mismatch(row[2], "unreadable")
-            continue
-        if cp.previous_digest != previous:
-            mismatch(row[2], "chain broken")
-        if checkpoint_digest(cp.previous_digest, cp.horizon, cp.heads) != cp.digest:
-            mismatch(row[2], "digest differs")
-        if key is not None:
-            if cp.signature:
-                signed_seen = True
-                if not signature_holds(key, row[2], cp.digest, cp.signature):
-                    mismatch(row[2], "signature does not hold (not signed with this hub's KEK)")
-            elif signed_seen:
-                mismatch(row[2], "unsigned, after signed checkpoints")
-        previous = cp.digest
-        found.append((row[0], row[2], cp))
-    return found, (found[-1][2].digest if found else None)
-
-
-def _against_anchor(
-    store: EventStore,
-    anchor: DirectoryAnchor,
-    horizon: int,
-    checkpoints: list[tuple[int, int, CheckpointRecorded]],
-    problems: list[Problem],
-) -> int:
-    """Compare the log's checkpoints with the anchor's; the number of entries compared."""
-    contents = anchor.read()
-    key = None if store.keyring is None else store.keyring.checkpoint_key
-
-    def mismatch(version: int | None, detail: str) -> None:
-        problems.append(Problem(ProblemKind.CHECKPOINT_MISMATCH, CHECKPOINTS, version, detail))
-
-    for name in contents.unreadable:
-        mismatch(None, f"anchor file {name} is not a checkpoint entry")
-    in_log = {version: (position, cp) for position, version, cp in checkpoints}
-    anchored = {e.version: e for e in contents.entries}
-    compared = 0
-    for entry in contents.entries:
-        if key is not None and not signature_holds(
-            key, entry.version, entry.digest, entry.signature
-        ):
-            mismatch(entry.version, "the anchor's entry is not signed with this hub's KEK")
-            continue
-        if entry.position >= horizon:
-            continue  # not settled in the log yet: the next verify compares it
-        compared += 1
-        found = in_log.get(entry.version)
-        if found is None:
-            mismatch(entry.version, "anchored, missing from the log")
-        elif found[1].digest != entry.digest or found[0] != entry.position:
-            mismatch(entry.version, "differs from the anchored checkpoint")
-    if anchored:
-        first, last = min(anchored), max(anchored)
-        for version in range(first, last + 1):
-            if version not in anchored:
-                mismatch(version, "missing from the anchor (between anchored checkpoints)")
-        for version, (_, cp) in in_log.items():
-            if version < first and cp.signature:
-                mismatch(version, "signed, but missing from the anchor")
-    elif any(cp.signature for _, _, cp in checkpoints):
-        mismatch(None, f"the anchor at {anchor.path} holds none of the log's signed checkpoints")
-    return compared
-
-
 async def verify_log(
     store: EventStore,
     progress: Callable[[int, int], None] | None,
@@ -355,11 +266,13 @@ async def verify_log(
     async with store.connections.acquire() as raw:
         horizon = int(await raw.fetchval(f"SELECT {HORIZON}"))
         total = int(await raw.fetchval("SELECT count(*) FROM events WHERE position < $1", horizon))
+    from infra.eventstore.checkpoint_checks import against_anchor, load_checkpoints
+
     problems: list[Problem] = []
-    checkpoints, digest = await _load_checkpoints(store, horizon, problems)
+    checkpoints, digest, vouched = await load_checkpoints(store, horizon, problems)
     anchored = 0
     if store.anchor is not None:
-        anchored = _against_anchor(store, store.anchor, horizon, checkpoints, problems)
+        anchored = against_anchor(store.anchor, horizon, checkpoints, vouched, problems, store)
     if trusted_digest is not None and trusted_digest not in {cp.digest for _, _, cp in checkpoints}:
         problems.append(
             Problem(ProblemKind.CHECKPOINT_MISMATCH, CHECKPOINTS, None, "exported digest not found")
