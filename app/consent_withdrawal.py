@@ -30,10 +30,20 @@ from domain.withdrawal import decide_consent_withdrawn
 from infra.eventstore import EventStore, NewEvent
 from infra.packages import Notification, Outbox
 from workflows.agency_decision import AgencyDecisionWorkflow
-from workflows.common import agency_stream, agency_workflow_id
+from workflows.common import agency_stream, agency_workflow_id, request_stream
 from workflows.consent_steps import CONSENT_WITHDRAWN
 
 UPDATE = "record_consent_withdrawn"
+
+
+async def subject_of(store: EventStore, request_id: UUID) -> UUID:
+    """The request's subject, from its opening in the log (a closed request's workflow
+    may no longer answer queries): what free text is sealed under."""
+    recorded = await store.read_stream(request_stream(request_id))
+    opened = next((r.event for r in recorded if isinstance(r.event, RequestOpened)), None)
+    if opened is None:
+        raise RequestNotFound(request_id)
+    return opened.subject_id
 
 
 async def record_consent_withdrawn(

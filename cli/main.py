@@ -8,6 +8,7 @@ from cli import (
     agencies_cmds,
     api_cmds,
     audit_cmds,
+    consent_cmds,
     keys_cmds,
     policy_cmds,
     projections_cmds,
@@ -34,6 +35,7 @@ audit_cmds.register(app)
 projections_cmds.register(app)
 requests_cmds.register(app)
 share_cmds.register(app)
+consent_cmds.register(app)
 tasks_cmds.register(app)
 retention_cmds.register(app)
 policy_cmds.register(app)

@@ -18,9 +18,8 @@ from pydantic import BaseModel, ConfigDict, Field
 from api.deps import Decider, Requests, ServicesDep
 from api.routes.requests_write import WRITE_RESPONSES
 from api.schemas.requests_write import ShortText
-from app.consent_withdrawal import record_consent_withdrawn
+from app.consent_withdrawal import record_consent_withdrawn, subject_of
 from app.identity import actor_of
-from app.requests import view_of
 from domain.commands import WithdrawConsent
 from domain.permissions import Action, require
 from domain.vocabulary import ConsentGiver
@@ -70,7 +69,7 @@ async def withdraw_consent(
     decided again; after the package was sent, the recipient agency is notified."""
     actor = actor_of(principal)
     require(actor, Action.DECIDE, agency, doing="record that consent was withdrawn")
-    subject_id = (await view_of(requests, request_id)).state.subject_id
+    subject_id = await subject_of(services.events, request_id)
     command = WithdrawConsent(
         withdrawn_by=body.withdrawn_by,
         withdrawn_on=body.withdrawn_on,

@@ -17,7 +17,7 @@ import tempfile
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -476,3 +476,41 @@ async def test_a_worker_shares_proactively_and_the_decision_opens_in_their_inbox
     )  # fmt: skip
     assert isinstance(inbox, list)
     assert [t["kind"] for t in inbox if t["request_id"] == str(rid)] == ["assess_purpose"]
+
+
+async def test_a_worker_records_that_consent_was_withdrawn(cli: Cli) -> None:
+    rid, task = await _open_one(cli)
+    worker = cli.people.worker.token
+    today = datetime.now(UTC).date().isoformat()
+    withdrawn = ("consent-withdrawn", str(rid)[:8], "--by", "the_person", "--on", today)
+    one_line_error(await cli(*withdrawn, token=worker), 3, "not given")  # nothing to withdraw
+    assessed = await cli(
+        "tasks", "complete", task, "--action", "assess_purpose",
+        "--body", json.dumps(ASSESS), token=worker,
+    )  # fmt: skip
+    assert assessed.returncode == 0, assessed.stderr
+    step = json.loads((await cli("tasks", "list", "--json", token=worker)).stdout)
+    (consent_task,) = [t for t in step if t["request_id"] == str(rid)]
+    for body in (
+        {"action": "seek_consent"},
+        {"action": "record_consent", "outcome": "given", "given_by": "the_person",
+         "capacity_considered": True},
+    ):  # fmt: skip
+        done = await cli(
+            "tasks", "complete", consent_task["task_id"], "--action", body["action"],
+            "--body", json.dumps(body), token=worker,
+        )  # fmt: skip
+        assert done.returncode == 0, done.stderr
+    bad = await cli(
+        "consent-withdrawn", str(rid), "--by", "a_neighbour", "--on", today, token=worker
+    )
+    assert bad.returncode == 2, bad.stderr
+    refused = await cli(*withdrawn, token=cli.people.coordinator.token)
+    one_line_error(refused, 3, "agency_worker")
+    done = await cli(*withdrawn, "--scope", "All of it", "--json", token=worker)
+    assert done.returncode == 0, done.stderr
+    events = await _events(cli, rid, "consent.withdrawn")
+    (recorded,) = [e for e in events if e.event_type == "consent.withdrawn"]
+    assert recorded.metadata.actor_id == str(cli.people.worker.user.id)
+    again = await cli(*withdrawn, token=worker)
+    one_line_error(again, 3, "already")
