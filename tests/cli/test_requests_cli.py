@@ -497,7 +497,7 @@ async def test_a_worker_records_that_consent_was_withdrawn(cli: Cli) -> None:
          "capacity_considered": True},
     ):  # fmt: skip
         done = await cli(
-            "tasks", "complete", consent_task["task_id"], "--action", body["action"],
+            "tasks", "complete", consent_task["task_id"], "--action", str(body["action"]),
             "--body", json.dumps(body), token=worker,
         )  # fmt: skip
         assert done.returncode == 0, done.stderr
