@@ -32,6 +32,7 @@ from domain.decision import TaskKind
 from domain.events import Sealed
 from domain.events.values import InformationItem, InformPlan, LawfulBasis
 from domain.models import Actor
+from domain.tasks import TaskId
 from domain.vocabulary import (
     AdviceRecommendation,
     Art6Basis,
@@ -83,9 +84,12 @@ class Walk:
         self.request_id = request_id
         self.subject_id = subject_id
         self.agency = agency
+        self._keys = hub.requests.keyring.session()  # the subject's key, read once
+        self._version: int | None = None
+        """The decision's version after this walk's last step, as its answer gave it."""
 
     async def text(self, value: str) -> Sealed:
-        return await self.hub.requests.seal(self.subject_id, value)
+        return await self._keys.seal(self.subject_id, value)
 
     async def by_worker(self, update: str, command: BaseModel) -> None:
         await self.step(self.hub.worker(self.agency), update, command)
@@ -94,7 +98,16 @@ class Walk:
         await self.step(self.hub.advisor(self.agency), update, command)
 
     async def step(self, actor: Actor, update: str, command: BaseModel) -> None:
-        await self.hub.requests.step(actor, self.request_id, self.agency, update, command)
+        """Take a step as a client of the API does: its task id made from the version the
+        last step answered with, so nothing asks the workflow first (the first step, with
+        no answer yet, lets ``RequestService.step`` ask)."""
+        task_id = None
+        if self._version is not None:
+            task_id = str(TaskId(self.request_id, self.agency, update, self._version))
+        done = await self.hub.requests.step(
+            actor, self.request_id, self.agency, update, command, task_id=task_id
+        )
+        self._version = done.version
 
     async def until(self, kind: TaskKind) -> None:
         """Wait until a task of ``kind`` is open (the engine works in the background)."""

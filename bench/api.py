@@ -39,7 +39,7 @@ from domain.vocabulary import AgencyKind, Role
 from infra.readmodels import ProjectionRunner
 from infra.search_attributes import dev_server_args
 from infra.settings import Environment, Settings
-from infra.stack import free_port, venv_binary
+from infra.stack import free_port, settle_heap, venv_binary
 from infra.temporal import data_converter
 from infra.users import UserDirectory
 from worker.main import build_worker
@@ -127,6 +127,7 @@ async def main(args: argparse.Namespace) -> None:
                 server = uvicorn.Server(
                     uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None)
                 )
+                settle_heap()  # as mashflow up does
                 serving = asyncio.create_task(server.serve())
                 try:
                     async with build_worker(

@@ -56,3 +56,57 @@ async def scratch_database(url: str | None) -> AsyncIterator[str]:
         await admin.close()
         if embedded is not None:
             await asyncio.to_thread(embedded.stop)
+
+
+class CpuMeter:
+    """CPU seconds (user + system) spent so far by this process, its children (the
+    Temporal dev server) and the PostgreSQL backends serving ``database``.
+
+    Throughput on a shared machine follows whatever else runs; CPU spent per request
+    follows it much less, so benchmarks print both.
+    """
+
+    def __init__(self, database: str) -> None:
+        import psutil
+
+        self._psutil = psutil
+        self._database = database
+        self._gone: dict[str, float] = {}
+        self._seen: dict[str, dict[int, float]] = {}
+
+    def _backends(self) -> list[object]:
+        found = []
+        for proc in self._psutil.process_iter(["cmdline"]):
+            cmdline = proc.info.get("cmdline") or []
+            if cmdline and cmdline[0].startswith("postgres:") and self._database in cmdline[0]:
+                found.append(proc)
+        return found
+
+    def seconds(self) -> float:
+        return sum(self.split().values())
+
+    def split(self) -> dict[str, float]:
+        """CPU seconds so far by part: ``python`` (this process: worker, client, driver),
+        ``temporal`` (its children) and ``postgres`` (the database's backends)."""
+        me = self._psutil.Process()
+        parts = {
+            "python": [me],
+            "temporal": me.children(recursive=True),
+            "postgres": self._backends(),
+        }
+        out: dict[str, float] = {}
+        for part, procs in parts.items():
+            now: dict[int, float] = {}
+            for proc in procs:
+                try:
+                    t = proc.cpu_times()
+                except self._psutil.Error:
+                    continue
+                now[proc.pid] = t.user + t.system
+            # A process that ended since the last reading keeps what it had spent.
+            seen = self._seen.setdefault(part, {})
+            gone = self._gone.get(part, 0.0) + sum(v for p, v in seen.items() if p not in now)
+            self._gone[part] = gone
+            self._seen[part] = now
+            out[part] = gone + sum(now.values())
+        return out

@@ -13,7 +13,10 @@ machine. Then ``--open`` mashflow requests are opened and left waiting, and the
 process's RSS is read (the worker, the driver and the client live in this process).
 
 Prints one ``key=value`` a line at the end: ``e2e_ratio`` (mashflow's requests/s over
-the bare design's: above 1 means mashflow's shape is the cheaper), both rates, the
+the bare design's: above 1 means mashflow's shape is the cheaper), ``e2e_cpu_ratio``
+(the bare design's CPU a request over mashflow's, counting this process, the Temporal
+server and the PostgreSQL backends of the scratch database: above 1 means mashflow spends
+less; steadier than throughput on a busy machine), both rates and CPU costs, the
 history events and bytes of one request on each side, ``worker_rss_mib_<open>``, the
 load average and whether bytecode was written (``PYTHONDONTWRITEBYTECODE``).
 """
@@ -43,7 +46,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from app import scenarios
 from app.container import build_container, open_infrastructure
 from bench.bare_workflows import STEPS, BareDecision, BareRequest, Step, bare_record
-from bench.common import scratch_database
+from bench.common import CpuMeter, scratch_database
 from infra.directory import AlreadyExistsError
 from infra.search_attributes import dev_server_args
 from infra.settings import Environment, Settings
@@ -151,12 +154,30 @@ async def measure(args: argparse.Namespace, settings: Settings, env: WorkflowEnv
             await in_parallel(2, 2, bare_one)
             mash_rates: list[float] = []
             bare_rates: list[float] = []
+            mash_cpu: list[float] = []
+            bare_cpu: list[float] = []
+            splits: dict[str, dict[str, float]] = {"mashflow": {}, "bare": {}}
+            meter = CpuMeter(str(settings.database_url).rsplit("/", 1)[-1])
             for r in range(args.rounds):
-                sides = [("mashflow", mash_one, mash_rates), ("bare", bare_one, bare_rates)]
-                for side, run, rates in sides if r % 2 == 0 else reversed(sides):
+                sides = [
+                    ("mashflow", mash_one, mash_rates, mash_cpu),
+                    ("bare", bare_one, bare_rates, bare_cpu),
+                ]
+                for side, run, rates, cpu in sides if r % 2 == 0 else reversed(sides):
+                    before = meter.split()
                     seconds = await in_parallel(args.requests, args.concurrency, run)
+                    after = meter.split()
+                    cpu.append(sum(after.values()) - sum(before.values()))
+                    cpu[-1] *= 1000 / args.requests
+                    for part, spent in after.items():
+                        share = (spent - before[part]) * 1000 / args.requests / args.rounds
+                        splits[side][part] = splits[side].get(part, 0.0) + share
                     rates.append(args.requests / seconds)
-                    print(f"round {r + 1} {side}: {rates[-1]:.2f} requests/s", flush=True)
+                    print(
+                        f"round {r + 1} {side}: {rates[-1]:.2f} requests/s, "
+                        f"{cpu[-1]:.0f} ms CPU a request",
+                        flush=True,
+                    )
             rid = uuid.UUID(mash_ids[-1])
             mash_events, mash_bytes = await history_size(
                 client, [request_workflow_id(rid), agency_workflow_id(rid, "police")]
@@ -166,8 +187,14 @@ async def measure(args: argparse.Namespace, settings: Settings, env: WorkflowEnv
             )
             rss = await open_and_park(hub, args.open, args.concurrency)
     mash, bare = statistics.median(mash_rates), statistics.median(bare_rates)
+    mash_ms, bare_ms = statistics.median(mash_cpu), statistics.median(bare_cpu)
     load = os.getloadavg()
     print(f"e2e_ratio={mash / bare:.2f}")
+    print(f"e2e_cpu_ratio={bare_ms / mash_ms:.2f}")
+    print(f"mashflow_cpu_ms_per_request={mash_ms:.0f}")
+    print(f"bare_cpu_ms_per_request={bare_ms:.0f}")
+    for side, split in splits.items():  # mean CPU a request, by process
+        print(f"{side}_cpu_ms_split=" + ",".join(f"{p}:{ms:.0f}" for p, ms in split.items()))
     print(f"mashflow_requests_per_s={mash:.2f}")
     print(f"bare_requests_per_s={bare:.2f}")
     print(f"mashflow_history_events={mash_events}")

@@ -17,7 +17,7 @@ from api.app import create_app
 from api.serve import server_config
 from cli.common import EXIT_CONFIG, console, fail, run, settings_or_exit
 from infra.settings import Settings
-from infra.stack import port_is_free, running_stack
+from infra.stack import port_is_free, running_stack, settle_heap
 
 
 def register(app: typer.Typer) -> None:
@@ -49,5 +49,6 @@ async def _serve(settings: Settings, host: str, port: int) -> None:
     # until the server answers /readyz says the process is not ready.
     async with running_stack(settings, ui=False, temporal=False) as stack:
         config = server_config(create_app(stack.settings), stack.settings, host, port)
+        settle_heap()
         console.print(f"mashflow API and pages on http://{host}:{port}/ (Ctrl-C stops)")
         await uvicorn.Server(config).serve()

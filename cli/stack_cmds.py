@@ -14,7 +14,7 @@ from cli.common import console, run, settings_or_exit
 from infra import local_stack
 from infra.logging import configure_logging
 from infra.settings import Settings
-from infra.stack import RunningStack, running_stack
+from infra.stack import RunningStack, running_stack, settle_heap
 
 db_app = typer.Typer(help="Database administration.", no_args_is_help=True)
 
@@ -65,6 +65,7 @@ async def _up(settings: Settings) -> None:
                 resolved.api_port,
             )
         )
+        settle_heap()
         api = asyncio.create_task(server.serve())
         _print_urls(stack, local_stack.publish(resolved))
         try:
@@ -89,6 +90,7 @@ async def _worker(settings: Settings) -> None:
 
     async with running_stack(settings, ui=False) as stack:
         stop = asyncio.Event()
+        settle_heap()
         running = asyncio.create_task(run_worker(stack.settings, stop))
         console.print(f"worker polling {stack.settings.temporal_task_queue} (Ctrl-C stops)")
         await _first_of(running, asyncio.create_task(_wait_for_stop()))

@@ -63,7 +63,7 @@ class Settings(OidcSettings):
     worker_metrics_address: str | None = Field(
         default=None, description="host:port where a worker serves Prometheus /metrics."
     )
-    worker_max_cached_workflows: Annotated[int, Field(ge=10, le=100_000)] = 500
+    worker_max_cached_workflows: Annotated[int, Field(ge=10, le=100_000)] = 250
     temporal_tls_cert: Path | None = None
     temporal_tls_key: Path | None = None
     temporal_tls_ca: Path | None = None
