@@ -102,19 +102,27 @@ def export_templates() -> jinja2.Environment:
     return env
 
 
-def history_html(history: RequestHistory, people: Mapping[str, str] | None = None) -> str:
+def history_html(
+    history: RequestHistory,
+    people: Mapping[str, str] | None = None,
+    agencies: Mapping[str, str] | None = None,
+) -> str:
     """A printable page of the whole history (self-contained: no scripts, no links out);
-    ``people`` (user id -> display name) names the people it holds by id."""
+    ``people`` (user id -> display name) and ``agencies`` (code -> name) name them."""
     template = export_templates().get_template("audit_export.html")
     return template.render(
         history=history,
         people=people or {},
+        agencies=agencies or {},
         generated_at=datetime.now(UTC),
     )
 
 
 def export_request(
-    history: RequestHistory, fmt: ExportFormat | str, people: Mapping[str, str] | None = None
+    history: RequestHistory,
+    fmt: ExportFormat | str,
+    people: Mapping[str, str] | None = None,
+    agencies: Mapping[str, str] | None = None,
 ) -> str:
     """The audit export of one request, as JSON, CSV or a printable HTML page (the page
     names people when ``people`` is given; JSON and CSV keep ids, for other tools)."""
@@ -123,7 +131,7 @@ def export_request(
         return json.dumps(history_json(history), indent=2, ensure_ascii=False) + "\n"
     if kind is ExportFormat.CSV:
         return history_csv(history)
-    return history_html(history, people)
+    return history_html(history, people, agencies)
 
 
 MEDIA_TYPES = {

@@ -15,7 +15,7 @@ from typing import Any
 from uuid import UUID
 
 from app.history import ERASED_TEXT, json_ready
-from app.record_words import Line, basis_lines, words
+from app.record_words import Line, basis_lines, when, words
 from domain.events import DecisionRecorded, Erased, RequestOpened
 from domain.frozen import Frozen
 from infra.crypto import Keyring
@@ -70,7 +70,7 @@ async def package_context(
         purpose=ERASED_TEXT if isinstance(purpose, Erased) else str(purpose),
         basis=basis_lines(record.get("lawful_basis")) if record else [],
         not_told=not_told,
-        review_on=str(inform["review_on"]) if inform.get("review_on") else None,
+        review_on=when(inform["review_on"]) if inform.get("review_on") else None,
         protected_items=sum(1 for i in record.get("items") or [] if i.get("protect_identity")),
     )
 
@@ -81,5 +81,9 @@ _SUBJECT_LABELS = (("name", "Name"), ("date_of_birth", "Date of birth"), ("addre
 def _subject_lines(details: Any) -> list[Line]:
     if not isinstance(details, dict):  # erased: the whole value is [erased]
         return [("Name", str(details))]
-    lines = [(label, str(details[key])) for key, label in _SUBJECT_LABELS if details.get(key)]
+    lines = [
+        (label, when(details[key]) if key == "date_of_birth" else str(details[key]))
+        for key, label in _SUBJECT_LABELS
+        if details.get(key)
+    ]
     return lines or [("Name", ERASED_TEXT)]

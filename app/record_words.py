@@ -9,7 +9,9 @@ Pure: no I/O.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
+from datetime import UTC, date, datetime
 from typing import Any
 
 Line = tuple[str, str]
@@ -24,19 +26,44 @@ def _yes(value: object) -> str:
     return "yes" if value else "no"
 
 
+def when(value: object) -> str:
+    """An ISO 8601 instant or day from the record in words: ``5 Dec 2026, 06:26 UTC``,
+    ``14 March 2017``; anything else (``[sealed]``, blank) as it is."""
+    text = str(value or "")
+    try:
+        if "T" in text:
+            instant = datetime.fromisoformat(text).astimezone(UTC)
+            return f"{instant.day} {instant:%b %Y, %H:%M} UTC"
+        day = date.fromisoformat(text)
+    except ValueError:
+        return text
+    return f"{day.day} {day:%B %Y}"
+
+
 def record_lines(
-    record: Mapping[str, Any] | None, people: Mapping[str, str] | None = None
+    record: Mapping[str, Any] | None,
+    people: Mapping[str, str] | None = None,
+    agencies: Mapping[str, str] | None = None,
 ) -> list[Line]:
     """Every field of the record that holds something, labelled, in the form's order.
 
     Besides the record's own fields it reads what :func:`app.history.request_history` adds:
     ``names`` (user id to display name, from the register) and ``afterwards`` (whether the
     person was then told, and a withdrawal of consent). ``people`` (user id to display
-    name, from the user directory) names the people the record holds by id, as ``names``."""
+    name, from the user directory) names the people the record holds by id, as ``names``;
+    ``agencies`` (code to name, from the register) names the agencies."""
     if not record:
         return []
     names: Mapping[str, str] = {**(record.get("names") or {}), **(people or {})}
-    r = {**record, "names": names}
+    places = agencies or {}
+    r = {
+        **record,
+        "names": names,
+        "requesting_agency": places.get(
+            str(record.get("requesting_agency")), record.get("requesting_agency")
+        ),
+        "shared_with": places.get(str(record.get("shared_with")), record.get("shared_with", "")),
+    }
     if r.get("proactive"):
         lines: list[Line] = [
             ("Shared proactively", "yes: not asked for; the holding agency shared unsolicited"),
@@ -51,11 +78,11 @@ def record_lines(
             )
         ]
     lines += [
-        ("Date received", str(r.get("received_at", ""))),
+        ("Date received", when(r.get("received_at"))),
         ("Purpose", words(r.get("purpose_category", ""))),
         ("Decision", "share" if r.get("outcome") == "share" else "not share"),
         ("Decided by", _decider(r)),
-        ("Decided at", str(r.get("decided_at", ""))),
+        ("Decided at", when(r.get("decided_at"))),
     ]
     lines += basis_lines(r.get("lawful_basis"))
     isp = _yes(r.get("isp_exists"))
@@ -79,8 +106,11 @@ def record_lines(
     return lines
 
 
-def named(text: str, people: Mapping[str, str]) -> str:
-    """A timeline sentence with each person's id (as the log records them) as their name."""
+def named(text: str, people: Mapping[str, str], agencies: Mapping[str, str] | None = None) -> str:
+    """A timeline sentence with each person's id (as the log records them) as their name,
+    and each agency's code (a whole word) as its name where ``agencies`` is given."""
+    for code, name in (agencies or {}).items():
+        text = re.sub(rf"\b{re.escape(code)}\b", name, text)
     for user_id, name in people.items():
         if user_id in text:
             text = text.replace(user_id, name)
@@ -180,18 +210,18 @@ def _consent_lines(consent: Mapping[str, Any], names: Mapping[str, str]) -> list
     if consent.get("note"):
         lines.append(("Consent notes", str(consent["note"])))
     if consent.get("recorded_at"):
-        lines.append(("Consent recorded at", str(consent["recorded_at"])))
+        lines.append(("Consent recorded at", when(consent["recorded_at"])))
     if consent.get("withdrawal"):
         lines += _withdrawal_lines(consent["withdrawal"], names)
     return lines
 
 
 def _withdrawal_lines(w: Mapping[str, Any], names: Mapping[str, str]) -> list[Line]:
-    text = f"by {words(w.get('withdrawn_by', ''))}, on {w.get('withdrawn_on', '')}"
+    text = f"by {words(w.get('withdrawn_by', ''))}, on {when(w.get('withdrawn_on'))}"
     lines: list[Line] = [("Consent withdrawn", text)]
     if w.get("scope"):
         lines.append(("What the withdrawal covers", str(w["scope"])))
-    recorded = f"{_person(w.get('recorded_by'), names)}, at {w.get('recorded_at', '')}"
+    recorded = f"{_person(w.get('recorded_by'), names)}, at {when(w.get('recorded_at'))}"
     lines.append(("Withdrawal recorded by", recorded))
     return lines
 
@@ -203,12 +233,12 @@ def _afterwards_lines(r: Mapping[str, Any], names: Mapping[str, str]) -> list[Li
     lines: list[Line] = []
     if r.get("outcome") == "share" and r.get("inform"):
         if after.get("informed"):
-            when = after.get("informed_at") or "a time not recorded"
-            lines.append(("Person told", f"yes, at {when}"))
+            told_at = when(after.get("informed_at")) or "a time not recorded"
+            lines.append(("Person told", f"yes, at {told_at}"))
         elif after.get("informed") is False:
             text = f"not yet: {words(after.get('not_informed_reason') or 'no reason recorded')}"
             if after.get("review_on"):
-                text += f"; to be reviewed on {after['review_on']}"
+                text += f"; to be reviewed on {when(after['review_on'])}"
             lines.append(("Person told", text))
         else:
             lines.append(("Person told", "not yet recorded"))
@@ -236,7 +266,7 @@ def _advice_lines(advice: Sequence[Mapping[str, Any]], names: Mapping[str, str])
                 f"Advice {n}{review}",
                 f"{who}: recommended {words(a.get('recommendation', ''))}; agreed to share "
                 f"without consent: {_yes(a.get('agrees_to_share_without_consent'))}; "
-                f"{a.get('advice', '')} ({a.get('given_at', '')})",
+                f"{a.get('advice', '')} ({when(a.get('given_at'))})",
             )
         )
     return lines or [("Advice taken", "none")]
@@ -250,7 +280,7 @@ def _shared_lines(r: Mapping[str, Any]) -> list[Line]:
     for n, i in enumerate(items, start=1):
         marks = [
             words(i.get("kind", "")),
-            f"dated {i.get('dated', '')}",
+            f"dated {when(i.get('dated'))}",
             *(["historical"] if i.get("historical") else []),
             *(["names someone not to be identified"] if i.get("protect_identity") else []),
         ]
@@ -271,5 +301,5 @@ def _inform_lines(inform: Mapping[str, Any] | None) -> list[Line]:
         return [("Person to be told", "yes")]
     text = f"no: {words(inform.get('reason_not', ''))}"
     if inform.get("review_on"):
-        text += f"; reviewed on {inform['review_on']}"
+        text += f"; reviewed on {when(inform['review_on'])}"
     return [("Person to be told", text)]

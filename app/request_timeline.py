@@ -99,9 +99,7 @@ def steps_of(
         detail = summarise(r.event)
         if code and detail.startswith(f"{code}: "):
             detail = detail[len(code) + 2 :]
-        detail = named(detail, people)
-        for other, name in agencies.items():
-            detail = re.sub(rf"\b{re.escape(other)}\b", name, detail)
+        detail = named(detail, people, agencies)
         title = _title(r)
         if detail.lower().startswith(f"{title.lower()}: "):
             detail = detail[len(title) + 2 :]

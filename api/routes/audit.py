@@ -104,7 +104,12 @@ async def export(
 ) -> Response:
     """The audit export of one request as JSON, CSV or a printable HTML page."""
     found = await _history(services, principal, request_id, None, reveal, ViewKind.EXPORT)
-    body = export_request(found, fmt, await names_by_id(services.users))
+    body = export_request(
+        found,
+        fmt,
+        await names_by_id(services.users),
+        {a.code: a.name for a in await services.agencies.list()},
+    )
     filename = f"request-{request_id}.{fmt.value}"
     return Response(
         body,

@@ -43,7 +43,12 @@ async def export_page(
     found = await viewed_history(
         services.events, services.keyring, request_id, viewer, ViewKind.EXPORT
     )
-    body = export_request(found, fmt, await names_by_id(services.users))
+    body = export_request(
+        found,
+        fmt,
+        await names_by_id(services.users),
+        {a.code: a.name for a in await services.agencies.list()},
+    )
     return Response(
         body,
         media_type=MEDIA_TYPES[fmt],

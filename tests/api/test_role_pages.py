@@ -100,7 +100,7 @@ async def test_the_recipient_knows_whom_why_and_what_not_to_do(
         assert opened.status_code == 200, opened.text
         main = _main(opened.text)
         whom = main.split("Whom it is about")[1].split("Why it was shared")[0]
-        for shown in ("Ada Example", "2017-03-14", "1 Road", "child"):
+        for shown in ("Ada Example", "14 March 2017", "1 Road", "child"):
             assert shown in whom, shown
         why = main.split("Why it was shared")[1].split('id="items-heading"')[0]
         assert "Strategy discussion after concerns raised by the school" in why
@@ -130,6 +130,8 @@ async def test_the_compliance_officer_reads_the_record_in_words(
         assert "Flow advisor, as caldicott guardian (Named GP for safeguarding)" in record
         assert "Lawful basis (UK GDPR Article 6)" in record and "public task" in record
         assert "Person to be told" in record and "would put someone at risk" in record
+        assert "Children&#39;s social care, for" in record  # agencies by name
+        assert not re.search(r"\d{4}-\d\d-\d\dT", record)  # times in words, not ISO
         assert "{" not in record and not UUID_RE.search(record)  # words, never JSON or ids
         views = main.split("Who has viewed the personal data")[1]
         assert '<details class="govuk-details">' in views  # folded, with the count
