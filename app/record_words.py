@@ -59,6 +59,7 @@ def record_lines(
     r = {
         **record,
         "names": names,
+        "_with_ids": people is None,  # the page and printable export name people everywhere
         "requesting_agency": places.get(
             str(record.get("requesting_agency")), record.get("requesting_agency")
         ),
@@ -140,10 +141,13 @@ def _person(user_id: object, names: Mapping[str, str]) -> str:
 
 def _decider(r: Mapping[str, Any]) -> str:
     """The decision maker by name and position (the ICO form asks for both), with role and
-    id (the id the timeline shows); by id alone where the register has no name for them."""
+    id (the id the timeline shows, where it shows ids); by id alone where the register has
+    no name for them."""
     role = words(r.get("decided_by_role", ""))
     position = f", {r['decided_by_position']}" if r.get("decided_by_position") else ""
     name = (r.get("names") or {}).get(str(r.get("decided_by")))
+    if name and not r.get("_with_ids", True):
+        return f"{name}{position} ({role})"
     if name:
         return f"{name}{position} ({role}; user {r.get('decided_by')})"
     return f"{r.get('decided_by')} ({role}){position}"

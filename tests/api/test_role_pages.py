@@ -126,7 +126,7 @@ async def test_the_compliance_officer_reads_the_record_in_words(
         shown = await page.post(f"/requests/{rid}/history", data={"csrf_token": csrf_of(withheld)})
         main = _main(shown.text)
         record = main.split("Decision records")[1].split('id="timeline-heading"')[0]
-        assert "Decided by</dt>" in record and "Flow worker (agency worker)" in record
+        assert "Decided by</dt>" in record and "Flow worker (agency worker)" in record, record
         assert "Flow advisor, as caldicott guardian (Named GP for safeguarding)" in record
         assert "Lawful basis (UK GDPR Article 6)" in record and "public task" in record
         assert "Person to be told" in record and "would put someone at risk" in record
