@@ -1,5 +1,6 @@
-"""The coordinator's and the sender's forms: a new request, a new rating, a withdrawal, and
-recalling a package. Each ``body()`` is the body the API's matching endpoint takes."""
+"""The forms of requests and packages: a new request, a new rating, a withdrawal, recalling
+a package and acknowledging one. Each ``body()`` is the body the API's matching endpoint
+takes."""
 
 from __future__ import annotations
 
@@ -100,3 +101,13 @@ class RevokeForm(PageForm):
 
     def body(self) -> dict[str, Any]:
         return {"reason": self.reason}
+
+
+class AcknowledgeForm(PageForm):
+    """The opened package's digest, carried by the page that showed it."""
+
+    REQUIRED = {"sha256": "The package's digest is missing: open the package again"}
+    sha256: str = Field("", max_length=64)
+
+    def body(self) -> dict[str, Any]:
+        return {"sha256": self.sha256}

@@ -19,13 +19,13 @@ from fastapi.responses import RedirectResponse
 from api.deps import CsrfToken, Packages, PagePrincipal, ServicesDep, csrf_protect, require_page
 from api.forms import PageForm, Refused, attempt
 from api.rendering import render
-from api.request_forms import RevokeForm
+from api.request_forms import AcknowledgeForm, RevokeForm
 from api.schemas.packages import PackageItem, RevokeBody
 from api.services import Services
 from app.identity import actor_of
 from app.package_context import package_context
 from app.packages import SENDER_ROLES, PackageService
-from domain.errors import DomainError
+from domain.errors import DomainError, InvalidState
 from domain.permissions import Action
 from domain.vocabulary import Role
 from infra.auth import Principal
@@ -178,12 +178,15 @@ async def package_acknowledge(
     packages: Packages,
 ) -> Response:
     require_page(principal, Action.RECEIVE_PACKAGE)
-    form = await request.form()
-    sha = form.get("sha256")
-    try:
-        await packages.acknowledge(
-            actor_of(principal), package_id, sha if isinstance(sha, str) else ""
-        )
-    except pydantic.ValidationError:
-        raise DomainError("the package's digest is not valid") from None
+
+    async def run(form: PageForm) -> None:
+        try:
+            await packages.acknowledge(actor_of(principal), package_id, form.body()["sha256"])
+        except pydantic.ValidationError:
+            raise DomainError("the package's digest is not valid") from None
+
+    done = await attempt(AcknowledgeForm, await request.form(), run)
+    if isinstance(done, Refused):  # the opened package is not shown again unasked: say why
+        message = next(iter(done.errors.values()))
+        raise InvalidState(message) if done.status == 409 else DomainError(message)
     return RedirectResponse("/packages", status_code=303)
