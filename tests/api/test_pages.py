@@ -49,7 +49,7 @@ async def test_sign_in_page_is_accessible_and_protected(browser: httpx.AsyncClie
     html = page.text
     assert '<a href="#main-content" class="govuk-skip-link"' in html
     assert 'id="main-content"' in html and '<html lang="en-GB"' in html
-    assert '<label for="token">Access token</label>' in html
+    assert re.search(r'<label class="govuk-label[^"]*" for="token">Access token</label>', html)
     assert problems(html) == []
     assert page.headers["x-frame-options"] == "DENY"
     assert "frame-ancestors 'none'" in page.headers["content-security-policy"]
