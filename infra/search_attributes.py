@@ -59,30 +59,25 @@ def create_commands(namespace: str) -> list[str]:
 
 
 async def ensure(client: Client) -> None:
-    """Make sure the namespace knows every attribute; add the missing ones if allowed."""
-    ops = client.operator_service
+    """Make sure the namespace knows every attribute; add the missing ones if allowed.
+
+    A server that does not list them to this client (no operator access, as on some
+    hosted namespaces) is not stopped for: a warning is logged and the worker starts,
+    trusting the operator registered them (docs/operations.md)."""
     try:
-        listed = await ops.list_search_attributes(
+        listed = await client.operator_service.list_search_attributes(
             ListSearchAttributesRequest(namespace=client.namespace)
         )
-        known = set(listed.custom_attributes) | set(listed.system_attributes)
     except RPCError as exc:
-        if exc.status is not RPCStatusCode.UNIMPLEMENTED:
-            raise
-        known = set()  # the time-skipping test server adds, but does not list
-    missing = {n: k for n, k in SEARCH_ATTRIBUTES.items() if n not in known}
+        log.warning("search_attributes_unchecked", reason=exc.message)
+        return
+    known = set(listed.custom_attributes) | set(listed.system_attributes)
+    missing = [n for n in SEARCH_ATTRIBUTES if n not in known]
     if not missing:
         return
     try:
-        await ops.add_search_attributes(
-            AddSearchAttributesRequest(
-                namespace=client.namespace,
-                search_attributes={n: _INDEXED[k] for n, k in missing.items()},
-            )
-        )
+        await add(client, missing)
     except RPCError as exc:
-        if exc.status is RPCStatusCode.ALREADY_EXISTS:
-            return
         commands = "; ".join(
             c for c in create_commands(client.namespace) if any(n in c for n in missing)
         )
@@ -92,3 +87,19 @@ async def ensure(client: Client) -> None:
             f"({exc.message}); run: {commands}"
         ) from None
     log.info("search_attributes_added", names=sorted(missing))
+
+
+async def add(client: Client, names: list[str] | None = None) -> None:
+    """Register ``names`` (default: all) on the namespace; those already there are kept.
+    (The time-skipping test server adds attributes but does not list them.)"""
+    wanted = names if names is not None else list(SEARCH_ATTRIBUTES)
+    try:
+        await client.operator_service.add_search_attributes(
+            AddSearchAttributesRequest(
+                namespace=client.namespace,
+                search_attributes={n: _INDEXED[SEARCH_ATTRIBUTES[n]] for n in wanted},
+            )
+        )
+    except RPCError as exc:
+        if exc.status is not RPCStatusCode.ALREADY_EXISTS:
+            raise

@@ -82,7 +82,7 @@ async def time_skipping_env(settings: Settings) -> AsyncIterator[WorkflowEnviron
         interceptors=client_interceptors(settings.key_encryption_key()),
         test_server_existing_path=str(venv_binary("temporal-test-server")),
     )
-    await search_attributes.ensure(env.client)  # the test server has no start-up flag
+    await search_attributes.add(env.client)  # the test server has no start-up flag
     try:
         yield env
     finally:

@@ -16,6 +16,8 @@ from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
+from temporalio.api.enums.v1 import IndexedValueType
+from temporalio.api.operatorservice.v1 import ListSearchAttributesRequest
 from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 
@@ -25,10 +27,11 @@ from app.packages import PackageService
 from app.requests import RequestService
 from domain.policy import HubPolicy, RatingWindows
 from domain.vocabulary import Rating
+from infra import search_attributes
 from infra.readmodels import ProjectionRunner
 from infra.search_attributes import SEARCH_ATTRIBUTES
 from infra.settings import Settings
-from infra.stack import free_port
+from infra.stack import free_port, venv_binary
 from infra.temporal import client_interceptors, data_converter
 from worker.main import build_worker
 from worker.metrics import BusinessGauges, prometheus_runtime
@@ -165,3 +168,24 @@ def test_the_namespace_registers_every_attribute_the_workflows_upsert() -> None:
     }
     registered = {name: kind.upper() for name, kind in SEARCH_ATTRIBUTES.items()}
     assert upserted == {n: k.replace("KEYWORDLIST", "KEYWORD_LIST") for n, k in registered.items()}
+
+
+async def test_a_worker_registers_the_attributes_a_namespace_lacks() -> None:
+    env = await WorkflowEnvironment.start_local(  # no --search-attribute flags
+        dev_server_existing_path=str(venv_binary("temporal")),
+        dev_server_extra_args=["--log-level", "warn"],
+        ui=False,
+    )
+    try:
+        request = ListSearchAttributesRequest(namespace=env.client.namespace)
+        before = await env.client.operator_service.list_search_attributes(request)
+        assert not set(SEARCH_ATTRIBUTES) & set(before.custom_attributes)
+        await search_attributes.ensure(env.client)
+        await search_attributes.ensure(env.client)  # again: nothing to add, no error
+        after = await env.client.operator_service.list_search_attributes(request)
+        assert (
+            after.custom_attributes["MashflowDueAt"] == IndexedValueType.INDEXED_VALUE_TYPE_DATETIME
+        )
+        assert set(SEARCH_ATTRIBUTES) <= set(after.custom_attributes)
+    finally:
+        await env.shutdown()
