@@ -119,24 +119,18 @@ async def review_page(
 
 
 class RetainForm(PageForm):
-    REQUIRED = {
-        "reason": "Enter the reason the record is kept",
-        "next_review_on": "Enter the date of the next review",
-    }
+    REQUIRED = {"reason": "Enter the reason the record is kept"}
+    DATES = {"next_review_on": "the date of the next review"}
     reason: str = Field("", max_length=10_000)
-    next_review_on: str = ""
+    next_review_on_day: str = ""
+    next_review_on_month: str = ""
+    next_review_on_year: str = ""
 
     def check(self) -> dict[str, str]:
         errors = super().check()
-        if self.next_review_on and self.review_on() is None:
-            errors["next_review_on"] = "Enter the date of the next review as YYYY-MM-DD"
+        if "next_review_on" not in errors and self.date("next_review_on") is None:
+            errors["next_review_on"] = "Enter the date of the next review"
         return errors
-
-    def review_on(self) -> date | None:
-        try:
-            return date.fromisoformat(self.next_review_on)
-        except ValueError:
-            return None
 
 
 class DisposeForm(PageForm):
@@ -164,7 +158,7 @@ async def retain_submit(
 
     async def run(form: PageForm) -> None:
         assert isinstance(form, RetainForm)
-        next_review_on = form.review_on()
+        next_review_on = form.date("next_review_on")
         assert next_review_on is not None  # checked by the form
         await retention.retain(actor_of(principal), review_id, form.reason, next_review_on)
 

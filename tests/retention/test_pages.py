@@ -58,6 +58,15 @@ async def browser(site: Site) -> AsyncIterator[httpx.AsyncClient]:
         yield client
 
 
+def boxes(day: date) -> dict[str, str]:
+    """A date typed in the next review's day, month and year boxes."""
+    return {
+        "next_review_on-day": str(day.day),
+        "next_review_on-month": str(day.month),
+        "next_review_on-year": str(day.year),
+    }
+
+
 async def signed_in(browser: httpx.AsyncClient, site: Site, role: Role) -> None:
     done = await sign_in(browser, site.tokens[role])
     assert done.status_code == 303, done.text
@@ -128,21 +137,26 @@ async def test_an_officer_retains_one_record_and_disposes_of_another_from_the_qu
 
     # Refusals write nothing: no CSRF token; blank or bad fields; a date past the policy's.
     retain = f"/retention/{package.review_id}/retain"
-    forged = await browser.post(retain, data={"reason": "Keep", "next_review_on": "2030-01-01"})
+    forged = await browser.post(retain, data={"reason": "Keep", **boxes(date(2030, 1, 1))})
     assert forged.status_code == 403
     bad = await browser.post(
-        retain, data={"csrf_token": csrf, "reason": " ", "next_review_on": "1/2/30"}
+        retain,
+        data={
+            "csrf_token": csrf,
+            "reason": " ",
+            "next_review_on-day": "31",
+            "next_review_on-month": "2",
+            "next_review_on-year": "2030",
+        },
     )
     assert bad.status_code == 422
     assert 'id="reason-error"' in bad.text and "Enter the reason the record is kept" in bad.text
-    assert "Enter the date of the next review as YYYY-MM-DD" in bad.text
-    assert 'id="next_review_on" name="next_review_on"' in bad.text
-    assert 'aria-describedby="next_review_on-hint next_review_on-error" aria-invalid="true"' in (
-        bad.text
-    )
-    too_far = (date.today() + timedelta(days=800)).isoformat()
+    assert "The date of the next review must be a real date" in bad.text  # day/month/year boxes
+    assert 'id="next_review_on" name="next_review_on-day"' in bad.text
+    assert 'value="31"' in bad.text and 'id="next_review_on-error"' in bad.text
+    too_far = boxes(date.today() + timedelta(days=800))
     far = await browser.post(
-        retain, data={"csrf_token": csrf, "reason": "Kept <b>on</b>", "next_review_on": too_far}
+        retain, data={"csrf_token": csrf, "reason": "Kept <b>on</b>", **too_far}
     )
     assert far.status_code == 422
     assert "Must be no later than" in far.text and "review interval" in far.text
@@ -159,19 +173,16 @@ async def test_an_officer_retains_one_record_and_disposes_of_another_from_the_qu
 
     # Retain the package record: recorded, then shown as decided, with no form left.
     next_day = date.today() + timedelta(days=200)
-    next_review = next_day.isoformat()
+    next_review = boxes(next_day)
     kept = await browser.post(
-        retain,
-        data={"csrf_token": csrf, "reason": "Recipient asked", "next_review_on": next_review},
+        retain, data={"csrf_token": csrf, "reason": "Recipient asked", **next_review}
     )
     assert kept.status_code == 303
     assert kept.headers["location"] == f"/retention/{package.review_id}?decided=retained"
     done = await until_state(browser, package.review_id, "retained")
     assert f"next review on {next_day.strftime('%-d %B %Y')}" in done
     assert 'action="/retention/' not in done
-    again = await browser.post(
-        retain, data={"csrf_token": csrf, "reason": "Again", "next_review_on": next_review}
-    )
+    again = await browser.post(retain, data={"csrf_token": csrf, "reason": "Again", **next_review})
     assert again.status_code == 409 and "This review is closed" in again.text
 
     # Dispose of the shared decision, confirmed: the subject is erased, the trail stays.
