@@ -73,8 +73,18 @@ async def _journey(
     browser: Browser, http: httpx.AsyncClient, stack: Stack, rid: str, visited: list[str]
 ) -> None:
     base = stack.url
+    # Before signing in: the sign-in page; after, a page that does not exist.
+    context = await browser.new_context(bypass_csp=True)
+    visitor = await context.new_page()
+    await visitor.goto(f"{base}/signin")
+    await accessible(visitor, visited)
+    await context.close()
     # The coordinator: home, the list (most urgent first), the register, the new request.
     coordinator = await person(browser, stack, "coordinator")
+    await coordinator.goto(f"{base}/no-such-page")
+    await coordinator.get_by_role("heading", name="Not found").wait_for()
+    await accessible(coordinator, visited)
+    await coordinator.goto(f"{base}/")
     await accessible(coordinator, visited)
     await shot(coordinator, "20-coordinator-home")
     for path, name in (("/requests", "21-requests-list"), ("/agencies", "22-agency-register")):
