@@ -16,6 +16,7 @@ sign-in page) and every form POST passes the router-wide ``csrf_protect``.
 
 from __future__ import annotations
 
+import contextlib
 import uuid
 from typing import Annotated, Any
 
@@ -33,7 +34,7 @@ from app.retention import RetentionService
 from domain.models import Actor
 from domain.permissions import Action, allows, roles_for
 from infra.auth import Forbidden, Principal, Unauthenticated
-from infra.directory import AgencyDirectory
+from infra.directory import AgencyDirectory, NotFoundError
 from infra.notifications import NotificationInbox
 from infra.users import UserDirectory
 
@@ -179,8 +180,11 @@ async def page_principal(
 ) -> Principal:
     if principal is None:
         raise SignInRequired(local_path(request.url.path) if request.method == "GET" else None)
-    # The count of new notifications every page's header shows.
+    # The count of new notifications every page's header shows, and the person's agency by name.
     request.state.unseen = await NotificationInbox(services.engine).unseen(principal.user_id)
+    if principal.agency is not None:
+        with contextlib.suppress(NotFoundError):
+            request.state.agency_name = (await services.agencies.get(principal.agency)).name
     return principal
 
 

@@ -79,6 +79,7 @@ def render(
             "nav": ROLE_PAGES.get(principal.role, []) if principal else [],
             "path": request.url.path,
             "unseen": getattr(request.state, "unseen", 0),
+            "agency_name": getattr(request.state, "agency_name", None),
             "session_timeout": _timeout(services, request, principal),
             "draft_restored": getattr(request.state, "draft_restored", False),
             **context,
