@@ -3,7 +3,7 @@
 A draft is a :class:`~domain.events.Sealed` value (the answers as JSON, sealed under the
 subject's key): this store never sees them in clear. Every read and write names the
 user, so a person only ever reaches their own drafts; a draft older than ``MAX_AGE``
-is not returned (and is replaced on the next save).
+is not returned, and is deleted when that person next saves a draft.
 """
 
 from __future__ import annotations
@@ -29,6 +29,10 @@ _LOAD = text(
     " AND updated_at > now() - make_interval(secs => :age)"
 )
 _DROP = text("DELETE FROM form_drafts WHERE user_id = :user AND form_key = :key")
+_PRUNE = text(
+    "DELETE FROM form_drafts WHERE user_id = :user"
+    " AND updated_at < now() - make_interval(secs => :age)"
+)
 
 
 class DraftStore:
@@ -39,6 +43,8 @@ class DraftStore:
         params = {"user": user_id, "key": form_key, "sealed": sealed.model_dump_json()}
         async with self._engine.begin() as conn:
             await conn.execute(_SAVE, params)
+            # The person's drafts past their age go as they save another.
+            await conn.execute(_PRUNE, {"user": user_id, "age": MAX_AGE.total_seconds()})
 
     async def load(self, user_id: uuid.UUID, form_key: str) -> Sealed | None:
         params = {"user": user_id, "key": form_key, "age": MAX_AGE.total_seconds()}

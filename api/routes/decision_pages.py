@@ -33,6 +33,7 @@ from api.task_context import TaskPage, open_task, show
 from app.drafts import decision_key
 from app.task_bodies import RecordDecisionBody
 from app.tasks import StepDone, complete
+from domain.errors import InvalidState
 from domain.permissions import Action
 from infra.auth import Principal
 from infra.directory import NotFoundError
@@ -44,6 +45,8 @@ async def _decision(services: Services, principal: Principal, task_id: str) -> T
     page = await open_task(services, principal, task_id, Action.DECIDE)
     if page.ref.kind != "record_decision":
         raise NotFoundError("this task has no decision to record")
+    if page.state.decision is not None:
+        raise InvalidState("the decision has been recorded; it cannot be changed")
     return page
 
 

@@ -7,10 +7,15 @@ from collections.abc import AsyncIterator
 
 import httpx
 import pytest
+from sqlalchemy import text
 
+from app.drafts import Drafts
 from domain.decision import TaskKind
+from infra.db import create_engine
+from infra.drafts import DraftStore
 from tests.api.a11y import problems
 from tests.api.stack import Stack
+from tests.conftest import TestDatabase
 from tests.pages.walk import (
     checked,
     csrf_of,
@@ -124,3 +129,39 @@ async def test_the_decisions_own_pages_keep_what_was_typed_too(
         assert problems(items.text) == []
         reasons = await worker.get(f"/tasks/{task}/decision/reasons")
         assert field_value(reasons.text, "reasons") == TYPED
+
+
+async def test_a_draft_past_its_age_is_not_offered_and_goes_at_the_next_save(
+    stack: Stack, database: TestDatabase
+) -> None:
+    user = stack.people["coordinator"].user_id
+    engine = create_engine(database.admin_url, pool_size=1)
+    store = DraftStore(engine)
+    drafts = Drafts(store, stack.requests.keyring)
+    try:
+        await drafts.save(user, "page:/old", None, {"purpose": TYPED})
+        assert await drafts.load(user, "page:/old") == {"purpose": TYPED}
+        async with engine.begin() as conn:
+            await conn.execute(
+                text(
+                    "UPDATE form_drafts SET updated_at = now() - interval '15 days'"
+                    " WHERE user_id = :u AND form_key = 'page:/old'"
+                ),
+                {"u": user},
+            )
+        assert await drafts.load(user, "page:/old") == {}
+        await drafts.save(user, "page:/new", None, {"purpose": "x"})
+        async with engine.connect() as conn:
+            keys = (
+                (
+                    await conn.execute(
+                        text("SELECT form_key FROM form_drafts WHERE user_id = :u"), {"u": user}
+                    )
+                )
+                .scalars()
+                .all()
+            )
+        assert "page:/old" not in keys and "page:/new" in keys
+        await drafts.drop(user, "page:/new")
+    finally:
+        await engine.dispose()

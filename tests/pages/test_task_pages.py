@@ -314,6 +314,8 @@ async def test_the_question_pages_and_the_check_record_what_the_api_would(
             assert recorded.headers["location"] == f"/tasks/{task}/done?step=record_decision"
             done = await worker.get(recorded.headers["location"])
             assert "govuk-panel--confirmation" in done.text and "Decision recorded" in done.text
+            late = await worker.get(f"{base}/outcome")  # recorded: no question is asked again
+            assert late.status_code == 409 and "cannot be changed" in late.text
             async with engine.connect() as conn:
                 left = (
                     await conn.execute(
