@@ -34,12 +34,19 @@ LOGIN_TTL_S = 600
 HTTP_TIMEOUT_S = 10
 MAX_RESPONSE = 1024 * 1024
 CALLBACK_PATH = "/signin/oidc/callback"
+MAX_PENDING = 10_000
+"""Sign-ins started and not come back within :data:`LOGIN_TTL_S` beyond which no more are
+started (each start writes a row, and anyone can start one)."""
 
 _START = text(
     "INSERT INTO oidc_logins (state_hash, nonce, code_verifier, return_to)"
     " VALUES (:state, :nonce, :verifier, :return_to)"
 )
 _FORGET = text("DELETE FROM oidc_logins WHERE created_at < now() - interval '1 day'")
+_PENDING = text(
+    "SELECT count(*) FROM oidc_logins WHERE used_at IS NULL"
+    " AND created_at > now() - make_interval(secs => :ttl)"
+)
 _TAKE = text(
     "UPDATE oidc_logins SET used_at = now() WHERE state_hash = :state AND used_at IS NULL"
     " AND created_at > now() - make_interval(secs => :ttl)"
@@ -49,6 +56,10 @@ _TAKE = text(
 
 class OidcSignInError(Exception):
     """A sign-in through the provider that cannot go on. The message is safe to show."""
+
+
+class TooManySignIns(OidcSignInError):  # noqa: N818 - reads as the 503 it becomes
+    """More sign-ins are under way than :data:`MAX_PENDING`: none is started for now."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,6 +102,7 @@ class OidcClient:
         self._https_only = settings.environment is Environment.PRODUCTION
         self.provider_name = settings.oidc_provider_name
         self._endpoints: Endpoints | None = None
+        self.max_pending = MAX_PENDING
 
     async def endpoints(self) -> Endpoints:
         """The provider's authorisation and token endpoints (discovered once, then kept)."""
@@ -118,6 +130,9 @@ class OidcClient:
         verifier = secrets.token_urlsafe(64)  # 86 characters of the unreserved alphabet
         async with self._engine.begin() as conn:
             await conn.execute(_FORGET)
+            pending = (await conn.execute(_PENDING, {"ttl": LOGIN_TTL_S})).scalar_one()
+            if pending >= self.max_pending:
+                raise TooManySignIns("too many sign-ins are under way")
             await conn.execute(
                 _START,
                 {

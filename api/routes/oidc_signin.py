@@ -15,6 +15,7 @@ repeats a code, a token or a claim.
 
 from __future__ import annotations
 
+import structlog
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import RedirectResponse
 
@@ -26,7 +27,9 @@ from api.sessions import tokens_match
 from api.signing_in import start_session
 from infra.auth import Forbidden, Revoked, Unauthenticated
 from infra.directory import NotFoundError
-from infra.oidc_client import LOGIN_TTL_S, OidcClient, OidcSignInError
+from infra.oidc_client import LOGIN_TTL_S, OidcClient, OidcSignInError, TooManySignIns
+
+log = structlog.get_logger(__name__)
 
 router = APIRouter(include_in_schema=False)
 
@@ -47,6 +50,8 @@ def _refused(
     reason: str,
     advice: str | None = None,
 ) -> Response:
+    # The outcome only: never the code, a token, a claim or who it was.
+    log.info("oidc_sign_in_refused", status=status_code, outcome=heading)
     response = render(
         services,
         request,
@@ -71,6 +76,17 @@ async def start(
         return RedirectResponse(local_path(next) or "/", status_code=303)
     try:
         state, url = await oidc.start(local_path(next) or "")
+    except TooManySignIns:
+        refused = _refused(
+            services,
+            request,
+            503,
+            "Sign-in is busy",
+            "Too many sign-ins are under way at the moment.",
+            "Try again in a few minutes, or sign in with an access token.",
+        )
+        refused.headers["Retry-After"] = str(LOGIN_TTL_S // 2)
+        return refused
     except OidcSignInError as exc:
         return _refused(
             services,
@@ -142,6 +158,7 @@ async def callback(
         )
     except Unauthenticated as exc:
         return _refused(services, request, 401, "You are not signed in", f"Not signed in: {exc}.")
+    log.info("oidc_sign_in", user_id=str(principal.user_id), role=principal.role.value)
     response = await start_session(services, request, principal, pending.return_to)
     response.delete_cookie(STATE_COOKIE, path="/")
     return response

@@ -16,6 +16,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import pytest
+from fastapi import FastAPI
 from pydantic import SecretStr
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -39,6 +40,7 @@ SECRET = "test-client-secret-9f3a1c"
 class Site:
     url: str
     idp: Provider
+    app: FastAPI
 
 
 @pytest.fixture(scope="module")
@@ -62,8 +64,9 @@ async def site(
             oidc_client_secret=SecretStr(SECRET),
             oidc_provider_name="Test IdP",
         )
-        async with serving(create_app(sso, engine=engine, temporal=temporal), port):
-            yield Site(url, idp)
+        app = create_app(sso, engine=engine, temporal=temporal)
+        async with serving(app, port):
+            yield Site(url, idp, app)
 
 
 def browser(site: Site, *, follow: bool = True) -> httpx.AsyncClient:
@@ -220,6 +223,29 @@ async def test_unknown_and_revoked_people_are_refused_with_a_clear_page(
         assert again.status_code == 403
         assert "Your access to mashflow has been removed" in again.text
     assert await sessions_of(engine, "leaver-9") == 1  # the first, ended; no new one
+
+
+async def test_no_more_sign_ins_are_started_past_the_cap(site: Site, engine: AsyncEngine) -> None:
+    """Anyone can start a sign-in, and each start writes a row: past the cap, none is."""
+    oidc = site.app.state.services.oidc
+    async with engine.connect() as conn:
+        pending = (
+            await conn.execute(
+                text(
+                    "SELECT count(*) FROM oidc_logins WHERE used_at IS NULL"
+                    " AND created_at > now() - interval '10 minutes'"
+                )
+            )
+        ).scalar_one()
+    oidc.max_pending = pending + 1
+    try:
+        async with browser(site, follow=False) as b:
+            assert (await b.get("/signin/oidc")).status_code == 303  # the last one allowed
+            busy = await b.get("/signin/oidc")
+            assert busy.status_code == 503 and busy.headers["retry-after"] == "300"
+            assert "Sign-in is busy" in busy.text
+    finally:
+        oidc.max_pending = 10_000
 
 
 async def test_without_a_client_id_the_sign_in_page_offers_only_tokens(
