@@ -49,6 +49,7 @@ from api.routes import (
     requests_write,
     retention_pages,
     session_pages,
+    share_pages,
     task_pages,
     tasks_write,
 )
@@ -70,6 +71,7 @@ ROUTERS: tuple[APIRouter, ...] = (
     requests_write.router,
     tasks_write.router,
     consent.router,
+    share_pages.router,
     packages.router,
     request_pages.router,
     task_pages.router,

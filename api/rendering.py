@@ -44,7 +44,11 @@ ROLE_PAGES: dict[Role, list[tuple[str, str]]] = {
         ("Open a new request", "/requests/new"),
         ("Dashboard", "/dashboard"),
     ],
-    Role.AGENCY_WORKER: [("Your inbox", "/tasks"), ("Packages sent", "/packages")],
+    Role.AGENCY_WORKER: [
+        ("Your inbox", "/tasks"),
+        ("Packages sent", "/packages"),
+        ("Share without being asked", "/shares/new"),
+    ],
     Role.ADVISOR: [
         ("Advice and approvals", "/tasks"),
         ("Packages sent", "/packages"),

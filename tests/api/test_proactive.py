@@ -11,7 +11,9 @@ import httpx
 import pytest
 
 from domain.events import DecisionRecorded, RequestOpened
+from tests.api.a11y import problems
 from tests.api.stack import Stack
+from tests.api.test_pages import csrf_of
 from tests.api.test_requests_flow import decide_to_share, delivered_package
 
 
@@ -95,3 +97,42 @@ async def test_a_worker_cannot_share_proactively_to_their_own_agency(
     )
     assert same.status_code == 422, same.text
     assert "holding_agencies" in same.text or "recipient" in same.text
+
+
+async def test_a_worker_shares_from_the_page_and_the_decision_opens_in_their_inbox(
+    stack: Stack,
+) -> None:
+    async with httpx.AsyncClient(
+        base_url=stack.url, headers={"accept": "text/html"}, timeout=30
+    ) as browser:
+        signin = await browser.get("/signin")
+        await browser.post(
+            "/signin",
+            data={"token": stack.people["worker"].token, "csrf_token": csrf_of(signin)},
+        )
+        home = await browser.get("/")
+        assert 'href="/shares/new"' in home.text
+        page = await browser.get("/shares/new")
+        assert page.status_code == 200 and problems(page.text) == []
+        assert f'value="{stack.holder}"' not in page.text  # not to one's own agency
+        form = {
+            "csrf_token": csrf_of(page),
+            "recipient_agency": stack.requester,
+            "subject_name": "Ada Example",
+            "subject_kind": "child",
+            "purpose_category": "safeguarding_welfare",
+            "purpose": "",
+            "information": "What the child said",
+            "rating": "red",
+        }
+        refused = await browser.post("/shares/new", data=form)
+        assert refused.status_code == 422, refused.text
+        assert "Enter why they need to know now" in refused.text
+        assert "What the child said" in refused.text  # kept as typed
+        done = await browser.post(
+            "/shares/new", data=form | {"purpose": "Disclosure at school today"}
+        )
+        assert done.status_code == 303 and done.headers["location"] == "/tasks"
+        own = await browser.post("/shares/new", data=form | {"recipient_agency": stack.holder})
+        assert own.status_code == 422
+        assert "another agency" in own.text
