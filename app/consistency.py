@@ -39,6 +39,22 @@ class ReadModels:
         self._store = store
         self._projection = Projection(store)
         self.wait_s = wait_s
+        self._catching_up: asyncio.Task[int] | None = None
+
+    async def _catch_up(self) -> bool:
+        """Apply the log to the read models: one catch-up at a time in this process.
+
+        Commands that wait at the same moment share the catch-up under way (each would
+        otherwise read, decode and try to commit the same batch, and all but one would
+        find the checkpoint moved and read again); a waiter still behind when it ends
+        starts the next. A waiter that gives up does not cancel it for the others.
+        Returns whether this call started the catch-up it waited for."""
+        running = self._catching_up
+        started = running is None or running.done()
+        if running is None or started:
+            running = self._catching_up = asyncio.create_task(self._projection.catch_up())
+        await asyncio.shield(running)
+        return started
 
     async def position_of(self, stream_id: str, version: int) -> int | None:
         """The log position of a stream's event at ``version`` (None while not recorded)."""
@@ -69,11 +85,13 @@ class ReadModels:
             if remaining <= 0:
                 return self._behind(stream_id, version)
             try:
-                await asyncio.wait_for(self._projection.catch_up(), remaining)
+                started = await asyncio.wait_for(self._catch_up(), remaining)
             except TimeoutError:
                 return self._behind(stream_id, version)
             if await self._projection.position() >= position:
                 break
+            if not started:
+                continue  # joined a catch-up begun before this event: run one of its own
             # Not yet readable: an earlier transaction is still committing below it.
             await asyncio.sleep(pause)
             pause = min(pause * 2, LONGEST_PAUSE_S)
