@@ -168,8 +168,11 @@ async def _journey(
     # The worker's agency's sent packages, and one package's page.
     await worker.goto(f"{base}/packages")
     await accessible(worker, visited)
+    await shot(worker, "36-packages-sent")
     await worker.get_by_role("link", name="Details").first.click()
+    await worker.get_by_role("heading", name="Revoke the package").wait_for()
     await accessible(worker, visited)
+    await shot(worker, "37-package-revoke")
 
     # The recipient: the packages received, one opened (whom, why, the warnings), receipt.
     recipient = await person(browser, stack, "recipient")
@@ -202,6 +205,7 @@ async def _journey(
     await accessible(compliance, visited)
     await compliance.get_by_role("link", name="Decision records, history").click()
     await accessible(compliance, visited)
+    await shot(compliance, "38-history-withheld")
     await compliance.get_by_role("button", name="Show personal data").click()
     await compliance.get_by_text("this view has been recorded").wait_for()
     await compliance.locator("summary", has_text="view").click()  # unfold the views
