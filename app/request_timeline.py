@@ -82,7 +82,7 @@ def _title(r: RecordedEvent) -> str:
 def _person(actor_id: str | None, role: str | None, people: Mapping[str, str]) -> str | None:
     if not actor_id or (actor_id not in people and role in (None, "system")):
         return None  # a timer or the workflow itself
-    name = people.get(actor_id, "someone no longer in the user list")
+    name = people.get(actor_id, actor_id)  # the id where the directory has no name for it
     return f"{name} ({role.replace('_', ' ')})" if role else name
 
 
