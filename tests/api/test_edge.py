@@ -96,6 +96,9 @@ async def test_production_serves_no_docs_and_sends_hsts(
         "environment": Environment.PRODUCTION,
         "temporal_address": "127.0.0.1:7233",
         "kek": SecretStr("7nC9XgKc1Jb0y3tQx8uVfLr2Wd6sHe4aZq5mPoNiYkE="),
+        # The shared test database may hold agencies' keys wrapped under the tests' KEK
+        # (whichever tests ran before): a production start then needs it as the previous.
+        "kek_previous": settings.kek,
     }
     async with app_with(settings, engine, temporal, **production) as client:
         live = await client.get("/healthz")
