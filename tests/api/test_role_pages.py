@@ -162,3 +162,8 @@ async def test_the_compliance_officer_reads_the_record_in_words(
 
     async with signed_in(stack, "coordinator") as page:
         assert (await page.get("/audit/verify")).status_code == 403
+        home = await page.get("/")
+        refused = await page.post(
+            f"/requests/{rid}/export", data={"csrf_token": csrf_of(home), "format": "html"}
+        )
+        assert refused.status_code == 403 and "Ada Example" not in refused.text

@@ -222,9 +222,9 @@ async def _journey(
     await accessible(compliance, visited)
     await shot(compliance, "31-verify")
 
-    # A phone: the request's story at 375 px fits the screen.
+    # A phone: the coordinator's pages at 375 px fit the screen.
     phone = await person(browser, stack, "coordinator", width=NARROW, height=812)
-    for path in (f"/requests/{rid}", "/requests", "/notifications"):
+    for path in (f"/requests/{rid}", "/requests", "/notifications", "/agencies", "/dashboard"):
         await phone.goto(base + path)
         assert await _overflow(phone) == 0, path
         await accessible(phone, visited)
