@@ -305,6 +305,11 @@ class Authenticator:
         given = claims.get("nonce")
         if not isinstance(given, str) or not hmac.compare_digest(given.encode(), nonce.encode()):
             raise Unauthenticated("the sign-on token was not issued for this sign-in")
+        audiences = claims["aud"] if isinstance(claims["aud"], list) else [claims["aud"]]
+        if len(audiences) > 1 and claims.get("azp") != client_id:
+            # OIDC Core 3.1.3.7: a token for several audiences must name this client as
+            # the party it was issued to.
+            raise Unauthenticated("the sign-on token was issued to another application")
         return await self._principal(claims)
 
     async def _from_oidc(self, token: str) -> Principal:

@@ -77,6 +77,8 @@ class Provider:
         self.user: User | None = None
         self.id_token_lifetime_s = 300
         self.nonce_override: str | None = None
+        self.extra_audience: str | None = None
+        """Another audience the next ID tokens also name (with no ``azp``)."""
         self.tokens_issued = 0
         self.refusals: list[str] = []
         self._codes: dict[str, _Code] = {}
@@ -162,7 +164,9 @@ class Provider:
         claims = found.user.claims | {
             "iss": self.issuer,
             "sub": found.user.sub,
-            "aud": client.client_id,
+            "aud": [client.client_id, self.extra_audience]
+            if self.extra_audience
+            else client.client_id,
             "iat": now,
             "exp": now + self.id_token_lifetime_s,
         }

@@ -65,7 +65,10 @@ async def signin_form(
 ) -> Response:
     if principal is not None:
         return RedirectResponse(local_path(request.query_params.get("next")) or "/", 303)
-    return _signin_page(services, request, csrf, None, request.query_params.get("next"))
+    query = request.query_params
+    return _signin_page(
+        services, request, csrf, None, query.get("next"), kept=query.get("kept") == "1"
+    )
 
 
 def _signin_page(
@@ -75,6 +78,8 @@ def _signin_page(
     error: str | None,
     next_page: str | None,
     status_code: int = 200,
+    *,
+    kept: bool = False,
 ) -> Response:
     return render(
         services,
@@ -84,7 +89,7 @@ def _signin_page(
         csrf=csrf,
         error=error,
         next_page=local_path(next_page),
-        kept=request.query_params.get("kept") == "1",
+        kept=kept,
         provider=services.oidc.provider_name if services.oidc is not None else None,
         status_code=status_code,
     )
@@ -97,6 +102,7 @@ async def signin(
     csrf: CsrfToken,
     token: Annotated[str, Form()] = "",
     next_page: Annotated[str, Form(alias="next")] = "",
+    kept: Annotated[str, Form()] = "",
 ) -> Response:
     token = token.strip()
     error = None
@@ -115,7 +121,9 @@ async def signin(
         except AuthError as exc:
             error = f"Not signed in: {exc}."
     if principal is None:
-        refused = _signin_page(services, request, csrf, error, next_page, status_code)
+        refused = _signin_page(
+            services, request, csrf, error, next_page, status_code, kept=kept == "1"
+        )
         refused.headers.update(headers)
         return refused
     return await start_session(services, request, principal, next_page)

@@ -78,6 +78,13 @@ async def test_a_form_sent_after_the_session_ended_comes_back_after_signing_in(
         signin = await b.get(late.headers["location"])
         assert "You were signed out, so your answers were not sent" in signin.text
         assert '<input type="hidden" name="next" value="/requests/new">' in signin.text
+        wrong = await b.post(
+            "/signin",
+            data={"token": "mf_wrong", "csrf_token": csrf_of(signin), "next": "/requests/new"}
+            | {"kept": "1"},
+        )
+        assert wrong.status_code == 401  # a mistyped token: still told the form is kept
+        assert "your answers were not sent" in wrong.text
         back = await b.post(
             "/signin",
             data={"token": coordinator, "csrf_token": csrf_of(signin), "next": "/requests/new"},

@@ -187,6 +187,21 @@ async def test_an_id_token_with_another_nonce_is_refused(
     assert await sessions_of(engine, "worker-3") == 0
 
 
+async def test_an_id_token_for_several_audiences_must_name_this_client_as_azp(
+    site: Site, hub: Hub, engine: AsyncEngine
+) -> None:
+    site.idp.user = worker("worker-5", hub)
+    site.idp.extra_audience = "another-app"
+    try:
+        async with browser(site) as b:
+            refused = await b.get("/signin/oidc")
+            assert refused.status_code == 401, refused.text
+            assert "was issued to another application" in refused.text
+    finally:
+        site.idp.extra_audience = None
+    assert await sessions_of(engine, "worker-5") == 0
+
+
 async def test_the_session_ends_when_the_id_token_does(site: Site, hub: Hub) -> None:
     site.idp.user = worker("worker-4", hub)
     site.idp.id_token_lifetime_s = 3
