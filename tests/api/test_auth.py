@@ -8,8 +8,11 @@ import httpx
 import pytest
 
 from domain.vocabulary import Role
+from infra.directory import AgencyDirectory
 from infra.users import UserDirectory
+from tests.api.a11y import problems
 from tests.api.conftest import Hub, unique_code
+from tests.api.test_pages import sign_in
 
 
 async def test_me_returns_the_token_owner(client: httpx.AsyncClient, hub: Hub) -> None:
@@ -184,3 +187,18 @@ async def test_a_coordinator_sets_whether_an_agency_is_a_public_authority(
         "/api/agencies/no_such_one", json={"public_authority": True}, headers=coordinator
     )
     assert missing.status_code == 404
+
+
+async def test_the_register_page_says_whether_each_agency_is_a_public_authority(
+    api_url: str, hub: Hub, agencies: AgencyDirectory
+) -> None:
+    charity = await agencies.add(unique_code("vol"), "Charity", "voluntary_sector")
+    async with httpx.AsyncClient(
+        base_url=api_url, headers={"accept": "text/html"}, timeout=10
+    ) as browser:
+        await sign_in(browser, hub.people[Role.AGENCY_WORKER].token)
+        page = await browser.get("/agencies")
+    assert page.status_code == 200 and problems(page.text) == []
+    assert "Public authority</th>" in page.text
+    row = page.text.split(f">{charity.code}<", 1)[1].split("</tr>", 1)[0]
+    assert ">No</td>" in row
