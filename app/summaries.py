@@ -14,6 +14,7 @@ from domain.events import (
     ConsentNotSought,
     ConsentRecorded,
     ConsentSought,
+    ConsentWithdrawn,
     DeadlineMissed,
     DecisionRecorded,
     Escalated,
@@ -98,8 +99,14 @@ def _closed(e: RequestClosed) -> str:
 
 _SUMMARIES: dict[type[Event], Callable[[Any], str]] = {
     RequestOpened: lambda e: (
-        f"Request opened for {e.requesting_agency} about a {e.subject_kind}, asking "
-        f"{_list(e.holding_agencies)}; purpose {e.purpose_category}, rated {e.rating}, "
+        (
+            f"Proactive share opened by {_list(e.holding_agencies)} for {e.requesting_agency} "
+            f"(not asked for) about a {e.subject_kind}; "
+            if e.proactive
+            else f"Request opened for {e.requesting_agency} about a {e.subject_kind}, asking "
+            f"{_list(e.holding_agencies)}; "
+        )
+        + f"purpose {e.purpose_category}, rated {e.rating}, "
         f"decision due {_d(e.decision_due_at)}"
         + (f"; hub policy {e.policy_digest[:12]} in force" if e.policy_digest else "")
         + ("; about an allegation against staff" if e.allegation_against_staff else "")
@@ -132,6 +139,11 @@ _SUMMARIES: dict[type[Event], Callable[[Any], str]] = {
             if e.consent.capacity_considered is not None
             else ""
         )
+    ),
+    ConsentWithdrawn: lambda e: (
+        f"{e.agency}: consent withdrawn by {e.withdrawal.withdrawn_by} on "
+        f"{e.withdrawal.withdrawn_on.isoformat()}"
+        + ("; the package had been sent: the recipient is told" if e.package_sent else "")
     ),
     ConsentNotSought: lambda e: (
         f"{e.agency}: consent not sought ({e.reason}"

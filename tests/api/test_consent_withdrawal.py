@@ -156,6 +156,14 @@ async def test_withdrawal_after_the_share_completed_tells_the_recipient(
     told_recipient = [n for n in notes if n.kind == "consent_withdrawn"]
     assert [n.agency for n in told_recipient] == [stack.requester]
 
+    history = await http.get(
+        f"/api/requests/{rid}/history", headers=stack.people["compliance"].headers
+    )
+    assert any(
+        e["summary"].startswith(f"{agency}: consent withdrawn by parent_or_carer")
+        and "the recipient is told" in e["summary"]
+        for e in history.json()["events"]
+    )
     page = await http.get(
         f"/api/requests/{rid}/export",
         params={"format": "html", "reveal": "true"},

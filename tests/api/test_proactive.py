@@ -85,6 +85,11 @@ async def test_a_worker_shares_unsolicited_and_the_recipient_acknowledges(
     )
     assert page.status_code == 200, page.text
     assert "Shared proactively" in page.text
+    history = await http.get(
+        f"/api/requests/{rid}/history", headers=stack.people["compliance"].headers
+    )
+    summaries = [e["summary"] for e in history.json()["events"]]
+    assert summaries[0].startswith(f"Proactive share opened by {stack.holder}"), summaries[0]
 
 
 async def test_a_worker_cannot_share_proactively_to_their_own_agency(
