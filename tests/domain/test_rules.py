@@ -10,7 +10,7 @@ import pytest
 from domain.commands import OpenRequest
 from domain.decision import start
 from domain.errors import InconsistentDecision, ValidationFailed
-from domain.events import RequestOpened
+from domain.events import RequestOpened, registry
 from domain.events.values import ProtectedPerson
 from domain.models import (
     AdviceRecommendation,
@@ -394,3 +394,28 @@ def test_information_cannot_be_dated_in_the_future() -> None:
 def test_an_item_is_selected_once() -> None:
     one = item()
     assert "duplicate_items" in codes(item_problems([one, one], NOW, timedelta(days=365)))
+
+
+def test_a_request_recorded_before_public_authority_was_a_register_field_reads_by_kind() -> None:
+    """request.opened version 2 (no public_authority, no ISP reference, no proactive flag)
+    reads as today's event: each holder a public authority as its kind then made it."""
+    current = make.opened(holding_agencies=["health", "charity"])
+    data = current.model_dump(mode="json")
+    for holder in data["holders"]:
+        del holder["public_authority"], holder["isp_reference"]
+    del data["proactive"]
+    old = registry.decode("request.opened", 2, data)
+    assert isinstance(old, RequestOpened) and not old.proactive
+    status = {h.agency: h.public_authority for h in old.holders}
+    assert status == {"health": True, "charity": False}
+    charity = start(old, "charity")
+    assert (
+        Art6Basis.PUBLIC_TASK
+        not in applicable_bases(
+            facts(
+                consent=consent(),
+                holder_kind=charity.holder_kind,
+                public_authority=charity.holder_public_authority,
+            )
+        ).art6
+    )
