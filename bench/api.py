@@ -10,8 +10,10 @@ holds that many tasks. Then, open loop (each call starts on schedule whether or 
 ones before it have answered): ``GET /api/tasks`` at ``--read-rate`` per second, then
 ``GET /api/requests/{id}`` at the same rate, then ``POST /api/requests`` at
 ``--write-rate`` per second, each for ``--seconds``. Prints ``key=value`` lines:
-``<name>_p50_ms``, ``_p95_ms``, ``_p99_ms`` and ``_errors`` for each, the load average
-and whether bytecode was written.
+``<name>_p50_ms``, ``_p95_ms``, ``_p99_ms``, ``_errors`` and ``_cpu_ms_per_call`` (the
+process's CPU over the calls made: server, worker and client; whether the rate fits the
+cores when the machine is not shared) for each, the load average and whether bytecode
+was written.
 """
 
 from __future__ import annotations
@@ -86,8 +88,15 @@ async def at_rate(rate: float, seconds: float, call: Callable[[], Any]) -> tuple
     return latencies, errors
 
 
-def report(name: str, latencies: list[float], errors: int) -> None:
+def cpu_seconds() -> float:
+    """CPU (user + system) this process has spent: server, worker and client together."""
+    times = os.times()
+    return times.user + times.system
+
+
+def report(name: str, latencies: list[float], errors: int, cpu_s: float) -> None:
     cuts = statistics.quantiles(latencies, n=100)
+    print(f"{name}_cpu_ms_per_call={cpu_s * 1000 / len(latencies):.1f}")
     print(f"{name}_p50_ms={cuts[49]:.1f}")
     print(f"{name}_p95_ms={cuts[94]:.1f}")
     print(f"{name}_p99_ms={cuts[98]:.1f}")
@@ -175,30 +184,27 @@ async def run(
         inbox = (await http.get("/api/tasks", headers=as_worker)).json()["tasks"]
         print(f"inbox_tasks={len(inbox)}", flush=True)
 
-        report(
-            "tasks",
-            *await at_rate(
-                args.read_rate, args.seconds, lambda: http.get("/api/tasks", headers=as_worker)
+        spent = cpu_seconds()
+        measured = await at_rate(
+            args.read_rate, args.seconds, lambda: http.get("/api/tasks", headers=as_worker)
+        )
+        report("tasks", *measured, cpu_seconds() - spent)
+        spent = cpu_seconds()
+        measured = await at_rate(
+            args.read_rate,
+            args.seconds,
+            lambda: http.get(f"/api/requests/{ids[0]}", headers=as_coordinator),
+        )
+        report("request", *measured, cpu_seconds() - spent)
+        spent = cpu_seconds()
+        measured = await at_rate(
+            args.write_rate,
+            args.seconds,
+            lambda: http.post(
+                "/api/requests", json=body(requester, holder), headers=as_coordinator
             ),
         )
-        report(
-            "request",
-            *await at_rate(
-                args.read_rate,
-                args.seconds,
-                lambda: http.get(f"/api/requests/{ids[0]}", headers=as_coordinator),
-            ),
-        )
-        report(
-            "open_request",
-            *await at_rate(
-                args.write_rate,
-                args.seconds,
-                lambda: http.post(
-                    "/api/requests", json=body(requester, holder), headers=as_coordinator
-                ),
-            ),
-        )
+        report("open_request", *measured, cpu_seconds() - spent)
     load = os.getloadavg()
     print(f"load_average={load[0]:.2f},{load[1]:.2f},{load[2]:.2f}")
     print(f"bytecode={'off' if sys.dont_write_bytecode else 'on'}")

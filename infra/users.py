@@ -122,6 +122,8 @@ class UserDirectory:
         self._clock = clock
         # token id -> (sha256 of the whole token, stored hash it was checked against, expiry)
         self._verified: OrderedDict[str, tuple[bytes, bytes, float]] = OrderedDict()
+        # (token id, fingerprint, stored hash) -> the key derivation under way for it
+        self._deriving: dict[tuple[str, bytes, bytes], asyncio.Future[bytes]] = {}
 
     async def add(
         self, display_name: str, role: Role | str, agency: str | None, *, by: str = OPERATOR
@@ -236,7 +238,7 @@ class UserDirectory:
         stored = bytes(row.token_hash)
         fingerprint = hashlib.sha256(token.encode()).digest()
         if not self._remembered(token_id, fingerprint, stored):
-            computed = await asyncio.to_thread(_kdf, secret, bytes(row.token_salt))
+            computed = await self._derive((token_id, fingerprint, stored), secret, row.token_salt)
             if not hmac.compare_digest(computed, stored):
                 return None
             self._remember(token_id, fingerprint, stored)
@@ -308,6 +310,16 @@ class UserDirectory:
                 "agency", f"no agency {values['agency']!r} in the register"
             ) from None
         return None if row is None else _user(row)
+
+    async def _derive(self, key: tuple[str, bytes, bytes], secret: str, salt: bytes) -> bytes:
+        """The slow hash of a token, once however many requests bring it at the same time
+        (a client's first burst would otherwise queue one scrypt a request)."""
+        pending = self._deriving.get(key)
+        if pending is None:
+            pending = asyncio.ensure_future(asyncio.to_thread(_kdf, secret, bytes(salt)))
+            self._deriving[key] = pending
+            pending.add_done_callback(lambda _: self._deriving.pop(key, None))
+        return await asyncio.shield(pending)
 
     def _remembered(self, token_id: str, fingerprint: bytes, stored: bytes) -> bool:
         entry = self._verified.get(token_id)

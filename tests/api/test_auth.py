@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 
 import httpx
 import pytest
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from domain.vocabulary import Role
+from infra import users as users_module
 from infra.directory import AgencyDirectory
 from infra.users import UserDirectory
 from tests.api.a11y import problems
@@ -80,6 +83,27 @@ async def test_a_cached_verification_is_fast(users: UserDirectory, hub: Hub) -> 
     for _ in range(20):
         assert await users.authenticate(token) is not None
     assert (time.perf_counter() - started) / 20 < 0.02
+
+
+async def test_a_burst_of_requests_with_a_new_token_derives_its_hash_once(
+    engine: AsyncEngine, hub: Hub, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    token = hub.people[Role.ADVISOR].token
+    fresh = UserDirectory(engine)  # nothing verified yet
+    derived: list[str] = []
+    real_kdf = users_module._kdf
+
+    def counted(secret: str, salt: bytes) -> bytes:
+        derived.append(secret)
+        return real_kdf(secret, salt)
+
+    monkeypatch.setattr(users_module, "_kdf", counted)
+    found = await asyncio.gather(*(fresh.authenticate(token) for _ in range(12)))
+    assert all(u is not None and u.role is Role.ADVISOR for u in found)
+    assert len(derived) == 1
+    wrong = token[:-4] + ("AAAA" if not token.endswith("AAAA") else "BBBB")
+    assert await fresh.authenticate(wrong) is None  # a different secret is derived afresh
+    assert len(derived) == 2
 
 
 async def test_tokens_are_stored_hashed(users: UserDirectory, hub: Hub, engine: object) -> None:
