@@ -214,6 +214,16 @@ class Settings(OidcSettings):
                 and self.environment is Environment.PRODUCTION
             ):
                 raise ValueError(f"{name} must be https in production")
+        if (
+            self.environment is Environment.PRODUCTION
+            and self.oidc_client_id is not None
+            and self.oidc_redirect_uri is None
+            and urlsplit(self.link_base).scheme != "https"
+        ):
+            raise ValueError(
+                "oidc_client_id in production needs oidc_redirect_uri or an https public_url "
+                "(the callback the provider sends people back to)"
+            )
         if self.environment is Environment.PRODUCTION:
             missing = [
                 name

@@ -276,3 +276,22 @@ def test_the_client_settings_are_checked() -> None:
         load_settings(oidc_client_id="pages")
     with pytest.raises(ConfigurationError, match="oidc_scopes must include openid"):
         load_settings(oidc_scopes=("profile",))
+    sso = {
+        "oidc_issuer": "https://idp.example",
+        "oidc_audience": "api",
+        "oidc_jwks_url": "https://idp.example/jwks",
+        "oidc_group_roles": {"staff": "agency_worker"},
+        "oidc_client_id": "pages",
+    }
+    production = {
+        "environment": "production",
+        "database_url": "postgresql://h/db?sslmode=verify-full",
+        "temporal_address": "t:7233",
+        "temporal_api_key": "a-real-looking-api-key-0f9e8d7c",
+        "kek": "7nC9XgKc1Jb0y3tQx8uVfLr2Wd6sHe4aZq5mPoNiYkE=",
+    }
+    with pytest.raises(ConfigurationError, match="needs oidc_redirect_uri or an https public_url"):
+        load_settings(**production, **sso)
+    with pytest.raises(ConfigurationError, match="oidc_redirect_uri must be https in production"):
+        load_settings(**production, **sso, oidc_redirect_uri="http://hub.example/cb")
+    assert load_settings(**production, **sso, public_url="https://hub.example").oidc_web_sign_in
