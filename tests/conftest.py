@@ -21,6 +21,7 @@ from pathlib import Path
 
 import asyncpg
 import pytest
+from hypothesis import settings as hypothesis_settings
 from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 
@@ -28,6 +29,11 @@ from infra import search_attributes
 from infra.settings import Environment, Settings
 from infra.stack import EmbeddedPostgres, venv_binary, with_database
 from infra.temporal import client_interceptors, data_converter
+
+# Property tests check what holds, not how fast: a per-example deadline only measures how
+# busy the machine is (a loaded CI runner exceeded Hypothesis's 200 ms default).
+hypothesis_settings.register_profile("mashflow", deadline=None)
+hypothesis_settings.load_profile("mashflow")
 
 LOCAL_POSTGRES = "postgresql://postgres@127.0.0.1:5432/test"
 
