@@ -9,7 +9,8 @@ challenge, and answers with an RS256-signed ID token carrying the request's nonc
 There is no login form: the person who "signs in" at the provider is ``provider.user``,
 set by the test (as a person would have typed their password). A test can make the
 provider misbehave where a real one could be hostile or wrong: ``nonce_override`` puts
-another nonce in the next ID tokens; ``id_token_lifetime_s`` makes them short-lived.
+another nonce in the next ID tokens, ``tampered`` other claims, ``rogue_key`` signs them
+with a key not in the JWKS; ``id_token_lifetime_s`` makes them short-lived.
 """
 
 from __future__ import annotations
@@ -78,6 +79,10 @@ class Provider:
         self.id_token_lifetime_s = 300
         self.nonce_override: str | None = None
         self.extra_audience: str | None = None
+        self.tampered: dict[str, Any] = {}
+        """Claims the next ID tokens carry instead of the right ones (``iss``, ``aud``...)."""
+        self.rogue_key: rsa.RSAPrivateKey | None = None
+        """A key not in the JWKS that the next ID tokens are signed with (same key id)."""
         """Another audience the next ID tokens also name (with no ``azp``)."""
         self.tokens_issued = 0
         self.refusals: list[str] = []
@@ -173,7 +178,9 @@ class Provider:
         nonce = self.nonce_override or found.nonce
         if nonce is not None:
             claims["nonce"] = nonce
-        id_token = jwt.encode(claims, self.key, algorithm="RS256", headers={"kid": KID})
+        claims |= self.tampered
+        key = self.rogue_key or self.key
+        id_token = jwt.encode(claims, key, algorithm="RS256", headers={"kid": KID})
         self.tokens_issued += 1
         return JSONResponse(
             {

@@ -10,12 +10,15 @@ from __future__ import annotations
 
 import asyncio
 import re
+import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import pytest
+from cryptography.hazmat.primitives.asymmetric import rsa
 from fastapi import FastAPI
 from pydantic import SecretStr
 from sqlalchemy import text
@@ -185,6 +188,41 @@ async def test_an_id_token_with_another_nonce_is_refused(
     finally:
         site.idp.nonce_override = None
     assert await sessions_of(engine, "worker-3") == 0
+
+
+@pytest.mark.parametrize(
+    ("fault", "message"),
+    [
+        ("another signing key", "the sign-on token is not valid"),
+        ("another issuer", "is from another issuer"),
+        ("another audience", "is not meant for this hub"),
+        ("already expired", "has expired"),
+    ],
+)
+async def test_an_id_token_that_fails_a_check_is_refused(
+    site: Site, hub: Hub, engine: AsyncEngine, fault: str, message: str
+) -> None:
+    subject = "faulty-" + fault.replace(" ", "-")
+    site.idp.user = worker(subject, hub)
+    now = int(time.time())
+    if fault == "another signing key":
+        site.idp.rogue_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    faults: dict[str, dict[str, Any]] = {
+        "another signing key": {},
+        "another issuer": {"iss": "https://idp.elsewhere.test"},
+        "another audience": {"aud": "another-app"},
+        "already expired": {"iat": now - 600, "exp": now - 300},  # past the 30 s leeway
+    }
+    site.idp.tampered = faults[fault]
+    try:
+        async with browser(site) as b:
+            refused = await b.get("/signin/oidc")
+            assert refused.status_code == 401, refused.text
+            assert message in refused.text
+            assert SESSION_COOKIE not in b.cookies
+    finally:
+        site.idp.tampered, site.idp.rogue_key = {}, None
+    assert await sessions_of(engine, subject) == 0
 
 
 async def test_an_id_token_for_several_audiences_must_name_this_client_as_azp(
