@@ -163,12 +163,12 @@ def _csv_rows(history: RequestHistory) -> Iterator[dict[str, Any]]:
             "actor_id": v.viewer_id,
             "actor_role": v.viewer_role.value,
             "actor_agency": v.viewer_agency or "",
-            "field": "refused" if v.refused else "what",
+            "field": "Refused attempt to view" if v.refused else "Viewed in clear",
             "value": v.what.value,
         }
     yield {
         "section": "verification",
-        "field": "ok",
+        "field": "Integrity verified",
         "value": str(history.verification.ok).lower(),
         "summary": "; ".join(history.verification.problems),
     }

@@ -123,6 +123,7 @@ async def test_exports_parse_and_hold_the_decision_record(
     assert decision["Lawful basis (UK GDPR Article 6)"] == "public task"
     assert decision["Reasons"] == "[sealed]"
     assert not any("." in field or "_" in field for field in decision)  # words, no paths
+    assert {r["field"] for r in rows if r["section"] == "verification"} == {"Integrity verified"}
     page = export_request(history, "html")
     assert str(built.request_id) in page and "<dt>Decision</dt><dd>share</dd>" in page
     assert "&#34;outcome&#34;" not in page  # the record in words, never raw JSON
