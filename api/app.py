@@ -166,8 +166,8 @@ async def _to_signin(request: Request, exc: Exception) -> Response:
         if exc.late is not None:
             user_id, form = exc.late
             services = request.app.state.services
-            if await draft_pages.keep_late(services, user_id, exc.return_to, form):
-                query["kept"] = "1"
+            kept = await draft_pages.keep_late(services, user_id, exc.return_to, form)
+            query["kept" if kept else "ended"] = "1"
     return RedirectResponse("/signin" + ("?" + urlencode(query) if query else ""), status_code=303)
 
 

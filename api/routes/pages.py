@@ -67,7 +67,13 @@ async def signin_form(
         return RedirectResponse(local_path(request.query_params.get("next")) or "/", 303)
     query = request.query_params
     return _signin_page(
-        services, request, csrf, None, query.get("next"), kept=query.get("kept") == "1"
+        services,
+        request,
+        csrf,
+        None,
+        query.get("next"),
+        kept=query.get("kept") == "1",
+        ended=query.get("ended") == "1",
     )
 
 
@@ -80,6 +86,7 @@ def _signin_page(
     status_code: int = 200,
     *,
     kept: bool = False,
+    ended: bool = False,
 ) -> Response:
     return render(
         services,
@@ -90,6 +97,7 @@ def _signin_page(
         error=error,
         next_page=local_path(next_page),
         kept=kept,
+        ended=ended,
         provider=services.oidc.provider_name if services.oidc is not None else None,
         status_code=status_code,
     )

@@ -100,9 +100,9 @@
     });
   }
 
-  function toSignIn(kept) {
-    var query = "?next=" + encodeURIComponent(window.location.pathname);
-    window.location.assign("/signin" + query + (kept ? "&kept=1" : ""));
+  function toSignIn() {
+    var query = "?next=" + encodeURIComponent(window.location.pathname) + "&ended=1";
+    window.location.assign("/signin" + query);
   }
 
   function stay() {
@@ -118,7 +118,7 @@
 
   function timedOut() {
     if (!typedIn) {
-      toSignIn(false);
+      toSignIn();
       return;
     }
     // Keep the form being typed in (POST /drafts). Still signed in (another tab kept the
@@ -134,10 +134,10 @@
         } else if (response.redirected && new URL(response.url).pathname === "/signin") {
           window.location.assign(response.url);
         } else {
-          toSignIn(false);
+          toSignIn();
         }
       }, function () {
-        toSignIn(false);
+        toSignIn();
       });
   }
 

@@ -141,7 +141,10 @@ async def test_a_late_form_with_a_made_up_session_or_token_keeps_nothing(
             headers={"referer": f"{site}{page}"},
         )
         assert other.status_code == 303
-        assert other.headers["location"] == "/signin?" + urlencode({"next": page})
+        assert other.headers["location"] == "/signin?" + urlencode({"next": page, "ended": 1})
+        told = await b.get(other.headers["location"])
+        assert "You have been signed out because you had not done anything" in told.text
+        assert "your answers were not sent" not in told.text  # nothing was kept
         b.cookies.set(SESSION_COOKIE, "made-up-cookie")
         made_up = await b.post("/requests/new", data=FORM | {"csrf_token": "whatever"})
         assert made_up.status_code == 403
@@ -167,7 +170,7 @@ async def test_stay_signed_in_extends_an_idle_session(site: str, engine: AsyncEn
             assert stay.json()["signed_in"] is True and stay.json()["idle_s"] == IDLE_S
         await asyncio.sleep(IDLE_S + 0.5)
         late = await b.post("/session/extend", data={"csrf_token": csrf}, headers=json)
-        assert late.status_code == 303 and late.headers["location"] == "/signin"
+        assert late.status_code == 303 and late.headers["location"] == "/signin?ended=1"
 
 
 async def test_the_warning_keeps_the_form_being_typed_when_time_runs_out(
