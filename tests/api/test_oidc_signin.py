@@ -301,6 +301,17 @@ async def test_no_more_sign_ins_are_started_past_the_cap(site: Site, engine: Asy
         oidc.max_pending = 10_000
 
 
+async def test_a_sign_in_cancelled_at_the_provider_says_so(site: Site) -> None:
+    site.idp.user = None  # the person did not sign in there (or said no)
+    async with browser(site) as b:
+        page = await b.get("/signin/oidc")
+        assert page.url.path == "/signin/oidc/callback"
+        assert query(str(page.url))["error"] == "access_denied"
+        assert page.status_code == 401
+        assert "Signing in with Test IdP was cancelled or refused there" in page.text
+        assert SESSION_COOKIE not in b.cookies
+
+
 async def test_without_a_client_id_the_sign_in_page_offers_only_tokens(
     client: httpx.AsyncClient,
 ) -> None:
