@@ -56,13 +56,13 @@ async def count(engine: AsyncEngine, sql: str) -> int:
         return int((await conn.execute(text(sql))).scalar_one())
 
 
-async def lapse_with_a_post(b: httpx.AsyncClient, token: str) -> httpx.Response:
+async def lapse_with_a_post(b: httpx.AsyncClient, token: str, **more: str) -> httpx.Response:
     """Sign in, open the new-request form, wait past the idle timeout, then send it."""
     assert (await sign_in(b, token)).status_code == 303
     form = await b.get("/requests/new")
     assert form.status_code == 200
     await asyncio.sleep(IDLE_S + 0.5)
-    return await b.post("/requests/new", data=FORM | {"csrf_token": csrf_of(form)})
+    return await b.post("/requests/new", data=FORM | more | {"csrf_token": csrf_of(form)})
 
 
 async def test_a_form_sent_after_the_session_ended_comes_back_after_signing_in(
@@ -72,7 +72,7 @@ async def test_a_form_sent_after_the_session_ended_comes_back_after_signing_in(
     before = await count(engine, opened)
     coordinator = hub.people[Role.COORDINATOR].token
     async with browser(site) as b:
-        late = await lapse_with_a_post(b, coordinator)
+        late = await lapse_with_a_post(b, coordinator, holding_agencies=hub.police)
         assert late.status_code == 303
         assert late.headers["location"] == "/signin?next=%2Frequests%2Fnew&kept=1"
         signin = await b.get(late.headers["location"])
@@ -93,6 +93,10 @@ async def test_a_form_sent_after_the_session_ended_comes_back_after_signing_in(
         page = await b.get("/requests/new")
         assert f'value="{NAME}"' in page.text and 'value="2012"' in page.text
         assert "has been restored" in page.text
+        ticked = re.findall(
+            r'name="holding_agencies" type="checkbox" value="([^"]+)" checked', page.text
+        )
+        assert ticked == [hub.police]  # one box ticked comes back ticked, and only it
         again = await b.get("/requests/new")  # given back once
         assert NAME not in again.text and "has been restored" not in again.text
     assert await count(engine, opened) == before  # the late form was not acted on
