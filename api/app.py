@@ -172,7 +172,7 @@ async def _to_signin(request: Request, exc: Exception) -> Response:
 
 
 async def _csrf_rejected(request: Request, _exc: Exception) -> Response:
-    return problem_response(
+    return await problem_response(
         request,
         kind_for_status(403),
         "the form has expired or did not come from this site; reload the page and try again",

@@ -3,11 +3,13 @@
 Each bar segment has its own fill pattern (solid, hatched, dotted) as well as its
 colour, each row ends with its numbers in words, and each chart has a title and a
 description for screen readers; the page puts the same numbers in a table beside it.
-Every text is escaped (agency codes come from the register).
+Agencies are named as the register names them (the code where the register has no
+name); every text is escaped.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import timedelta
 
 from markupsafe import Markup, escape
@@ -17,12 +19,14 @@ from app.timetext import span
 from domain.vocabulary import Rating
 
 WIDTH = 480
-LABEL_W = 140
-BAR_W = 330
-ROW_H = 54
+LABEL_W = 0
+BAR_W = 460
+LABEL_H = 22
+ROW_H = 76
 BAR_H = 18
 TOP = 10
-"""Drawn at about its own size beside its table; each row's words go under its bar."""
+"""Drawn at about its own size beside its table; each row has the agency's name above
+its bar (the whole width: names are longer than codes) and its words under it."""
 
 _DEFS = """<defs>
 <pattern id="{p}-hatch" width="8" height="8" patternUnits="userSpaceOnUse"
@@ -51,13 +55,16 @@ def _svg(chart_id: str, title: str, desc: str, rows: int, body: list[str]) -> Ma
     return Markup(head + "".join(body) + "</svg>")  # noqa: S704 - every text is escaped
 
 
-def answers_chart(agencies: list[AgencyFigures], chart_id: str = "answers") -> Markup:
-    """One stacked bar per agency: answered on time, answered late, overdue now."""
+def answers_chart(
+    agencies: list[AgencyFigures], names: Mapping[str, str], chart_id: str = "answers"
+) -> Markup:
+    """One stacked bar per agency (``names``: code -> the register's name): answered on
+    time, answered late, overdue now."""
     most = max((a.answered + a.overdue_now for a in agencies), default=0) or 1
     body: list[str] = []
     for i, a in enumerate(agencies):
-        y = TOP + i * ROW_H
-        body.append(_label(a.agency, y))
+        y = TOP + i * ROW_H + LABEL_H
+        body.append(_label(names.get(a.agency, a.agency), y))
         x = float(LABEL_W)
         counts = (a.answered_on_time, a.answered_late, a.overdue_now)
         for (words, fill, outline), count in zip(SEGMENTS, counts, strict=True):
@@ -83,7 +90,10 @@ def answers_chart(agencies: list[AgencyFigures], chart_id: str = "answers") -> M
 
 
 def times_chart(
-    agencies: list[AgencyFigures], rating: Rating, chart_id: str | None = None
+    agencies: list[AgencyFigures],
+    rating: Rating,
+    names: Mapping[str, str],
+    chart_id: str | None = None,
 ) -> Markup:
     """One bar per agency for ``rating``: the median response time, with a tick at the
     90th percentile."""
@@ -92,8 +102,8 @@ def times_chart(
     longest = max((t.p90_seconds or 0.0 for _, t in rows), default=0.0) or 1.0
     body: list[str] = []
     for i, (agency, t) in enumerate(rows):
-        y = TOP + i * ROW_H
-        body.append(_label(agency, y))
+        y = TOP + i * ROW_H + LABEL_H
+        body.append(_label(names.get(agency, agency), y))
         if t.median_seconds is None or t.p90_seconds is None:
             body.append(_note("none answered", y - BAR_H, x=LABEL_W))
             continue
@@ -122,10 +132,12 @@ def times_chart(
     )
 
 
-def _label(agency: str, y: int) -> str:
+def _label(name: str, y: int) -> str:
+    """The agency's name above its bar (at y), bold, cut short only past the chart's width."""
+    shown = name if len(name) <= 56 else name[:55] + "…"
     return (
-        f'<text x="0" y="{y + BAR_H - 4}" font-size="14" fill="#0b0c0c">'
-        f"{escape(agency[:17])}</text>"
+        f'<text x="0" y="{y - 6}" font-size="14" font-weight="bold" fill="#0b0c0c">'
+        f"{escape(shown)}</text>"
     )
 
 

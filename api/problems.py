@@ -7,11 +7,14 @@ written to be safe to show (field names, codes, ids; never personal detail).
 A crash becomes a bare 500 that names nothing of the internals; the log gets
 the exception's type and where it was raised, not its message.
 
-Browsers asking for a page get the same status and words as an HTML page.
+Browsers asking for a page get the same status and words as an HTML page, under the
+signed-in header when the browser carries an open session (the person's own name, role
+and menu: nothing of what was refused or not found).
 """
 
 from __future__ import annotations
 
+import contextlib
 import traceback
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -20,14 +23,18 @@ from typing import Any
 import structlog
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import HTMLResponse, JSONResponse, Response
+from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 import domain.errors
-from infra.auth import Forbidden, TooManyFailures, Unauthenticated
+from api.rendering import render
+from api.services import Services
+from api.sessions import SESSION_COOKIE
+from infra.auth import Forbidden, Principal, TooManyFailures, Unauthenticated
 from infra.directory import AlreadyExistsError, NotFoundError
+from infra.notifications import NotificationInbox
 
 log = structlog.get_logger(__name__)
 
@@ -110,7 +117,7 @@ def kind_for_status(status: int) -> ProblemKind:
     return _BY_STATUS.get(status) or ProblemKind(status, f"http-{status}", "Error")
 
 
-def problem_response(
+async def problem_response(
     request: Request,
     kind: ProblemKind,
     detail: str | None,
@@ -127,7 +134,7 @@ def problem_response(
         **extensions,
     )
     if _wants_page(request):
-        page = _render_page(request, body)
+        page = await _render_page(request, body)
         if page is not None:
             page.headers.update(headers or {})
             return page
@@ -145,16 +152,48 @@ def _wants_page(request: Request) -> bool:
     )
 
 
-def _render_page(request: Request, problem: Problem) -> Response | None:
+async def _render_page(request: Request, problem: Problem) -> Response | None:
     services = getattr(request.app.state, "services", None)
     if services is None:
         return None
-    return HTMLResponse(
-        services.templates.get_template("error.html").render(
-            request=request, problem=problem, principal=None, csrf_token=None
-        ),
+    principal = await _signed_in(services, request)
+    session = getattr(request.state, "session", None)
+    return render(
+        services,
+        request,
+        "error.html",
+        principal=principal,
+        csrf=session.csrf if principal is not None and session is not None else None,
         status_code=problem.status,
+        problem=problem,
     )
+
+
+async def _signed_in(services: Services, request: Request) -> Principal | None:
+    """Who the browser's session is, for the page's header; None when no one is signed in
+    or the session cannot be read (an error page never fails for want of its header)."""
+    try:
+        session = getattr(request.state, "session", None)
+        if session is None:  # no page dependency ran (an unknown address, say)
+            cookie = request.cookies.get(SESSION_COOKIE)
+            session = await services.web_sessions.read(cookie, touch=False)
+            request.state.session = session
+        if session is None:
+            return None
+        principal = await services.authenticator.user(session.user_id)
+        if principal is None:
+            return None
+        if not hasattr(request.state, "unseen"):
+            request.state.unseen = await NotificationInbox(services.engine).unseen(
+                principal.user_id
+            )
+        if principal.agency is not None and not hasattr(request.state, "agency_name"):
+            with contextlib.suppress(NotFoundError):
+                request.state.agency_name = (await services.agencies.get(principal.agency)).name
+        return principal
+    except Exception:  # the store may be what failed: show the page anonymously
+        log.warning("error_page_header_unavailable")
+        return None
 
 
 # -- handlers ---------------------------------------------------------------------------------
@@ -186,7 +225,7 @@ async def _known_error(request: Request, exc: Exception) -> Response:
     retry_after = getattr(exc, "retry_after_s", None)
     if isinstance(retry_after, int):
         headers = {"Retry-After": str(retry_after)}
-    return problem_response(request, kind, detail, headers=headers, **extensions)
+    return await problem_response(request, kind, detail, headers=headers, **extensions)
 
 
 async def _http_error(request: Request, exc: Exception) -> Response:
@@ -195,7 +234,7 @@ async def _http_error(request: Request, exc: Exception) -> Response:
     detail = exc.detail if isinstance(exc.detail, str) and exc.detail != kind.title else None
     if exc.status_code == 404 and detail in (None, "Not Found"):
         detail = f"nothing at {request.url.path}"
-    return problem_response(request, kind, detail, headers=exc.headers)
+    return await problem_response(request, kind, detail, headers=exc.headers)
 
 
 async def _validation_error(request: Request, exc: Exception) -> Response:
@@ -205,7 +244,7 @@ async def _validation_error(request: Request, exc: Exception) -> Response:
     detail = f"{first.field}: {first.message}" if first else "the request is not valid"
     if len(errors) > 1:
         detail += f" (and {len(errors) - 1} more)"
-    return problem_response(request, _BY_STATUS[422], detail, errors=errors)
+    return await problem_response(request, _BY_STATUS[422], detail, errors=errors)
 
 
 def _field_error(error: Mapping[str, Any]) -> FieldError:
@@ -226,7 +265,7 @@ async def _crash(request: Request, exc: BaseException) -> Response:
     where = f"{frames[-1].filename}:{frames[-1].lineno}" if frames else "?"
     route = getattr(request.scope.get("route"), "path", "unmatched")
     log.error("unhandled_error", error_type=type(exc).__qualname__, where=where, route=route)
-    return problem_response(
+    return await problem_response(
         request, _BY_STATUS[500], "something went wrong on our side; it has been logged"
     )
 

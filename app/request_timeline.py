@@ -3,8 +3,9 @@ agency's steps and outcomes, the reasons for a not-share, missed deadlines and
 escalations, in the order they were recorded, read from the event log.
 
 Each step reads as the compliance history's plain sentence (:mod:`app.summaries`: enums,
-ids and dates only, nothing sealed is opened), with underscores as spaces and people by
-name instead of id. Views of personal data are left out: they are the compliance
+ids and dates only, nothing sealed is opened), with underscores as spaces, people by
+name instead of id, and any time in it (a due time) on the hub's clock as the step's own
+time is, never in UTC beside it. Views of personal data are left out: they are the compliance
 officer's concern (the history page). Pure but for the one read of the log.
 """
 
@@ -12,11 +13,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
-from datetime import datetime
+from datetime import UTC, datetime
 from uuid import UUID
 
 from app.record_words import named
 from app.summaries import summarise
+from app.timetext import local_time
 from domain.events import (
     AgencyDecisionCompleted,
     DeadlineMissed,
@@ -32,6 +34,18 @@ from infra.eventstore import EventStore, TamperedEvent
 
 _HIDDEN = (PersonalDataViewed, AccessRefused)
 _WORD_BREAK = re.compile(r"(?<=[a-z])(?=[A-Z])")
+_UTC_TIME = re.compile(r"\b(\d{4}-\d{2}-\d{2} \d{2}:\d{2}) UTC\b")
+"""A time as :mod:`app.summaries` writes it ("2026-12-05 14:05 UTC")."""
+
+
+def on_hub_clock(sentence: str, zone: str) -> str:
+    """``sentence`` with each UTC time in it on the hub's clock ("Sat 5 Dec 2026, 14:05 GMT")."""
+
+    def local(m: re.Match[str]) -> str:
+        instant = datetime.strptime(m.group(1), "%Y-%m-%d %H:%M").replace(tzinfo=UTC)
+        return local_time(instant, zone)
+
+    return _UTC_TIME.sub(local, sentence)
 
 
 class Step(Frozen):
@@ -87,10 +101,14 @@ def _person(actor_id: str | None, role: str | None, people: Mapping[str, str]) -
 
 
 def steps_of(
-    recorded: Iterable[RecordedEvent], agencies: Mapping[str, str], people: Mapping[str, str]
+    recorded: Iterable[RecordedEvent],
+    agencies: Mapping[str, str],
+    people: Mapping[str, str],
+    zone: str,
 ) -> list[Step]:
     """The timeline of ``recorded`` (one request's events, in order): ``agencies`` maps a
-    code to its name, ``people`` a user id to the person's display name."""
+    code to its name, ``people`` a user id to the person's display name; times in the
+    sentences are on the clock of ``zone`` (the hub's)."""
     out: list[Step] = []
     for r in recorded:
         if isinstance(r.event, _HIDDEN):
@@ -99,7 +117,7 @@ def steps_of(
         detail = summarise(r.event)
         if code and detail.startswith(f"{code}: "):
             detail = detail[len(code) + 2 :]
-        detail = named(detail, people, agencies)
+        detail = on_hub_clock(named(detail, people, agencies), zone)
         title = _title(r)
         if detail.lower().startswith(f"{title.lower()}: "):
             detail = detail[len(title) + 2 :]
@@ -125,10 +143,11 @@ async def request_timeline(
     request_id: UUID,
     agencies: Mapping[str, str],
     people: Mapping[str, str],
+    zone: str,
 ) -> Timeline:
     """The request's timeline from the log; an unreadable (tampered) log shows nothing."""
     try:
         recorded = await store.read_correlation(request_id)
     except TamperedEvent:
         return Timeline(steps=[], readable=False)
-    return Timeline(steps=steps_of(recorded, agencies, people))
+    return Timeline(steps=steps_of(recorded, agencies, people, zone))

@@ -2,7 +2,8 @@
 
 ``GET /api/dashboard?start=&end=`` (ISO 8601 instants; default the last 30 days) and
 the page ``/dashboard?days=7|30|90|365``: coordinators, advisors (agency managers)
-and compliance officers. The same figures are Prometheus gauges (``/metrics``,
+and compliance officers. The page names each agency as the register does; the JSON and
+the metrics keep the codes, for other tools. The same figures are Prometheus gauges (``/metrics``,
 refreshed from :mod:`api.dashboard_metrics` at each scrape).
 """
 
@@ -83,6 +84,7 @@ async def dashboard_page(
     now = datetime.now(UTC)
     found = await Dashboard(services.engine).figures(now - DEFAULT_PERIOD * days / 30, now, now)
     ratings = sorted(Rating, key=lambda r: r.urgency)
+    names = {a.code: a.name for a in await services.agencies.list()}
     return render(
         services,
         request,
@@ -93,8 +95,9 @@ async def dashboard_page(
         days=days,
         periods=PERIODS,
         ratings=ratings,
-        answers_chart=answers_chart(found.agencies),
-        times_charts=[(r, times_chart(found.agencies, r)) for r in ratings],
+        names=names,
+        answers_chart=answers_chart(found.agencies, names),
+        times_charts=[(r, times_chart(found.agencies, r, names)) for r in ratings],
         duration=duration,
     )
 

@@ -221,7 +221,11 @@ async def _request_page(
     live = await _live(services, request_id) if done in DONE else None
     names = {a.code: a.name for a in await services.agencies.list()}
     timeline = await request_timeline(
-        services.events, request_id, names, await names_by_id(services.users)
+        services.events,
+        request_id,
+        names,
+        await names_by_id(services.users),
+        services.settings.hub_policy().calendar.timezone,
     )
     return render(
         services,

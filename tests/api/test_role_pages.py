@@ -79,6 +79,9 @@ async def test_the_coordinator_reads_the_requests_story(
         assert "advice given by Flow advisor as caldicott guardian" in story
         assert not UUID_RE.search(story.split("Request opened")[1].split("</ol>")[0])
         assert "Ada Example" not in html  # the story holds no personal data
+        # One clock: the sentences' due times on the hub's, as each step's own time is.
+        assert " UTC" not in story
+        assert re.search(r"decision due \w{3} \d{1,2} \w{3} \d{4}, \d\d:\d\d (GMT|BST)", story)
         assert problems(html) == []
 
         html = await _until(page, f"/requests/{refused}", "Police: Decision recorded")
@@ -167,3 +170,24 @@ async def test_the_compliance_officer_reads_the_record_in_words(
             f"/requests/{rid}/export", data={"csrf_token": csrf_of(home), "format": "html"}
         )
         assert refused.status_code == 403 and "Ada Example" not in refused.text
+
+
+async def test_error_pages_keep_the_signed_in_header(http: httpx.AsyncClient, stack: Stack) -> None:
+    rid = await open_request(http, stack)
+    async with signed_in(stack, "worker") as page:
+        missing = await page.get("/no/such/page")
+        assert missing.status_code == 404
+        header = missing.text.split('id="main-content"')[0]
+        assert "Flow worker" in header and "Sign out" in header and 'href="/tasks"' in header
+        assert problems(missing.text) == []
+
+        refused = await page.get(f"/requests/{rid}/history")  # the compliance officer's page
+        assert refused.status_code == 403
+        header, main = refused.text.split('id="main-content"')
+        assert "Flow worker" in header and 'href="/tasks"' in header
+        assert 'href="/retention"' not in header  # the person's own menu, not the page's role
+        assert rid not in main and "Ada Example" not in refused.text  # nothing of the request
+        assert problems(refused.text) == []
+
+    anonymous = await http.get("/no/such/page", headers={"accept": "text/html"})
+    assert anonymous.status_code == 404 and "Sign out" not in anonymous.text

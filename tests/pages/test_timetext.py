@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+from app.request_timeline import on_hub_clock
 from app.timetext import local_time, span, time_left
 
 NOW = datetime(2026, 12, 5, 12, 0, tzinfo=UTC)
@@ -35,3 +36,11 @@ def test_due_times_are_shown_on_the_hubs_clock_with_its_zone() -> None:
     assert local_time(winter, "Europe/London") == "Sat 5 Dec 2026, 14:05 GMT"
     assert local_time(summer, "Europe/London") == "Wed 1 Jul 2026, 14:05 BST"
     assert local_time(summer, "Europe/Paris") == "Wed 1 Jul 2026, 15:05 CEST"
+
+
+def test_a_timeline_sentence_reads_on_the_hubs_clock() -> None:
+    said = on_hub_clock("consent sought, answer due 2026-07-01 13:05 UTC", "Europe/London")
+    assert said == "consent sought, answer due Wed 1 Jul 2026, 14:05 BST"
+    winter = on_hub_clock("missed (due 2026-12-05 14:05 UTC); due 2026-12-06 09:00 UTC", "UTC")
+    assert "UTC" in winter and "Sat 5 Dec 2026, 14:05" in winter and "Sun 6 Dec" in winter
+    assert on_hub_clock("no time here", "Europe/London") == "no time here"

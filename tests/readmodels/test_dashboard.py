@@ -106,8 +106,9 @@ async def test_dashboard_figures_equal_those_computed_from_the_event_log(
 ) -> None:
     hub = quick_hub
     suffix = uuid.uuid4().hex[:6]
-    a = (await infra.agencies.add(f"police_{suffix}", "Police", AgencyKind.POLICE)).code
-    b = (await infra.agencies.add(f"housing_{suffix}", "Housing", AgencyKind.HOUSING)).code
+    police, housing = f"Police force {suffix}", f"Housing service {suffix}"
+    a = (await infra.agencies.add(f"police_{suffix}", police, AgencyKind.POLICE)).code
+    b = (await infra.agencies.add(f"housing_{suffix}", housing, AgencyKind.HOUSING)).code
     started = datetime.now(UTC)
 
     on_time = [(await scenarios.open_request(hub, "Ada", [a], Rating.AMBER))[0] for _ in range(3)]
@@ -149,9 +150,12 @@ async def test_dashboard_figures_equal_those_computed_from_the_event_log(
     assert problems(html) == []
     assert html.count("<svg") == 4 and 'role="img"' in html
     num = r'<td class="govuk-table__cell govuk-table__cell--numeric">(\d+)</td>'
-    row = re.search(rf'<th scope="row" class="govuk-table__header">{a}</th>{num}{num}', html)
+    row = re.search(rf'<th scope="row" class="govuk-table__header">{police}</th>{num}{num}', html)
     assert row is not None and row.groups() == ("4", "1")
     assert "4 on time, 1 late, 0 overdue now" in html  # in the chart, in words
+    for name in (police, housing):  # agencies by the register's name, in charts and tables
+        assert f">{name}</text>" in html and f">{name}</th>" in html
+    assert a not in html and b not in html  # the codes stay in the JSON and the metrics
 
     metrics = (await client.get("/metrics")).text
     assert f'mashflow_agency_decisions_answered{{agency="{a}",timeliness="on_time"}} 4.0' in metrics
