@@ -8,15 +8,19 @@ so there is no way to see it unrecorded.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Annotated, Any
 from uuid import UUID
+from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Depends, Form, Query, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import StreamingResponse
 
 from api.deps import CsrfToken, HistoryReader, PagePrincipal, ServicesDep, csrf_protect
+from api.forms import FieldErrors
+from api.moment import Typed, read_moment
 from api.problems import Problem, register_problem
 from api.rendering import render
 from api.schemas.audit import HistoryResponse, VerifyRequest, VerifyResponse
@@ -182,9 +186,20 @@ async def history_page(
     csrf: CsrfToken,
     as_of: AsOf = None,
 ) -> Response:
-    """The history with personal data withheld. Revealing it is a POST (below): a link or an
-    image elsewhere cannot make a signed-in officer's browser record a view."""
-    return await _history_page(services, request, principal, csrf, request_id, as_of, False)
+    """The history with personal data withheld, as known now or at the moment typed in the
+    page's date and time boxes (on the hub's clock; refused in words, the boxes kept).
+    Revealing it is a POST (below): a link or an image elsewhere cannot make a signed-in
+    officer's browser record a view."""
+    zone = services.settings.hub_policy().calendar.timezone
+    typed = Typed.of(request.query_params, "as_of", "as_of_time")
+    errors: dict[str, str] = {}
+    if not typed.empty():
+        try:
+            as_of = read_moment(typed, "as_of", "as_of_time", zone, datetime.now(UTC))
+        except FieldErrors as exc:
+            errors, as_of = exc.errors, None
+    page = _HistoryPage(principal, csrf, request_id, typed, errors)
+    return await _history_page(services, request, page, as_of, False)
 
 
 @pages.post("/requests/{request_id}/history")
@@ -198,32 +213,51 @@ async def reveal_history_page(
 ) -> Response:
     """The history with personal data in clear: a form post carrying the page's CSRF token
     (checked router-wide), the view recorded before anything is opened."""
-    return await _history_page(services, request, principal, csrf, request_id, as_of, True)
+    page = _HistoryPage(principal, csrf, request_id, None, {})
+    return await _history_page(services, request, page, as_of, True)
+
+
+@dataclass(frozen=True)
+class _HistoryPage:
+    principal: Principal
+    csrf: str
+    request_id: UUID
+    typed: Typed | None
+    """The "as of" boxes as typed (None: filled in from the moment shown)."""
+    errors: dict[str, str]
 
 
 async def _history_page(
     services: Services,
     request: Request,
-    principal: Principal,
-    csrf: str,
-    request_id: UUID,
+    page: _HistoryPage,
     as_of: datetime | None,
     reveal: bool,
 ) -> Response:
-    if not allows(principal, Action.REPLAY_HISTORY):
+    if not allows(page.principal, Action.REPLAY_HISTORY):
         raise Forbidden("this needs the compliance_officer role")
-    if as_of is not None and as_of.tzinfo is None:  # the page's date and time field: UTC
-        as_of = as_of.replace(tzinfo=UTC)
-    found = await _history(services, principal, request_id, as_of, reveal, ViewKind.HISTORY)
+    zone = services.settings.hub_policy().calendar.timezone
+    if as_of is not None and as_of.tzinfo is None:  # a time without a zone: the hub's clock
+        as_of = as_of.replace(tzinfo=ZoneInfo(zone))
+    found = await _history(
+        services, page.principal, page.request_id, as_of, reveal, ViewKind.HISTORY
+    )
     names = {a.code: a.name for a in await services.agencies.list()}
+    typed = page.typed if page.typed is not None and not page.typed.empty() else None
+    if typed is None and as_of is not None:
+        typed = Typed.at(as_of, zone)
     return render(
         services,
         request,
         "request_history.html",
-        principal=principal,
-        csrf=csrf,
+        principal=page.principal,
+        csrf=page.csrf,
+        status_code=422 if page.errors else 200,
         history=found,
         people=await names_by_id(services.users),
         names=names,
         formats=list(ExportFormat),
+        errors=page.errors,
+        typed=typed or Typed.of({}, "as_of", "as_of_time"),
+        zone=zone,
     )

@@ -191,3 +191,68 @@ async def test_error_pages_keep_the_signed_in_header(http: httpx.AsyncClient, st
 
     anonymous = await http.get("/no/such/page", headers={"accept": "text/html"})
     assert anonymous.status_code == 404 and "Sign out" not in anonymous.text
+
+
+async def test_the_as_of_boxes_read_the_hubs_clock_and_keep_what_was_typed(
+    http: httpx.AsyncClient, stack: Stack
+) -> None:
+    rid = await open_request(http, stack)
+    await decide_to_share(http, stack, rid)
+    path = f"/requests/{rid}/history"
+    async with signed_in(stack, "compliance") as page:
+        bad = await page.get(
+            path,
+            params={
+                "as_of-day": "31",
+                "as_of-month": "2",
+                "as_of-year": "2026",
+                "as_of_time-hour": "25",
+                "as_of_time-minute": "07",
+            },
+        )
+        assert bad.status_code == 422 and bad.text.count("<title>Error: ") == 1
+        summary = bad.text.split("govuk-error-summary__list")[1].split("</ul>")[0]
+        assert '<a href="#as_of">The date must be a real date</a>' in summary
+        assert (
+            '<a href="#as_of_time">The time must be a real time, from 00:00 to 23:59</a>' in summary
+        )
+        for box, kept in (
+            ("as_of", "31"),
+            ("as_of-month", "2"),
+            ("as_of-year", "2026"),
+            ("as_of_time", "25"),
+            ("as_of_time-minute", "07"),
+        ):
+            assert re.search(
+                rf'id="{box}" name="[\w-]+" type="text" inputmode="numeric" value="{kept}"',
+                bad.text,
+            ), box
+        assert 'id="as_of-error"' in bad.text and 'id="as_of_time-error"' in bad.text
+        assert "Earlier view" not in bad.text and problems(bad.text) == []
+
+        future = await page.get(
+            path, params={"as_of-day": "1", "as_of-month": "1", "as_of-year": "2999"}
+        )
+        assert future.status_code == 422 and "The date must be today or in the past" in future.text
+
+        early = await page.get(
+            path, params={"as_of-day": "1", "as_of-month": "1", "as_of-year": "2000"}
+        )
+        assert early.status_code == 200 and "Decided by" not in early.text
+        assert "As known at Sat 1 Jan 2000, 23:59 GMT" in early.text  # the end of that day
+        assert 'value="1"' in early.text and 'value="2000"' in early.text
+        assert problems(early.text) == []
+
+        revealed = await page.post(
+            path, data={"csrf_token": csrf_of(early), "as_of": "2000-01-01T23:59:59+00:00"}
+        )
+        assert (
+            revealed.status_code == 200 and "As known at Sat 1 Jan 2000, 23:59 GMT" in revealed.text
+        )
+        assert (
+            'id="as_of_time" name="as_of_time-hour" type="text" inputmode="numeric" value="23"'
+            in revealed.text
+        )
+
+        now = await page.get(path, params={"as_of-day": "", "as_of-month": "", "as_of-year": ""})
+        assert now.status_code == 200 and "Earlier view" not in now.text
