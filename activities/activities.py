@@ -157,7 +157,7 @@ async def _item(session: KeySession, item: dict[str, Any]) -> dict[str, Any]:
     """One information item with its sealed fields opened, for sealing to the recipient."""
     opened: dict[str, Any] = {}
     for key, value in item.items():
-        if isinstance(value, dict) and value.get("sealed") == 1:
+        if isinstance(value, dict) and value.get("sealed") in (1, 2):
             plain = await session.open(Sealed.model_validate(value))
             if isinstance(plain, Erased):
                 raise ApplicationError(

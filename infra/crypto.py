@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import hashlib
 import json
 import os
 import re
@@ -53,6 +54,7 @@ NONCE_BYTES = 12
 WRAP_PURPOSE = b"mashflow subject key wrap v1"
 CHECKPOINT_PURPOSE = b"mashflow checkpoint signing v1"
 _SEAL_AAD = b"mashflow sealed v1\x00"
+_SEAL_AAD_V2 = b"mashflow sealed v2\x00"
 _WRAP_AAD = b"mashflow subject key v1\x00"
 _MENTIONED = re.compile(
     rb'"subject_id": ?"([0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-'
@@ -79,6 +81,32 @@ class KeyDestroyed(KeyringError):  # noqa: N818 - reads as a state
 
 def _seal_aad(subject_id: UUID) -> bytes:
     return _SEAL_AAD + subject_id.bytes
+
+
+def place(stream_id: str, event_id: UUID, event_type: str, field: str) -> bytes:
+    """Where a format 2 value is stored: its stream, event, event type and field path
+    (stream ids hold no control character, the rest no newline: the newlines delimit)."""
+    return f"{stream_id}\n{event_id}\n{event_type}\n{field}".encode()
+
+
+def place_of(sealed: Sealed) -> bytes | None:
+    """The place a format 2 value names at the head of its ciphertext (None: format 1)."""
+    if sealed.sealed != 2:
+        return None
+    try:
+        raw = a2b_base64(sealed.ct, strict_mode=True)
+    except (binascii.Error, ValueError):
+        return b""
+    return raw[2 : 2 + int.from_bytes(raw[:2], "big")]
+
+
+def with_place(sealed: Sealed, where: bytes) -> Sealed:
+    """The same ciphertext claiming another place: it will not open (``rows`` uses it for
+    a value found somewhere other than where it was sealed)."""
+    raw = a2b_base64(sealed.ct)
+    body = raw[2 + int.from_bytes(raw[:2], "big") :]
+    head = len(where).to_bytes(2, "big") + where
+    return Sealed(sealed=2, subject_id=sealed.subject_id, ct=base64.b64encode(head + body).decode())
 
 
 def _encrypt(aead: AESGCM, subject_id: UUID, value: Any) -> Sealed:
@@ -238,6 +266,13 @@ class KeySession:
             for subject_id, aead in (await self._keyring._fetch(missing)).items():
                 self._keys[subject_id.int] = None if aead is None else (aead, _seal_aad(subject_id))
 
+    def preload(self, rows: Iterable[tuple[UUID, bytes | None, str]]) -> None:
+        """Keys read by the caller (``subject_id, wrapped_key, kek_id`` rows): the event
+        store reads them on its own connection, without a second pool's checkout."""
+        for subject_id, wrapped, kek_id in rows:
+            aead = self._keyring._unwrap(subject_id, wrapped, kek_id)
+            self._keys[subject_id.int] = None if aead is None else (aead, _seal_aad(subject_id))
+
     def expect(self, texts: Iterable[bytes]) -> None:
         """The stored JSON of the events about to be read (``EventStore.read_all(keys=)``).
 
@@ -271,7 +306,11 @@ class KeySession:
             return ERASED
         try:
             raw = a2b_base64(sealed.ct, strict_mode=True)
-            plain = entry[0].decrypt(raw[:NONCE_BYTES], raw[NONCE_BYTES:], entry[1])
+            aad = entry[1]
+            if sealed.sealed == 2:  # bound to its place too, named at the head
+                end = 2 + int.from_bytes(raw[:2], "big")
+                aad, raw = _SEAL_AAD_V2 + sealed.subject_id.bytes + raw[2:end], raw[end:]
+            plain = entry[0].decrypt(raw[:NONCE_BYTES], raw[NONCE_BYTES:], aad)
         except (binascii.Error, ValueError, InvalidTag):
             raise KeyringError(
                 f"sealed value for subject {sealed.subject_id} does not open"
@@ -302,6 +341,31 @@ class KeySession:
         if entry is None:
             raise KeyDestroyed(subject_id)
         return _encrypt(entry[0], subject_id, value)
+
+    async def bind(self, sealed: Sealed, where: bytes) -> Sealed:
+        """A format 1 value sealed again in format 2, bound to ``where`` (``place``) too.
+
+        Deterministic (the nonce is a digest of the place and the old ciphertext), so an
+        append retried binds to the same bytes. A value of an erased subject, or of a
+        subject with no key, is returned as it is: it opens for no one anyway.
+        """
+        if sealed.sealed != 1:
+            return sealed
+        if sealed.subject_id.int not in self._keys:
+            await self.load([sealed.subject_id])
+        entry = self._keys.get(sealed.subject_id.int)
+        if entry is None:
+            return sealed
+        try:
+            raw = a2b_base64(sealed.ct, strict_mode=True)
+            plain = entry[0].decrypt(raw[:NONCE_BYTES], raw[NONCE_BYTES:], entry[1])
+        except (binascii.Error, ValueError, InvalidTag):
+            return sealed  # does not open for its subject: left as it is, opens for no one
+        nonce = hashlib.sha256(_SEAL_AAD_V2 + where + b"\x00" + raw).digest()[:NONCE_BYTES]
+        body = entry[0].encrypt(nonce, plain, _SEAL_AAD_V2 + sealed.subject_id.bytes + where)
+        head = len(where).to_bytes(2, "big") + where
+        ct = base64.b64encode(head + nonce + body).decode("ascii")
+        return Sealed(sealed=2, subject_id=sealed.subject_id, ct=ct)
 
     async def reveal(self, value: Any) -> Any:
         """A JSON-like copy of a model or value with every Sealed opened (or ERASED)."""

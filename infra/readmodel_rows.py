@@ -54,7 +54,7 @@ def parse_stream(stream_id: str) -> tuple[UUID, str | None] | None:
 def redact(value: Any) -> Any:
     """A JSON-ready copy with every sealed value replaced by the erased marker."""
     if isinstance(value, dict):
-        if value.get("sealed") == 1 and "ct" in value:
+        if value.get("sealed") in (1, 2) and "ct" in value:
             return dict(_ERASED_JSON)
         return {k: redact(v) for k, v in value.items()}
     if isinstance(value, list):

@@ -27,11 +27,14 @@ class Sealed(BaseModel):
 
     ``subject_id`` names the key (a random id, not personal data); ``ct`` is
     base64 of nonce || ciphertext || tag. Only ``infra.crypto`` can open it.
+    Format 1 is bound (associated data) to the subject; format 2, which the event
+    store writes, also to the stream, event type and field it was stored in, named
+    at the head of ``ct`` (``infra.crypto``).
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    sealed: Literal[1] = 1
+    sealed: Literal[1, 2] = 1
     subject_id: UUID
     ct: str = Field(min_length=16)
 

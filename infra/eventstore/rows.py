@@ -34,6 +34,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from domain.events import Event, EventMetadata, EventRegistry, RecordedEvent
 from domain.events import UnknownEventType as DomainUnknownEventType
+from infra.eventstore.binding import moved_here, relabel_moved
 from infra.eventstore.errors import TamperedEvent, UnknownEventType
 
 ZERO_HASH = bytes(32)
@@ -301,10 +302,17 @@ class Decoder:
                         position,
                         stream_id,
                         version,
-                        uuid(event_id.decode()),
+                        (event_uuid := uuid(event_id.decode())),
                         typed[0],
                         typed[1],
-                        typed[2](data),
+                        (
+                            relabel_moved(typed[2](data), stream_id, event_uuid, typed[0])
+                            if (_FORMAT_2 in data or _FORMAT_2_SPACED in data)
+                            and moved_here(
+                                data, b"\n".join((stream[32:], event_id, event_type, b""))
+                            )
+                            else typed[2](data)
+                        ),
                         metadata,
                         at,
                         digest,
@@ -323,6 +331,8 @@ def _tampered(chained: bytes, reason: str) -> TamperedEvent:
     )
 
 
+_FORMAT_2, _FORMAT_2_SPACED = b'"sealed":2', b'"sealed": 2'
+"""A format 2 sealed value in stored JSON (PostgreSQL's jsonb text has the space)."""
 _new = tuple.__new__
 """RecordedEvent(...) without the named tuple's keyword handling: every value comes from
 bytes whose hash was just checked or from a validated model."""

@@ -43,6 +43,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from domain.events import EventRegistry, RecordedEvent, registry
 from infra.eventstore.anchor import DirectoryAnchor
 from infra.eventstore.append import VERSION_SQL, Appender, check_stream_id
+from infra.eventstore.binding import bind_events
 from infra.eventstore.model import (
     SYSTEM_PREFIX,
     AppendResult,
@@ -160,7 +161,8 @@ class EventStore:
         original positions, even if ``expected_version`` is stale by now.
         """
         check_stream_id(stream_id)
-        return await self._appender.append(stream_id, expected_version, events)
+        bound = await bind_events(self.keyring, stream_id, events, self.connections)
+        return await self._appender.append(stream_id, expected_version, bound)
 
     async def append_system(
         self, stream_id: str, expected_version: int, events: Sequence[NewEvent]

@@ -31,7 +31,7 @@ OFFICER = "u-compliance-1"
 def ciphertexts(value: Any) -> set[str]:
     """Every sealed value's ciphertext inside a JSON-ready value."""
     if isinstance(value, dict):
-        if value.get("sealed") == 1 and "ct" in value:
+        if value.get("sealed") in (1, 2) and "ct" in value:
             return {str(value["ct"])}
         return {ct for v in value.values() for ct in ciphertexts(v)}
     if isinstance(value, list):
@@ -104,8 +104,10 @@ async def record_disposal(infra: Infrastructure, built: Built) -> None:
     )
 
 
-def sealed_in(built: Built) -> set[str]:
-    return {ct for e in built.events for ct in ciphertexts(e.model_dump(mode="json"))}
+async def sealed_in(infra: Infrastructure, built: Built) -> set[str]:
+    """The ciphertexts as the store holds them (bound to their places, not as appended)."""
+    stored = await infra.store.read_correlation(built.request_id)
+    return {ct for r in stored for ct in ciphertexts(r.event.model_dump(mode="json"))}
 
 
 async def test_disposal_erases_the_sealed_values_and_keeps_who_decided_what(
@@ -113,7 +115,7 @@ async def test_disposal_erases_the_sealed_values_and_keeps_who_decided_what(
 ) -> None:
     built = await shared_path(infra.store, infra.keyring)
     rid = built.request_id
-    sealed = sealed_in(built)
+    sealed = await sealed_in(infra, built)
     await settled(infra, rid)
     before = await rows_text(infra, rid)
     assert any(ct in before for ct in sealed), "the live rows hold the sealed values"
@@ -166,7 +168,7 @@ async def test_rows_erased_by_the_disposal_first_end_as_the_projection_leaves_th
     async with infra.engine.begin() as conn:  # what the forget_read_models activity runs
         await forget_request(conn, rid)
     first = await snapshot(infra.engine)
-    assert not [ct for ct in sealed_in(built) if ct in await rows_text(infra, rid)]
+    assert not [ct for ct in await sealed_in(infra, built) if ct in await rows_text(infra, rid)]
     await settled(infra, rid)  # now the projection meets SubjectErased: nothing changes
     settled_rows = await snapshot(infra.engine)
     await rebuild(infra.store)

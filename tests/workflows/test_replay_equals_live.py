@@ -2,7 +2,9 @@
 
 ``app.history.request_history`` rebuilds a request purely from its events with the
 same pure ``evolve`` functions the workflows use; here it is compared, field for
-field, with the state the running (or finished) workflows answer to queries, for
+field (sealed values opened: the store binds each to its place, so its ciphertext
+is not the workflow's), with the state the running (or finished) workflows answer
+to queries, for
 every decision path of ``test_paths`` (the missed deadline is checked there, in
 its own test) and withdrawals.
 """
@@ -19,6 +21,7 @@ from app.container import Infrastructure
 from app.history import request_history
 from app.scenarios import Hub
 from domain.decision import TaskKind
+from domain.models import sealed_values
 from domain.vocabulary import Rating
 
 
@@ -28,8 +31,13 @@ async def assert_replay_equals_live(hub: Hub, infra: Infrastructure, rid: UUID) 
     assert history.request == live.state
     holders = [p.agency for p in live.state.agencies]
     assert holders and {a.agency for a in history.agencies} <= set(holders)
+    keys = infra.keyring.session()
     for replayed in history.agencies:
-        assert replayed.state == await hub.requests.decision(rid, replayed.agency)
+        decision = await hub.requests.decision(rid, replayed.agency)
+        # The store binds each sealed value to its place (format 2: other ciphertext,
+        # the same value), so the states are compared with their values opened.
+        assert await keys.reveal(replayed.state) == await keys.reveal(decision)
+        assert {v.sealed for _, v in sealed_values(replayed.state)} <= {2}
     assert history.verification.ok, history.verification.problems
 
 
