@@ -20,6 +20,8 @@ import contextlib
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
+import structlog
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine
 from temporalio.client import Client
 
@@ -112,6 +114,16 @@ class Container:
         return self.infra.settings
 
 
+async def _check_keys(db: AsyncEngine, keyring: Keyring, kek: bytes, settings: Settings) -> None:
+    """Refuse a KEK that cannot open the keys; a database that does not answer yet is not
+    a reason to refuse to start: the process starts, ``/readyz`` says the database failed,
+    and every use of a key still refuses one wrapped under an unknown KEK."""
+    try:
+        await check_key_generations(db, keyring, kek, settings.previous_key_encryption_keys())
+    except (OSError, DBAPIError) as exc:
+        structlog.get_logger().warning("key_generations_unchecked", error=type(exc).__name__)
+
+
 @contextlib.asynccontextmanager
 async def open_infrastructure(
     settings: Settings, *, engine: AsyncEngine | None = None, check_keys: bool = True
@@ -133,7 +145,7 @@ async def open_infrastructure(
     )
     try:
         if check_keys:
-            await check_key_generations(db, keyring, kek, settings.previous_key_encryption_keys())
+            await _check_keys(db, keyring, kek, settings)
         yield Infrastructure(
             settings=settings,
             engine=db,
