@@ -25,6 +25,7 @@ from app.container import Container
 from app.drafts import Drafts
 from app.packages import PackageService
 from app.queries import Queries
+from app.request_timeline import on_hub_clock
 from app.requests import RequestService
 from app.retention import RetentionService
 from app.templating import environment
@@ -103,9 +104,11 @@ def build_services(container: Container, metrics: HttpMetrics) -> Services:
 
 def make_templates(zone: str = DEFAULT_POLICY.calendar.timezone) -> Jinja2Templates:
     """Every page's templates. Deadlines are shown on the hub's clock (``zone``, its
-    working calendar's): ``{{ due|local_time }}`` and ``{{ time_left(due, now) }}``."""
+    working calendar's): ``{{ due|local_time }}`` and ``{{ time_left(due, now) }}``, and a
+    sentence's UTC times with ``{{ sentence|hub_clock }}``."""
     env = environment(TEMPLATES)
     env.filters["local_time"] = functools.partial(timetext.local_time, zone=zone)
+    env.filters["hub_clock"] = functools.partial(on_hub_clock, zone=zone)
     env.globals["time_left"] = timetext.time_left
     env.filters["with_article"] = wording.with_article
     env.globals["record_lines"] = record_words.record_lines

@@ -140,6 +140,8 @@ async def test_the_compliance_officer_reads_the_record_in_words(
         assert '<details class="govuk-details">' in views  # folded, with the count
         assert re.search(r"\d+ views? (and|or) attempts?", views)
         assert "Flow compliance" in views and problems(shown.text) == []
+        steps = main.split('id="timeline-heading"')[1].split("</table>")[0]
+        assert "decision due" in steps and " UTC" not in steps  # one clock: the hub's
 
         printable = await page.post(
             f"/requests/{rid}/export",
