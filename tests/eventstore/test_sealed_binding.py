@@ -8,6 +8,7 @@ open there; values stored before the binding (format 1) still open.
 
 from __future__ import annotations
 
+import json
 import uuid
 from datetime import UTC, datetime, timedelta
 from uuid import UUID
@@ -17,8 +18,9 @@ import pytest
 from domain.events import RecordedEvent, Sealed
 from domain.events.catalogue import RatingChanged, RequestWithdrawn
 from domain.vocabulary import Rating
-from infra.crypto import Keyring, KeyringError
+from infra.crypto import Keyring, KeyringError, place, place_of, with_place
 from infra.eventstore import ANY_VERSION, EventStore, NewEvent
+from infra.eventstore.binding import moved_here, relabel_moved
 
 NOW = datetime(2026, 12, 5, 9, 0, tzinfo=UTC)
 
@@ -111,3 +113,32 @@ async def test_a_retried_append_binds_to_the_same_bytes(
     again = await store.append(stream, 0, batch)  # the activity retried after a lost reply
     assert again.deduplicated and again.positions == first.positions
     assert len(await _read(store, stream)) == 1
+
+
+def test_a_malformed_or_foreign_value_is_found_moved_and_never_opens() -> None:
+    """The byte scan flags a format 2 value naming another event, and one whose head is
+    not base64; relabelling either yields a value bound to here, which does not open."""
+    request_id, event_id = uuid.uuid4(), uuid.uuid4()
+    stream = f"request-{request_id}"
+    here = f"{stream}\n{event_id}\nrequest.rating_changed\n".encode()
+    elsewhere = place(stream, uuid.uuid4(), "request.rating_changed", "rationale")
+    foreign = with_place(Sealed(sealed=2, subject_id=uuid.uuid4(), ct="A" * 40), elsewhere)
+    for value in (foreign, Sealed(sealed=2, subject_id=uuid.uuid4(), ct="!" * 40)):
+        event = _rating(request_id, value)
+        assert moved_here(_jsonb(event), here)
+        relabelled = relabel_moved(event, stream, event_id, "request.rating_changed")
+        assert isinstance(relabelled, RatingChanged)
+        assert place_of(relabelled.rationale) == place(
+            stream, event_id, "request.rating_changed", "rationale"
+        )
+
+
+def _jsonb(event: RatingChanged) -> bytes:
+    """The event's data as PostgreSQL's jsonb prints it (keys by length, then bytes)."""
+    return json.dumps(_sorted(event.model_dump(mode="json"))).encode()
+
+
+def _sorted(value: object) -> object:
+    if isinstance(value, dict):
+        return {k: _sorted(value[k]) for k in sorted(value, key=lambda k: (len(k), k))}
+    return value
