@@ -13,6 +13,7 @@ import re
 from collections.abc import Mapping, Sequence
 from datetime import UTC, date, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 Line = tuple[str, str]
 
@@ -40,10 +41,31 @@ def when(value: object) -> str:
     return f"{day.day} {day:%B %Y}"
 
 
+def on_clock(value: Any, zone: str) -> Any:
+    """``value`` (a JSON-ready record) with each instant in it (an ISO 8601 text with a
+    time and an offset) in words on the clock of ``zone``: ``5 Dec 2026, 14:05 GMT``.
+    Days, sealed values and other text are left as they are."""
+    if isinstance(value, Mapping):
+        return {k: on_clock(v, zone) for k, v in value.items()}
+    if isinstance(value, list):
+        return [on_clock(v, zone) for v in value]
+    if isinstance(value, str) and "T" in value:
+        try:
+            instant = datetime.fromisoformat(value)
+        except ValueError:
+            return value
+        if instant.tzinfo is None:
+            return value
+        local = instant.astimezone(ZoneInfo(zone))
+        return f"{local.day} {local:%b %Y, %H:%M} {local.tzname()}"
+    return value
+
+
 def record_lines(
     record: Mapping[str, Any] | None,
     people: Mapping[str, str] | None = None,
     agencies: Mapping[str, str] | None = None,
+    zone: str | None = None,
 ) -> list[Line]:
     """Every field of the record that holds something, labelled, in the form's order.
 
@@ -51,9 +73,12 @@ def record_lines(
     ``names`` (user id to display name, from the register) and ``afterwards`` (whether the
     person was then told, and a withdrawal of consent). ``people`` (user id to display
     name, from the user directory) names the people the record holds by id, as ``names``;
-    ``agencies`` (code to name, from the register) names the agencies."""
+    ``agencies`` (code to name, from the register) names the agencies. ``zone`` (the hub's)
+    puts its times on the hub's clock, as the pages show every time; without it, UTC."""
     if not record:
         return []
+    if zone is not None:
+        record = on_clock(record, zone)
     names: Mapping[str, str] = {**(record.get("names") or {}), **(people or {})}
     places = agencies or {}
     r = {

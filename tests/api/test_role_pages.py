@@ -135,6 +135,10 @@ async def test_the_compliance_officer_reads_the_record_in_words(
         assert "Person to be told" in record and "would put someone at risk" in record
         assert "Children&#39;s social care, for" in record  # agencies by name
         assert not re.search(r"\d{4}-\d\d-\d\dT", record)  # times in words, not ISO
+        assert re.search(
+            r"Decided at</dt>\s*<dd[^>]*>\d{1,2} \w{3} \d{4}, \d\d:\d\d (GMT|BST)", record
+        )
+        assert " UTC" not in record  # the hub's clock, as every time on the page
         assert "{" not in record and not UUID_RE.search(record)  # words, never JSON or ids
         views = main.split("Who has viewed the personal data")[1]
         assert '<details class="govuk-details">' in views  # folded, with the count

@@ -73,3 +73,20 @@ def test_a_record_reads_in_words_with_who_is_protected_and_the_review_date() -> 
     assert lines["Decided by"] == "u-worker (agency worker), Duty manager"
     assert lines["Person to be told"].startswith("no: would prejudice investigation; reviewed on")
     assert not any("{" in v or "_" in k for k, v in lines.items())
+
+
+def test_a_records_times_read_on_the_hubs_clock_where_a_zone_is_given() -> None:
+    record = {
+        "outcome": "not_share",
+        "received_at": "2026-07-01T13:05:00+00:00",
+        "decided_at": "2026-12-05T09:30:00+00:00",
+        "reasons": "2026-07-01T13:05:00 is not an instant (no offset): left as typed",
+        "consent": {"recorded_at": "2026-07-01T12:00:00+00:00"},
+    }
+    local = dict(record_lines(record, {}, {}, "Europe/London"))
+    assert local["Date received"] == "1 Jul 2026, 14:05 BST"
+    assert local["Decided at"] == "5 Dec 2026, 09:30 GMT"
+    assert local["Consent recorded at"] == "1 Jul 2026, 13:00 BST"
+    assert local["Reasons"] == record["reasons"]
+    utc = dict(record_lines(record, {}, {}))  # the printable export's
+    assert utc["Date received"] == "1 Jul 2026, 13:05 UTC"
