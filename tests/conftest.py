@@ -118,9 +118,14 @@ def settings(database: TestDatabase) -> Settings:
     return database.settings
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 async def time_skipping_env(settings: Settings) -> AsyncIterator[WorkflowEnvironment]:
-    """The Temporal time-skipping test server: hours of timers pass in seconds."""
+    """The Temporal time-skipping test server: hours of timers pass in seconds.
+
+    One per test module: workflows an earlier module left waiting (their worker gone)
+    wake when a later test skips hours, and a server busy with them stalled that
+    test's skip under a loaded runner.
+    """
     env = await WorkflowEnvironment.start_time_skipping(
         data_converter=data_converter(settings.key_encryption_key()),
         interceptors=client_interceptors(settings.key_encryption_key()),
