@@ -50,7 +50,7 @@ class FieldError(BaseModel):
     message: str
 
 
-class Problem(BaseModel):
+class ProblemDetails(BaseModel):
     """RFC 9457 problem details."""
 
     model_config = ConfigDict(extra="allow")
@@ -68,64 +68,69 @@ class Problem(BaseModel):
     )
 
 
+def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """For a route's ``responses=``: each status answered with problem details."""
+    return {status: {"model": ProblemDetails} for status in statuses}
+
+
 @dataclass(frozen=True)
-class ProblemKind:
+class ProblemType:
     status: int
     slug: str
     title: str
 
 
 _BY_STATUS = {
-    400: ProblemKind(400, "bad-request", "Bad request"),
-    401: ProblemKind(401, "unauthenticated", "Sign-in required"),
-    403: ProblemKind(403, "forbidden", "Not permitted"),
-    404: ProblemKind(404, "not-found", "Not found"),
-    405: ProblemKind(405, "method-not-allowed", "Method not allowed"),
-    409: ProblemKind(409, "conflict", "Conflict with the current state"),
-    413: ProblemKind(413, "too-large", "Request too large"),
-    415: ProblemKind(415, "unsupported-media-type", "Unsupported media type"),
-    422: ProblemKind(422, "validation", "Invalid input"),
-    429: ProblemKind(429, "too-many-requests", "Too many requests"),
-    500: ProblemKind(500, "internal", "Internal error"),
-    503: ProblemKind(503, "unavailable", "Service unavailable"),
+    400: ProblemType(400, "bad-request", "Bad request"),
+    401: ProblemType(401, "unauthenticated", "Sign-in required"),
+    403: ProblemType(403, "forbidden", "Not permitted"),
+    404: ProblemType(404, "not-found", "Not found"),
+    405: ProblemType(405, "method-not-allowed", "Method not allowed"),
+    409: ProblemType(409, "conflict", "Conflict with the current state"),
+    413: ProblemType(413, "too-large", "Request too large"),
+    415: ProblemType(415, "unsupported-media-type", "Unsupported media type"),
+    422: ProblemType(422, "validation", "Invalid input"),
+    429: ProblemType(429, "too-many-requests", "Too many requests"),
+    500: ProblemType(500, "internal", "Internal error"),
+    503: ProblemType(503, "unavailable", "Service unavailable"),
 }
 
 _DOMAIN = {
-    "ValidationFailed": ProblemKind(422, "validation", "Invalid input"),
-    "InconsistentDecision": ProblemKind(422, "inconsistent-decision", "Inconsistent decision"),
-    "NotPermitted": ProblemKind(403, "forbidden", "Not permitted"),
-    "AlreadyAnswered": ProblemKind(409, "already-answered", "Already answered"),
-    "InvalidState": ProblemKind(409, "invalid-state", "Not possible at this stage"),
-    "DomainError": ProblemKind(400, "refused", "Refused by the rules"),
+    "ValidationFailed": ProblemType(422, "validation", "Invalid input"),
+    "InconsistentDecision": ProblemType(422, "inconsistent-decision", "Inconsistent decision"),
+    "NotPermitted": ProblemType(403, "forbidden", "Not permitted"),
+    "AlreadyAnswered": ProblemType(409, "already-answered", "Already answered"),
+    "InvalidState": ProblemType(409, "invalid-state", "Not possible at this stage"),
+    "DomainError": ProblemType(400, "refused", "Refused by the rules"),
 }
 
-_EXCEPTIONS: dict[type[BaseException], ProblemKind] = {
+_EXCEPTIONS: dict[type[BaseException], ProblemType] = {
     Unauthenticated: _BY_STATUS[401],
     Forbidden: _BY_STATUS[403],
     TooManyFailures: _BY_STATUS[429],
     NotFoundError: _BY_STATUS[404],
-    AlreadyExistsError: ProblemKind(409, "already-exists", "Already exists"),
+    AlreadyExistsError: ProblemType(409, "already-exists", "Already exists"),
 }
 
 
 def register_problem(exc_type: type[BaseException], status: int, slug: str, title: str) -> None:
     """Map another exception class (say, the event store's concurrency error) to a problem."""
-    _EXCEPTIONS[exc_type] = ProblemKind(status, slug, title)
+    _EXCEPTIONS[exc_type] = ProblemType(status, slug, title)
 
 
-def kind_for_status(status: int) -> ProblemKind:
-    return _BY_STATUS.get(status) or ProblemKind(status, f"http-{status}", "Error")
+def kind_for_status(status: int) -> ProblemType:
+    return _BY_STATUS.get(status) or ProblemType(status, f"http-{status}", "Error")
 
 
 async def problem_response(
     request: Request,
-    kind: ProblemKind,
+    kind: ProblemType,
     detail: str | None,
     *,
     headers: Mapping[str, str] | None = None,
     **extensions: Any,
 ) -> Response:
-    body = Problem(
+    body = ProblemDetails(
         type=TYPE_PREFIX + kind.slug,
         title=kind.title,
         status=kind.status,
@@ -152,7 +157,7 @@ def _wants_page(request: Request) -> bool:
     )
 
 
-async def _render_page(request: Request, problem: Problem) -> Response | None:
+async def _render_page(request: Request, problem: ProblemDetails) -> Response | None:
     services = getattr(request.app.state, "services", None)
     if services is None:
         return None
@@ -199,7 +204,7 @@ async def _signed_in(services: Services, request: Request) -> Principal | None:
 # -- handlers ---------------------------------------------------------------------------------
 
 
-def _kind_of(exc: BaseException) -> ProblemKind | None:
+def _kind_of(exc: BaseException) -> ProblemType | None:
     for cls in type(exc).__mro__:
         if cls in _EXCEPTIONS:
             return _EXCEPTIONS[cls]

@@ -4,12 +4,14 @@ domain's values. Shared by every page router; holds no route."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from fastapi import Request, Response
 
 from api.services import Services
 from api.sessions import CSRF_COOKIE
+from domain.permissions import ROLE_NAMES, Action, allows
 from domain.vocabulary import (
     AdviceRecommendation,
     AdvisorCapacity,
@@ -28,14 +30,6 @@ from domain.vocabulary import (
 )
 from infra.auth import Principal
 from infra.settings import Environment
-
-ROLE_TITLES = {
-    Role.COORDINATOR: "hub coordinator",
-    Role.AGENCY_WORKER: "agency worker",
-    Role.ADVISOR: "advisor",
-    Role.RECIPIENT: "recipient",
-    Role.COMPLIANCE_OFFICER: "compliance officer",
-}
 
 # The role's own pages: the cards on the home page and the links in every page's header.
 ROLE_PAGES: dict[Role, list[tuple[str, str]]] = {
@@ -79,7 +73,8 @@ def render(
         {
             "principal": principal,
             "csrf_token": csrf,
-            "role_title": ROLE_TITLES.get(principal.role) if principal else None,
+            "role_title": ROLE_NAMES.get(principal.role) if principal else None,
+            "may": _may(principal),
             "nav": ROLE_PAGES.get(principal.role, []) if principal else [],
             "path": request.url.path,
             "unseen": getattr(request.state, "unseen", 0),
@@ -104,6 +99,15 @@ def _timeout(
     if principal is None or session is None:
         return None
     return services.web_sessions.timing(session)
+
+
+def _may(principal: Principal | None) -> Callable[[str], bool]:
+    """For templates: ``may("change_rating")`` asks the permission matrix of the signer."""
+
+    def may(action: str) -> bool:
+        return principal is not None and allows(principal, Action(action))
+
+    return may
 
 
 def set_cookie(

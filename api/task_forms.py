@@ -25,8 +25,8 @@ from app.task_bodies import (
     RequestAdviceBody,
     SeekConsentBody,
     SelectInformationBody,
+    TaskAction,
 )
-from app.tasks import TaskAction
 
 Short = Field("", max_length=200)
 Long = Field("", max_length=10_000)

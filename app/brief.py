@@ -12,7 +12,7 @@ from domain import errors
 from domain.events import Erased, RequestOpened, Sealed
 from domain.events.access import ViewKind
 from domain.models import Actor
-from domain.permissions import Action, roles_for
+from domain.permissions import Action, allows
 from infra.crypto import Keyring
 from infra.eventstore import EventStore
 from workflows.common import request_stream
@@ -29,9 +29,6 @@ class RequestBrief(BaseModel):
     """Either may be ``[erased]`` once the subject's key has been destroyed."""
 
 
-BRIEF_ROLES = roles_for(Action.WORK_TASKS)
-
-
 async def read_brief(
     store: EventStore, keyring: Keyring, actor: Actor, request_id: UUID
 ) -> RequestBrief:
@@ -42,7 +39,7 @@ async def read_brief(
     request. The view is appended to the request's access stream (the same record as a
     compliance officer's reveal) before anything is decrypted, so it is never unrecorded.
     """
-    if actor.role not in BRIEF_ROLES or actor.agency is None:
+    if not allows(actor, Action.WORK_TASKS):
         raise errors.NotPermitted("only a holding agency's worker or advisor reads what is asked")
     recorded = await store.read_stream(request_stream(request_id))
     opened = next((r.event for r in recorded if isinstance(r.event, RequestOpened)), None)

@@ -44,7 +44,7 @@ def report_json(report: VerifyReport) -> dict[str, Any]:
                 "version": p.version,
                 "detail": p.detail,
             }
-            for p in report.problems
+            for p in report.findings
         ],
     }
 

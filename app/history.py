@@ -381,7 +381,7 @@ async def verify_store(
         "store_verified",
         ok=report.ok,
         events=report.events_checked,
-        problems=len(report.problems),
+        problems=len(report.findings),
     )
     return report
 

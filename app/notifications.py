@@ -28,6 +28,8 @@ from email.utils import format_datetime
 import structlog
 
 from app.timetext import local_time
+from domain.permissions import Action, roles_for
+from domain.vocabulary import Role
 from infra.mail import MailError, SmtpSender
 from infra.notifications import RETRY_BACKOFF, Delivery, DeliveryQueue
 from infra.packages import Notification
@@ -95,14 +97,15 @@ def wording(note: Notification) -> tuple[str, str]:
     return found.title, found.says.format(agency=agency)
 
 
-def link(note: Notification, role: str) -> str:
-    """Where a person of ``role`` acts on a notification (a path): the inbox for agency
-    people, the request's page for the hub, the packages for recipients."""
+def link(note: Notification, role: Role | str) -> str:
+    """Where a person of ``role`` acts on a notification (a path), as the permission matrix
+    says what the role does: the packages for those who receive them, the inbox for those
+    who work tasks, the request's page for the hub."""
     if note.kind.startswith("retention_"):
         return "/retention"
-    if role == "recipient":
+    if Role(role) in roles_for(Action.RECEIVE_PACKAGE):
         return "/packages"
-    if role in {"agency_worker", "advisor"}:
+    if Role(role) in roles_for(Action.WORK_TASKS):
         return "/tasks"
     return f"/requests/{note.request_id}"
 

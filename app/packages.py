@@ -27,15 +27,12 @@ from domain.commands import AcknowledgeReceipt, OpenPackage, RevokePackage
 from domain.errors import InvalidState, NotPermitted
 from domain.events.access import ViewKind
 from domain.models import Actor
-from domain.permissions import Action, allows, roles_for
+from domain.permissions import Action, allows
 from infra import transfer
 from infra.directory import AgencyDirectory, NotFoundError
 from infra.eventstore import EventStore
 from infra.packages import PackageRepository, StoredPackage
 from infra.settings import Settings
-
-SENDER_ROLES = roles_for(Action.SEE_SENT_PACKAGES)
-"""Who acts for the sending agency on its packages (revoking, as the domain allows)."""
 
 
 class PackageNotFoundError(NotFoundError):

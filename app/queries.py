@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from domain.decision import TaskKind
 from domain.models import Actor
-from domain.vocabulary import Role
+from domain.permissions import Action, allows
 
 _URGENCY = "CASE rating WHEN 'red' THEN 0 WHEN 'amber' THEN 1 ELSE 2 END"
 
@@ -200,15 +200,12 @@ class Queries:
         Workers and advisors see their agency's tasks for their role; recipients see
         acknowledgements of packages delivered to their agency; others have no inbox.
         """
-        if actor.agency is None or actor.role not in (
-            Role.AGENCY_WORKER,
-            Role.ADVISOR,
-            Role.RECIPIENT,
-        ):
+        works = allows(actor, Action.WORK_TASKS)
+        if not (works or allows(actor, Action.RECEIVE_PACKAGE)):
             return []
         params: dict[str, Any] = {"agency": actor.agency, "role": str(actor.role)}
         where = "agency = :agency AND role = :role"
-        if actor.role is Role.RECIPIENT:
+        if not works:  # a recipient: the acknowledgements of packages delivered
             where += " AND kind = :kind"
             params["kind"] = str(TaskKind.ACKNOWLEDGE_RECEIPT)
         sql = (

@@ -22,8 +22,7 @@ from domain.decision import AgencyDecisionState
 from domain.events import AdviceRequested, Erased, RequestOpened, Sealed
 from domain.events.access import ViewKind
 from domain.models import Actor
-from domain.permissions import Action, require
-from domain.vocabulary import Role
+from domain.permissions import Action, allows, require
 from infra.crypto import Keyring, KeySession
 from infra.eventstore import EventStore
 
@@ -109,7 +108,7 @@ async def task_view(
         if isinstance(r.event, AdviceRequested) and r.event.agency == state.agency
     ]
     o = _Opener(keyring.session())
-    subject = await _subject(o, opened) if viewer.role is Role.AGENCY_WORKER else None
+    subject = await _subject(o, opened) if allows(viewer, Action.DECIDE, state.agency) else None
     consent = state.consent
     decision = state.decision
     basis = state.lawful_basis

@@ -11,58 +11,20 @@ from __future__ import annotations
 
 import hashlib
 import json
-from typing import TYPE_CHECKING, Annotated
 from uuid import UUID
 
 import pydantic
-from pydantic import BaseModel, Field, TypeAdapter
+from pydantic import BaseModel, Field
 
 from app.requests import RequestService, view_of
+from app.task_bodies import Action, TaskAction
 from domain import permissions
-from domain.commands import (
-    Command,
-)
+from domain.commands import Command
 from domain.decision import Task
 from domain.errors import NotPermitted, validation_failed
 from domain.events import Sealed
 from domain.models import Actor
 from domain.tasks import TaskId
-
-if TYPE_CHECKING:
-    from app.requests import RequestService
-
-from app.task_bodies import (
-    Action,
-    AssessPurposeBody,
-    ConsentNotSoughtBody,
-    DetermineLawfulBasisBody,
-    GiveAdviceBody,
-    InformPlanIn,
-    InstrumentIn,
-    ItemIn,
-    ProtectedIn,
-    RecordConsentBody,
-    RecordDecisionBody,
-    RecordInformingBody,
-    RequestAdviceBody,
-    Seal,
-    SeekConsentBody,
-    SelectInformationBody,
-)
-
-TaskAction = Annotated[
-    AssessPurposeBody
-    | SeekConsentBody
-    | RecordConsentBody
-    | ConsentNotSoughtBody
-    | RequestAdviceBody
-    | GiveAdviceBody
-    | DetermineLawfulBasisBody
-    | SelectInformationBody
-    | RecordDecisionBody
-    | RecordInformingBody,
-    Field(discriminator="action"),
-]
 
 
 class OpenTask(BaseModel):
@@ -95,10 +57,6 @@ class StepDone(BaseModel):
         description="The first task now open on this decision, if any: complete it next, "
         "without polling the inbox."
     )
-
-
-TASK_ACTIONS: TypeAdapter[TaskAction] = TypeAdapter(TaskAction)
-"""Validates a task body (a dict or JSON) into its action."""
 
 
 async def build_command(requests: RequestService, subject_id: UUID, action: TaskAction) -> Command:
@@ -142,32 +100,6 @@ def body_digest(action: Action) -> str:
     """A short digest of the body as sent (its JSON, keys sorted): a task step's identity."""
     canonical = json.dumps(action.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(canonical.encode()).hexdigest()[:16]
-
-
-__all__ = [
-    "Action",
-    "AssessPurposeBody",
-    "ConsentNotSoughtBody",
-    "DetermineLawfulBasisBody",
-    "GiveAdviceBody",
-    "InformPlanIn",
-    "InstrumentIn",
-    "ItemIn",
-    "OpenTask",
-    "ProtectedIn",
-    "RecordConsentBody",
-    "RecordDecisionBody",
-    "RecordInformingBody",
-    "RequestAdviceBody",
-    "Seal",
-    "SeekConsentBody",
-    "SelectInformationBody",
-    "StepDone",
-    "TaskAction",
-    "body_digest",
-    "build_command",
-    "run_step",
-]
 
 
 async def complete(

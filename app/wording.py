@@ -3,15 +3,8 @@ roles with the right article ("1 open task", "an agency worker")."""
 
 from __future__ import annotations
 
+from domain.permissions import ROLE_NAMES
 from domain.vocabulary import Role
-
-ROLE_WORDS = {
-    Role.COORDINATOR: "hub coordinator",
-    Role.AGENCY_WORKER: "agency worker",
-    Role.ADVISOR: "advisor",
-    Role.RECIPIENT: "recipient",
-    Role.COMPLIANCE_OFFICER: "compliance officer",
-}
 
 
 def count(n: int, singular: str, plural: str | None = None) -> str:
@@ -26,4 +19,4 @@ def with_article(noun: str) -> str:
 
 def role_words(role: Role | str) -> str:
     """A role as people say it ("agency worker")."""
-    return ROLE_WORDS.get(Role(role), str(role).replace("_", " "))
+    return ROLE_NAMES.get(Role(role), str(role).replace("_", " "))

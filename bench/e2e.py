@@ -45,6 +45,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from app import scenarios
 from app.container import build_container, open_infrastructure
+from app.scenario_builder import Hub, open_request
 from bench.bare_workflows import STEPS, BareDecision, BareRequest, Step, bare_record
 from bench.common import CpuMeter, scratch_database
 from infra.directory import AlreadyExistsError
@@ -130,7 +131,7 @@ async def measure(args: argparse.Namespace, settings: Settings, env: WorkflowEnv
                 await infra.agencies.add(code, name, kind)
         container = build_container(infra, client, task_queue=queue)
         requests = container.requests
-        hub = scenarios.Hub(requests, container.packages)
+        hub = Hub(requests, container.packages)
         bare_worker = Worker(
             bare_client,
             task_queue=bare_queue,
@@ -208,11 +209,11 @@ async def measure(args: argparse.Namespace, settings: Settings, env: WorkflowEnv
     print(f"bytecode={'off' if sys.dont_write_bytecode else 'on'}")
 
 
-async def open_and_park(hub: scenarios.Hub, count: int, concurrency: int) -> float:
+async def open_and_park(hub: Hub, count: int, concurrency: int) -> float:
     """Open ``count`` requests and leave them waiting for a worker; the RSS in MiB."""
 
     async def open_one(i: int) -> None:
-        await scenarios.open_request(hub, f"Parked Example {i}", ["police"])
+        await open_request(hub, f"Parked Example {i}", ["police"])
 
     await in_parallel(count, concurrency, open_one)
     await asyncio.sleep(2)  # let the children start and park

@@ -12,7 +12,7 @@ from app.wording import count
 from cli.common import console, fail, run, settings_or_exit
 from cli.directory_common import EXIT_USAGE, open_directory, print_json
 from domain.vocabulary import AgencyKind
-from infra.directory import AGENCY_CODE, Agency, RegisteredIsp
+from infra.directory import AGENCY_CODE, RegisteredAgency, RegisteredIsp
 from infra.users import OPERATOR
 
 agencies_app = typer.Typer(
@@ -27,7 +27,7 @@ def register(app: typer.Typer) -> None:
     app.add_typer(agencies_app, name="agencies")
 
 
-def agency_json(agency: Agency) -> dict[str, Any]:
+def agency_json(agency: RegisteredAgency) -> dict[str, Any]:
     return {
         "code": agency.code,
         "name": agency.name,
@@ -152,7 +152,7 @@ def set_public_authority(
     run(go())
 
 
-def _status(agency: Agency) -> str:
+def _status(agency: RegisteredAgency) -> str:
     return "a public authority" if agency.public_authority else "not a public authority"
 
 

@@ -130,7 +130,7 @@ def verify(
         if as_json:
             print_json(report_json(report))
             return report.ok
-        for p in report.problems:
+        for p in report.findings:
             where = "-" if p.version is None else str(p.version)
             console.print(
                 f"[bold red]{p.kind.value}[/] stream={p.stream_id} version={where}: {p.detail}",
@@ -140,7 +140,7 @@ def verify(
         verdict = (
             "[green]intact[/]"
             if report.ok
-            else f"[bold red]{wording.count(len(report.problems), 'problem')}[/]"
+            else f"[bold red]{wording.count(len(report.findings), 'problem')}[/]"
         )
         console.print(
             f"{verdict}: {report.events_checked} events, "

@@ -18,7 +18,7 @@ from app.consent_withdrawal import record_consent_withdrawn, subject_of
 from app.history import RequestNotFound
 from cli.common import console, fail, run, settings_or_exit
 from cli.directory_common import EXIT_NOT_FOUND, EXIT_USAGE, print_json
-from cli.hub_common import JsonFlag, open_hub
+from cli.hub_common import JsonFlag, open_commands
 from cli.identity import TokenFile, credential
 from cli.request_ids import id_or_prefix, resolve
 from domain.commands import WithdrawConsent
@@ -60,7 +60,7 @@ def consent_withdrawn(
     settings = settings_or_exit()
 
     async def go() -> tuple[str, int]:
-        async with open_hub(settings) as hub:
+        async with open_commands(settings) as hub:
             who = await hub.acting(cred, Action.DECIDE, doing="recording a consent withdrawal")
             assert who.agency is not None  # DECIDE is for an agency's own workers
             rid = await resolve(hub.infra.engine, given, "ID")

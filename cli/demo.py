@@ -14,21 +14,17 @@ and stops everything. The people and their stories are invented.
 from __future__ import annotations
 
 import asyncio
-import contextlib
-from datetime import timedelta
 from uuid import UUID
 
 from rich.panel import Panel
 from rich.table import Table
 
-from app import scenario_para18, scenarios
+from app import scenarios
 from app.container import Infrastructure, build_container, open_infrastructure
 from app.history import request_history
-from app.scenarios import Hub
+from app.scenario_builder import Hub, policy_in_seconds, register_agencies
 from cli.audit_cmds import _print_history
 from cli.common import console
-from domain.policy import HubPolicy, RatingWindows
-from infra.directory import AlreadyExistsError
 from infra.settings import Settings
 from infra.stack import running_stack
 from infra.temporal import connect_client
@@ -36,28 +32,8 @@ from worker.main import build_worker
 
 DEMO_TASK_QUEUE = "mashflow-demo"
 
-HUB = [
-    ("police", "Northshire Police", "police"),
-    ("csc", "Northshire Children's Social Care", "childrens_social_care"),
-    ("gp_riverside", "Riverside GP Practice", "health_gp"),
-    ("school_oak", "Oak Primary School", "education"),
-    ("probation", "Probation Service North", "probation"),
-]
 
-
-def _seconds(red: float, amber: float, green: float) -> RatingWindows:
-    return RatingWindows(
-        red=timedelta(seconds=red), amber=timedelta(seconds=amber), green=timedelta(seconds=green)
-    )
-
-
-HURRIED = HubPolicy(
-    decision=_seconds(4, 8, 12),
-    consent=_seconds(4, 8, 12),
-    advice=_seconds(4, 8, 12),
-    acknowledgement=_seconds(4, 8, 12),
-    working_hours_ratings=[],
-)
+HURRIED = policy_in_seconds((4, 8, 12), (4, 8, 12))
 """A hub policy measured in seconds, so the demo can show a deadline being missed."""
 
 
@@ -67,7 +43,7 @@ async def run_demo(settings: Settings) -> bool:
         console.print(f"[green]stack healthy[/]: PostgreSQL ready, Temporal at {address}")
         client = await connect_client(stack.settings)
         async with open_infrastructure(stack.settings) as infra:
-            await _register_hub(infra)
+            await register_agencies(infra.agencies)
             async with build_worker(client, DEMO_TASK_QUEUE, infra):
                 demo = build_container(infra, client, task_queue=DEMO_TASK_QUEUE)
                 hub = Hub(demo.requests, demo.packages)
@@ -83,12 +59,6 @@ async def run_demo(settings: Settings) -> bool:
             return await _verify(infra)
 
 
-async def _register_hub(infra: Infrastructure) -> None:
-    for code, name, kind in HUB:
-        with contextlib.suppress(AlreadyExistsError):
-            await infra.agencies.add(code, name, kind)
-
-
 async def _run_paths(hub: Hub, infra: Infrastructure) -> list[tuple[str, UUID]]:
     paths: list[tuple[str, UUID]] = []
     for title, run in (
@@ -100,7 +70,7 @@ async def _run_paths(hub: Hub, infra: Infrastructure) -> list[tuple[str, UUID]]:
         ),
         (
             "a parent's information shared without consent to protect the child (para 18)",
-            scenario_para18.parent_shared_to_protect_child,
+            scenarios.parent_shared_to_protect_child,
         ),
         (
             "red: consent not sought, shared at once, reviewed after",
@@ -196,6 +166,6 @@ async def _verify(infra: Infrastructure) -> bool:
             f"checkpoint digest {report.checkpoint_digest}"
         )
     else:
-        for problem in report.problems:
+        for problem in report.findings:
             console.print(f"[bold red]broken[/]: {problem}", highlight=False)
     return report.ok

@@ -52,7 +52,7 @@ class Records:
 
 
 @dataclass(frozen=True)
-class Hub(Records):
+class Commands(Records):
     """The hub's database and its Temporal server: for the human steps."""
 
     container: Container
@@ -92,14 +92,14 @@ async def open_records(settings: Settings) -> AsyncIterator[Records]:
 
 
 @contextlib.asynccontextmanager
-async def open_hub(settings: Settings) -> AsyncIterator[Hub]:
+async def open_commands(settings: Settings) -> AsyncIterator[Commands]:
     """The configured database and Temporal, checked reachable first."""
     require_configured(settings, temporal=True)
     async with running_stack(settings, ui=False, temporal=True) as stack:
         try:
             async with open_container(stack.settings) as container:
                 try:
-                    yield Hub(container.infra, container)
+                    yield Commands(container.infra, container)
                 except RPCError as exc:
                     if exc.status is RPCStatusCode.NOT_FOUND:
                         fail("no such request (or its decision is not open)", EXIT_NOT_FOUND)

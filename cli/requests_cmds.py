@@ -26,7 +26,7 @@ from app.requests import NewRequest, SubjectDetails
 from app.wording import count
 from cli.common import console, fail, run, settings_or_exit
 from cli.directory_common import EXIT_NOT_FOUND, EXIT_USAGE, print_json
-from cli.hub_common import JsonFlag, bad_input, open_hub, open_records
+from cli.hub_common import JsonFlag, bad_input, open_commands, open_records
 from cli.identity import TokenFile, credential
 from cli.request_ids import id_or_prefix, resolve
 from domain.permissions import Action
@@ -99,7 +99,7 @@ def open_request(
     settings = settings_or_exit()
 
     async def go() -> uuid.UUID:
-        async with open_hub(settings) as hub:
+        async with open_commands(settings) as hub:
             who = await hub.acting(cred, Action.OPEN_REQUEST, doing="opening a request")
             try:
                 new = NewRequest(

@@ -20,7 +20,7 @@ from app.proactive import NewProactiveShare, share_proactively
 from app.requests import SubjectDetails
 from cli.common import console, fail, run, settings_or_exit
 from cli.directory_common import EXIT_USAGE, print_json
-from cli.hub_common import JsonFlag, bad_input, open_hub
+from cli.hub_common import JsonFlag, bad_input, open_commands
 from cli.identity import TokenFile, credential
 from domain.permissions import Action
 from domain.vocabulary import PurposeCategory, SubjectKind
@@ -61,7 +61,7 @@ def share(
     settings = settings_or_exit()
 
     async def go() -> uuid.UUID:
-        async with open_hub(settings) as hub:
+        async with open_commands(settings) as hub:
             who = await hub.acting(cred, Action.SHARE_PROACTIVELY, doing="sharing proactively")
             try:
                 new = NewProactiveShare(

@@ -1,10 +1,12 @@
 """``mashflow tasks list | complete``: a person's inbox and one step of a decision.
 
-``complete`` takes the same body as ``POST /api/tasks/{task_id}`` and turns it
-into the same sealed command (``app.tasks``). Both act as the user whose token
+``complete`` takes the same body as ``POST /api/tasks/{task_id}`` and completes
+the task through the same use case (``app.tasks.complete``: agency checked, text
+sealed, command built, step run). Both act as the user whose token
 the CLI holds (``MASHFLOW_TOKEN`` or ``--token-file PATH``, see
 ``cli.identity``): the inbox is theirs, and a step is recorded under their user
-id, role and agency. Exit codes: 0 done, 2 bad input or configuration, 3
+id, role and agency. Exit codes: 0 done, 2 bad input (a body the hub's rules find invalid
+included) or configuration, 3
 refused by the hub's rules (not a worker or advisor, another agency's task), 4
 no such request or decision, 5 not signed in (no token, or one that is not
 valid or has been revoked).
@@ -22,17 +24,20 @@ import typer
 from rich.table import Table
 
 from app.queries import InboxTask
-from app.tasks import TASK_ACTIONS, StepDone, TaskAction, build_command, run_step
+from app.task_bodies import TASK_ACTIONS, TaskAction
+from app.tasks import StepDone
+from app.tasks import complete as complete_task
 from app.timetext import local_time, time_left
 from app.wording import count, role_words, with_article
-from cli.common import EXIT_REFUSED, console, fail, run, settings_or_exit
-from cli.directory_common import EXIT_USAGE, print_json
-from cli.hub_common import JsonFlag, bad_input, open_hub, open_records
+from cli.common import console, fail, run, settings_or_exit
+from cli.directory_common import EXIT_NOT_FOUND, EXIT_USAGE, print_json
+from cli.hub_common import JsonFlag, bad_input, open_commands, open_records
 from cli.identity import TokenFile, credential
 from domain.errors import ValidationFailed
 from domain.models import Actor
-from domain.permissions import Action, allows
+from domain.permissions import Action
 from domain.tasks import TaskId
+from infra.directory import NotFoundError
 
 ACTION_NAMES: tuple[str, ...] = tuple(
     get_args(body.model_fields["action"].annotation)[0]
@@ -121,7 +126,7 @@ def complete(
     if action not in ACTION_NAMES:
         fail(f"--action: must be one of {', '.join(ACTION_NAMES)}", EXIT_USAGE)
     try:
-        ref = TaskId.parse(task_id)
+        TaskId.parse(task_id)
     except ValidationFailed:
         fail("TASK_ID: not a task id from the inbox (as 'mashflow tasks list' shows)", EXIT_USAGE)
     parsed = _body(body, action)
@@ -129,17 +134,14 @@ def complete(
     settings = settings_or_exit()
 
     async def go() -> StepDone:
-        async with open_hub(settings) as hub:
+        async with open_commands(settings) as hub:
             who = await hub.acting(cred, Action.WORK_TASKS, doing="completing a task")
-            if not allows(who, Action.WORK_TASKS, ref.agency):
-                fail("this task belongs to another agency", EXIT_REFUSED)
-            requests = hub.requests
-            view = await requests.view(ref.request_id)
             try:
-                command = await build_command(requests, view.state.subject_id, parsed)
-            except pydantic.ValidationError as exc:
-                fail(bad_input(exc, "--body: "), EXIT_USAGE)
-            return await run_step(requests, who, task_id, parsed, command)
+                return await complete_task(hub.requests, who, task_id, parsed)
+            except ValidationFailed as exc:  # the body made a command the domain refuses
+                fail(f"--body: {exc}", EXIT_USAGE)
+            except NotFoundError as exc:
+                fail(str(exc), EXIT_NOT_FOUND)
 
     done = run(go())
     if as_json:

@@ -11,8 +11,9 @@ from rich.table import Table
 from app.wording import count
 from cli.common import console, err_console, fail, run, settings_or_exit
 from cli.directory_common import EXIT_USAGE, open_directory, print_json
+from domain.permissions import HUB_ROLES
 from domain.vocabulary import Role
-from infra.users import HUB_ROLES, PERSON_ROLES, User, role_names
+from infra.users import PERSON_ROLES, User, role_names
 
 users_app = typer.Typer(help="People who sign in: add, list, change, revoke.", no_args_is_help=True)
 

@@ -4,15 +4,20 @@ One model per step, so fields can be added without breaking running
 workflows. Each is handled by a ``decide_*`` function that validates it and
 returns the events to append. The actor and the current time are passed
 alongside, never inside, a command.
+
+A step a person takes from a task has a body at the edge (``app.task_bodies``)
+with the same fields in plain words. The fields both share are defined once
+here, as a shape generic in its free text (``T`` required, ``N`` optional):
+``Sealed`` in the command, plain text (sealed on the way in) in the body.
 """
 
 from __future__ import annotations
 
 from datetime import date
-from typing import Self
+from typing import Generic, Self, TypeVar
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, model_validator
+from pydantic import Field, model_validator
 
 from domain.events.base import Sealed
 from domain.events.values import (
@@ -24,6 +29,8 @@ from domain.events.values import (
     ProtectedPerson,
     Sha256Hex,
 )
+from domain.facts import Assessment
+from domain.frozen import Frozen
 from domain.models import SharingRequest
 from domain.vocabulary import (
     AdviceRecommendation,
@@ -39,9 +46,70 @@ from domain.vocabulary import (
     Rating,
 )
 
+T = TypeVar("T")
+"""Required free text: ``Sealed`` in a command, plain in a task body."""
+N = TypeVar("N")
+"""Optional free text, likewise."""
 
-class Command(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+
+class Command(Frozen):
+    pass
+
+
+# --- the shapes a command shares with its task body ------------------------------
+
+
+class ConsentAnswer(Frozen, Generic[N]):
+    """What came of seeking consent, beside the outcome itself."""
+
+    could_not_obtain_reason: CouldNotObtainReason | None = None
+    given_by: ConsentGiver | None = None
+    capacity_considered: bool | None = None
+    scope: N | None = None
+    note: N | None = None
+
+
+class AdviceQuestion(Frozen, Generic[T]):
+    question: T
+    subject_named: bool = False
+
+
+class AdviceAnswer(Frozen, Generic[T]):
+    """Advisor of the holding agency (the capacity they advise in is the body's and the
+    command's own: required of every new answer, absent from older records)."""
+
+    recommendation: AdviceRecommendation
+    agrees_to_share_without_consent: bool = False
+    advice: T
+    position: JobTitle | None = None
+
+
+class Decision(Frozen, Generic[T, N]):
+    outcome: Outcome
+    reasons: T
+    not_share_reasons: list[NotShareReason] = Field(default_factory=list, max_length=10)
+    necessity: N | None = None
+    inform: InformPlan | None = None
+    urgent_override: N | None = None
+    """Only when sharing without consent before an advisor agrees: why waiting was unsafe."""
+    position: JobTitle | None = None
+    """The decision maker's job title."""
+
+
+class Informing(Frozen, Generic[N]):
+    informed: bool
+    reason_not: NotInformedReason | None = None
+    review_on: date | None = None
+    """Not informed for now: when to look again (the task stays open until then)."""
+    note: N | None = None
+
+    @model_validator(mode="after")
+    def _reason_when_not_informed(self) -> Self:
+        if self.informed == (self.reason_not is not None):
+            raise ValueError("reason_not: give a reason exactly when the person is not informed")
+        if self.informed and self.review_on is not None:
+            raise ValueError("review_on: a review date is for not informing")
+        return self
 
 
 # --- the request (coordinator) -----------------------------------------------
@@ -63,15 +131,7 @@ class WithdrawRequest(Command):
 # --- one agency's decision (worker unless noted) ------------------------------
 
 
-class AssessPurpose(Command):
-    purpose_clear: bool
-    """The worker finds the stated purpose clear and genuinely of the stated category."""
-    identifiable: bool
-    confidential: bool
-    special_category: bool
-    adult_at_risk: bool = False
-    criminal_offence_data: bool = False
-    """Offences or allegations (criminal offence data): a condition is needed as well."""
+class AssessPurpose(Command, Assessment):
     compelled_by: LegalInstrument | None = None
     """Step 4, asked before consent: the statutory duty or court order that requires
     sharing, if one applies. Consent is then not needed."""
@@ -82,13 +142,8 @@ class SeekConsent(Command):
     note: Sealed | None = None
 
 
-class RecordConsent(Command):
+class RecordConsent(Command, ConsentAnswer[Sealed]):
     outcome: ConsentOutcome
-    could_not_obtain_reason: CouldNotObtainReason | None = None
-    given_by: ConsentGiver | None = None
-    capacity_considered: bool | None = None
-    scope: Sealed | None = None
-    note: Sealed | None = None
 
     @model_validator(mode="after")
     def _outcome_of_seeking(self) -> Self:
@@ -121,19 +176,12 @@ class RecordConsentNotSought(Command):
     """For the risk reasons: who asking would put at risk (the subject when absent)."""
 
 
-class RequestAdvice(Command):
-    question: Sealed
-    subject_named: bool = False
+class RequestAdvice(Command, AdviceQuestion[Sealed]):
+    pass
 
 
-class GiveAdvice(Command):
-    """Advisor of the holding agency."""
-
-    recommendation: AdviceRecommendation
-    agrees_to_share_without_consent: bool = False
-    advice: Sealed
+class GiveAdvice(Command, AdviceAnswer[Sealed]):
     capacity: AdvisorCapacity | None = None
-    position: JobTitle | None = None
 
 
 class DetermineLawfulBasis(Command):
@@ -144,16 +192,8 @@ class SelectInformation(Command):
     items: list[InformationItem]
 
 
-class RecordDecision(Command):
-    outcome: Outcome
-    reasons: Sealed
-    not_share_reasons: list[NotShareReason] = []
-    necessity: Sealed | None = None
-    inform: InformPlan | None = None
-    urgent_override: Sealed | None = None
-    """Only when sharing without consent before an advisor agrees: why waiting was unsafe."""
-    position: JobTitle | None = None
-    """The decision maker's job title."""
+class RecordDecision(Command, Decision[Sealed, Sealed]):
+    pass
 
 
 class RecordPackageSent(Command):
@@ -183,20 +223,8 @@ class RevokePackage(Command):
     reason: Sealed
 
 
-class RecordInforming(Command):
-    informed: bool
-    reason_not: NotInformedReason | None = None
-    review_on: date | None = None
-    """Not informed for now: when to look again (the task stays open until then)."""
-    note: Sealed | None = None
-
-    @model_validator(mode="after")
-    def _reason_when_not_informed(self) -> Self:
-        if self.informed == (self.reason_not is not None):
-            raise ValueError("reason_not: give a reason exactly when the person is not informed")
-        if self.informed and self.review_on is not None:
-            raise ValueError("review_on: a review date is for not informing")
-        return self
+class RecordInforming(Command, Informing[Sealed]):
+    pass
 
 
 # --- retention (compliance officer) --------------------------------------------

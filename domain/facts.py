@@ -7,8 +7,6 @@ Pure: no I/O and no clock.
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict
-
 from domain.events.values import (
     AdviceTaken,
     ConsentRecord,
@@ -16,6 +14,7 @@ from domain.events.values import (
     LawfulBasis,
     LegalInstrument,
 )
+from domain.frozen import Frozen
 from domain.vocabulary import (
     LEGITIMATE_PURPOSES,
     NO_CONSENT_OUTCOMES,
@@ -28,10 +27,22 @@ from domain.vocabulary import (
 )
 
 
-class DecisionFacts(BaseModel):
-    """What is known about one agency's decision when a rule is asked."""
+class Assessment(Frozen):
+    """Steps 1 to 3: what the worker finds of the purpose and the information (the
+    assessment's command and task body carry these too)."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    purpose_clear: bool
+    """The worker finds the stated purpose clear and genuinely of the stated category."""
+    identifiable: bool
+    confidential: bool
+    special_category: bool
+    adult_at_risk: bool = False
+    criminal_offence_data: bool = False
+    """Offences or allegations (criminal offence data): a condition is needed as well."""
+
+
+class DecisionFacts(Assessment):
+    """What is known about one agency's decision when a rule is asked."""
 
     subject_kind: SubjectKind
     rating: Rating
@@ -40,12 +51,6 @@ class DecisionFacts(BaseModel):
     public_authority: bool | None = None
     """Whether the register holds the deciding agency to be a public authority (None: not
     recorded, read as its kind's default; see :func:`is_public_authority`)."""
-    purpose_clear: bool
-    identifiable: bool
-    confidential: bool
-    special_category: bool
-    adult_at_risk: bool = False
-    criminal_offence_data: bool = False
     compelled_by: LegalInstrument | None = None
     """The statutory duty or court order found to apply at the assessment, if any."""
     consent: ConsentRecord | None = None

@@ -79,6 +79,15 @@ MATRIX: Mapping[Action, Mapping[Role, Reach]] = {
 }
 """Every action and who may take it; an action or role absent here is refused."""
 
+HUB_ROLES: frozenset[Role] = frozenset(
+    role
+    for role in Role
+    if any(role in reaches for reaches in MATRIX.values())
+    and all(reaches.get(role, Reach.HUB) is Reach.HUB for reaches in MATRIX.values())
+)
+"""The hub's own roles: whatever they may do, they may do for any agency, so a person
+holding one belongs to no agency (coordinators and compliance officers)."""
+
 ROLE_NAMES: Mapping[Role, str] = {
     Role.COORDINATOR: "hub coordinator",
     Role.AGENCY_WORKER: "agency worker",

@@ -11,15 +11,12 @@ import calendar as _cal
 from datetime import date, timedelta
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import Field, field_validator
 
 from domain.calendar import Duration
 from domain.errors import ValidationFailed
+from domain.frozen import Frozen
 from domain.vocabulary import RecordType, RetentionAnchor
-
-
-class Frozen(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
 
 
 class RetentionPeriod(Frozen):

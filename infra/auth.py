@@ -24,10 +24,11 @@ import jwt
 import structlog
 
 from domain.errors import ValidationFailed
+from domain.permissions import HUB_ROLES
 from domain.vocabulary import Role
 from infra.directory import AgencyDirectory, NotFoundError
 from infra.settings import Settings
-from infra.users import HUB_ROLES, TOKEN_PREFIX, User, UserDirectory
+from infra.users import TOKEN_PREFIX, User, UserDirectory
 
 log = structlog.get_logger(__name__)
 

@@ -85,7 +85,7 @@ class AlreadyExistsError(DirectoryError):
 
 
 @dataclass(frozen=True, slots=True)
-class Agency:
+class RegisteredAgency:
     code: str
     name: str
     kind: AgencyKind
@@ -126,7 +126,7 @@ class AgencyDirectory:
         name: str,
         kind: AgencyKind | str,
         public_authority: bool | None = None,
-    ) -> Agency:
+    ) -> RegisteredAgency:
         """Register an agency with a fresh transfer keypair (private half wrapped by the KEK).
         Whether it is a public authority defaults from its kind when not given."""
         code = checked_code(code)
@@ -160,12 +160,12 @@ class AgencyDirectory:
             raise AlreadyExistsError(f"agency {code!r} is already registered") from None
         return _agency(row)
 
-    async def list(self) -> builtins.list[Agency]:
+    async def list(self) -> builtins.list[RegisteredAgency]:
         stmt = sa.select(*_AGENCY_COLUMNS).order_by(agencies_table.c.code)
         async with self._engine.connect() as conn:
             return [_agency(row) for row in await conn.execute(stmt)]
 
-    async def get(self, code: str) -> Agency:
+    async def get(self, code: str) -> RegisteredAgency:
         stmt = sa.select(*_AGENCY_COLUMNS).where(agencies_table.c.code == code)
         async with self._engine.connect() as conn:
             row = (await conn.execute(stmt)).one_or_none()
@@ -175,7 +175,7 @@ class AgencyDirectory:
 
     async def set_public_authority(
         self, code: str, public_authority: bool, *, by: str, by_role: str
-    ) -> Agency:
+    ) -> RegisteredAgency:
         """Record whether the agency is a public authority. The database function changes
         the row and appends ``register.agency_public_authority_changed`` in one transaction
         (nothing when the value is unchanged); the app role cannot UPDATE the row itself."""
@@ -259,8 +259,8 @@ _SET_PUBLIC_SQL = sa.text(
 _PROTOCOL_COLUMNS = tuple(c for c in protocols_table.c if c.name != "created_at")
 
 
-def _agency(row: sa.Row[*tuple[Any, ...]]) -> Agency:
-    return Agency(
+def _agency(row: sa.Row[*tuple[Any, ...]]) -> RegisteredAgency:
+    return RegisteredAgency(
         code=row.code,
         name=row.name,
         kind=AgencyKind(row.kind),

@@ -70,15 +70,8 @@ class Projection(CheckpointFollower):
     (the catch-up of ``infra.eventstore.subscriptions``): each batch is read whole
     (``EventStore.read_batch``), folded in memory and written in bulk."""
 
-    def __init__(
-        self,
-        store: EventStore,
-        *,
-        batch_size: int = LIVE_BATCH,
-        poll_interval: float = 0.2,
-        name: str = PROJECTION,
-    ) -> None:
-        super().__init__(store, name, batch_size=batch_size, poll_interval=poll_interval)
+    CHECKPOINT = PROJECTION
+    BATCH = LIVE_BATCH
 
     async def read(self, after: int) -> Batch:
         return await self.store.read_batch(after, self.batch_size)

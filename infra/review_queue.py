@@ -24,7 +24,6 @@ from domain.events import (
     RetentionReviewOverdue,
 )
 from domain.retention import ReviewStatus
-from infra.eventstore import EventStore
 from infra.eventstore.subscriptions import Batch, CheckpointFollower
 
 CHECKPOINT = "retention_reviews"
@@ -97,15 +96,8 @@ class ReviewQueue(CheckpointFollower):
     (``EventStore.read_types``): the server skips the rest of the log, so a rebuild's
     pass over a million events costs a scan, not a decode of every event."""
 
-    def __init__(
-        self,
-        store: EventStore,
-        *,
-        batch_size: int = BATCH,
-        poll_interval: float = 0.2,
-        name: str = CHECKPOINT,
-    ) -> None:
-        super().__init__(store, name, batch_size=batch_size, poll_interval=poll_interval)
+    CHECKPOINT = CHECKPOINT
+    BATCH = BATCH
 
     async def read(self, after: int) -> Batch:
         return await self.store.read_types(after, TYPES, self.batch_size)

@@ -26,6 +26,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from domain.errors import ValidationFailed
+from domain.permissions import HUB_ROLES
 from domain.vocabulary import Role
 from infra.directory import (
     NotFoundError,
@@ -55,8 +56,6 @@ users_table = sa.Table(
 PERSON_ROLES: tuple[Role, ...] = tuple(r for r in Role if r is not Role.SYSTEM)
 """The roles a person can hold (``system`` is the engine's own)."""
 
-HUB_ROLES = frozenset({Role.COORDINATOR, Role.COMPLIANCE_OFFICER})
-"""Roles that act for the hub as a whole and so need no agency."""
 
 TOKEN_PREFIX = "mf"  # noqa: S105 - a prefix, not a secret
 

@@ -22,6 +22,7 @@ from pathlib import Path
 import asyncpg
 import pytest
 from hypothesis import settings as hypothesis_settings
+from sqlalchemy.ext.asyncio import AsyncEngine
 from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 
@@ -94,6 +95,18 @@ async def database(pg_server_url: str) -> AsyncIterator[TestDatabase]:
 
 
 @contextlib.asynccontextmanager
+async def engine_on(url: str, pool_size: int = 5) -> AsyncIterator[AsyncEngine]:
+    """An engine acting as the app role on ``url``, disposed of afterwards."""
+    from infra.db import create_engine
+
+    engine = create_engine(url, pool_size=pool_size)
+    try:
+        yield engine
+    finally:
+        await engine.dispose()
+
+
+@contextlib.asynccontextmanager
 async def fresh_database(pg_server_url: str, revision: str = "head") -> AsyncIterator[TestDatabase]:
     """Create a uniquely named database, migrate it (to ``revision``), and drop it afterwards."""
     from infra.migrate import upgrade
@@ -118,14 +131,9 @@ def settings(database: TestDatabase) -> Settings:
     return database.settings
 
 
-@pytest.fixture(scope="module")
-async def time_skipping_env(settings: Settings) -> AsyncIterator[WorkflowEnvironment]:
-    """The Temporal time-skipping test server: hours of timers pass in seconds.
-
-    One per test module: workflows an earlier module left waiting (their worker gone)
-    wake when a later test skips hours, and a server busy with them stalled that
-    test's skip under a loaded runner.
-    """
+@contextlib.asynccontextmanager
+async def time_skipping(settings: Settings) -> AsyncIterator[WorkflowEnvironment]:
+    """A Temporal time-skipping test server of its own: hours of timers pass in seconds."""
     env = await WorkflowEnvironment.start_time_skipping(
         data_converter=data_converter(settings.key_encryption_key()),
         interceptors=client_interceptors(settings.key_encryption_key()),
@@ -136,6 +144,18 @@ async def time_skipping_env(settings: Settings) -> AsyncIterator[WorkflowEnviron
         yield env
     finally:
         await env.shutdown()
+
+
+@pytest.fixture(scope="module")
+async def time_skipping_env(settings: Settings) -> AsyncIterator[WorkflowEnvironment]:
+    """The Temporal time-skipping test server: hours of timers pass in seconds.
+
+    One per test module: workflows an earlier module left waiting (their worker gone)
+    wake when a later test skips hours, and a server busy with them stalled that
+    test's skip under a loaded runner.
+    """
+    async with time_skipping(settings) as env:
+        yield env
 
 
 @pytest.fixture(scope="session")

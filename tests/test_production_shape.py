@@ -84,7 +84,7 @@ async def ready(url: str) -> None:
     raise AssertionError(f"{url} never ready")
 
 
-class Hub:
+class TwoApis:
     def __init__(self, a: httpx.AsyncClient, b: httpx.AsyncClient, tokens: dict[str, str]):
         self.a, self.b, self.tokens = a, b, tokens
 
@@ -107,7 +107,7 @@ class Hub:
         return dict(done.json())
 
 
-async def walk(hub: Hub, rid: str) -> None:
+async def walk(hub: TwoApis, rid: str) -> None:
     """A worker and an advisor share without consent, through API b; the recipient opens
     and acknowledges the package through API a."""
     task = await hub.task("worker", rid, "assess_purpose")
@@ -205,7 +205,7 @@ async def test_two_workers_and_two_apis_finish_every_request_exactly_once(
                     httpx.AsyncClient(base_url=urls[0], timeout=60) as a,
                     httpx.AsyncClient(base_url=urls[1], timeout=60) as b,
                 ):
-                    hub = Hub(a, b, tokens)
+                    hub = TwoApis(a, b, tokens)
                     rids = []
                     for i in range(REQUESTS):
                         created = await a.post(

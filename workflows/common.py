@@ -92,7 +92,7 @@ def agency_workflow_id(request_id: UUID, agency: str) -> str:
     return f"request-{request_id}-agency-{agency}"
 
 
-def refusal(exc: DomainError) -> ApplicationError:
+def application_error(exc: DomainError) -> ApplicationError:
     """A domain refusal as the caller sees it: its class name as the type, nothing personal."""
     details: list[object] = []
     if isinstance(exc, ValidationFailed):
@@ -107,7 +107,7 @@ def decided(fn: Callable[[], T]) -> T:
     try:
         return fn()
     except DomainError as exc:
-        raise refusal(exc) from None
+        raise application_error(exc) from None
 
 
 class StreamWriter:

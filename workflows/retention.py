@@ -84,9 +84,9 @@ with workflow.unsafe.imports_passed_through():
         STEP_TIMEOUT,
         STORE_RETRY,
         StreamWriter,
+        application_error,
         decided,
         notify,
-        refusal,
     )
 
 ANY_VERSION = -1
@@ -288,7 +288,7 @@ class RetentionReviewTaskWorkflow:
 
     def _review(self) -> ReviewState:
         if self.state is None:
-            raise refusal(InvalidState("this review has not opened yet"))
+            raise application_error(InvalidState("this review has not opened yet"))
         return self.state
 
     async def _apply(self, events: list[Event], actor: Actor | None) -> None:
@@ -380,7 +380,7 @@ class RetentionReviewTaskWorkflow:
             retry_policy=STORE_RETRY,
         )
         if not confirmed.due:
-            raise refusal(
+            raise application_error(
                 InvalidState(
                     "this record is not due for disposal: the log does not make it due on "
                     f"{self.due.due_on.isoformat()}"

@@ -9,12 +9,11 @@ the hub and do not administer it.
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
 
 from fastapi import APIRouter, Response, status
 
 from api.deps import Agencies, CurrentPrincipal, RegisterKeeper
-from api.problems import Problem
+from api.problems import problem_responses
 from api.schemas.agencies import (
     AgencyChange,
     AgencyCreate,
@@ -26,8 +25,8 @@ from api.schemas.agencies import (
 
 router = APIRouter(prefix="/api", tags=["agencies"])
 
-_AUTH: dict[int | str, dict[str, Any]] = {401: {"model": Problem}, 403: {"model": Problem}}
-_WRITE = _AUTH | {409: {"model": Problem}, 422: {"model": Problem}}
+_AUTH = problem_responses(401, 403)
+_WRITE = _AUTH | problem_responses(409, 422)
 
 
 @router.get("/agencies", response_model=RegisterResponse, responses=_AUTH)
@@ -41,7 +40,9 @@ async def register(_: CurrentPrincipal, agencies: Agencies) -> RegisterResponse:
 
 
 @router.get(
-    "/agencies/{code}", response_model=AgencyResponse, responses=_AUTH | {404: {"model": Problem}}
+    "/agencies/{code}",
+    response_model=AgencyResponse,
+    responses=_AUTH | problem_responses(404),
 )
 async def agency(code: str, _: CurrentPrincipal, agencies: Agencies) -> AgencyResponse:
     return AgencyResponse.of(await agencies.get(code))
@@ -66,7 +67,7 @@ async def add_agency(
 @router.patch(
     "/agencies/{code}",
     response_model=AgencyResponse,
-    responses=_WRITE | {404: {"model": Problem}},
+    responses=_WRITE | problem_responses(404),
 )
 async def change_agency(
     code: str, body: AgencyChange, keeper: RegisterKeeper, agencies: Agencies

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
-from typing import Annotated, Any
+from typing import Annotated
 from uuid import UUID
 from zoneinfo import ZoneInfo
 
@@ -21,7 +21,7 @@ from fastapi.responses import StreamingResponse
 from api.deps import CsrfToken, HistoryReader, PagePrincipal, ServicesDep, csrf_protect
 from api.forms import FieldErrors
 from api.moment import Typed, read_moment
-from api.problems import Problem, register_problem
+from api.problems import problem_responses, register_problem
 from api.rendering import render
 from api.schemas.audit import HistoryResponse, VerifyRequest, VerifyResponse
 from api.services import Services
@@ -49,8 +49,8 @@ register_problem(RequestNotFound, 404, "not-found", "Not found")
 router = APIRouter(prefix="/api", tags=["audit"])
 pages = APIRouter(include_in_schema=False, dependencies=[Depends(csrf_protect)])
 
-_AUTH: dict[int | str, dict[str, Any]] = {401: {"model": Problem}, 403: {"model": Problem}}
-_FOUND = _AUTH | {404: {"model": Problem}, 422: {"model": Problem}}
+_AUTH = problem_responses(401, 403)
+_FOUND = _AUTH | problem_responses(404, 422)
 
 AsOf = Annotated[
     datetime | None, Query(description="Show only what was known at this time (ISO 8601).")
@@ -125,7 +125,7 @@ async def export(
 @router.get(
     "/audit/export",
     responses=_AUTH
-    | {422: {"model": Problem}}
+    | problem_responses(422)
     | {200: {"content": {m: {} for m in MEDIA_TYPES.values()}, "description": "The export."}},
 )
 async def export_range(

@@ -10,7 +10,7 @@ refreshed from :mod:`api.dashboard_metrics` at each scrape).
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request, Response
 
@@ -23,7 +23,7 @@ from api.deps import (
     csrf_protect,
     require_page,
 )
-from api.problems import Problem
+from api.problems import problem_responses
 from api.rendering import render
 from app.dashboard import DEFAULT_PERIOD, MAX_PERIOD, Dashboard, HubDashboard
 from app.timetext import span
@@ -38,11 +38,7 @@ Viewer = DashboardViewer
 PERIODS = (7, 30, 90, 365)
 """The page's choice of period, in days up to now."""
 
-_AUTH: dict[int | str, dict[str, Any]] = {
-    401: {"model": Problem},
-    403: {"model": Problem},
-    422: {"model": Problem},
-}
+_AUTH = problem_responses(401, 403, 422)
 
 
 @router.get("/dashboard", response_model=HubDashboard, responses=_AUTH)

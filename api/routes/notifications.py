@@ -19,6 +19,7 @@ from api.rendering import render
 from api.services import Services
 from app.notifications import EMAILED, link, wording
 from domain.errors import ValidationFailed
+from domain.vocabulary import Role
 from infra.auth import Principal
 from infra.notifications import MAX_EMAIL, NotificationInbox
 from infra.packages import Notification
@@ -47,7 +48,7 @@ class NotificationList(BaseModel):
     notifications: list[NotificationResponse]
 
 
-def _shown(note: Notification, role: str) -> NotificationResponse:
+def _shown(note: Notification, role: Role) -> NotificationResponse:
     title, says = wording(note)
     return NotificationResponse(
         notification_id=str(note.notification_id),
@@ -70,7 +71,7 @@ async def notifications(principal: CurrentPrincipal, services: ServicesDep) -> N
     found = await inbox.for_user(principal.user_id)
     return NotificationList(
         unseen=await inbox.unseen(principal.user_id),
-        notifications=[_shown(n, principal.role.value) for n in found],
+        notifications=[_shown(n, principal.role) for n in found],
     )
 
 
@@ -97,7 +98,7 @@ async def _page(
         "notifications.html",
         principal=principal,
         csrf=csrf,
-        notes=[_shown(n, principal.role.value) for n in found],
+        notes=[_shown(n, principal.role) for n in found],
         new=unseen,
         email=email,
         errors=errors,

@@ -24,10 +24,9 @@ from api.schemas.packages import PackageItem, RevokeBody
 from api.services import Services
 from app.identity import actor_of
 from app.package_context import package_context
-from app.packages import SENDER_ROLES, PackageService
+from app.packages import PackageService
 from domain.errors import DomainError, InvalidState
-from domain.permissions import Action
-from domain.vocabulary import Role
+from domain.permissions import Action, allows
 from infra.auth import Principal
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(csrf_protect)])
@@ -50,7 +49,7 @@ async def packages_page(
     """Recipients: packages delivered to their agency. Workers, advisors: packages it sent."""
     require_page(principal, Action.RECEIVE_PACKAGE, Action.SEE_SENT_PACKAGES)
     actor = actor_of(principal)
-    received = principal.role is Role.RECIPIENT
+    received = allows(principal, Action.RECEIVE_PACKAGE)
     return render(
         services,
         request,
@@ -85,7 +84,7 @@ async def _package_page(
         csrf=csrf,
         package=package,
         names=await _agency_names(services),
-        sender=principal.role in SENDER_ROLES,
+        sender=allows(principal, Action.SEE_SENT_PACKAGES),
         errors=errors or {},
         reason=reason,
         done=DONE.get(done or ""),

@@ -10,13 +10,13 @@ about anyone (and the summary holds no personal data in any case).
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Annotated, Any
+from typing import Annotated
 from uuid import UUID
 
 from fastapi import APIRouter, Depends, Query
 
 from api.deps import CurrentPrincipal, Overseer, ServicesDep
-from api.problems import Problem
+from api.problems import problem_responses
 from api.schemas.requests_read import (
     InboxResponse,
     RequestListResponse,
@@ -26,15 +26,14 @@ from api.schemas.requests_read import (
 )
 from app.queries import ListOrder, Queries
 from domain.models import Actor
-from domain.permissions import Action, roles_for
+from domain.permissions import Action, allows
 from domain.vocabulary import Rating
 from infra.auth import Forbidden, Principal
 from infra.directory import NotFoundError
 
 router = APIRouter(prefix="/api", tags=["requests"])
 
-_AUTH: dict[int | str, dict[str, Any]] = {401: {"model": Problem}, 403: {"model": Problem}}
-_SEES_ALL = roles_for(Action.FOLLOW_REQUESTS)
+_AUTH = problem_responses(401, 403)
 Status = Annotated[str | None, Query(pattern="^(open|closed|withdrawn)$")]
 
 
@@ -47,7 +46,7 @@ QueriesDep = Annotated[Queries, Depends(get_queries)]
 
 def _scope(principal: Principal) -> str | None:
     """The agency a principal's view is limited to (None: the whole hub)."""
-    if principal.role in _SEES_ALL:
+    if allows(principal, Action.FOLLOW_REQUESTS):
         return None
     if principal.agency is None:  # an agency role without an agency sees nothing
         return ""
@@ -88,7 +87,7 @@ async def list_requests(
 @router.get(
     "/requests/{request_id}",
     response_model=RequestSummaryResponse,
-    responses=_AUTH | {404: {"model": Problem}},
+    responses=_AUTH | problem_responses(404),
 )
 async def get_request(
     request_id: UUID, principal: CurrentPrincipal, queries: QueriesDep

@@ -7,7 +7,6 @@ workflows' refusals come back as domain errors and leave as problems.
 
 from __future__ import annotations
 
-from typing import Any
 from uuid import UUID
 
 import pydantic
@@ -21,7 +20,7 @@ from api.deps import (
     RequestWithdrawer,
     Users,
 )
-from api.problems import Problem
+from api.problems import problem_responses
 from api.schemas.requests_write import (
     ProactiveShareCreate,
     RatingBody,
@@ -40,9 +39,7 @@ from infra.auth import Principal
 
 router = APIRouter(prefix="/api", tags=["requests"])
 
-WRITE_RESPONSES: dict[int | str, dict[str, Any]] = {
-    code: {"model": Problem} for code in (401, 403, 404, 409, 422, 503)
-}
+WRITE_RESPONSES = problem_responses(401, 403, 404, 409, 422, 503)
 
 
 def new_request(body: RequestCreate, principal: Principal) -> NewRequest:

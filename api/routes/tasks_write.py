@@ -15,10 +15,10 @@ from fastapi import APIRouter, Body, Path
 
 from api.deps import Requests, ServicesDep, TaskWorker
 from api.routes.requests_write import WRITE_RESPONSES
-from api.schemas.tasks import TaskBrief
+from api.schemas.tasks import StepDone, TaskAction, TaskBrief
 from app.identity import actor_of
 from app.requests import read_brief
-from app.tasks import StepDone, TaskAction, complete
+from app.tasks import complete
 from domain.tasks import MAX_LENGTH, PATTERN, TaskId
 from infra.auth import Forbidden
 

@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from domain.inputs import NO_CONTROLS
 from domain.vocabulary import AgencyKind
-from infra.directory import Agency, RegisteredIsp
+from infra.directory import RegisteredAgency, RegisteredIsp
 
 AgencyCode = Annotated[
     str,
@@ -52,7 +52,7 @@ class AgencyResponse(BaseModel):
     created_at: datetime
 
     @classmethod
-    def of(cls, agency: Agency) -> AgencyResponse:
+    def of(cls, agency: RegisteredAgency) -> AgencyResponse:
         return cls(
             code=agency.code,
             name=agency.name,

@@ -54,7 +54,7 @@ class VerifyResponse(BaseModel):
                 ProblemOut(
                     kind=p.kind.value, stream_id=p.stream_id, version=p.version, detail=p.detail
                 )
-                for p in report.problems
+                for p in report.findings
             ],
         )
 

@@ -1,6 +1,8 @@
 """Tasks: one task's brief, and completing a task.
 
-The completion bodies live in ``app.tasks`` (the API and the CLI share them).
+The completion bodies and the step's answer are the application's own
+(``app.task_bodies``, ``app.tasks``), shared with the CLI; re-exported here as
+the API's request and response schemas.
 """
 
 from __future__ import annotations
@@ -10,27 +12,8 @@ from uuid import UUID
 
 from pydantic import BaseModel
 
-from app.tasks import (
-    Action,
-    AssessPurposeBody,
-    ConsentNotSoughtBody,
-    DetermineLawfulBasisBody,
-    GiveAdviceBody,
-    InformPlanIn,
-    InstrumentIn,
-    ItemIn,
-    OpenTask,
-    RecordConsentBody,
-    RecordDecisionBody,
-    RecordInformingBody,
-    RequestAdviceBody,
-    Seal,
-    SeekConsentBody,
-    SelectInformationBody,
-    StepDone,
-    TaskAction,
-)
-from domain.tasks import TaskId
+from app.task_bodies import TaskAction
+from app.tasks import StepDone
 
 
 class TaskBrief(BaseModel):
@@ -49,25 +32,4 @@ class TaskBrief(BaseModel):
     information_sought: str
 
 
-__all__ = [
-    "Action",
-    "AssessPurposeBody",
-    "ConsentNotSoughtBody",
-    "DetermineLawfulBasisBody",
-    "GiveAdviceBody",
-    "InformPlanIn",
-    "InstrumentIn",
-    "ItemIn",
-    "OpenTask",
-    "RecordConsentBody",
-    "RecordDecisionBody",
-    "RecordInformingBody",
-    "RequestAdviceBody",
-    "Seal",
-    "SeekConsentBody",
-    "SelectInformationBody",
-    "StepDone",
-    "TaskAction",
-    "TaskBrief",
-    "TaskId",
-]
+__all__ = ["StepDone", "TaskAction", "TaskBrief"]

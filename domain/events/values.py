@@ -11,9 +11,10 @@ from datetime import UTC, date, datetime
 from typing import Annotated, Self
 from uuid import UUID
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, StringConstraints, model_validator
+from pydantic import AfterValidator, StringConstraints, model_validator
 
 from domain.events.base import Sealed
+from domain.frozen import Frozen
 from domain.inputs import NO_CONTROLS
 from domain.vocabulary import (
     AdviceRecommendation,
@@ -72,8 +73,8 @@ JobTitle = Annotated[
 about the practitioner, never the person the information is about."""
 
 
-class Value(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+class Value(Frozen):
+    pass
 
 
 class Holder(Value):

@@ -27,7 +27,7 @@ import asyncpg
 
 from domain.events import Event, EventRegistry
 from infra.eventstore.errors import ConcurrencyError, EventIdConflict, UnknownEventType
-from infra.eventstore.model import ANY_VERSION, MAX_BATCH, SYSTEM_PREFIX, AppendResult, NewEvent
+from infra.eventstore.model import ANY_VERSION, MAX_BATCH, SYSTEM_PREFIX, AppendedBatch, NewEvent
 from infra.eventstore.rows import Connections
 
 APPEND_ONE_SQL = (
@@ -82,7 +82,7 @@ class Appender:
 
     async def append(
         self, stream_id: str, expected_version: int, events: Sequence[NewEvent]
-    ) -> AppendResult:
+    ) -> AppendedBatch:
         if expected_version < ANY_VERSION:
             raise ValueError("expected_version must be >= 0 or ANY_VERSION")
         columns = self.columns(events)
@@ -105,10 +105,10 @@ class Appender:
                     lost_race = exc.constraint_name == "events_stream_version_key"
                 if len(rows) == 1:
                     row = rows[0]
-                    return AppendResult(stream_id, (row[0],), (row[1],), deduplicated=False)
+                    return AppendedBatch(stream_id, (row[0],), (row[1],), deduplicated=False)
                 if rows:
                     rows.sort(key=lambda r: int(r[0]))
-                    return AppendResult(
+                    return AppendedBatch(
                         stream_id,
                         tuple(r[0] for r in rows),
                         tuple(r[1] for r in rows),
@@ -150,7 +150,7 @@ class Appender:
 
 def already_stored(
     stream_id: str, events: Sequence[NewEvent], stored: list[asyncpg.Record]
-) -> AppendResult:
+) -> AppendedBatch:
     for row in stored:
         if not row["same"]:
             raise EventIdConflict(row["event_id"])
@@ -158,7 +158,7 @@ def already_stored(
         # Part of this batch was stored as part of another: not a retry of this one.
         raise EventIdConflict(stored[0]["event_id"])
     rows = sorted(stored, key=lambda r: r["position"])
-    return AppendResult(
+    return AppendedBatch(
         stream_id,
         tuple(r["position"] for r in rows),
         tuple(r["version"] for r in rows),

@@ -23,7 +23,7 @@ from infra.eventstore.integrity import (
     CheckpointRecorded,
     checkpoint_digest,
 )
-from infra.eventstore.model import Problem, ProblemKind
+from infra.eventstore.model import Finding, FindingKind
 
 if TYPE_CHECKING:
     from infra.eventstore.store import EventStore
@@ -41,7 +41,7 @@ def _holds(keys: tuple[bytes, ...], version: int, digest: str, signature: str) -
 
 
 async def load_checkpoints(
-    store: EventStore, horizon: int, problems: list[Problem]
+    store: EventStore, horizon: int, findings: list[Finding]
 ) -> tuple[Loaded, str | None, set[int]]:
     """The settled checkpoints, their chain and signatures checked; the last digest; and
     the versions vouched for by a signature this hub holds (theirs or a later one's)."""
@@ -55,7 +55,7 @@ async def load_checkpoints(
     vouched: set[int] = set()
 
     def mismatch(version: int, detail: str) -> None:
-        problems.append(Problem(ProblemKind.CHECKPOINT_MISMATCH, CHECKPOINTS, version, detail))
+        findings.append(Finding(FindingKind.CHECKPOINT_MISMATCH, CHECKPOINTS, version, detail))
 
     for row in rows:
         try:
@@ -88,7 +88,7 @@ def against_anchor(
     horizon: int,
     checkpoints: Loaded,
     vouched: set[int],
-    problems: list[Problem],
+    findings: list[Finding],
     store: EventStore,
 ) -> int:
     """Compare the log's checkpoints with the anchor's; the number of entries compared."""
@@ -96,7 +96,7 @@ def against_anchor(
     keys = _keys(store)
 
     def mismatch(version: int | None, detail: str) -> None:
-        problems.append(Problem(ProblemKind.CHECKPOINT_MISMATCH, CHECKPOINTS, version, detail))
+        findings.append(Finding(FindingKind.CHECKPOINT_MISMATCH, CHECKPOINTS, version, detail))
 
     for name in contents.unreadable:
         mismatch(None, f"anchor file {name} is not a checkpoint entry")

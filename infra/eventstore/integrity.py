@@ -41,9 +41,9 @@ from infra.eventstore.anchor import AnchoredCheckpoint, sign, signature_holds
 from infra.eventstore.errors import ConcurrencyError
 from infra.eventstore.model import (
     Checkpoint,
+    Finding,
+    FindingKind,
     NewEvent,
-    Problem,
-    ProblemKind,
     VerifyReport,
 )
 from infra.eventstore.rows import COLUMNS, HORIZON, ZERO_HASH, row_hash
@@ -167,14 +167,14 @@ class _Walk:
         self.heads: dict[str, tuple[int, bytes]] = {}
         self.gaps: dict[str, set[int]] = {}
         self.touched: dict[str, int] = {}  # stream -> first version seen since last checkpoint
-        self.problems: list[Problem] = []
-        self.seen: set[tuple[ProblemKind, str, int | None]] = set()
+        self.findings: list[Finding] = []
+        self.seen: set[tuple[FindingKind, str, int | None]] = set()
         self.pending = sorted(checkpoints, key=lambda c: c[1].horizon)
 
-    def report(self, kind: ProblemKind, stream_id: str, version: int | None, detail: str) -> None:
+    def report(self, kind: FindingKind, stream_id: str, version: int | None, detail: str) -> None:
         if (kind, stream_id, version) not in self.seen:
             self.seen.add((kind, stream_id, version))
-            self.problems.append(Problem(kind, stream_id, version, detail))
+            self.findings.append(Finding(kind, stream_id, version, detail))
 
     def row(self, row: asyncpg.Record) -> None:
         while self.pending and row[0] >= self.pending[0][1].horizon:
@@ -183,10 +183,10 @@ class _Walk:
         version: int = row[2]
         prev: bytes = row[9]
         if row_hash(row) != row[10]:
-            self.report(ProblemKind.CHANGED, stream_id, version, "content does not match its hash")
+            self.report(FindingKind.CHANGED, stream_id, version, "content does not match its hash")
         elif str(row[11]) != str(json.loads(row[7]).get("correlation_id")):
             self.report(
-                ProblemKind.CHANGED, stream_id, version, "correlation id differs from metadata"
+                FindingKind.CHANGED, stream_id, version, "correlation id differs from metadata"
             )
         head = self.heads.get(stream_id)
         expected = 1 if head is None else head[0] + 1
@@ -199,7 +199,7 @@ class _Walk:
                         "its hash differs from the one the next event recorded",
                         version - 1,
                     )
-                self.report(ProblemKind.CHANGED, stream_id, at, detail)
+                self.report(FindingKind.CHANGED, stream_id, at, detail)
             self.heads[stream_id] = (version, row[10])
         elif version > expected:
             self.gaps.setdefault(stream_id, set()).update(range(expected, version))
@@ -207,10 +207,10 @@ class _Walk:
         elif version in self.gaps.get(stream_id, ()):
             self.gaps[stream_id].discard(version)
             self.report(
-                ProblemKind.REORDERED, stream_id, version, f"comes after version {expected - 1}"
+                FindingKind.REORDERED, stream_id, version, f"comes after version {expected - 1}"
             )
         else:
-            self.report(ProblemKind.INSERTED, stream_id, version, "a second event at this version")
+            self.report(FindingKind.INSERTED, stream_id, version, "a second event at this version")
         self.touched.setdefault(stream_id, version)
 
     def compare(self, position: int, cp: CheckpointRecorded) -> None:
@@ -221,18 +221,18 @@ class _Walk:
             head = self.heads.get(stream_id)
             where = f"checkpoint at position {position} recorded version {version}"
             if head is None:
-                self.report(ProblemKind.STREAM_MISSING, stream_id, None, where)
+                self.report(FindingKind.STREAM_MISSING, stream_id, None, where)
             elif head[0] < version:
                 for missing in range(head[0] + 1, version + 1):
-                    self.report(ProblemKind.REMOVED, stream_id, missing, where)
+                    self.report(FindingKind.REMOVED, stream_id, missing, where)
             elif head[0] > version:
-                self.report(ProblemKind.INSERTED, stream_id, version + 1, where)
+                self.report(FindingKind.INSERTED, stream_id, version + 1, where)
             elif head[1].hex() != head_hash:
-                self.report(ProblemKind.CHANGED, stream_id, version, where)
+                self.report(FindingKind.CHANGED, stream_id, version, where)
         for stream_id, first in self.touched.items():
             if stream_id not in covered:
                 self.report(
-                    ProblemKind.INSERTED,
+                    FindingKind.INSERTED,
                     stream_id,
                     first,
                     f"below the horizon of the checkpoint at position {position}, unrecorded",
@@ -244,7 +244,7 @@ class _Walk:
             self.compare(*self.pending.pop(0))
         for stream_id, versions in self.gaps.items():
             for version in sorted(versions):
-                self.report(ProblemKind.REMOVED, stream_id, version, "missing from its stream")
+                self.report(FindingKind.REMOVED, stream_id, version, "missing from its stream")
 
 
 async def verify_log(
@@ -268,14 +268,14 @@ async def verify_log(
         total = int(await raw.fetchval("SELECT count(*) FROM events WHERE position < $1", horizon))
     from infra.eventstore.checkpoint_checks import against_anchor, load_checkpoints
 
-    problems: list[Problem] = []
-    checkpoints, digest, vouched = await load_checkpoints(store, horizon, problems)
+    findings: list[Finding] = []
+    checkpoints, digest, vouched = await load_checkpoints(store, horizon, findings)
     anchored = 0
     if store.anchor is not None:
-        anchored = against_anchor(store.anchor, horizon, checkpoints, vouched, problems, store)
+        anchored = against_anchor(store.anchor, horizon, checkpoints, vouched, findings, store)
     if trusted_digest is not None and trusted_digest not in {cp.digest for _, _, cp in checkpoints}:
-        problems.append(
-            Problem(ProblemKind.CHECKPOINT_MISMATCH, CHECKPOINTS, None, "exported digest not found")
+        findings.append(
+            Finding(FindingKind.CHECKPOINT_MISMATCH, CHECKPOINTS, None, "exported digest not found")
         )
     walk = _Walk([(position, cp) for position, _, cp in checkpoints])
     checked = 0
@@ -297,7 +297,7 @@ async def verify_log(
             progress(checked, total)
     walk.finish()
     return VerifyReport(
-        problems=tuple(problems + walk.problems),
+        findings=tuple(findings + walk.findings),
         events_checked=checked,
         checkpoints_checked=len(checkpoints),
         checkpoint_digest=digest,

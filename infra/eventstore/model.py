@@ -31,7 +31,7 @@ class NewEvent:
 
 
 @dataclass(frozen=True, slots=True)
-class AppendResult:
+class AppendedBatch:
     stream_id: str
     positions: tuple[int, ...]
     versions: tuple[int, ...]
@@ -44,7 +44,7 @@ class AppendResult:
         return self.versions[-1]
 
 
-class ProblemKind(StrEnum):
+class FindingKind(StrEnum):
     CHANGED = "changed"
     REMOVED = "removed"
     INSERTED = "inserted"
@@ -54,8 +54,8 @@ class ProblemKind(StrEnum):
 
 
 @dataclass(frozen=True, slots=True)
-class Problem:
-    kind: ProblemKind
+class Finding:
+    kind: FindingKind
     stream_id: str
     version: int | None
     detail: str
@@ -78,7 +78,7 @@ class Checkpoint:
 
 @dataclass(frozen=True, slots=True)
 class VerifyReport:
-    problems: tuple[Problem, ...]
+    findings: tuple[Finding, ...]
     events_checked: int
     checkpoints_checked: int
     checkpoint_digest: str | None
@@ -88,4 +88,4 @@ class VerifyReport:
 
     @property
     def ok(self) -> bool:
-        return not self.problems
+        return not self.findings

@@ -46,7 +46,7 @@ from infra.eventstore.append import VERSION_SQL, Appender, check_stream_id
 from infra.eventstore.binding import bind_events
 from infra.eventstore.model import (
     SYSTEM_PREFIX,
-    AppendResult,
+    AppendedBatch,
     Checkpoint,
     NewEvent,
     VerifyReport,
@@ -154,7 +154,7 @@ class EventStore:
 
     async def append(
         self, stream_id: str, expected_version: int, events: Sequence[NewEvent]
-    ) -> AppendResult:
+    ) -> AppendedBatch:
         """Append a batch atomically after ``expected_version`` (0: new stream; ANY_VERSION).
 
         Safe to retry: a batch already stored with identical content returns its
@@ -166,7 +166,7 @@ class EventStore:
 
     async def append_system(
         self, stream_id: str, expected_version: int, events: Sequence[NewEvent]
-    ) -> AppendResult:
+    ) -> AppendedBatch:
         """Append to one of the store's own streams (``$checkpoints``), as :meth:`append`.
 
         Only names starting with ``$`` are taken, so an application stream never goes

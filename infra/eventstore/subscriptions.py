@@ -62,12 +62,22 @@ class CheckpointFollower(ABC):
     """An exactly-once follower of the log (see the module): subclasses give
     :meth:`read`, :meth:`apply` and :meth:`empty`; the template does the rest."""
 
+    CHECKPOINT: str
+    """The checkpoint's name (a row of ``projection_checkpoints``)."""
+    BATCH: int
+    """Events a batch holds at most, by default."""
+
     def __init__(
-        self, store: EventStore, name: str, *, batch_size: int, poll_interval: float
+        self,
+        store: EventStore,
+        *,
+        batch_size: int | None = None,
+        poll_interval: float = 0.2,
+        name: str | None = None,
     ) -> None:
         self.store = store
-        self.name = name
-        self.batch_size = batch_size
+        self.name = name or self.CHECKPOINT
+        self.batch_size = batch_size or self.BATCH
         self.poll_interval = poll_interval
         self._stopping = asyncio.Event()
 

@@ -22,14 +22,15 @@ from temporalio.client import Client
 
 from api.app import create_app
 from domain.vocabulary import AgencyKind, Role
-from infra.db import create_engine
 from infra.directory import AgencyDirectory
 from infra.settings import Settings
 from infra.users import UserDirectory
+from tests.api.stack import Stack
 from tests.api.stack import stack_fixture as stack_fixture  # one real stack for tests/api
 from tests.api.support import Person as Person
 from tests.api.support import patient as patient
 from tests.api.support import serving as serving
+from tests.conftest import engine_on
 
 if TYPE_CHECKING:
     from tests.conftest import TestDatabase
@@ -37,11 +38,8 @@ if TYPE_CHECKING:
 
 @pytest.fixture(scope="session")
 async def engine(database: TestDatabase) -> AsyncIterator[AsyncEngine]:
-    engine = create_engine(database.admin_url, pool_size=5)
-    try:
+    async with engine_on(database.admin_url) as engine:
         yield engine
-    finally:
-        await engine.dispose()
 
 
 @pytest.fixture(scope="session")
@@ -90,14 +88,14 @@ def unique_code(prefix: str) -> str:
 
 
 @dataclass(frozen=True)
-class Hub:
+class Registered:
     police: str
     health: str
     people: dict[Role, Person]
 
 
 @pytest.fixture(scope="session")
-async def hub(agencies: AgencyDirectory, users: UserDirectory) -> Hub:
+async def hub(agencies: AgencyDirectory, users: UserDirectory) -> Registered:
     """Two agencies of their own and one person of each role (this session's, unique codes)."""
     police = (await agencies.add(unique_code("police"), "Police", AgencyKind.POLICE)).code
     health = (await agencies.add(unique_code("gp"), "GP practice", AgencyKind.HEALTH_GP)).code
@@ -111,4 +109,11 @@ async def hub(agencies: AgencyDirectory, users: UserDirectory) -> Hub:
     ):
         issued = await users.add(f"Test {role.value}", role, agency)
         people[role] = Person(issued.user.id, role, agency, issued.token)
-    return Hub(police, health, people)
+    return Registered(police, health, people)
+
+
+@pytest.fixture
+async def http(stack: Stack) -> AsyncIterator[httpx.AsyncClient]:
+    """An HTTP client of the session's API (``stack``)."""
+    async with httpx.AsyncClient(base_url=stack.url, timeout=30) as client:
+        yield client

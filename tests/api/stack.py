@@ -60,6 +60,16 @@ class Stack:
         return len(await self.store.read_correlation(uuid.UUID(request_id)))
 
 
+ASSESS: dict[str, object] = {
+    "action": "assess_purpose",
+    "purpose_clear": True,
+    "identifiable": True,
+    "confidential": True,
+    "special_category": False,
+}
+"""A worker's assessment that the purpose holds (the body of the first step)."""
+
+
 def _code(prefix: str) -> str:
     return f"{prefix}_{uuid.uuid4().hex[:8]}"
 

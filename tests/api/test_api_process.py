@@ -25,7 +25,7 @@ from domain.vocabulary import Role
 from infra.readmodels import ProjectionRunner
 from infra.settings import Settings
 from infra.stack import free_port
-from tests.api.conftest import MASHFLOW, Hub, Person
+from tests.api.conftest import MASHFLOW, Person, Registered
 from worker.main import build_worker
 
 
@@ -75,7 +75,7 @@ async def inbox_task(client: httpx.AsyncClient, person: Person, request_id: str)
 
 
 async def test_the_api_process_opens_a_request_and_completes_a_step_through_a_separate_worker(
-    cli_env: dict[str, str], settings: Settings, temporal: Client, hub: Hub
+    cli_env: dict[str, str], settings: Settings, temporal: Client, hub: Registered
 ) -> None:
     queue = f"api-process-{uuid.uuid4().hex[:8]}"
     env = cli_env | {

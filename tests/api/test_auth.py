@@ -14,11 +14,11 @@ from infra import users as users_module
 from infra.directory import AgencyDirectory
 from infra.users import UserDirectory
 from tests.api.a11y import problems
-from tests.api.conftest import Hub, unique_code
+from tests.api.conftest import Registered, unique_code
 from tests.api.test_pages import sign_in
 
 
-async def test_me_returns_the_token_owner(client: httpx.AsyncClient, hub: Hub) -> None:
+async def test_me_returns_the_token_owner(client: httpx.AsyncClient, hub: Registered) -> None:
     worker = hub.people[Role.AGENCY_WORKER]
     response = await client.get("/api/me", headers=worker.headers)
     assert response.status_code == 200
@@ -55,7 +55,7 @@ async def test_refuses_a_missing_or_unknown_token(
 
 
 async def test_refuses_a_right_token_id_with_the_wrong_secret(
-    client: httpx.AsyncClient, hub: Hub
+    client: httpx.AsyncClient, hub: Registered
 ) -> None:
     token = hub.people[Role.ADVISOR].token
     tampered = token[:-1] + ("A" if token[-1] != "A" else "B")
@@ -65,7 +65,7 @@ async def test_refuses_a_right_token_id_with_the_wrong_secret(
 
 
 async def test_a_revoked_user_is_refused_on_the_next_request(
-    client: httpx.AsyncClient, users: UserDirectory, hub: Hub
+    client: httpx.AsyncClient, users: UserDirectory, hub: Registered
 ) -> None:
     issued = await users.add("Leaver", Role.AGENCY_WORKER, hub.police)
     headers = {"Authorization": f"Bearer {issued.token}"}
@@ -76,7 +76,7 @@ async def test_a_revoked_user_is_refused_on_the_next_request(
     assert "revoked" in response.json()["detail"]
 
 
-async def test_a_cached_verification_is_fast(users: UserDirectory, hub: Hub) -> None:
+async def test_a_cached_verification_is_fast(users: UserDirectory, hub: Registered) -> None:
     token = hub.people[Role.RECIPIENT].token
     assert await users.authenticate(token) is not None
     started = time.perf_counter()
@@ -86,7 +86,7 @@ async def test_a_cached_verification_is_fast(users: UserDirectory, hub: Hub) -> 
 
 
 async def test_a_burst_of_requests_with_a_new_token_derives_its_hash_once(
-    engine: AsyncEngine, hub: Hub, monkeypatch: pytest.MonkeyPatch
+    engine: AsyncEngine, hub: Registered, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     token = hub.people[Role.ADVISOR].token
     fresh = UserDirectory(engine)  # nothing verified yet
@@ -106,7 +106,9 @@ async def test_a_burst_of_requests_with_a_new_token_derives_its_hash_once(
     assert len(derived) == 2
 
 
-async def test_tokens_are_stored_hashed(users: UserDirectory, hub: Hub, engine: object) -> None:
+async def test_tokens_are_stored_hashed(
+    users: UserDirectory, hub: Registered, engine: object
+) -> None:
     from sqlalchemy import text
     from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -129,7 +131,7 @@ async def test_tokens_are_stored_hashed(users: UserDirectory, hub: Hub, engine: 
     [Role.AGENCY_WORKER, Role.ADVISOR, Role.RECIPIENT, Role.COMPLIANCE_OFFICER],
 )
 async def test_only_a_coordinator_may_add_an_agency(
-    client: httpx.AsyncClient, hub: Hub, role: Role
+    client: httpx.AsyncClient, hub: Registered, role: Role
 ) -> None:
     code = unique_code("nope")
     body = {"code": code, "name": "Housing", "kind": "housing"}
@@ -141,7 +143,7 @@ async def test_only_a_coordinator_may_add_an_agency(
 
 
 async def test_a_coordinator_adds_an_agency_with_a_fresh_key(
-    client: httpx.AsyncClient, hub: Hub
+    client: httpx.AsyncClient, hub: Registered
 ) -> None:
     code = unique_code("housing")
     headers = hub.people[Role.COORDINATOR].headers
@@ -157,7 +159,7 @@ async def test_a_coordinator_adds_an_agency_with_a_fresh_key(
 
 
 async def test_every_signed_in_role_reads_the_register_with_protocols(
-    client: httpx.AsyncClient, hub: Hub
+    client: httpx.AsyncClient, hub: Registered
 ) -> None:
     coordinator = hub.people[Role.COORDINATOR].headers
     response = await client.post(
@@ -183,7 +185,7 @@ async def test_every_signed_in_role_reads_the_register_with_protocols(
 
 
 async def test_a_coordinator_sets_whether_an_agency_is_a_public_authority(
-    client: httpx.AsyncClient, hub: Hub
+    client: httpx.AsyncClient, hub: Registered
 ) -> None:
     coordinator = hub.people[Role.COORDINATOR].headers
     code = unique_code("charity")
@@ -214,7 +216,7 @@ async def test_a_coordinator_sets_whether_an_agency_is_a_public_authority(
 
 
 async def test_the_register_page_says_whether_each_agency_is_a_public_authority(
-    api_url: str, hub: Hub, agencies: AgencyDirectory
+    api_url: str, hub: Registered, agencies: AgencyDirectory
 ) -> None:
     charity = await agencies.add(unique_code("vol"), "Charity", "voluntary_sector")
     async with httpx.AsyncClient(

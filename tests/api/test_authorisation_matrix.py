@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -61,12 +60,6 @@ async def scene(stack: Stack) -> Scene:
         await decide_to_share(http, stack, shared)
         package_id = await delivered_package(http, stack, shared)
     return Scene(waiting, task, shared, package_id)
-
-
-@pytest.fixture
-async def http(stack: Stack) -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(base_url=stack.url, timeout=30) as client:
-        yield client
 
 
 @dataclass(frozen=True)

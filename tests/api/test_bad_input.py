@@ -3,23 +3,15 @@ holders are refused with a 422 naming the field, and nothing is written."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
-import pytest
 
 from domain.decision import TaskKind
 from tests.api.stack import Stack
 from tests.api.test_requests_flow import ITEMS, _all_events, open_request, request_body
 
 CONTROLS = ["\x00", "\x07", "\x1b", "\x7f", "\x85"]
-
-
-@pytest.fixture
-async def http(stack: Stack) -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(base_url=stack.url, timeout=30) as client:
-        yield client
 
 
 def refused_naming(response: httpx.Response, field: str) -> None:

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 
 import httpx
 
-from tests.api.conftest import MASHFLOW, Hub, unique_code
+from tests.api.conftest import MASHFLOW, Registered, unique_code
 
 if TYPE_CHECKING:
     pass
@@ -88,7 +88,7 @@ async def test_a_bad_kind_or_code_is_a_usage_error(cli_env: dict[str, str]) -> N
 
 
 async def test_adds_a_user_prints_the_token_once_and_it_works(
-    cli_env: dict[str, str], hub: Hub, api_url: str
+    cli_env: dict[str, str], hub: Registered, api_url: str
 ) -> None:
     added = await mashflow(
         cli_env,
@@ -125,7 +125,9 @@ async def test_adds_a_user_prints_the_token_once_and_it_works(
     assert me.status_code == 401
 
 
-async def test_human_output_shows_the_token_and_a_table(cli_env: dict[str, str], hub: Hub) -> None:
+async def test_human_output_shows_the_token_and_a_table(
+    cli_env: dict[str, str], hub: Registered
+) -> None:
     added = await mashflow(
         cli_env, "users", "add", "--name", "Coordinator Cole", "--role", "coordinator"
     )

@@ -10,7 +10,7 @@ from api.app import create_app
 from domain.vocabulary import Role
 from infra.settings import Settings
 from infra.stack import free_port
-from tests.api.conftest import Hub, serving
+from tests.api.conftest import Registered, serving
 
 
 async def test_healthz_answers_without_authentication(client: httpx.AsyncClient) -> None:
@@ -51,7 +51,7 @@ async def test_not_ready_when_the_database_is_gone(settings: Settings, temporal:
 
 
 async def test_metrics_count_requests_per_route_template(
-    client: httpx.AsyncClient, hub: Hub
+    client: httpx.AsyncClient, hub: Registered
 ) -> None:
     headers = hub.people[Role.ADVISOR].headers
     await client.get("/api/me", headers=headers)

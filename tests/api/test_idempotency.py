@@ -8,29 +8,11 @@ an inconsistent decision lists each problem's own stable code.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from typing import Any
-
 import httpx
-import pytest
 
 from domain.decision import TaskKind
-from tests.api.stack import Stack
+from tests.api.stack import ASSESS, Stack
 from tests.api.test_requests_flow import act, open_request
-
-ASSESS: dict[str, Any] = {
-    "action": "assess_purpose",
-    "purpose_clear": True,
-    "identifiable": True,
-    "confidential": True,
-    "special_category": False,
-}
-
-
-@pytest.fixture
-async def http(stack: Stack) -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(base_url=stack.url, timeout=30) as client:
-        yield client
 
 
 async def test_a_retry_answers_as_the_first_time_and_another_body_is_a_409(

@@ -21,7 +21,7 @@ from api.app import create_app
 from api.sessions import SESSION_COOKIE
 from domain.vocabulary import Role
 from infra.settings import Settings
-from tests.api.conftest import Hub
+from tests.api.conftest import Registered
 from tests.api.support import patient, serving
 from tests.api.test_pages import csrf_of, sign_in
 from tests.cli.people import person
@@ -66,7 +66,7 @@ async def lapse_with_a_post(b: httpx.AsyncClient, token: str, **more: str) -> ht
 
 
 async def test_a_form_sent_after_the_session_ended_comes_back_after_signing_in(
-    site: str, hub: Hub, engine: AsyncEngine
+    site: str, hub: Registered, engine: AsyncEngine
 ) -> None:
     opened = "SELECT count(*) FROM events WHERE event_type = 'request.opened'"
     before = await count(engine, opened)

@@ -22,7 +22,7 @@ from temporalio.client import Client
 from api.app import create_app
 from infra.settings import Settings
 from infra.users import UserDirectory
-from tests.api.conftest import Hub, patient, serving
+from tests.api.conftest import Registered, patient, serving
 from tests.api.test_pages import sign_in
 
 ISSUER = "https://idp.hub.test/realms/mash"
@@ -123,7 +123,7 @@ def bearer(value: str) -> dict[str, str]:
 
 
 async def test_accepts_a_good_token_and_maps_its_claims(
-    sso_client: httpx.AsyncClient, signing_key: rsa.RSAPrivateKey, hub: Hub
+    sso_client: httpx.AsyncClient, signing_key: rsa.RSAPrivateKey, hub: Registered
 ) -> None:
     good = token(signing_key, role="agency_worker", agency=hub.police, subject="worker-7")
     response = await sso_client.get("/api/me", headers=bearer(good))
@@ -243,7 +243,7 @@ def test_oidc_settings_go_together_and_refuse_shared_secret_algorithms() -> None
 
 
 async def test_roles_come_from_the_hubs_allow_list_of_groups(
-    sso_client: httpx.AsyncClient, signing_key: rsa.RSAPrivateKey, hub: Hub
+    sso_client: httpx.AsyncClient, signing_key: rsa.RSAPrivateKey, hub: Registered
 ) -> None:
     mapped = token(
         signing_key, role=["staff", "police-safeguarding"], agency=hub.police, subject="pc-9"

@@ -31,7 +31,7 @@ from api.sessions import SESSION_COOKIE
 from infra.settings import ConfigurationError, Settings, load_settings
 from infra.stack import free_port
 from infra.users import UserDirectory
-from tests.api.conftest import Hub
+from tests.api.conftest import Registered
 from tests.api.support import patient, serving
 from tests.oidc_provider import Client, Provider, User, running
 
@@ -78,7 +78,7 @@ def browser(site: Site, *, follow: bool = True) -> httpx.AsyncClient:
     )
 
 
-def worker(sub: str, hub: Hub) -> User:
+def worker(sub: str, hub: Registered) -> User:
     return User(
         sub,
         {"name": f"Pat {sub}", "groups": ["staff", "police-safeguarding"], "agency": hub.police},
@@ -114,7 +114,7 @@ async def to_callback(b: httpx.AsyncClient, next_page: str = "") -> str:
 
 
 async def test_the_whole_redirect_dance_signs_a_person_in_and_returns_them(
-    site: Site, hub: Hub, engine: AsyncEngine
+    site: Site, hub: Registered, engine: AsyncEngine
 ) -> None:
     site.idp.user = worker("worker-1", hub)
     async with browser(site) as b:
@@ -137,7 +137,7 @@ async def test_the_whole_redirect_dance_signs_a_person_in_and_returns_them(
 
 
 async def test_a_stolen_code_with_another_sign_ins_verifier_is_refused(
-    site: Site, hub: Hub, engine: AsyncEngine
+    site: Site, hub: Registered, engine: AsyncEngine
 ) -> None:
     """PKCE: a code intercepted on its way back (a leaked redirect) is worthless in another
     browser, whose own sign-in has its own code verifier: the provider refuses it."""
@@ -155,7 +155,7 @@ async def test_a_stolen_code_with_another_sign_ins_verifier_is_refused(
 
 
 async def test_a_replayed_or_foreign_state_is_refused(
-    site: Site, hub: Hub, engine: AsyncEngine
+    site: Site, hub: Registered, engine: AsyncEngine
 ) -> None:
     site.idp.user = worker("worker-2", hub)
     async with browser(site, follow=False) as b:
@@ -175,7 +175,7 @@ async def test_a_replayed_or_foreign_state_is_refused(
 
 
 async def test_an_id_token_with_another_nonce_is_refused(
-    site: Site, hub: Hub, engine: AsyncEngine
+    site: Site, hub: Registered, engine: AsyncEngine
 ) -> None:
     site.idp.user = worker("worker-3", hub)
     site.idp.nonce_override = "a-nonce-of-another-sign-in"
@@ -200,7 +200,7 @@ async def test_an_id_token_with_another_nonce_is_refused(
     ],
 )
 async def test_an_id_token_that_fails_a_check_is_refused(
-    site: Site, hub: Hub, engine: AsyncEngine, fault: str, message: str
+    site: Site, hub: Registered, engine: AsyncEngine, fault: str, message: str
 ) -> None:
     subject = "faulty-" + fault.replace(" ", "-")
     site.idp.user = worker(subject, hub)
@@ -226,7 +226,7 @@ async def test_an_id_token_that_fails_a_check_is_refused(
 
 
 async def test_an_id_token_for_several_audiences_must_name_this_client_as_azp(
-    site: Site, hub: Hub, engine: AsyncEngine
+    site: Site, hub: Registered, engine: AsyncEngine
 ) -> None:
     site.idp.user = worker("worker-5", hub)
     site.idp.extra_audience = "another-app"
@@ -240,7 +240,7 @@ async def test_an_id_token_for_several_audiences_must_name_this_client_as_azp(
     assert await sessions_of(engine, "worker-5") == 0
 
 
-async def test_the_session_ends_when_the_id_token_does(site: Site, hub: Hub) -> None:
+async def test_the_session_ends_when_the_id_token_does(site: Site, hub: Registered) -> None:
     site.idp.user = worker("worker-4", hub)
     site.idp.id_token_lifetime_s = 3
     try:
@@ -257,7 +257,7 @@ async def test_the_session_ends_when_the_id_token_does(site: Site, hub: Hub) -> 
 
 
 async def test_unknown_and_revoked_people_are_refused_with_a_clear_page(
-    site: Site, hub: Hub, engine: AsyncEngine
+    site: Site, hub: Registered, engine: AsyncEngine
 ) -> None:
     site.idp.user = User("canteen-1", {"name": "Sam", "groups": ["canteen"], "agency": hub.police})
     async with browser(site) as b:

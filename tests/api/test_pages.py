@@ -12,7 +12,7 @@ from domain.vocabulary import AgencyKind, Role
 from infra.directory import AgencyDirectory
 from infra.users import UserDirectory
 from tests.api.a11y import problems
-from tests.api.conftest import Hub, unique_code
+from tests.api.conftest import Registered, unique_code
 
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 
@@ -59,7 +59,7 @@ async def test_sign_in_page_is_accessible_and_protected(browser: httpx.AsyncClie
 
 
 async def test_signs_in_with_a_token_and_greets_by_role(
-    browser: httpx.AsyncClient, hub: Hub
+    browser: httpx.AsyncClient, hub: Registered
 ) -> None:
     coordinator = hub.people[Role.COORDINATOR]
     response = await sign_in(browser, coordinator.token)
@@ -76,7 +76,7 @@ async def test_signs_in_with_a_token_and_greets_by_role(
     assert coordinator.token not in home.text
 
 
-async def test_each_role_sees_its_own_pages(browser: httpx.AsyncClient, hub: Hub) -> None:
+async def test_each_role_sees_its_own_pages(browser: httpx.AsyncClient, hub: Registered) -> None:
     expected = {
         Role.AGENCY_WORKER: "/tasks",
         Role.ADVISOR: "/tasks",
@@ -101,7 +101,7 @@ async def test_a_wrong_token_is_refused_without_echoing_it(browser: httpx.AsyncC
 
 
 async def test_sign_in_without_the_csrf_token_is_refused(
-    browser: httpx.AsyncClient, hub: Hub
+    browser: httpx.AsyncClient, hub: Registered
 ) -> None:
     await browser.get("/signin")  # has the CSRF cookie, but the form field is missing
     response = await browser.post("/signin", data={"token": hub.people[Role.ADVISOR].token})
@@ -110,7 +110,7 @@ async def test_sign_in_without_the_csrf_token_is_refused(
 
 
 async def test_sign_in_with_a_forged_csrf_token_is_refused(
-    browser: httpx.AsyncClient, hub: Hub
+    browser: httpx.AsyncClient, hub: Registered
 ) -> None:
     browser.cookies.set("mashflow_csrf", "forged.value")
     response = await browser.post(
@@ -119,7 +119,9 @@ async def test_sign_in_with_a_forged_csrf_token_is_refused(
     assert response.status_code == 403
 
 
-async def test_sign_out_needs_the_sessions_csrf_token(browser: httpx.AsyncClient, hub: Hub) -> None:
+async def test_sign_out_needs_the_sessions_csrf_token(
+    browser: httpx.AsyncClient, hub: Registered
+) -> None:
     await sign_in(browser, hub.people[Role.RECIPIENT].token)
     home = await browser.get("/")
     refused = await browser.post("/signout", data={"csrf_token": "not-the-one"})
@@ -131,7 +133,7 @@ async def test_sign_out_needs_the_sessions_csrf_token(browser: httpx.AsyncClient
 
 
 async def test_a_revoked_users_session_ends_at_once(
-    browser: httpx.AsyncClient, users: UserDirectory, hub: Hub
+    browser: httpx.AsyncClient, users: UserDirectory, hub: Registered
 ) -> None:
     issued = await users.add("Short stay", Role.AGENCY_WORKER, hub.police)
     await sign_in(browser, issued.token)
@@ -140,7 +142,9 @@ async def test_a_revoked_users_session_ends_at_once(
     assert (await browser.get("/")).status_code == 303
 
 
-async def test_a_tampered_session_cookie_is_ignored(browser: httpx.AsyncClient, hub: Hub) -> None:
+async def test_a_tampered_session_cookie_is_ignored(
+    browser: httpx.AsyncClient, hub: Registered
+) -> None:
     await sign_in(browser, hub.people[Role.ADVISOR].token)
     cookie = browser.cookies["mashflow_session"]
     browser.cookies.clear()
@@ -171,7 +175,7 @@ async def test_an_unknown_page_is_an_html_error_page(browser: httpx.AsyncClient)
 
 
 async def test_the_gov_uk_frontend_is_served_from_the_repository(
-    browser: httpx.AsyncClient, hub: Hub
+    browser: httpx.AsyncClient, hub: Registered
 ) -> None:
     """The GOV.UK styles and script come from this site (vendored under api/static/govuk/),
     started by a static module: no inline script or style, so the CSP stays 'self'."""

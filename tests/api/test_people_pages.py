@@ -6,10 +6,8 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import AsyncIterator
 
 import httpx
-import pytest
 
 from domain.decision import TaskKind
 from domain.events.access import PersonalDataViewed, ViewKind
@@ -25,12 +23,6 @@ from tests.api.test_requests_flow import (
 )
 
 ESCAPED = "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt;"
-
-
-@pytest.fixture
-async def http(stack: Stack) -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(base_url=stack.url, timeout=30) as client:
-        yield client
 
 
 async def views(stack: Stack, rid: str) -> list[PersonalDataViewed]:

@@ -5,21 +5,13 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import AsyncIterator
 
 import httpx
-import pytest
 
 from domain.events import RequestOpened
 from infra.policy_file import load_policy
 from tests.api.stack import Stack
 from tests.api.test_requests_flow import open_request, signed_in
-
-
-@pytest.fixture
-async def http(stack: Stack) -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(base_url=stack.url, timeout=30) as client:
-        yield client
 
 
 async def test_the_new_request_page_says_which_clock_each_deadline_runs_on(

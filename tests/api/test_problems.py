@@ -20,7 +20,7 @@ from domain.errors import (
 )
 from domain.vocabulary import Role
 from infra.settings import Settings
-from tests.api.conftest import Hub, serving
+from tests.api.conftest import Registered, serving
 
 PROBLEM_KEYS = {"type", "title", "status", "detail", "instance"}
 
@@ -82,7 +82,7 @@ async def test_unknown_path_is_a_404_problem(client: httpx.AsyncClient) -> None:
     assert body["instance"] == "/api/nothing-here"
 
 
-async def test_unknown_agency_is_a_404_problem(client: httpx.AsyncClient, hub: Hub) -> None:
+async def test_unknown_agency_is_a_404_problem(client: httpx.AsyncClient, hub: Registered) -> None:
     headers = hub.people[Role.RECIPIENT].headers
     body = assert_problem(await client.get("/api/agencies/no-such-agency", headers=headers), 404)
     assert body["detail"] == "no agency 'no-such-agency' in the register"
@@ -92,7 +92,7 @@ async def test_wrong_method_is_a_405_problem(client: httpx.AsyncClient) -> None:
     assert_problem(await client.delete("/api/agencies"), 405)
 
 
-async def test_validation_error_names_the_field(client: httpx.AsyncClient, hub: Hub) -> None:
+async def test_validation_error_names_the_field(client: httpx.AsyncClient, hub: Registered) -> None:
     headers = hub.people[Role.COORDINATOR].headers
     body = {"code": "valid_code", "name": "Fine", "kind": "spaceship"}
     problem = assert_problem(await client.post("/api/agencies", json=body, headers=headers), 422)
@@ -104,7 +104,7 @@ async def test_validation_error_names_the_field(client: httpx.AsyncClient, hub: 
 
 
 async def test_hostile_and_oversized_input_is_refused_by_field(
-    client: httpx.AsyncClient, hub: Hub
+    client: httpx.AsyncClient, hub: Registered
 ) -> None:
     headers = hub.people[Role.COORDINATOR].headers
     body = {"code": "<script>", "name": "x" * 5000, "kind": "police", "extra": 1}
@@ -114,7 +114,7 @@ async def test_hostile_and_oversized_input_is_refused_by_field(
     assert "<script>" not in str(problem)
 
 
-async def test_malformed_json_is_a_422_problem(client: httpx.AsyncClient, hub: Hub) -> None:
+async def test_malformed_json_is_a_422_problem(client: httpx.AsyncClient, hub: Registered) -> None:
     headers = hub.people[Role.COORDINATOR].headers | {"content-type": "application/json"}
     assert_problem(await client.post("/api/agencies", content=b"{not json", headers=headers), 422)
 
@@ -155,9 +155,13 @@ async def test_openapi_publishes_separate_request_and_response_schemas(
 ) -> None:
     spec = (await client.get("/openapi.json")).json()
     schemas = spec["components"]["schemas"]
-    assert {"AgencyCreate", "AgencyResponse", "RegisterResponse", "MeResponse", "Problem"} <= set(
-        schemas
-    )
+    assert {
+        "AgencyCreate",
+        "AgencyResponse",
+        "RegisterResponse",
+        "MeResponse",
+        "ProblemDetails",
+    } <= set(schemas)
     post = spec["paths"]["/api/agencies"]["post"]
     assert post["requestBody"]["content"]["application/json"]["schema"]["$ref"].endswith(
         "/AgencyCreate"

@@ -9,27 +9,11 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import AsyncIterator
 
 import httpx
-import pytest
 
-from tests.api.stack import Stack
+from tests.api.stack import ASSESS, Stack
 from tests.api.test_requests_flow import act, decide_to_share, open_request
-
-ASSESS = {
-    "action": "assess_purpose",
-    "purpose_clear": True,
-    "identifiable": True,
-    "confidential": True,
-    "special_category": False,
-}
-
-
-@pytest.fixture
-async def http(stack: Stack) -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(base_url=stack.url, timeout=30) as client:
-        yield client
 
 
 async def listed(http: httpx.AsyncClient, path: str, headers: dict[str, str], rid: str) -> dict:  # type: ignore[type-arg]

@@ -27,12 +27,6 @@ from tests.api.stack import Stack
 SCRIPT = "<script>alert('x')</script>"
 
 
-@pytest.fixture
-async def http(stack: Stack) -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(base_url=stack.url, timeout=30) as client:
-        yield client
-
-
 def request_body(stack: Stack, **changes: Any) -> dict[str, Any]:
     body: dict[str, Any] = {
         "subject": {"name": "Ada Example", "date_of_birth": "2017-03-14", "address": "1 Road"},

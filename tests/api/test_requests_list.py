@@ -6,22 +6,14 @@ from __future__ import annotations
 import asyncio
 import re
 import uuid
-from collections.abc import AsyncIterator
 
 import httpx
-import pytest
 
 from domain.vocabulary import AgencyKind
 from infra.directory import AgencyDirectory
 from tests.api.a11y import problems
 from tests.api.stack import Stack
 from tests.api.test_requests_flow import open_request, signed_in
-
-
-@pytest.fixture
-async def http(stack: Stack) -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(base_url=stack.url, timeout=30) as client:
-        yield client
 
 
 async def listed(http: httpx.AsyncClient, stack: Stack, **params: str) -> list[str]:

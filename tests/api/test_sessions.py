@@ -16,7 +16,7 @@ from api.sessions import SESSION_COOKIE
 from domain.vocabulary import Role
 from infra.settings import Settings
 from infra.users import UserDirectory
-from tests.api.conftest import Hub
+from tests.api.conftest import Registered
 from tests.api.support import patient, serving
 from tests.api.test_pages import sign_in
 from tests.cli.people import person
@@ -53,7 +53,7 @@ async def home_status(url: str, cookie: str) -> int:
 
 
 async def test_sign_out_ends_the_session_for_every_copy_of_its_cookie(
-    settings: Settings, engine: AsyncEngine, temporal: Client, hub: Hub
+    settings: Settings, engine: AsyncEngine, temporal: Client, hub: Registered
 ) -> None:
     async with pages(settings, engine, temporal) as url:
         cookie = await signed_in_cookie(url, hub.people[Role.COORDINATOR].token)
@@ -67,7 +67,7 @@ async def test_sign_out_ends_the_session_for_every_copy_of_its_cookie(
 
 
 async def test_an_idle_session_ends(
-    settings: Settings, engine: AsyncEngine, temporal: Client, hub: Hub
+    settings: Settings, engine: AsyncEngine, temporal: Client, hub: Registered
 ) -> None:
     async with pages(settings, engine, temporal, session_idle_timeout_s=2) as url:
         cookie = await signed_in_cookie(url, hub.people[Role.ADVISOR].token)
@@ -90,7 +90,7 @@ async def test_a_revoked_users_sessions_end_at_once(
 
 
 async def test_a_cookie_made_up_or_copied_from_the_table_opens_nothing(
-    settings: Settings, engine: AsyncEngine, temporal: Client, hub: Hub
+    settings: Settings, engine: AsyncEngine, temporal: Client, hub: Registered
 ) -> None:
     async with pages(settings, engine, temporal) as url:
         await signed_in_cookie(url, hub.people[Role.RECIPIENT].token)

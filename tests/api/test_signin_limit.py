@@ -19,7 +19,7 @@ from api.app import create_app
 from domain.vocabulary import Role
 from infra.auth import FailedSignIns, TooManyFailures
 from infra.settings import Settings
-from tests.api.conftest import Hub, serving
+from tests.api.conftest import Registered, serving
 from tests.api.test_pages import csrf_of
 
 WRONG = [f"mf_{i:016x}_" + "Q" * 43 for i in range(6)]
@@ -100,7 +100,7 @@ def bearer(token: str) -> dict[str, str]:
 
 
 async def test_the_api_answers_429_with_retry_after_and_logs_no_token(
-    settings: Settings, engine: AsyncEngine, temporal: Client, hub: Hub
+    settings: Settings, engine: AsyncEngine, temporal: Client, hub: Registered
 ) -> None:
     valid = hub.people[Role.COORDINATOR].token
     async with limited_app(settings, engine, temporal) as client:
@@ -124,7 +124,7 @@ async def test_the_api_answers_429_with_retry_after_and_logs_no_token(
 
 
 async def test_the_sign_in_form_answers_429_and_counts_with_the_api(
-    settings: Settings, engine: AsyncEngine, temporal: Client, hub: Hub
+    settings: Settings, engine: AsyncEngine, temporal: Client, hub: Registered
 ) -> None:
     valid = hub.people[Role.ADVISOR].token
     async with limited_app(settings, engine, temporal) as client:
@@ -169,7 +169,7 @@ async def test_a_forged_forwarded_for_does_not_reset_the_count(
 
 
 async def test_a_trusted_proxys_forwarded_for_counts_per_client_and_per_credential(
-    settings: Settings, engine: AsyncEngine, temporal: Client, hub: Hub
+    settings: Settings, engine: AsyncEngine, temporal: Client, hub: Registered
 ) -> None:
     valid = hub.people[Role.RECIPIENT].token
     token_id = valid.split("_")[1]

@@ -25,6 +25,7 @@ import pytest
 import sqlalchemy as sa
 
 from app.container import Infrastructure, open_infrastructure
+from app.scenario_builder import register_agencies
 from domain.calendar import BankHolidayRegion
 from domain.events import RequestOpened
 from domain.events.base import RecordedEvent
@@ -39,7 +40,6 @@ from infra.temporal import connect_client
 from infra.users import IssuedToken, UserDirectory
 from tests.cli.people import one_line_error, person, signed_in
 from tests.conftest import TEST_KEK
-from tests.workflows.conftest import register_hub
 from worker.main import build_worker
 
 if TYPE_CHECKING:
@@ -105,7 +105,7 @@ async def cli(database: TestDatabase, tmp_path: Path) -> AsyncIterator[Cli]:
     try:
         client = await connect_client(settings)
         async with open_infrastructure(settings) as infra:
-            await register_hub(infra.agencies)
+            await register_agencies(infra.agencies)
             people = People(
                 coordinator=await person(infra.engine, Role.COORDINATOR),
                 worker=await person(infra.engine, Role.AGENCY_WORKER, "police"),

@@ -14,7 +14,7 @@ from app.export import FORMULA_STARTS, spreadsheet_safe
 from domain.vocabulary import Role
 from infra.crypto import Keyring
 from infra.eventstore import EventStore
-from tests.api.conftest import Hub
+from tests.api.conftest import Registered
 from tests.api.test_pages import csrf_of, sign_in
 from tests.compliance import build
 from tests.compliance.build import NAME, REASONS, shared_path
@@ -24,7 +24,7 @@ OTHERS = [Role.COORDINATOR, Role.AGENCY_WORKER, Role.ADVISOR, Role.RECIPIENT]
 
 @pytest.mark.parametrize("role", OTHERS)
 async def test_only_compliance_officers_see_histories_exports_and_verify(
-    client: httpx.AsyncClient, hub: Hub, store: EventStore, keyring: Keyring, role: Role
+    client: httpx.AsyncClient, hub: Registered, store: EventStore, keyring: Keyring, role: Role
 ) -> None:
     built = await shared_path(store, keyring)
     headers = hub.people[role].headers
@@ -45,7 +45,7 @@ async def test_only_compliance_officers_see_histories_exports_and_verify(
 
 
 async def test_history_is_in_order_with_actors_and_the_verification(
-    client: httpx.AsyncClient, hub: Hub, store: EventStore, keyring: Keyring
+    client: httpx.AsyncClient, hub: Registered, store: EventStore, keyring: Keyring
 ) -> None:
     built = await shared_path(store, keyring)
     officer = hub.people[Role.COMPLIANCE_OFFICER]
@@ -63,7 +63,7 @@ async def test_history_is_in_order_with_actors_and_the_verification(
 
 
 async def test_a_reveal_is_recorded_in_the_access_log(
-    client: httpx.AsyncClient, hub: Hub, store: EventStore, keyring: Keyring
+    client: httpx.AsyncClient, hub: Registered, store: EventStore, keyring: Keyring
 ) -> None:
     built = await shared_path(store, keyring)
     officer = hub.people[Role.COMPLIANCE_OFFICER]
@@ -89,7 +89,7 @@ async def test_a_reveal_is_recorded_in_the_access_log(
 
 
 async def test_export_formats_and_unknown_requests(
-    client: httpx.AsyncClient, hub: Hub, store: EventStore, keyring: Keyring
+    client: httpx.AsyncClient, hub: Registered, store: EventStore, keyring: Keyring
 ) -> None:
     built = await shared_path(store, keyring)
     officer = hub.people[Role.COMPLIANCE_OFFICER]
@@ -110,7 +110,7 @@ async def test_export_formats_and_unknown_requests(
 
 
 async def test_the_history_page_is_for_compliance_officers_and_records_reveals(
-    browser: httpx.AsyncClient, hub: Hub, store: EventStore, keyring: Keyring
+    browser: httpx.AsyncClient, hub: Registered, store: EventStore, keyring: Keyring
 ) -> None:
     built = await shared_path(store, keyring)
     await sign_in(browser, hub.people[Role.COORDINATOR].token)
@@ -140,7 +140,7 @@ async def test_the_history_page_is_for_compliance_officers_and_records_reveals(
 
 async def test_csv_exports_quote_cells_a_spreadsheet_would_run(
     client: httpx.AsyncClient,
-    hub: Hub,
+    hub: Registered,
     store: EventStore,
     keyring: Keyring,
     monkeypatch: pytest.MonkeyPatch,

@@ -35,7 +35,7 @@ from domain.models import Actor
 from domain.vocabulary import Role
 from infra.crypto import Keyring
 from infra.eventstore import EventStore
-from tests.api.conftest import Hub
+from tests.api.conftest import Registered
 from tests.api.test_cli import mashflow
 from tests.cli.people import person, signed_in
 from tests.compliance.build import NAME, REASONS, not_shared_path, shared_path
@@ -100,7 +100,7 @@ async def access_views(store: EventStore, request_id: UUID) -> list[tuple[str, s
 
 
 async def test_exports_the_requests_opened_in_the_range_oldest_first(
-    client: httpx.AsyncClient, hub: Hub, store: EventStore, spread: Spread
+    client: httpx.AsyncClient, hub: Registered, store: EventStore, spread: Spread
 ) -> None:
     officer = hub.people[Role.COMPLIANCE_OFFICER]
     response = await client.get(f"/api/audit/export?{spread.query}", headers=officer.headers)
@@ -129,7 +129,7 @@ async def test_exports_the_requests_opened_in_the_range_oldest_first(
 
 
 async def test_a_revealing_export_is_recorded_for_every_request_it_holds(
-    client: httpx.AsyncClient, hub: Hub, store: EventStore, fresh: Spread
+    client: httpx.AsyncClient, hub: Registered, store: EventStore, fresh: Spread
 ) -> None:
     officer = hub.people[Role.COMPLIANCE_OFFICER]
     response = await client.get(
@@ -168,7 +168,7 @@ async def test_a_revealing_export_is_recorded_for_every_request_it_holds(
 )
 async def test_bad_ranges_are_problems_and_record_nothing(
     client: httpx.AsyncClient,
-    hub: Hub,
+    hub: Registered,
     store: EventStore,
     spread: Spread,
     query: str,
@@ -188,7 +188,7 @@ async def test_bad_ranges_are_problems_and_record_nothing(
 
 @pytest.mark.parametrize("role", OTHERS)
 async def test_only_compliance_officers_export_a_range(
-    client: httpx.AsyncClient, hub: Hub, store: EventStore, spread: Spread, role: Role
+    client: httpx.AsyncClient, hub: Registered, store: EventStore, spread: Spread, role: Role
 ) -> None:
     response = await client.get(
         f"/api/audit/export?{spread.query}&reveal=true", headers=hub.people[role].headers

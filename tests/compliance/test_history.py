@@ -93,7 +93,7 @@ async def test_reveal_opens_the_personal_data_and_erasure_leaves_the_trail_verif
     assert after.verification.ok
     assert NAME not in json.dumps(after.model_dump(mode="json"))
     report = await store.verify()
-    assert report.ok, report.problems
+    assert report.ok, report.findings
 
 
 async def test_a_not_shared_request_replays_and_comes_up_for_review_years_later(

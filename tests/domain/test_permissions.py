@@ -6,7 +6,7 @@ import pytest
 
 from domain.errors import NotPermitted
 from domain.models import Actor
-from domain.permissions import MATRIX, Action, Reach, allows, require, roles_for
+from domain.permissions import HUB_ROLES, MATRIX, Action, Reach, allows, require, roles_for
 from domain.vocabulary import Role
 
 
@@ -53,3 +53,7 @@ def test_steps_are_split_between_workers_and_advisors() -> None:
     assert roles_for(Action.ADVISE) == {Role.ADVISOR}
     assert roles_for(Action.WORK_TASKS) == {Role.AGENCY_WORKER, Role.ADVISOR}
     assert roles_for(Action.RECEIVE_PACKAGE) == {Role.RECIPIENT}
+
+
+def test_the_hub_roles_are_those_that_reach_every_agency_in_everything_they_do() -> None:
+    assert {Role.COORDINATOR, Role.COMPLIANCE_OFFICER} == HUB_ROLES

@@ -21,7 +21,7 @@ from infra.eventstore import EventStore
 from infra.migrate import upgrade
 from infra.settings import Settings
 from infra.stack import with_database
-from tests.conftest import TestDatabase, fresh_database, make_settings
+from tests.conftest import TestDatabase, engine_on, fresh_database, make_settings
 from tests.eventstore import events as _events  # noqa: F401  (registers the test event types)
 
 
@@ -40,11 +40,8 @@ def settings(database: TestDatabase) -> Settings:
 
 @pytest.fixture(scope="session")
 async def app_engine(database: TestDatabase) -> AsyncIterator[AsyncEngine]:
-    engine = create_engine(database.admin_url, pool_size=20)
-    try:
+    async with engine_on(database.admin_url, pool_size=20) as engine:
         yield engine
-    finally:
-        await engine.dispose()
 
 
 @pytest.fixture(scope="session")

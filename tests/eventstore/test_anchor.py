@@ -21,8 +21,8 @@ from infra.eventstore import (
     CHECKPOINTS,
     NEW_STREAM,
     EventStore,
+    FindingKind,
     NewEvent,
-    ProblemKind,
     VerifyReport,
 )
 from infra.eventstore.anchor import AnchoredCheckpoint, AnchorError, DirectoryAnchor
@@ -57,8 +57,8 @@ async def settle(store: EventStore, position: int) -> None:
 def mismatches(report: VerifyReport) -> set[tuple[int | None, str]]:
     return {
         (p.version, p.detail)
-        for p in report.problems
-        if p.kind is ProblemKind.CHECKPOINT_MISMATCH and p.stream_id == CHECKPOINTS
+        for p in report.findings
+        if p.kind is FindingKind.CHECKPOINT_MISMATCH and p.stream_id == CHECKPOINTS
     }
 
 
@@ -79,7 +79,7 @@ async def test_each_checkpoint_is_signed_and_written_once_to_the_anchor(
     assert [(e.version, e.digest) for e in entries] == [(1, first.digest), (2, second.digest)]
     await settle(anchored, second.position)
     report = await anchored.verify()
-    assert report.ok, report.problems
+    assert report.ok, report.findings
     assert report.anchored_checked == 2
 
 

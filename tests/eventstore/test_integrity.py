@@ -17,9 +17,9 @@ from infra.eventstore import (
     NEW_STREAM,
     Checkpoint,
     EventStore,
+    Finding,
+    FindingKind,
     NewEvent,
-    Problem,
-    ProblemKind,
     TamperedEvent,
 )
 from infra.eventstore.rows import CANONICAL_SQL, CHAINED_SQL
@@ -57,7 +57,7 @@ async def tamper(fresh: Fresh, *statements: str) -> None:
         await conn.close()
 
 
-def located(problems: tuple[Problem, ...]) -> set[tuple[ProblemKind, str, int | None]]:
+def located(problems: tuple[Finding, ...]) -> set[tuple[FindingKind, str, int | None]]:
     return {(p.kind, p.stream_id, p.version) for p in problems}
 
 
@@ -67,7 +67,7 @@ async def test_an_untouched_log_verifies_and_exports_its_digest(fresh: Fresh) ->
 
     report = await fresh.store.verify(lambda done, total: calls.append((done, total)))
 
-    assert report.ok, report.problems
+    assert report.ok, report.findings
     assert report.events_checked == 9  # 8 events and the checkpoint
     assert report.checkpoint_digest == checkpoint.digest
     assert calls and calls[-1] == (9, 9)
@@ -82,7 +82,7 @@ async def test_detects_a_changed_payload(fresh: Fresh) -> None:
         f"WHERE stream_id = '{A}' AND version = 2",
     )
     report = await fresh.store.verify()
-    assert located(report.problems) == {(ProblemKind.CHANGED, A, 2)}
+    assert located(report.findings) == {(FindingKind.CHANGED, A, 2)}
     with pytest.raises(TamperedEvent, match="version 2"):
         await fresh.store.read_stream(A)
 
@@ -94,7 +94,7 @@ async def test_detects_changed_metadata(fresh: Fresh) -> None:
         "UPDATE events SET metadata = jsonb_set(metadata, '{actor_id}', '\"mallory\"') "
         f"WHERE stream_id = '{B}' AND version = 1",
     )
-    assert located((await fresh.store.verify()).problems) == {(ProblemKind.CHANGED, B, 1)}
+    assert located((await fresh.store.verify()).findings) == {(FindingKind.CHANGED, B, 1)}
 
 
 async def test_detects_a_rehashed_change_by_the_broken_link(fresh: Fresh) -> None:
@@ -106,19 +106,19 @@ async def test_detects_a_rehashed_change_by_the_broken_link(fresh: Fresh) -> Non
         f"WHERE stream_id = '{A}' AND version = 2",
         f"UPDATE events SET hash = sha256({CHAINED_SQL}) WHERE stream_id = '{A}' AND version = 2",
     )
-    assert located((await fresh.store.verify()).problems) == {(ProblemKind.CHANGED, A, 2)}
+    assert located((await fresh.store.verify()).findings) == {(FindingKind.CHANGED, A, 2)}
 
 
 async def test_detects_a_removed_event(fresh: Fresh) -> None:
     await populate(fresh.store)
     await tamper(fresh, f"DELETE FROM events WHERE stream_id = '{A}' AND version = 2")
-    assert located((await fresh.store.verify()).problems) == {(ProblemKind.REMOVED, A, 2)}
+    assert located((await fresh.store.verify()).findings) == {(FindingKind.REMOVED, A, 2)}
 
 
 async def test_detects_a_removed_stream_tail_covered_by_a_checkpoint(fresh: Fresh) -> None:
     await populate(fresh.store)
     await tamper(fresh, f"DELETE FROM events WHERE stream_id = '{B}' AND version = 3")
-    assert located((await fresh.store.verify()).problems) == {(ProblemKind.REMOVED, B, 3)}
+    assert located((await fresh.store.verify()).findings) == {(FindingKind.REMOVED, B, 3)}
 
 
 async def test_detects_an_inserted_event(fresh: Fresh) -> None:
@@ -146,7 +146,7 @@ async def test_detects_an_inserted_event(fresh: Fresh) -> None:
     # gen_random_uuid() twice would differ: use the one from n for both columns.
     forged = forged.replace("4, gen_random_uuid(), p.event_type", "4, n.id, p.event_type")
     await tamper(fresh, forged)
-    assert located((await fresh.store.verify()).problems) == {(ProblemKind.INSERTED, A, 4)}
+    assert located((await fresh.store.verify()).findings) == {(FindingKind.INSERTED, A, 4)}
 
 
 async def test_detects_a_second_event_at_an_existing_version(fresh: Fresh) -> None:
@@ -158,7 +158,7 @@ async def test_detects_a_second_event_at_an_existing_version(fresh: Fresh) -> No
         "event_type, schema_version, data, metadata, correlation_id, recorded_at, prev_hash, "
         f"hash FROM events WHERE stream_id = '{C}' AND version = 2",
     )
-    assert (ProblemKind.INSERTED, C, 2) in located((await fresh.store.verify()).problems)
+    assert (FindingKind.INSERTED, C, 2) in located((await fresh.store.verify()).findings)
 
 
 async def test_detects_reordered_events(fresh: Fresh) -> None:
@@ -174,7 +174,7 @@ async def test_detects_reordered_events(fresh: Fresh) -> None:
         f"UPDATE events SET position = (SELECT position FROM p WHERE version = 3) "
         f"WHERE {where} = 2",
     )
-    assert located((await fresh.store.verify()).problems) == {(ProblemKind.REORDERED, A, 2)}
+    assert located((await fresh.store.verify()).findings) == {(FindingKind.REORDERED, A, 2)}
 
 
 async def test_detects_a_whole_stream_deleted_with_triggers_disabled(fresh: Fresh) -> None:
@@ -186,7 +186,7 @@ async def test_detects_a_whole_stream_deleted_with_triggers_disabled(fresh: Fres
         await conn.execute("ALTER TABLE events ENABLE TRIGGER ALL")
     finally:
         await conn.close()
-    assert located((await fresh.store.verify()).problems) == {(ProblemKind.STREAM_MISSING, B, None)}
+    assert located((await fresh.store.verify()).findings) == {(FindingKind.STREAM_MISSING, B, None)}
 
 
 async def test_detects_a_rewritten_checkpoint_and_an_unknown_exported_digest(
@@ -199,12 +199,12 @@ async def test_detects_a_rewritten_checkpoint_and_an_unknown_exported_digest(
         f"WHERE stream_id = '{CHECKPOINTS}'",
     )
     report = await fresh.store.verify(trusted_digest=checkpoint.digest)
-    found = located(report.problems)
-    assert (ProblemKind.CHANGED, CHECKPOINTS, 1) in found
-    assert (ProblemKind.CHECKPOINT_MISMATCH, CHECKPOINTS, 1) in found
+    found = located(report.findings)
+    assert (FindingKind.CHANGED, CHECKPOINTS, 1) in found
+    assert (FindingKind.CHECKPOINT_MISMATCH, CHECKPOINTS, 1) in found
 
     untouched = await fresh.store.verify(trusted_digest="0" * 64)
-    assert (ProblemKind.CHECKPOINT_MISMATCH, CHECKPOINTS, None) in located(untouched.problems)
+    assert (FindingKind.CHECKPOINT_MISMATCH, CHECKPOINTS, None) in located(untouched.findings)
 
 
 async def test_checkpoints_chain_and_cover_only_what_moved(fresh: Fresh) -> None:
@@ -213,7 +213,7 @@ async def test_checkpoints_chain_and_cover_only_what_moved(fresh: Fresh) -> None
     assert second.version == first.version + 1
     assert second.heads_changed == 2  # C moved, and $checkpoints itself
     report = await fresh.store.verify(trusted_digest=first.digest)
-    assert report.ok, report.problems
+    assert report.ok, report.findings
     assert report.checkpoint_digest == second.digest
     assert report.checkpoints_checked == 2
 
@@ -280,5 +280,5 @@ async def test_verify_waits_for_a_write_held_back_by_an_open_transaction(fresh: 
         report = await asyncio.wait_for(checking, 10)
     finally:
         await blocker.close()
-    assert report.ok, report.problems
+    assert report.ok, report.findings
     assert report.events_checked == 10  # 9 from populate, and the one held back

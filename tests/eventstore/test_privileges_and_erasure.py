@@ -108,7 +108,7 @@ async def test_erasure_shreds_personal_data_and_keeps_the_trail(
     with pytest.raises(KeyDestroyed):
         await keyring.seal(subject, "new data")
     report = await store.verify(trusted_digest=checkpoint.digest)
-    assert report.ok, report.problems
+    assert report.ok, report.findings
     assert await keyring.erased_at(subject) is not None
 
     conn = await fresh.admin()

@@ -167,7 +167,7 @@ async def test_a_rotation_stopped_midway_leaves_every_key_readable_and_resumes(h
         assert await hub.opens(infra.keyring) == _expected(hub)
         # The checkpoint signed under the old KEK is vouched for by the rotation's own.
         verified = await infra.store.verify()
-        assert verified.ok, verified.problems
+        assert verified.ok, verified.findings
         assert verified.checkpoints_checked >= 2 and verified.anchored_checked >= 2
         for code in hub.agencies:
             wrapped = await infra.agencies.wrapped_private_key(code)

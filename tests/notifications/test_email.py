@@ -17,13 +17,9 @@ import httpx
 import pytest
 from temporalio.testing import WorkflowEnvironment
 
-from app import scenarios
 from app.container import Infrastructure
 from app.notifications import EMAILED, Mailer
-from app.packages import PackageService
-from app.requests import RequestService
-from app.scenarios import Hub
-from domain.policy import HubPolicy, RatingWindows
+from app.scenario_builder import Hub, open_request, policy_in_seconds
 from domain.vocabulary import AgencyKind, Rating, Role
 from infra.mail import SmtpSender
 from infra.notifications import DeliveryQueue, NotificationInbox
@@ -32,39 +28,20 @@ from infra.settings import Settings
 from infra.users import UserDirectory
 from tests.api.a11y import problems
 from tests.notifications.conftest import Inbox, free_port
-from worker.main import build_worker
+from tests.workflows.conftest import hub_of, running_worker
 
 SUBJECT_NAME = "Fay Unique-Example"
 
 
-def windows(red: float, amber: float, green: float) -> RatingWindows:
-    return RatingWindows(
-        red=timedelta(seconds=red), amber=timedelta(seconds=amber), green=timedelta(seconds=green)
-    )
-
-
-RED_IN_2_SECONDS = HubPolicy(
-    decision=windows(2, 600, 3600),
-    consent=windows(600, 600, 3600),
-    advice=windows(600, 600, 3600),
-    acknowledgement=windows(600, 600, 3600),
-    working_hours_ratings=[],
-)
+RED_IN_2S = policy_in_seconds((2, 600, 3600), (600, 600, 3600))
 
 
 @pytest.fixture
 async def hub(
     dev_server_env: WorkflowEnvironment, task_queue: str, infra: Infrastructure, settings: Settings
 ) -> AsyncIterator[Hub]:
-    client = dev_server_env.client
-    async with build_worker(client, task_queue, infra):
-        requests = RequestService(
-            client, infra.keyring, infra.agencies, task_queue, RED_IN_2_SECONDS
-        )
-        yield Hub(
-            requests,
-            PackageService(requests, infra.packages, infra.agencies, settings, infra.store),
-        )
+    async with running_worker(dev_server_env.client, task_queue, infra, RED_IN_2S) as requests:
+        yield hub_of(requests, infra, settings)
 
 
 async def breach_of(infra: Infrastructure, rid: uuid.UUID) -> Notification:
@@ -113,7 +90,7 @@ async def test_a_missed_red_deadline_is_emailed_once_with_only_a_link(
     for person in (advisor, coordinator, worker):
         await people.set_email(person.user.id, f"{person.user.id}@example.org", now)
 
-    rid, _ = await scenarios.open_request(hub, SUBJECT_NAME, [code], Rating.RED)
+    rid, _ = await open_request(hub, SUBJECT_NAME, [code], Rating.RED)
     breach = await breach_of(infra, rid)
     queue = DeliveryQueue(infra.engine)
 

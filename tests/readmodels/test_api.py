@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import httpx
 
-from app import scenarios
 from app.container import Infrastructure
-from app.scenarios import Hub, Walk
+from app.scenario_builder import Hub, Walk, open_request
 from domain.decision import TaskKind
 from domain.vocabulary import Role
 from infra.users import UserDirectory
@@ -21,7 +20,7 @@ async def bearer(users: UserDirectory, role: Role, agency: str | None) -> dict[s
 async def test_people_see_only_requests_their_agency_is_party_to(
     hub: Hub, infra: Infrastructure, users: UserDirectory, client: httpx.AsyncClient
 ) -> None:
-    rid, subject = await scenarios.open_request(hub, "Jo Example", ["police"])
+    rid, subject = await open_request(hub, "Jo Example", ["police"])
     await Walk(hub, rid, subject, "police").until(TaskKind.ASSESS_PURPOSE)
     await settled(infra, rid)
     coordinator = await bearer(users, Role.COORDINATOR, None)

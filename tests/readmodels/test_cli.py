@@ -6,7 +6,7 @@ import json
 
 from app import scenarios
 from app.container import Infrastructure
-from app.scenarios import Hub
+from app.scenario_builder import Hub
 from infra.readmodels import snapshot
 from tests.api.conftest import cli_env  # noqa: F401
 from tests.api.test_cli import mashflow

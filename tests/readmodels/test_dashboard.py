@@ -18,35 +18,18 @@ import httpx
 import pytest
 from temporalio.testing import WorkflowEnvironment
 
-from app import scenarios
 from app.container import Infrastructure
 from app.dashboard import percentile
-from app.packages import PackageService
-from app.requests import RequestService
-from app.scenarios import Hub, Walk
+from app.scenario_builder import Hub, Walk, open_request, policy_in_seconds
 from domain.events import DecisionRecorded, RequestOpened
-from domain.policy import HubPolicy, RatingWindows
 from domain.vocabulary import AgencyKind, NotShareReason, Rating, Role
 from infra.settings import Settings
 from infra.users import UserDirectory
 from tests.api.a11y import problems
 from tests.readmodels.settle import settled
-from worker.main import build_worker
+from tests.workflows.conftest import hub_of, running_worker
 
-
-def seconds(red: float, amber: float, green: float) -> RatingWindows:
-    return RatingWindows(
-        red=timedelta(seconds=red), amber=timedelta(seconds=amber), green=timedelta(seconds=green)
-    )
-
-
-QUICK = HubPolicy(
-    decision=seconds(3, 120, 3600),
-    consent=seconds(60, 120, 3600),
-    advice=seconds(60, 120, 3600),
-    acknowledgement=seconds(60, 120, 3600),
-    working_hours_ratings=[],
-)
+QUICK = policy_in_seconds((3, 120, 3600), (60, 120, 3600))
 """Red 3 seconds (answered late or left overdue), amber 2 minutes (answered in time)."""
 
 
@@ -54,13 +37,8 @@ QUICK = HubPolicy(
 async def quick_hub(
     dev_server_env: WorkflowEnvironment, task_queue: str, infra: Infrastructure, settings: Settings
 ) -> AsyncIterator[Hub]:
-    client = dev_server_env.client
-    async with build_worker(client, task_queue, infra):
-        requests = RequestService(client, infra.keyring, infra.agencies, task_queue, QUICK)
-        yield Hub(
-            requests,
-            PackageService(requests, infra.packages, infra.agencies, settings, infra.store),
-        )
+    async with running_worker(dev_server_env.client, task_queue, infra, QUICK) as requests:
+        yield hub_of(requests, infra, settings)
 
 
 async def answer(hub: Hub, rid: UUID, agency: str) -> None:
@@ -111,11 +89,11 @@ async def test_dashboard_figures_equal_those_computed_from_the_event_log(
     b = (await infra.agencies.add(f"housing_{suffix}", housing, AgencyKind.HOUSING)).code
     started = datetime.now(UTC)
 
-    on_time = [(await scenarios.open_request(hub, "Ada", [a], Rating.AMBER))[0] for _ in range(3)]
-    both, _ = await scenarios.open_request(hub, "Ben", [a, b], Rating.AMBER)
-    late, _ = await scenarios.open_request(hub, "Cal", [a], Rating.RED)
-    overdue, _ = await scenarios.open_request(hub, "Dee", [b], Rating.RED)
-    waiting, _ = await scenarios.open_request(hub, "Eli", [b], Rating.GREEN)
+    on_time = [(await open_request(hub, "Ada", [a], Rating.AMBER))[0] for _ in range(3)]
+    both, _ = await open_request(hub, "Ben", [a, b], Rating.AMBER)
+    late, _ = await open_request(hub, "Cal", [a], Rating.RED)
+    overdue, _ = await open_request(hub, "Dee", [b], Rating.RED)
+    waiting, _ = await open_request(hub, "Eli", [b], Rating.GREEN)
     for rid in [*on_time, both]:
         await answer(hub, rid, a)
     await asyncio.sleep(3.5)  # red: 3 seconds

@@ -13,7 +13,7 @@ from temporalio.testing import WorkflowEnvironment
 from app import scenarios
 from app.container import Infrastructure
 from app.queries import Queries
-from app.scenarios import Hub, Walk
+from app.scenario_builder import Hub, Walk, open_request
 from domain.commands import SeekConsent
 from domain.decision import TaskKind
 from domain.vocabulary import Rating
@@ -54,7 +54,7 @@ async def test_a_shared_request_reads_as_closed_with_its_outcome(
 async def test_tasks_follow_each_step_and_vanish_on_withdrawal(
     hub: Hub, infra: Infrastructure
 ) -> None:
-    rid, subject = await scenarios.open_request(hub, "Gil Example", ["police", "asc"])
+    rid, subject = await open_request(hub, "Gil Example", ["police", "asc"])
     walk = Walk(hub, rid, subject, "police")
     await walk.assess()
     await Walk(hub, rid, subject, "asc").until(TaskKind.ASSESS_PURPOSE)
@@ -132,7 +132,7 @@ async def test_rebuilding_from_empty_gives_identical_tables(
     }
     for rid in rids:
         await hub.requests.result(rid)
-    open_rid, _ = await scenarios.open_request(hub, "Hal Example", ["school_oak", "police"])
+    open_rid, _ = await open_request(hub, "Hal Example", ["school_oak", "police"])
     rids.add(open_rid)
     await caught_up(infra, *rids)
     live = await snapshot(infra.engine)
@@ -150,7 +150,7 @@ async def test_the_inbox_puts_red_first_and_shows_only_the_callers_work(
 ) -> None:
     rids: dict[Rating, UUID] = {}
     for rating in (Rating.GREEN, Rating.RED, Rating.AMBER):
-        rid, subject = await scenarios.open_request(hub, "Ivy Example", ["asc"], rating=rating)
+        rid, subject = await open_request(hub, "Ivy Example", ["asc"], rating=rating)
         await Walk(hub, rid, subject, "asc").until(TaskKind.ASSESS_PURPOSE)
         rids[rating] = rid
     queries = await caught_up(infra, *rids.values())

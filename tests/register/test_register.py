@@ -27,21 +27,18 @@ from domain.events.register import (
     user_stream,
 )
 from domain.vocabulary import Role
-from infra.db import APP_ROLE, create_engine, plain_url
+from infra.db import APP_ROLE, plain_url
 from infra.directory import AgencyDirectory, NotFoundError
 from infra.eventstore import EventStore
 from infra.migrate import alembic_config, upgrade
 from infra.users import UserDirectory
-from tests.conftest import TestDatabase, fresh_database, make_settings
+from tests.conftest import TestDatabase, engine_on, fresh_database, make_settings
 
 
 @pytest.fixture(scope="module")
 async def engine(database: TestDatabase) -> AsyncIterator[AsyncEngine]:
-    made = create_engine(database.admin_url, pool_size=4)
-    try:
+    async with engine_on(database.admin_url, pool_size=4) as made:
         yield made
-    finally:
-        await made.dispose()
 
 
 @pytest.fixture(scope="module")

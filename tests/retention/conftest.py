@@ -18,38 +18,31 @@ from app.container import Infrastructure
 from app.packages import PackageService
 from app.requests import RequestService
 from app.retention import RetentionReview, RetentionService
-from app.scenarios import Hub
+from app.scenario_builder import Hub
 from domain.policy import HubPolicy, RetentionPeriod, RetentionPolicy, RetentionRule
 from domain.vocabulary import RecordType, RetentionAnchor
 from infra.settings import Settings
+from tests.conftest import time_skipping
 from tests.workflows.conftest import infra  # noqa: F401 - the shared session fixture
 from worker.main import build_worker
 
+CLOSED, DECIDED = RetentionAnchor.CASE_CLOSED, RetentionAnchor.DECISION_DATE
 SHORT_RETENTION = HubPolicy(
     retention=RetentionPolicy(
         review_within=timedelta(days=7),
         rules=[
             RetentionRule(
-                record_type=RecordType.SHARED_DECISION,
-                period=RetentionPeriod(months=3),
-                anchor=RetentionAnchor.CASE_CLOSED,
-                review_every=RetentionPeriod(months=1),
-            ),
-            RetentionRule(
-                record_type=RecordType.NOT_SHARED_DECISION,
-                period=RetentionPeriod(months=1),
-                anchor=RetentionAnchor.CASE_CLOSED,
-            ),
-            RetentionRule(
-                record_type=RecordType.WITHDRAWN_REQUEST,
-                period=RetentionPeriod(months=1),
-                anchor=RetentionAnchor.CASE_CLOSED,
-            ),
-            RetentionRule(
-                record_type=RecordType.PACKAGE,
-                period=RetentionPeriod(months=6),
-                anchor=RetentionAnchor.DECISION_DATE,
-            ),
+                record_type=record_type,
+                period=RetentionPeriod(months=months),
+                anchor=anchor,
+                review_every=RetentionPeriod(months=every) if every else None,
+            )
+            for record_type, months, anchor, every in (
+                (RecordType.SHARED_DECISION, 3, CLOSED, 1),
+                (RecordType.NOT_SHARED_DECISION, 1, CLOSED, None),
+                (RecordType.WITHDRAWN_REQUEST, 1, CLOSED, None),
+                (RecordType.PACKAGE, 6, DECIDED, None),
+            )
         ],
     )
 )
@@ -73,20 +66,8 @@ async def time_skipping_env(settings: Settings) -> AsyncIterator[WorkflowEnviron
     test moved on by weeks would see a new request's deadlines (set from the wall clock)
     already missed and its items (dated from today) already historical.
     """
-    from infra import search_attributes
-    from infra.stack import venv_binary
-    from infra.temporal import client_interceptors, data_converter
-
-    env = await WorkflowEnvironment.start_time_skipping(
-        data_converter=data_converter(settings.key_encryption_key()),
-        interceptors=client_interceptors(settings.key_encryption_key()),
-        test_server_existing_path=str(venv_binary("temporal-test-server")),
-    )
-    await search_attributes.add(env.client)  # the test server has no start-up flag
-    try:
+    async with time_skipping(settings) as env:
         yield env
-    finally:
-        await env.shutdown()
 
 
 @pytest.fixture

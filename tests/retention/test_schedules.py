@@ -154,5 +154,5 @@ async def test_the_checkpoint_schedule_takes_a_checkpoint_that_verify_accepts(
     # verify() walks the log and accepts it, exported digest and all.
     await store.wait_visible(result.position)
     report = await store.verify(trusted_digest=result.digest)
-    assert report.ok, report.problems
+    assert report.ok, report.findings
     assert report.checkpoints_checked >= 1

@@ -9,7 +9,7 @@ from uuid import UUID
 from temporalio.client import Client
 
 from app.container import Infrastructure
-from app.scenarios import Hub, Walk, open_request
+from app.scenario_builder import Hub, Walk, open_request
 from domain.decision import TaskKind
 from tests.conftest import TEST_KEK
 

@@ -12,42 +12,34 @@ from temporalio.testing import WorkflowEnvironment
 from app.container import Infrastructure, open_infrastructure
 from app.packages import PackageService
 from app.requests import RequestService
-from app.scenarios import Hub
-from infra.directory import AgencyDirectory, AlreadyExistsError
+from app.scenario_builder import Hub, register_agencies
+from domain.policy import DEFAULT_POLICY, HubPolicy
 from infra.settings import Settings
 from infra.temporal import data_converter
 from tests.workflows.boundary import Boundary, kek_bytes
 from worker.main import build_worker
 
-HUB = [
-    ("police", "Northshire Police", "police"),
-    ("csc", "Northshire Children's Social Care", "childrens_social_care"),
-    ("asc", "Northshire Adult Social Care", "adult_social_care"),
-    ("gp_riverside", "Riverside GP Practice", "health_gp"),
-    ("school_oak", "Oak Primary School", "education"),
-    ("probation", "Probation Service North", "probation"),
-]
 
-
-async def register_hub(agencies: AgencyDirectory) -> None:
-    for code, name, kind in HUB:
-        with contextlib.suppress(AlreadyExistsError):
-            await agencies.add(code, name, kind)
+def hub_of(requests: RequestService, infra: Infrastructure, settings: Settings) -> Hub:
+    """The scenario's people, using ``requests`` and a package service beside it."""
+    packages = PackageService(requests, infra.packages, infra.agencies, settings, infra.store)
+    return Hub(requests, packages)
 
 
 @pytest.fixture(scope="session")
 async def infra(settings: Settings) -> AsyncIterator[Infrastructure]:
     async with open_infrastructure(settings) as made:
-        await register_hub(made.agencies)
+        await register_agencies(made.agencies)
         yield made
 
 
 @contextlib.asynccontextmanager
 async def running_worker(
-    client: Client, task_queue: str, infra: Infrastructure
+    client: Client, task_queue: str, infra: Infrastructure, policy: HubPolicy = DEFAULT_POLICY
 ) -> AsyncIterator[RequestService]:
+    """A worker on ``task_queue``, and the requests service that starts work on it."""
     async with build_worker(client, task_queue, infra):
-        yield RequestService(client, infra.keyring, infra.agencies, task_queue)
+        yield RequestService(client, infra.keyring, infra.agencies, task_queue, policy)
 
 
 @pytest.fixture
@@ -60,9 +52,7 @@ async def service(
 
 @pytest.fixture
 async def hub(service: RequestService, infra: Infrastructure, settings: Settings) -> Hub:
-    return Hub(
-        service, PackageService(service, infra.packages, infra.agencies, settings, infra.store)
-    )
+    return hub_of(service, infra, settings)
 
 
 @pytest.fixture
@@ -74,7 +64,5 @@ async def boundary(
     service = app.service_client
     stranger = Client(service, namespace=app.namespace)
     insider = Client(service, namespace=app.namespace, data_converter=data_converter(kek_bytes()))
-    async with build_worker(app, task_queue, infra):
-        requests = RequestService(app, infra.keyring, infra.agencies, task_queue)
-        packages = PackageService(requests, infra.packages, infra.agencies, settings, infra.store)
-        yield Boundary(Hub(requests, packages), infra, app, stranger, insider, task_queue)
+    async with running_worker(app, task_queue, infra) as requests:
+        yield Boundary(hub_of(requests, infra, settings), infra, app, stranger, insider, task_queue)

@@ -24,7 +24,7 @@ from temporalio.client import Client
 from app.container import Infrastructure
 from app.packages import PackageService
 from app.requests import RequestService
-from app.scenarios import Hub, Walk, open_request
+from app.scenario_builder import Hub, Walk, open_request
 from domain.commands import (
     DetermineLawfulBasis,
     RecordConsent,

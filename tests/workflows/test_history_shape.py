@@ -15,7 +15,7 @@ from temporalio.api.history.v1 import HistoryEvent
 
 from app import scenarios
 from app.requests import RequestService
-from app.scenarios import Hub
+from app.scenario_builder import Hub
 from workflows.common import agency_workflow_id, request_workflow_id
 
 

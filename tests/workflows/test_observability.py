@@ -21,10 +21,10 @@ from temporalio.api.operatorservice.v1 import ListSearchAttributesRequest
 from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 
-from app import scenarios
 from app.container import Infrastructure
 from app.packages import PackageService
 from app.requests import RequestService
+from app.scenario_builder import Hub, open_request
 from domain.policy import HubPolicy, RatingWindows
 from domain.vocabulary import Rating
 from infra import search_attributes
@@ -56,7 +56,7 @@ RED_IN_2_SECONDS = HubPolicy(
 
 
 class Observed:
-    def __init__(self, hub: scenarios.Hub, client: Client, metrics_url: str) -> None:
+    def __init__(self, hub: Hub, client: Client, metrics_url: str) -> None:
         self.hub = hub
         self.client = client
         self.metrics_url = metrics_url
@@ -87,7 +87,7 @@ async def observed(
             packages = PackageService(
                 requests, infra.packages, infra.agencies, settings, infra.store
             )
-            yield Observed(scenarios.Hub(requests, packages), client, f"http://{address}/metrics")
+            yield Observed(Hub(requests, packages), client, f"http://{address}/metrics")
     finally:
         gauges.stop()
         await gauging
@@ -121,7 +121,7 @@ async def test_a_late_red_request_is_found_by_its_search_attributes_and_counted(
     observed: Observed,
 ) -> None:
     client = observed.client
-    rid, _ = await scenarios.open_request(observed.hub, SUBJECT, ["police"], Rating.RED)
+    rid, _ = await open_request(observed.hub, SUBJECT, ["police"], Rating.RED)
     request_id, decision_id = request_workflow_id(rid), agency_workflow_id(rid, "police")
     mine = f'WorkflowId IN ("{request_id}", "{decision_id}")'
 

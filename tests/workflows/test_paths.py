@@ -8,10 +8,10 @@ from uuid import UUID
 
 from temporalio.testing import WorkflowEnvironment
 
-from app import scenario_para18, scenarios
+from app import scenarios
 from app.container import Infrastructure
 from app.history import request_history
-from app.scenarios import Hub
+from app.scenario_builder import Hub
 from domain.events import RecordedEvent
 from domain.events.catalogue import DecisionRecorded
 from domain.events.values import ProtectedPerson
@@ -102,7 +102,7 @@ async def test_refused_consent_can_be_overridden_with_advice_on_a_safeguarding_g
 async def test_a_parents_information_is_shared_without_consent_to_protect_their_child(
     hub: Hub, infra: Infrastructure
 ) -> None:
-    rid = await scenario_para18.parent_shared_to_protect_child(hub)
+    rid = await scenarios.parent_shared_to_protect_child(hub)
     assert (await hub.requests.result(rid)).shared_by == ["gp_riverside"]
     events = await history(infra, rid)
     decision = record(events).record

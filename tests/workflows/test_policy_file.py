@@ -14,7 +14,7 @@ from app import scenarios
 from app.container import Infrastructure
 from app.packages import PackageService
 from app.requests import RequestService
-from app.scenarios import Hub
+from app.scenario_builder import Hub
 from domain.events import DeadlineMissed, Escalated, RequestOpened
 from domain.vocabulary import DeadlineKind, EscalationLevel, Role
 from infra.policy_file import EXAMPLE_FILE, read_policy

@@ -17,7 +17,7 @@ from temporalio.converter import WorkflowSerializationContext
 from app import scenarios
 from app.container import Infrastructure
 from app.history import request_history
-from app.scenarios import Hub
+from app.scenario_builder import Hub
 from infra.codec import EncryptionCodec
 from tests.conftest import TestDatabase
 from workflows.common import agency_workflow_id, request_workflow_id

@@ -19,7 +19,7 @@ import pytest
 from app import scenarios
 from app.container import Infrastructure
 from app.history import request_history
-from app.scenarios import Hub
+from app.scenario_builder import Hub, Walk, open_request
 from domain.decision import TaskKind
 from domain.models import sealed_values
 from domain.vocabulary import Rating
@@ -65,7 +65,7 @@ async def test_a_withdrawal_straight_after_opening_closes_the_request(
     # The update lands while the request is opening: it waits until the agencies'
     # decisions exist and the opening is recorded, then stops every one of them, and
     # the request closes as withdrawn with nothing shared.
-    rid, subject = await scenarios.open_request(hub, "Gus Example", ["police", "school_oak"])
+    rid, subject = await open_request(hub, "Gus Example", ["police", "school_oak"])
     await hub.requests.withdraw(hub.coordinator, rid, "Family moved out of the area", subject)
     result = await hub.requests.result(rid)
     assert result.withdrawn and result.shared_by == [] and result.not_shared_by == []
@@ -81,8 +81,8 @@ async def test_a_withdrawal_straight_after_opening_closes_the_request(
 async def test_replay_equals_live_for_a_request_withdrawn_while_agencies_work(
     hub: Hub, infra: Infrastructure
 ) -> None:
-    rid, subject = await scenarios.open_request(hub, "Hal Example", ["police", "school_oak"])
-    walk = scenarios.Walk(hub, rid, subject, "police")
+    rid, subject = await open_request(hub, "Hal Example", ["police", "school_oak"])
+    walk = Walk(hub, rid, subject, "police")
     await walk.until(TaskKind.ASSESS_PURPOSE)
     await walk.assess()
     await hub.requests.withdraw(hub.coordinator, rid, "Family moved out of the area", subject)
@@ -93,12 +93,12 @@ async def test_replay_equals_live_for_a_request_withdrawn_while_agencies_work(
 
 
 async def test_a_re_rating_straight_after_opening_reaches_every_agency(hub: Hub) -> None:
-    rid, subject = await scenarios.open_request(hub, "Ivy Example", ["police", "school_oak"])
+    rid, subject = await open_request(hub, "Ivy Example", ["police", "school_oak"])
     view = await hub.requests.change_rating(
         hub.coordinator, rid, Rating.RED, "Disclosure at school this morning", subject
     )
     for agency in ("police", "school_oak"):
-        walk = scenarios.Walk(hub, rid, subject, agency)
+        walk = Walk(hub, rid, subject, agency)
         await walk.until(TaskKind.ASSESS_PURPOSE)
         decision = await hub.requests.decision(rid, agency)
         assert decision.decision_due_at == view.state.decision_due_at

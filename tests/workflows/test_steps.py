@@ -8,13 +8,11 @@ from uuid import UUID
 import pytest
 
 from app.container import Infrastructure
-from app.scenarios import Hub, Walk, open_request
+from app.scenario_builder import Hub, Walk, open_request
 from domain.commands import (
     AssessPurpose,
-    RecordConsent,
     RecordConsentNotSought,
     RecordDecision,
-    SeekConsent,
 )
 from domain.decision import TaskKind
 from domain.errors import InconsistentDecision, InvalidState, NotPermitted, ValidationFailed
@@ -164,8 +162,7 @@ async def _shared_and_delivered(hub: Hub) -> tuple[Walk, UUID]:
     rid, subject = await open_request(hub, "Ivy Example", ["police"])
     walk = Walk(hub, rid, subject, "police")
     await walk.assess()
-    await walk.by_worker("seek_consent", SeekConsent())
-    await walk.by_worker("record_consent", RecordConsent(outcome=ConsentOutcome.GIVEN))
+    await walk.consent(ConsentOutcome.GIVEN)
     await walk.share(
         LawfulBasis(art6=Art6Basis.PUBLIC_TASK), inform=InformPlan(will_inform=True), override=False
     )
