@@ -57,7 +57,7 @@ CHECKPOINTS = "$checkpoints"
 _VERIFY_BATCH = 5000
 VERIFY_SETTLE_S = 10.0
 """How long verify() waits at its start for the writes committed before it to settle."""
-# Assembled from module constants only (hence noqa S608); the limit is inlined: see store.ALL_SQL.
+# Assembled from module constants only (hence noqa S608); the limit inlined: read_sql.ALL_SQL.
 CHECKPOINTS_SQL = (
     f"SELECT {COLUMNS} FROM events "  # noqa: S608
     "WHERE stream_id = $1 AND position < $2 ORDER BY version"
