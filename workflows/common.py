@@ -47,16 +47,25 @@ STORE_RETRY = RetryPolicy(
 STEP_TIMEOUT = timedelta(seconds=30)
 
 LOCAL_WRITES = "local-activities-for-store-writes"
-"""Patch: appending events and putting a notification in the outbox run as local
-activities (short, idempotent writes: one marker in the history instead of three
-events and a round trip through the server's task queue each)."""
+"""Patch: appending events and putting a notification in the outbox ran as local
+activities (one marker in the history instead of three events each). Superseded by
+``QUEUED_WRITES``; runs recorded with it replay as they ran."""
+
+QUEUED_WRITES = "store-writes-through-the-task-queue"
+"""Patch: store writes are ordinary activities again. A local activity's arguments are
+not in the history: when a worker dies after the write but before its workflow task
+completes, the task runs again at a later ``workflow.now()``, and the same event id
+arrives with other content (times), which the store rightly refuses. An ordinary
+activity's arguments are recorded when it is scheduled, so a retry sends the same
+bytes and the store's idempotent append answers with the first positions."""
 
 
 async def store_write(activity: str, arg: object, result_type: type[T]) -> T:
-    """Run a short, idempotent store write: a local activity (patched), or, in histories
-    recorded before ``LOCAL_WRITES``, the ordinary activity they recorded."""
+    """Run a short, idempotent store write as an activity whose arguments the history
+    keeps (``QUEUED_WRITES``); runs recorded under ``LOCAL_WRITES`` alone replay their
+    local activities."""
     result: T
-    if workflow.patched(LOCAL_WRITES):
+    if not workflow.patched(QUEUED_WRITES) and workflow.patched(LOCAL_WRITES):
         result = await workflow.execute_local_activity(
             activity,
             arg,

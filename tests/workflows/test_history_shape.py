@@ -1,9 +1,10 @@
 """The shape of a request's histories: what each step costs the Temporal server.
 
 A one-agency request that shares with consent, walked to its end: the store's writes
-(appending events, notifications) are local activities, so the only activity task
-through the server is sealing the package; and the decision starts a timer only when
-its next escalation point moves, never again for the same instant.
+(appending events, notifications) are ordinary activities whose arguments the history
+keeps (``workflows.common.QUEUED_WRITES``: a retried write sends the same bytes), none
+a local activity; and the decision starts a timer only when its next escalation point
+moves, never again for the same instant.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ def fire_at(event: HistoryEvent) -> datetime:
     return started + timeout
 
 
-async def test_a_shared_request_writes_locally_and_times_each_point_once(
+async def test_a_shared_request_records_its_writes_and_times_each_point_once(
     hub: Hub, service: RequestService
 ) -> None:
     rid = await scenarios.consent_given(hub, "Ida Lean-Example")
@@ -41,7 +42,8 @@ async def test_a_shared_request_writes_locally_and_times_each_point_once(
         for e in h.events
         if e.HasField("activity_task_scheduled_event_attributes")
     ]
-    assert scheduled == ["send_package"]
+    assert "send_package" in scheduled
+    assert scheduled.count("append_events") >= 8  # every append of the walk, recorded
     local = [
         e
         for h in (decision, request)
@@ -49,7 +51,7 @@ async def test_a_shared_request_writes_locally_and_times_each_point_once(
         if e.HasField("marker_recorded_event_attributes")
         and e.marker_recorded_event_attributes.marker_name == "core_local_activity"
     ]
-    assert len(local) >= 10  # every append and notification of the walk
+    assert local == []
 
     timers = [e for e in decision.events if e.HasField("timer_started_event_attributes")]
     instants = [fire_at(t) for t in timers]
