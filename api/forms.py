@@ -161,8 +161,9 @@ class PageForm(BaseModel):
         return read_date(name, self.DATES.get(name, "the date"), *parts)
 
     def body(self) -> dict[str, Any]:
-        """The use case's input, as its model reads it."""
-        raise NotImplementedError
+        """The use case's input, as its model reads it: the form's own fields, unless a
+        form's input is shaped otherwise (dates in three boxes, lists), where it says so."""
+        return self.model_dump()
 
 
 def read_date(name: str, noun: str, day: str, month: str, year: str) -> date | None:

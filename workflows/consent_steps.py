@@ -25,6 +25,8 @@ with workflow.unsafe.imports_passed_through():
     from workflows.common import StreamWriter, decided, notify
 
 if TYPE_CHECKING:
+    from collections.abc import Awaitable, Callable
+
     from domain.events import Event
 
 CONSENT_WITHDRAWN = "consent_withdrawn"
@@ -36,8 +38,8 @@ class ConsentWithdrawalSteps:
     lock: asyncio.Lock
     writer: StreamWriter
 
-    async def _apply(self, events: list[Event], actor: Actor | None) -> None:
-        raise NotImplementedError  # the workflow's own
+    _apply: Callable[[list[Event], Actor | None], Awaitable[None]]
+    """The workflow's own: append the events and fold them into the state."""
 
     @workflow.update
     async def record_consent_withdrawn(
