@@ -9,9 +9,11 @@ from typing import Any
 
 from fastapi import Request, Response
 
+from api.forms import FormState
 from api.services import Services
 from api.sessions import CSRF_COOKIE
 from domain.permissions import ROLE_NAMES, Action, allows
+from domain.policy import deadline_words
 from domain.vocabulary import (
     AdviceRecommendation,
     AdvisorCapacity,
@@ -29,6 +31,7 @@ from domain.vocabulary import (
     SubjectKind,
 )
 from infra.auth import Principal
+from infra.directory import RegisteredAgency
 from infra.settings import Environment
 
 # The role's own pages: the cards on the home page and the links in every page's header.
@@ -89,6 +92,35 @@ def render(
     if new_csrf is not None:
         set_cookie(services, request, response, CSRF_COOKIE, new_csrf, max_age=3600)
     return response
+
+
+def render_case_form(
+    services: Services,
+    request: Request,
+    name: str,
+    *,
+    principal: Principal,
+    csrf: str,
+    agencies: list[RegisteredAgency],
+    form: FormState,
+    status_code: int = 200,
+    **context: Any,
+) -> Response:
+    """A form that starts a case (a new request, a share without being asked): the agencies
+    to choose from, the hub's deadlines in words and the vocabulary's choices."""
+    return render(
+        services,
+        request,
+        name,
+        principal=principal,
+        csrf=csrf,
+        agencies=agencies,
+        form=form,
+        status_code=status_code,
+        deadlines=deadline_words(services.settings.hub_policy()),
+        **VOCABULARY,
+        **context,
+    )
 
 
 def _timeout(

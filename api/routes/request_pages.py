@@ -32,7 +32,7 @@ from api.deps import (
     require_page,
 )
 from api.forms import FormState, PageForm, Refused, attempt
-from api.rendering import VOCABULARY, render, words
+from api.rendering import render, render_case_form, words
 from api.request_forms import (
     NEW_REQUEST_RENAMES,
     NewRequestForm,
@@ -51,7 +51,6 @@ from app.request_timeline import request_timeline
 from app.requester import check_requester
 from app.requests import view_of
 from domain.permissions import Action
-from domain.policy import deadline_words
 from domain.vocabulary import (
     Rating,
 )
@@ -135,7 +134,7 @@ async def _new_form(
     status_code: int = 200,
     restored: object = None,
 ) -> Response:
-    return render(
+    return render_case_form(
         services,
         request,
         "request_new.html",
@@ -143,10 +142,8 @@ async def _new_form(
         csrf=csrf,
         agencies=await agencies.list(),
         form=form,
-        restored=bool(restored),
         status_code=status_code,
-        deadlines=deadline_words(services.settings.hub_policy()),
-        **VOCABULARY,
+        restored=bool(restored),
     )
 
 

@@ -65,6 +65,25 @@ def new_request(body: RequestCreate, principal: Principal) -> NewRequest:
         raise validation_failed(exc) from None
 
 
+def new_share(body: ProactiveShareCreate) -> NewProactiveShare:
+    try:
+        return NewProactiveShare(
+            subject=SubjectDetails(
+                name=body.subject.name,
+                date_of_birth=body.subject.date_of_birth,
+                address=body.subject.address or None,
+            ),
+            subject_kind=body.subject_kind,
+            recipient_agency=body.recipient_agency,
+            purpose_category=body.purpose_category,
+            purpose=body.purpose,
+            information=body.information,
+            rating=body.rating,
+        )
+    except pydantic.ValidationError as exc:
+        raise validation_failed(exc) from None
+
+
 @router.post(
     "/requests",
     response_model=RequestCreated,
@@ -99,22 +118,7 @@ async def share_proactively(
     """Share unsolicited with another agency (agency worker, from their own agency): the same
     decision steps follow as tasks of your agency, and the recipient receives and
     acknowledges the package as for a request. No hub request is needed."""
-    try:
-        new = NewProactiveShare(
-            subject=SubjectDetails(
-                name=body.subject.name,
-                date_of_birth=body.subject.date_of_birth,
-                address=body.subject.address or None,
-            ),
-            subject_kind=body.subject_kind,
-            recipient_agency=body.recipient_agency,
-            purpose_category=body.purpose_category,
-            purpose=body.purpose,
-            information=body.information,
-            rating=body.rating,
-        )
-    except pydantic.ValidationError as exc:
-        raise validation_failed(exc) from None
+    new = new_share(body)
     request_id = await proactive.share_proactively(requests, actor_of(principal), new)
     href = f"/api/requests/{request_id}"
     response.headers["Location"] = href

@@ -22,14 +22,13 @@ from api.deps import (
     require_page,
 )
 from api.forms import FormState, PageForm, Refused, attempt
-from api.rendering import VOCABULARY, render
+from api.rendering import render_case_form
+from api.routes.requests_write import new_share
 from api.schemas.requests_write import ProactiveShareCreate
 from api.share_forms import SHARE_RENAMES, ShareForm
 from app.identity import actor_of
-from app.proactive import NewProactiveShare, share_proactively
-from app.requests import SubjectDetails
+from app.proactive import share_proactively
 from domain.permissions import Action
-from domain.policy import deadline_words
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(csrf_protect)])
 
@@ -44,7 +43,7 @@ async def _form(
     status_code: int = 200,
 ) -> Response:
     others = [a for a in await agencies.list() if a.code != principal.agency]
-    return render(
+    return render_case_form(
         services,
         request,
         "share_new.html",
@@ -53,8 +52,6 @@ async def _form(
         agencies=others,
         form=form,
         status_code=status_code,
-        deadlines=deadline_words(services.settings.hub_policy()),
-        **VOCABULARY,
     )
 
 
@@ -83,18 +80,7 @@ async def share_submit(
     require_page(principal, Action.SHARE_PROACTIVELY)
 
     async def run(form: PageForm) -> UUID:
-        body = ProactiveShareCreate.model_validate(form.body())
-        new = NewProactiveShare(
-            subject=SubjectDetails(
-                name=body.subject.name, date_of_birth=body.subject.date_of_birth
-            ),
-            subject_kind=body.subject_kind,
-            recipient_agency=body.recipient_agency,
-            purpose_category=body.purpose_category,
-            purpose=body.purpose,
-            information=body.information,
-            rating=body.rating,
-        )
+        new = new_share(ProactiveShareCreate.model_validate(form.body()))
         return await share_proactively(requests, actor_of(principal), new)
 
     started = await attempt(ShareForm, await request.form(), run, renames=SHARE_RENAMES)
