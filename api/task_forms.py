@@ -194,18 +194,21 @@ class LawfulBasisForm(TaskForm):
     rationale: str = Long
 
     def body(self) -> dict[str, Any]:
+        """A follow-up counts only with the answer it follows (the page hides it under that
+        answer; a value typed there before another answer was picked is not sent)."""
+        vital = "vital_interests" in (self.art6, self.without_consent)
         chosen = _given(
             art6=self.art6,
             art9=self.art9,
             offence_condition=self.offence_condition,
             without_consent=self.without_consent,
             para18_reason=self.para18_reason,
-            legal_power=self.legal_power,
+            legal_power=self.legal_power if self.art6 == "public_task" else "",
             rationale=self.rationale,
         )
         return {
             **chosen,
-            "life_or_death": self.life_or_death == "true",
+            "life_or_death": vital and self.life_or_death == "true",
             **_pair("protects", relation=self.protects_relation, kind=self.protects_kind),
             **_pair("instrument", kind=self.instrument_kind, citation=self.instrument_citation),
         }

@@ -144,6 +144,17 @@ def test_each_step_form_builds_the_body_the_api_takes() -> None:
         "item-1-dated-month": "1",
         "item-1-dated-year": "2026",
     }
+    # A follow-up typed under one answer and left there when another was picked is not sent.
+    basis = STEP_FORMS["determine_lawful_basis"]
+    typed_basis = {"legal_power": "Children Act 2004 s.11", "life_or_death": "true"}
+    kept = basis.read({"art6": "public_task", **typed_basis}).action_body()
+    assert kept.model_dump()["legal_power"] is not None
+    assert kept.model_dump()["life_or_death"] is False
+    left = basis.read({"art6": "legal_obligation", **typed_basis}).action_body()
+    assert left.model_dump()["legal_power"] is None
+    vital = basis.read({"art6": "vital_interests", **typed_basis}).action_body()
+    assert vital.model_dump()["life_or_death"] is True
+    assert vital.model_dump()["legal_power"] is None
     items = SelectItemsForm.read(SelectItemsForm.raw(typed))
     assert items.check() == {}
     (item,) = items.action_body().model_dump()["items"]
