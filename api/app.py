@@ -52,6 +52,7 @@ from api.routes import (
     share_pages,
     task_pages,
     tasks_write,
+    withdrawal_pages,
 )
 from api.services import build_services, new_metrics
 from app.container import open_container
@@ -76,6 +77,7 @@ ROUTERS: tuple[APIRouter, ...] = (
     request_pages.router,
     task_pages.router,
     decision_pages.router,
+    withdrawal_pages.router,
     draft_pages.router,
     package_pages.router,
     retention_pages.router,

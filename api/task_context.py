@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
+from uuid import UUID
 
 from fastapi import Request, Response
 
@@ -49,6 +50,18 @@ class TaskPage:
     def mine(self) -> list[Task]:
         """The tasks now open on this decision for the viewer's role."""
         return [t for t in open_tasks(self.state) if t.role == self.actor.role]
+
+
+async def next_tasks(
+    services: Services, actor: Actor, request_id: UUID, agency: str
+) -> list[tuple[Task, str]]:
+    """The tasks open now on this decision for ``actor``'s role, each with its id."""
+    listed = await services.requests.tasks(request_id, agency)
+    return [
+        (t, str(TaskId(request_id, agency, str(t.kind), listed.version)))
+        for t in listed.tasks
+        if t.role == actor.role
+    ]
 
 
 async def open_task(

@@ -12,7 +12,7 @@ recipient agency's notification is put in the outbox with the same wording.
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from uuid import UUID
 
 from temporalio.client import WorkflowExecutionStatus
@@ -25,7 +25,8 @@ from domain.decision import fold, start
 from domain.events import EventMetadata, RequestOpened
 from domain.events.access import AccessRefused, PersonalDataViewed
 from domain.models import Actor
-from domain.vocabulary import Role
+from domain.permissions import Action, require
+from domain.vocabulary import ConsentGiver, Role
 from domain.withdrawal import decide_consent_withdrawn
 from infra.eventstore import EventStore, NewEvent
 from infra.packages import Notification, Outbox
@@ -44,6 +45,36 @@ async def subject_of(store: EventStore, request_id: UUID) -> UUID:
     if opened is None:
         raise RequestNotFound(request_id)
     return opened.subject_id
+
+
+async def record_withdrawal(
+    requests: RequestService,
+    store: EventStore,
+    outbox: Outbox,
+    actor: Actor,
+    request_id: UUID,
+    agency: str,
+    *,
+    withdrawn_by: ConsentGiver,
+    withdrawn_on: date,
+    scope: str | None,
+    note: str | None,
+) -> int:
+    """The use case the API and the pages share: a worker of ``agency`` records that the
+    consent given for its decision was withdrawn. The free text (what the withdrawal
+    covers, a note) is sealed under the request's subject before anything is recorded;
+    returns the decision stream's version."""
+    require(actor, Action.DECIDE, agency, doing="record that consent was withdrawn")
+    subject_id = await subject_of(store, request_id)
+    command = WithdrawConsent(
+        withdrawn_by=withdrawn_by,
+        withdrawn_on=withdrawn_on,
+        scope=await requests.seal(subject_id, scope) if scope else None,
+        note=await requests.seal(subject_id, note) if note else None,
+    )
+    return await record_consent_withdrawn(
+        requests, store, outbox, actor, request_id, agency, command
+    )
 
 
 async def record_consent_withdrawn(

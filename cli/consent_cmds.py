@@ -14,14 +14,13 @@ from typing import Annotated
 
 import typer
 
-from app.consent_withdrawal import record_consent_withdrawn, subject_of
+from app.consent_withdrawal import record_withdrawal
 from app.history import RequestNotFound
 from cli.common import console, fail, run, settings_or_exit
 from cli.directory_common import EXIT_NOT_FOUND, EXIT_USAGE, print_json
 from cli.hub_common import JsonFlag, open_commands
 from cli.identity import TokenFile, credential
 from cli.request_ids import id_or_prefix, resolve
-from domain.commands import WithdrawConsent
 from domain.permissions import Action
 from domain.vocabulary import ConsentGiver
 
@@ -65,14 +64,17 @@ def consent_withdrawn(
             assert who.agency is not None  # DECIDE is for an agency's own workers
             rid = await resolve(hub.infra.engine, given, "ID")
             try:
-                subject = await subject_of(hub.infra.store, rid)
-                command = WithdrawConsent(
+                version = await record_withdrawal(
+                    hub.requests,
+                    hub.infra.store,
+                    hub.infra.outbox,
+                    who,
+                    rid,
+                    who.agency,
                     withdrawn_by=ConsentGiver(withdrawn_by),
                     withdrawn_on=day,
-                    scope=await hub.requests.seal(subject, scope) if scope else None,
-                )
-                version = await record_consent_withdrawn(
-                    hub.requests, hub.infra.store, hub.infra.outbox, who, rid, who.agency, command
+                    scope=scope,
+                    note=None,
                 )
             except RequestNotFound:
                 fail(f"no decision of {who.agency} on request {rid}", EXIT_NOT_FOUND)

@@ -3,7 +3,8 @@ consent-withdrawal`` (a worker of that agency), whether its decision is open or 
 
 What follows is the domain's (``domain.withdrawal``): before the decision the basis is
 decided again; after sending, the recipient agency is told. Scope and note are plain
-text here and sealed under the subject's key before anything is recorded.
+text here and sealed under the subject's key before anything is recorded, by the use case
+the page form shares (:func:`app.consent_withdrawal.record_withdrawal`).
 """
 
 from __future__ import annotations
@@ -18,10 +19,8 @@ from pydantic import BaseModel, ConfigDict, Field
 from api.deps import Decider, Requests, ServicesDep
 from api.routes.requests_write import WRITE_RESPONSES
 from api.schemas.requests_write import ShortText
-from app.consent_withdrawal import record_consent_withdrawn, subject_of
+from app.consent_withdrawal import record_withdrawal
 from app.identity import actor_of
-from domain.commands import WithdrawConsent
-from domain.permissions import Action, require
 from domain.vocabulary import ConsentGiver
 from infra.packages import Outbox
 
@@ -67,16 +66,16 @@ async def withdraw_consent(
     """Record that consent given for this agency's decision was withdrawn (worker of the
     agency). Before the decision, sharing on that consent stops and the lawful basis is
     decided again; after the package was sent, the recipient agency is notified."""
-    actor = actor_of(principal)
-    require(actor, Action.DECIDE, agency, doing="record that consent was withdrawn")
-    subject_id = await subject_of(services.events, request_id)
-    command = WithdrawConsent(
+    version = await record_withdrawal(
+        requests,
+        services.events,
+        Outbox(services.engine),
+        actor_of(principal),
+        request_id,
+        agency,
         withdrawn_by=body.withdrawn_by,
         withdrawn_on=body.withdrawn_on,
-        scope=await requests.seal(subject_id, body.scope) if body.scope else None,
-        note=await requests.seal(subject_id, body.note) if body.note else None,
-    )
-    version = await record_consent_withdrawn(
-        requests, services.events, Outbox(services.engine), actor, request_id, agency, command
+        scope=body.scope,
+        note=body.note,
     )
     return ConsentWithdrawalRecorded(request_id=request_id, agency=agency, version=version)

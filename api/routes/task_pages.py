@@ -23,13 +23,12 @@ from api.forms import FormState, Refused, attempt
 from api.rendering import render, words
 from api.routes.draft_pages import restored
 from api.services import Services
-from api.task_context import open_task, show
+from api.task_context import next_tasks, open_task, show
 from api.task_forms import STEP_FORMS, TaskForm
 from app.identity import actor_of
 from app.tasks import StepDone, complete
 from domain.errors import ValidationFailed
 from domain.permissions import Action
-from domain.tasks import TaskId
 from infra.auth import Principal
 from infra.directory import NotFoundError
 
@@ -148,12 +147,7 @@ async def step_done(
 ) -> Response:
     """The confirmation after a step (a GOV.UK panel), and what is next for the viewer."""
     page = await open_task(services, principal, task_id)
-    listed = await services.requests.tasks(page.ref.request_id, page.ref.agency)
-    mine = [
-        (t, str(TaskId(page.ref.request_id, page.ref.agency, str(t.kind), listed.version)))
-        for t in listed.tasks
-        if t.role == page.actor.role
-    ]
+    mine = await next_tasks(services, page.actor, page.ref.request_id, page.ref.agency)
     return render(
         services,
         request,
