@@ -8,7 +8,8 @@ advisor meet their inboxes and task pages (the steps themselves go through the A
 test_browser.py walks them on the pages); the recipient opens the package, with its
 warnings, and acknowledges it; the coordinator reads the dashboard and notifications;
 the compliance officer shows the personal data, reads the record in words, downloads the
-export and verifies the store; a phone-width page; and the retention pages.
+export and verifies the store; a phone-width page; a worker records that consent was
+withdrawn (form, check, confirmation); and the retention pages.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from playwright.async_api import Browser, Page, async_playwright
 from domain.decision import TaskKind
 from domain.vocabulary import RecordType, Role
 from tests.api.stack import Stack
+from tests.api.test_consent_withdrawal import consent_given
 from tests.api.test_requests_flow import ITEMS, act, open_request
 from tests.browser.axe import accessible, person, signed_in
 from tests.browser.test_browser import ARGS, chromium, shot
@@ -230,6 +232,53 @@ async def _journey(
         await accessible(phone, visited)
     await phone.goto(f"{base}/requests/{rid}")
     await shot(phone, "32-request-narrow")
+
+
+async def test_a_worker_records_that_consent_was_withdrawn(stack: Stack) -> None:
+    """From the decision's task page, where consent shows as given: the form (refused once,
+    then filled), the check of the answers and the confirmation, each axe-checked."""
+    visited: list[str] = []
+    async with httpx.AsyncClient(base_url=stack.url, timeout=30) as http:
+        rid = await consent_given(http, stack)
+        async with async_playwright() as pw:
+            browser = await pw.chromium.launch(executable_path=chromium(), args=ARGS)
+            try:
+                await _withdrawal(browser, stack, rid, visited)
+            finally:
+                await browser.close()
+    assert len(set(visited)) == 4, visited
+
+
+async def _withdrawal(browser: Browser, stack: Stack, rid: str, visited: list[str]) -> None:
+    worker = await person(browser, stack, "worker")
+    task = await stack.task_id(rid, stack.holder, TaskKind.RECORD_DECISION)
+    await worker.goto(f"{stack.url}/tasks/{task}")
+    await accessible(worker, visited)
+    await worker.get_by_role("link", name="Record that consent was withdrawn").click()
+    await worker.get_by_role("heading", name="Record that consent was withdrawn").wait_for()
+    scope = worker.get_by_label("What the withdrawal covers")
+    assert not await scope.is_visible()  # only under "Only part of it"
+    await worker.get_by_label("Only part of it").check()
+    await scope.wait_for()
+    await worker.get_by_role("button", name="Continue").click()
+    await worker.get_by_role("heading", name="There is a problem").wait_for()
+    await accessible(worker, visited)
+    await worker.goto(worker.url)  # afresh, for the guide's screenshot
+    await worker.get_by_label("Only part of it").check()
+    today = date.today()
+    await worker.get_by_label("Parent or carer").check()
+    await worker.get_by_label("Day").fill(str(today.day))
+    await worker.get_by_label("Month").fill(str(today.month))
+    await worker.get_by_label("Year").fill(str(today.year))
+    await scope.fill("Only what the school holds")
+    await shot(worker, "39-consent-withdrawn")
+    await worker.get_by_role("button", name="Continue").click()
+    await worker.get_by_role("heading", name="Check your answers").wait_for()
+    await accessible(worker, visited)
+    await shot(worker, "39b-consent-withdrawn-check")
+    await worker.get_by_role("button", name="Record the withdrawal").click()
+    await worker.get_by_role("heading", name="Consent withdrawal recorded").wait_for()
+    await accessible(worker, visited)
 
 
 async def test_retention_pages(dev_hub: DevHub, site: Site) -> None:
