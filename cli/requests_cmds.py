@@ -12,8 +12,7 @@ one that is not valid or has been revoked).
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, date, datetime
-from enum import StrEnum
+from datetime import UTC, datetime
 from typing import Annotated, Any
 
 import pydantic
@@ -24,13 +23,21 @@ from app.queries import RequestSummary
 from app.requester import check_requester
 from app.requests import NewRequest, SubjectDetails
 from app.wording import count
+from cli.case_options import (
+    PurposeCategoryOption,
+    RatingOption,
+    SubjectDob,
+    SubjectKindOption,
+    SubjectName,
+    date_of_birth,
+    print_started,
+)
 from cli.common import console, fail, run, settings_or_exit
 from cli.directory_common import EXIT_NOT_FOUND, EXIT_USAGE, print_json
 from cli.hub_common import JsonFlag, bad_input, open_commands, open_records
 from cli.identity import TokenFile, credential
 from cli.request_ids import id_or_prefix, resolve
 from domain.permissions import Action
-from domain.vocabulary import PurposeCategory, SubjectKind
 
 requests_app = typer.Typer(
     help="Sharing requests: open one, list them, show one's progress.", no_args_is_help=True
@@ -45,31 +52,21 @@ def summary_json(s: RequestSummary, now: datetime) -> dict[str, Any]:
     return s.model_dump(mode="json") | {"overdue": s.overdue(now)}
 
 
-def _choices(enum: type[StrEnum]) -> str:
-    return ", ".join(e.value for e in enum)
-
-
 @requests_app.command("open")
 def open_request(
-    subject_name: Annotated[str, typer.Option("--subject-name", help="Who it is about.")],
-    subject_kind: Annotated[
-        str, typer.Option("--subject-kind", help=f"One of: {_choices(SubjectKind)}.")
-    ],
+    subject_name: SubjectName,
+    subject_kind: SubjectKindOption,
     requesting_agency: Annotated[
         str, typer.Option("--requesting-agency", help="The agency that asks (its code).")
     ],
     holders: Annotated[
         list[str], typer.Option("--holder", help="An agency asked to share; repeat for more.")
     ],
-    purpose_category: Annotated[
-        str, typer.Option("--purpose-category", help=f"One of: {_choices(PurposeCategory)}.")
-    ],
+    purpose_category: PurposeCategoryOption,
     purpose: Annotated[str, typer.Option("--purpose", help="Why the information is needed.")],
     information_sought: Annotated[str, typer.Option("--information-sought")],
-    rating: Annotated[str, typer.Option("--rating", help="red, amber or green.")],
-    subject_dob: Annotated[
-        str | None, typer.Option("--subject-dob", help="Date of birth, YYYY-MM-DD.")
-    ] = None,
+    rating: RatingOption,
+    subject_dob: SubjectDob = None,
     subject_address: Annotated[str | None, typer.Option("--subject-address")] = None,
     requested_by: Annotated[
         str | None,
@@ -91,10 +88,7 @@ def open_request(
 ) -> None:
     """Open a sharing request, as the coordinator signed in, and print its id. Personal data
     is sealed at once."""
-    try:
-        dob = date.fromisoformat(subject_dob) if subject_dob else None
-    except ValueError:
-        fail("--subject-dob: give a date as YYYY-MM-DD", EXIT_USAGE)
+    dob = date_of_birth(subject_dob)
     cred = credential(token_file)
     settings = settings_or_exit()
 
@@ -124,11 +118,7 @@ def open_request(
             )
             return await hub.requests.open_request(who, new)
 
-    request_id = run(go())
-    if as_json:
-        print_json({"request_id": str(request_id)})
-    else:
-        console.print(str(request_id), highlight=False)
+    print_started(run(go()), as_json)
 
 
 @requests_app.command("list")

@@ -10,7 +10,6 @@ worker), 5 not signed in.
 from __future__ import annotations
 
 import uuid
-from datetime import date
 from typing import Annotated
 
 import pydantic
@@ -18,15 +17,20 @@ import typer
 
 from app.proactive import NewProactiveShare, share_proactively
 from app.requests import SubjectDetails
-from cli.common import console, fail, run, settings_or_exit
-from cli.directory_common import EXIT_USAGE, print_json
+from cli.case_options import (
+    PurposeCategoryOption,
+    RatingOption,
+    SubjectDob,
+    SubjectKindOption,
+    SubjectName,
+    date_of_birth,
+    print_started,
+)
+from cli.common import fail, run, settings_or_exit
+from cli.directory_common import EXIT_USAGE
 from cli.hub_common import JsonFlag, bad_input, open_commands
 from cli.identity import TokenFile, credential
 from domain.permissions import Action
-from domain.vocabulary import PurposeCategory, SubjectKind
-
-CATEGORIES = ", ".join(c.value for c in PurposeCategory)
-KINDS = ", ".join(k.value for k in SubjectKind)
 
 
 def register(app: typer.Typer) -> None:
@@ -35,28 +39,21 @@ def register(app: typer.Typer) -> None:
 
 def share(
     recipient: Annotated[str, typer.Option("--recipient", help="The agency to tell (its code).")],
-    subject_name: Annotated[str, typer.Option("--subject-name", help="Who it is about.")],
-    subject_kind: Annotated[str, typer.Option("--subject-kind", help=f"One of: {KINDS}.")],
-    purpose_category: Annotated[
-        str, typer.Option("--purpose-category", help=f"One of: {CATEGORIES}.")
-    ],
+    subject_name: SubjectName,
+    subject_kind: SubjectKindOption,
+    purpose_category: PurposeCategoryOption,
     purpose: Annotated[str, typer.Option("--purpose", help="Why they need to know now.")],
     information: Annotated[
         str, typer.Option("--information", help="What you mean to share, in outline.")
     ],
-    rating: Annotated[str, typer.Option("--rating", help="red, amber or green.")],
-    subject_dob: Annotated[
-        str | None, typer.Option("--subject-dob", help="Date of birth, YYYY-MM-DD.")
-    ] = None,
+    rating: RatingOption,
+    subject_dob: SubjectDob = None,
     token_file: TokenFile = None,
     as_json: JsonFlag = False,
 ) -> None:
     """Share unsolicited with another agency (agency worker), without a hub request; prints
     the id whose decision tasks then appear in your agency's inbox."""
-    try:
-        dob = date.fromisoformat(subject_dob) if subject_dob else None
-    except ValueError:
-        fail("--subject-dob: give a date as YYYY-MM-DD", EXIT_USAGE)
+    dob = date_of_birth(subject_dob)
     cred = credential(token_file)
     settings = settings_or_exit()
 
@@ -77,8 +74,4 @@ def share(
                 fail(bad_input(exc), EXIT_USAGE)
             return await share_proactively(hub.requests, who, new)
 
-    request_id = run(go())
-    if as_json:
-        print_json({"request_id": str(request_id)})
-    else:
-        console.print(str(request_id), highlight=False)
+    print_started(run(go()), as_json)
