@@ -7,36 +7,7 @@ from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from domain.events import (
-    AdviceGiven,
-    AdviceRequested,
-    AgencyDecisionCompleted,
-    ConsentNotSought,
-    ConsentRecorded,
-    ConsentSought,
-    ConsentWithdrawn,
-    DeadlineMissed,
-    DecisionRecorded,
-    Escalated,
-    Event,
-    InformationSelected,
-    LawfulBasisDetermined,
-    PackageOpened,
-    PackageRevoked,
-    PackageSent,
-    PersonInformed,
-    PersonNotInformed,
-    PurposeAssessed,
-    RatingChanged,
-    ReceiptAcknowledged,
-    RecordDisposed,
-    RecordRetained,
-    RequestClosed,
-    RequestOpened,
-    RequestWithdrawn,
-    RetentionReviewOpened,
-    SubjectErased,
-)
+from domain import events as ev
 from domain.events.access import AccessRefused, PersonalDataViewed
 from domain.events.values import LawfulBasis
 
@@ -67,7 +38,7 @@ def _protection(basis: LawfulBasis) -> str:
     return words.replace("_", " ")
 
 
-def _decision(e: DecisionRecorded) -> str:
+def _decision(e: ev.DecisionRecorded) -> str:
     r = e.record
     if r.outcome.value == "share":
         basis = r.lawful_basis
@@ -86,7 +57,7 @@ def _decision(e: DecisionRecorded) -> str:
     )
 
 
-def _closed(e: RequestClosed) -> str:
+def _closed(e: ev.RequestClosed) -> str:
     outcomes = [
         *([f"shared by {_list(e.shared_by)}"] if e.shared_by else []),
         *([f"not shared by {_list(e.not_shared_by)}"] if e.not_shared_by else []),
@@ -97,8 +68,8 @@ def _closed(e: RequestClosed) -> str:
     )
 
 
-_SUMMARIES: dict[type[Event], Callable[[Any], str]] = {
-    RequestOpened: lambda e: (
+_SUMMARIES: dict[type[ev.Event], Callable[[Any], str]] = {
+    ev.RequestOpened: lambda e: (
         (
             f"Proactive share opened by {_list(e.holding_agencies)} for {e.requesting_agency} "
             f"(not asked for) about a {e.subject_kind}; "
@@ -111,16 +82,16 @@ _SUMMARIES: dict[type[Event], Callable[[Any], str]] = {
         + (f"; hub policy {e.policy_digest[:12]} in force" if e.policy_digest else "")
         + ("; about an allegation against staff" if e.allegation_against_staff else "")
     ),
-    RatingChanged: lambda e: (
+    ev.RatingChanged: lambda e: (
         f"Rating changed from {e.previous} to {e.rating}; decision now due {_d(e.decision_due_at)}"
     ),
-    RequestWithdrawn: lambda e: f"Request withdrawn by {e.withdrawn_by}",
-    RequestClosed: _closed,
-    DeadlineMissed: lambda e: f"{e.agency}: {e.kind} deadline missed (due {_d(e.due_at)})",
-    Escalated: lambda e: (
+    ev.RequestWithdrawn: lambda e: f"Request withdrawn by {e.withdrawn_by}",
+    ev.RequestClosed: _closed,
+    ev.DeadlineMissed: lambda e: f"{e.agency}: {e.kind} deadline missed (due {_d(e.due_at)})",
+    ev.Escalated: lambda e: (
         f"{e.agency}: {e.kind} deadline {e.level}, notifying {_list([r.value for r in e.notify])}"
     ),
-    PurposeAssessed: lambda e: (
+    ev.PurposeAssessed: lambda e: (
         f"{e.agency}: purpose assessed: legitimate {_yes(e.legitimate)}, identifiable "
         f"{_yes(e.identifiable)}, confidential {_yes(e.confidential)}, special category "
         f"{_yes(e.special_category)}, criminal offence data {_yes(e.criminal_offence_data)}"
@@ -130,8 +101,8 @@ _SUMMARIES: dict[type[Event], Callable[[Any], str]] = {
             else ""
         )
     ),
-    ConsentSought: lambda e: f"{e.agency}: consent sought, answer due {_d(e.respond_by)}",
-    ConsentRecorded: lambda e: (
+    ev.ConsentSought: lambda e: f"{e.agency}: consent sought, answer due {_d(e.respond_by)}",
+    ev.ConsentRecorded: lambda e: (
         f"{e.agency}: consent {e.consent.outcome}"
         + (f", by {e.consent.given_by}" if e.consent.given_by else "")
         + (
@@ -140,33 +111,33 @@ _SUMMARIES: dict[type[Event], Callable[[Any], str]] = {
             else ""
         )
     ),
-    ConsentWithdrawn: lambda e: (
+    ev.ConsentWithdrawn: lambda e: (
         f"{e.agency}: consent withdrawn by {e.withdrawal.withdrawn_by} on "
         f"{e.withdrawal.withdrawn_on.isoformat()}"
         + ("; the package had been sent: the recipient is told" if e.package_sent else "")
     ),
-    ConsentNotSought: lambda e: (
+    ev.ConsentNotSought: lambda e: (
         f"{e.agency}: consent not sought ({e.reason}"
         + (f", at risk: the {e.at_risk.relation} ({e.at_risk.kind})" if e.at_risk else "")
         + ")"
     ),
-    AdviceRequested: lambda e: (
+    ev.AdviceRequested: lambda e: (
         f"{e.agency}: advice requested{' (person named)' if e.subject_named else ''}, "
         f"due {_d(e.respond_by)}"
     ),
-    AdviceGiven: lambda e: (
+    ev.AdviceGiven: lambda e: (
         f"{e.agency}: advice given by {e.advice.advisor_id}"
         + (f" as {e.advice.capacity}" if e.advice.capacity else "")
         + f": {e.advice.recommendation}; "
         f"agrees to share without consent {_yes(e.advice.agrees_to_share_without_consent)}"
     ),
-    LawfulBasisDetermined: lambda e: (
+    ev.LawfulBasisDetermined: lambda e: (
         f"{e.agency}: lawful basis {e.basis.art6}"
         + (f", {e.basis.art9}" if e.basis.art9 else "")
         + (f", without consent: {e.basis.without_consent}" if e.basis.without_consent else "")
         + _protection(e.basis)
     ),
-    InformationSelected: lambda e: (
+    ev.InformationSelected: lambda e: (
         f"{e.agency}: {len(e.items)} item(s) selected"
         + (
             f", {sum(i.protect_identity for i in e.items)} naming someone not to be identified"
@@ -174,21 +145,21 @@ _SUMMARIES: dict[type[Event], Callable[[Any], str]] = {
             else ""
         )
     ),
-    DecisionRecorded: _decision,
-    PackageSent: lambda e: (
+    ev.DecisionRecorded: _decision,
+    ev.PackageSent: lambda e: (
         f"{e.agency}: package of {e.item_count} item(s) sent to {e.recipient_agency}"
     ),
-    PackageOpened: lambda e: f"{e.agency}: package opened by {e.opened_by}",
-    ReceiptAcknowledged: lambda e: f"{e.agency}: receipt acknowledged by {e.acknowledged_by}",
-    PackageRevoked: lambda e: (
+    ev.PackageOpened: lambda e: f"{e.agency}: package opened by {e.opened_by}",
+    ev.ReceiptAcknowledged: lambda e: f"{e.agency}: receipt acknowledged by {e.acknowledged_by}",
+    ev.PackageRevoked: lambda e: (
         f"{e.agency}: package revoked by {e.revoked_by} ({e.revoked_by_role})"
     ),
-    PersonInformed: lambda e: f"{e.agency}: person informed",
-    PersonNotInformed: lambda e: (
+    ev.PersonInformed: lambda e: f"{e.agency}: person informed",
+    ev.PersonNotInformed: lambda e: (
         f"{e.agency}: person not informed ({e.reason})"
         + (f"; to be looked at again on {e.review_on.isoformat()}" if e.review_on else "")
     ),
-    AgencyDecisionCompleted: lambda e: (
+    ev.AgencyDecisionCompleted: lambda e: (
         f"{e.agency}: decision complete ({e.outcome}, {'on time' if e.on_time else 'late'})"
         + (
             f"; the requester is told why: {_list([r.value for r in e.not_share_reasons])}"
@@ -196,15 +167,17 @@ _SUMMARIES: dict[type[Event], Callable[[Any], str]] = {
             else ""
         )
     ),
-    RetentionReviewOpened: lambda e: (
+    ev.RetentionReviewOpened: lambda e: (
         f"Retention review opened for the {e.record_type} record, due {e.due_on.isoformat()}"
     ),
-    RecordRetained: lambda e: (
+    ev.RecordRetained: lambda e: (
         f"{e.record_type} record retained by {e.reviewed_by}; next review "
         f"{e.next_review_on.isoformat()}"
     ),
-    RecordDisposed: lambda e: f"{e.record_type} record disposed of by {e.disposed_by} ({e.reason})",
-    SubjectErased: lambda e: f"Subject's personal data erased ({e.reason})",
+    ev.RecordDisposed: lambda e: (
+        f"{e.record_type} record disposed of by {e.disposed_by} ({e.reason})"
+    ),
+    ev.SubjectErased: lambda e: f"Subject's personal data erased ({e.reason})",
     AccessRefused: lambda e: (
         f"Access refused ({e.what}) to {e.viewer_id} ({e.viewer_role}"
         + (f", {e.viewer_agency}" if e.viewer_agency else "")
@@ -218,7 +191,7 @@ _SUMMARIES: dict[type[Event], Callable[[Any], str]] = {
 }
 
 
-def summarise(event: Event) -> str:
+def summarise(event: ev.Event) -> str:
     """One line in plain words, from enums, ids and dates only (never a sealed value)."""
     render = _SUMMARIES.get(type(event))
     return render(event) if render is not None else type(event).event_type.replace("_", " ")
