@@ -1,5 +1,10 @@
 """One request's audit export: JSON, CSV or a printable, self-contained HTML page.
 
+People read times on the hub's clock (its working calendar's zone, as the pages show
+them), each with its zone's abbreviation ("25 Oct 2026, 01:30:00 BST"): the printable
+page throughout, the CSV in ``recorded_local`` and in the decision records' words. The
+CSV's ``recorded_at`` and the JSON keep ISO 8601 in UTC with its offset, for machines.
+
 The HTML templates are this package's own (``app/templates``), rendered by the
 one Jinja configuration (:func:`app.templating.environment`).
 """
@@ -19,6 +24,8 @@ import jinja2
 
 from app.history import RequestHistory
 from app.record_words import details_lines, named, record_lines
+from app.request_timeline import on_hub_clock
+from app.timetext import record_time, sortable_time
 from infra.eventstore import VerifyReport
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
@@ -60,6 +67,7 @@ CSV_COLUMNS = (
     "stream_id",
     "version",
     "recorded_at",
+    "recorded_local",
     "event_type",
     "agency",
     "actor_id",
@@ -71,19 +79,20 @@ CSV_COLUMNS = (
 )
 
 
-def history_csv(history: RequestHistory) -> str:
-    """One table: the timeline, each decision record field by field, the access log, the check."""
+def history_csv(history: RequestHistory, zone: str) -> str:
+    """One table: the timeline, each decision record field by field, the access log, the
+    check; times for people on the clock of ``zone`` (the hub's)."""
     out = io.StringIO()
     writer = csv.DictWriter(out, fieldnames=CSV_COLUMNS, extrasaction="ignore")
     writer.writeheader()
-    writer.writerows(csv_rows(history))
+    writer.writerows(csv_rows(history, zone))
     return out.getvalue()
 
 
-def csv_rows(history: RequestHistory) -> Iterator[dict[str, Any]]:
+def csv_rows(history: RequestHistory, zone: str) -> Iterator[dict[str, Any]]:
     """The lines of :func:`history_csv` as dicts, every text cell spreadsheet-safe (the
     export over a range writes them too)."""
-    for row in _csv_rows(history):
+    for row in _csv_rows(history, zone):
         yield {key: spreadsheet_safe(value) for key, value in row.items()}
 
 
@@ -99,6 +108,8 @@ def export_templates() -> jinja2.Environment:
     env.globals["record_lines"] = record_lines
     env.globals["details_lines"] = details_lines
     env.globals["named"] = named
+    env.globals["record_time"] = record_time
+    env.globals["on_hub_clock"] = on_hub_clock
     return env
 
 
@@ -106,15 +117,19 @@ def history_html(
     history: RequestHistory,
     people: Mapping[str, str] | None = None,
     agencies: Mapping[str, str] | None = None,
+    *,
+    zone: str,
 ) -> str:
     """A printable page of the whole history (self-contained: no scripts, no links out);
-    ``people`` (user id -> display name) and ``agencies`` (code -> name) name them."""
+    ``people`` (user id -> display name) and ``agencies`` (code -> name) name them; every
+    time on the clock of ``zone`` (the hub's), with its abbreviation."""
     template = export_templates().get_template("audit_export.html")
     return template.render(
         history=history,
         people=people or {},
         agencies=agencies or {},
         generated_at=datetime.now(UTC),
+        zone=zone,
     )
 
 
@@ -123,15 +138,18 @@ def export_request(
     fmt: ExportFormat | str,
     people: Mapping[str, str] | None = None,
     agencies: Mapping[str, str] | None = None,
+    *,
+    zone: str,
 ) -> str:
     """The audit export of one request, as JSON, CSV or a printable HTML page (the page
-    names people when ``people`` is given; JSON and CSV keep ids, for other tools)."""
+    names people when ``people`` is given; JSON and CSV keep ids, for other tools). Times
+    for people are on the clock of ``zone`` (the hub's); JSON keeps UTC."""
     kind = ExportFormat(fmt)
     if kind is ExportFormat.JSON:
         return json.dumps(history_json(history), indent=2, ensure_ascii=False) + "\n"
     if kind is ExportFormat.CSV:
-        return history_csv(history)
-    return history_html(history, people, agencies)
+        return history_csv(history, zone)
+    return history_html(history, people, agencies, zone=zone)
 
 
 MEDIA_TYPES = {
@@ -148,18 +166,24 @@ def spreadsheet_safe(value: Any) -> Any:
     return value
 
 
-def _csv_rows(history: RequestHistory) -> Iterator[dict[str, Any]]:
+def _csv_rows(history: RequestHistory, zone: str) -> Iterator[dict[str, Any]]:
     for e in history.events:
         row = e.model_dump(mode="json")
-        yield {"section": "event", **row}
+        yield {
+            "section": "event",
+            **row,
+            "recorded_local": sortable_time(e.recorded_at, zone),
+            "summary": on_hub_clock(e.summary, zone),
+        }
     for a in history.agencies:
         # The record in words, labelled as the pages show it: never raw field paths.
-        for label, value in record_lines(a.decision_record):
+        for label, value in record_lines(a.decision_record, zone=zone):
             yield {"section": "decision", "agency": a.agency, "field": label, "value": value}
     for v in history.access_log:
         yield {
             "section": "access",
             "recorded_at": v.viewed_at.isoformat(),
+            "recorded_local": sortable_time(v.viewed_at, zone),
             "actor_id": v.viewer_id,
             "actor_role": v.viewer_role.value,
             "actor_agency": v.viewer_agency or "",

@@ -155,17 +155,19 @@ async def export_chunks(
     fmt: ExportFormat | str,
     *,
     revealed: bool,
+    zone: str,
 ) -> AsyncIterator[str]:
-    """The export as text, a request at a time."""
+    """The export as text, a request at a time; times for people on the clock of ``zone``
+    (the hub's), JSON's in UTC."""
     kind = ExportFormat(fmt)
     if kind is ExportFormat.JSON:
         async for chunk in _json_chunks(found, span, revealed):
             yield chunk
     elif kind is ExportFormat.CSV:
-        async for chunk in _csv_chunks(found):
+        async for chunk in _csv_chunks(found, zone):
             yield chunk
     else:
-        async for chunk in _html_chunks(found, span, revealed):
+        async for chunk in _html_chunks(found, span, revealed, zone):
             yield chunk
 
 
@@ -186,13 +188,15 @@ async def _json_chunks(
     yield f'\n], "count": {count}}}\n'
 
 
-async def _csv_chunks(found: AsyncIterator[RequestHistory]) -> AsyncIterator[str]:
+async def _csv_chunks(found: AsyncIterator[RequestHistory], zone: str) -> AsyncIterator[str]:
     out = io.StringIO()
     writer = csv.DictWriter(out, fieldnames=RANGE_CSV_COLUMNS, extrasaction="ignore")
     writer.writeheader()
     async for history in found:
         rid = str(history.request_id)
-        writer.writerows({"request_id": rid, **row} for row in csv_rows(history))  # safe cells
+        writer.writerows(
+            {"request_id": rid, **row} for row in csv_rows(history, zone)
+        )  # safe cells
         yield out.getvalue()
         out.seek(0)
         out.truncate()
@@ -200,13 +204,13 @@ async def _csv_chunks(found: AsyncIterator[RequestHistory]) -> AsyncIterator[str
 
 
 async def _html_chunks(
-    found: AsyncIterator[RequestHistory], span: DateRange, revealed: bool
+    found: AsyncIterator[RequestHistory], span: DateRange, revealed: bool, zone: str
 ) -> AsyncIterator[str]:
     page = export_templates().get_template("audit_export_range.html").module
-    yield str(page.begin(span, datetime.now(UTC), revealed))  # type: ignore[attr-defined]
+    yield str(page.begin(span, datetime.now(UTC), revealed, zone))  # type: ignore[attr-defined]
     count = 0
     async for history in found:
-        yield str(page.section(history))  # type: ignore[attr-defined]
+        yield str(page.section(history, zone))  # type: ignore[attr-defined]
         count += 1
     yield str(page.end(count))  # type: ignore[attr-defined]
 

@@ -1,5 +1,6 @@
 """Deadlines as people read them: time left ("3 h 10 min left", "overdue by 2 h") and
-due times on the hub's local clock ("Sat 5 Dec 2026, 14:05 GMT").
+due times on the hub's local clock ("Sat 5 Dec 2026, 14:05 GMT"), and the times of the
+audit exports on it ("25 Oct 2026, 01:30:00 BST").
 
 The one place the pages, the inboxes and the notifications format a deadline. Pure:
 the caller passes ``now`` and the hub's time zone (its working calendar's).
@@ -43,3 +44,21 @@ def local_time(instant: datetime, zone: str) -> str:
     """
     local = instant.astimezone(ZoneInfo(zone))
     return f"{local:%a} {local.day} {local:%b %Y, %H:%M} {local.tzname()}"
+
+
+def record_time(instant: datetime, zone: str, *, seconds: bool = True) -> str:
+    """An aware instant on the hub's wall clock as the audit exports print it, with the
+    zone's abbreviation (which tells apart the hour a clock change repeats).
+
+    ``2026-10-25 00:30 UTC`` in Europe/London -> "25 Oct 2026, 01:30:00 BST";
+    ``2026-10-25 01:30 UTC`` -> "25 Oct 2026, 01:30:00 GMT".
+    """
+    local = instant.astimezone(ZoneInfo(zone))
+    clock = f"{local:%H:%M:%S}" if seconds else f"{local:%H:%M}"
+    return f"{local.day} {local:%b %Y}, {clock} {local.tzname()}"
+
+
+def sortable_time(instant: datetime, zone: str) -> str:
+    """The same for a spreadsheet column: "2026-10-25 01:30:00 BST"."""
+    local = instant.astimezone(ZoneInfo(zone))
+    return f"{local:%Y-%m-%d %H:%M:%S} {local.tzname()}"

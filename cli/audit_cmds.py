@@ -41,6 +41,8 @@ from app.export_range import (
     parse_day,
 )
 from app.history import RequestHistory, RequestNotFound, verify_store
+from app.request_timeline import on_hub_clock
+from app.timetext import sortable_time
 from cli.common import EXIT_FAILED, console, err_console, fail, progress_bar, run, settings_or_exit
 from cli.directory_common import EXIT_NOT_FOUND, EXIT_USAGE, print_json
 from cli.identity import Credential, TokenFile, acting_user, credential
@@ -212,13 +214,17 @@ def history(
     if as_json:
         print_json(history_json(found))
     else:
-        _print_history(found)
+        _print_history(found, settings.hub_policy().calendar.timezone)
     if not found.verification.ok:
         raise SystemExit(EXIT_FAILED)
 
 
-def _print_history(h: RequestHistory) -> None:
-    title = f"request {h.request_id}" + (f" as of {h.as_of.isoformat()}" if h.as_of else "")
+def _print_history(h: RequestHistory, zone: str) -> None:
+    """The timeline as a table, its times on the hub's clock (``zone``) with the zone's
+    abbreviation, as the pages and the printable export show them (``--json``: UTC)."""
+    title = f"request {h.request_id}" + (
+        f" as of {sortable_time(h.as_of, zone)}" if h.as_of else ""
+    )
     table = Table(title=title)
     for column in ("#", "recorded", "what", "actor", "stream"):
         table.add_column(column)
@@ -228,8 +234,8 @@ def _print_history(h: RequestHistory) -> None:
             actor += f" ({e.actor_role}{', ' + e.actor_agency if e.actor_agency else ''})"
         table.add_row(
             str(i),
-            e.recorded_at.strftime("%Y-%m-%d %H:%M:%S"),
-            e.summary,
+            sortable_time(e.recorded_at, zone),
+            on_hub_clock(e.summary, zone),
             actor,
             f"{e.stream_id}@{e.version}",
         )
@@ -316,7 +322,7 @@ def export(
     cred = _reveal_credential(reveal, token_file)
     settings = settings_or_exit()
     found = run(_history(settings, parsed, None, cred, ViewKind.EXPORT))
-    text = export_request(found, fmt)
+    text = export_request(found, fmt, zone=settings.hub_policy().calendar.timezone)
     if output is None:
         sys.stdout.write(text)
         sys.stdout.flush()
@@ -335,6 +341,7 @@ async def _export_range(
 ) -> int:
     """Stream the export to stdout or the file as each request is read; returns the count."""
     count = 0
+    zone = settings.hub_policy().calendar.timezone
     async with open_store(settings) as audit:
         viewer = await audit.viewer(cred) if cred is not None else None
         reveal = viewer is not None
@@ -347,11 +354,11 @@ async def _export_range(
                 yield history
 
         if output is None:
-            async for chunk in export_chunks(counted(), span, fmt, revealed=reveal):
+            async for chunk in export_chunks(counted(), span, fmt, revealed=reveal, zone=zone):
                 sys.stdout.write(chunk)
             sys.stdout.flush()
         else:  # owner-only, moved in place when complete, never through a link
             with private_file(output) as sink:
-                async for chunk in export_chunks(counted(), span, fmt, revealed=reveal):
+                async for chunk in export_chunks(counted(), span, fmt, revealed=reveal, zone=zone):
                     sink.write(chunk)
     return count

@@ -55,7 +55,7 @@ async def run_demo(settings: Settings) -> bool:
                 history = await request_history(
                     infra.store, infra.keyring, paths[3][1], reveal=False
                 )
-                _print_history(history)
+                _print_history(history, stack.settings.hub_policy().calendar.timezone)
             return await _verify(infra)
 
 

@@ -113,6 +113,7 @@ async def export(
         fmt,
         await names_by_id(services.users),
         {a.code: a.name for a in await services.agencies.list()},
+        zone=services.settings.hub_policy().calendar.timezone,
     )
     filename = f"request-{request_id}.{fmt.value}"
     return Response(
@@ -158,7 +159,13 @@ async def export_range(
     store, keyring = _store(services)
     found = histories(store, keyring, span, reveal=reveal, viewer=actor_of(principal))
     return StreamingResponse(
-        export_chunks(found, span, fmt, revealed=reveal),
+        export_chunks(
+            found,
+            span,
+            fmt,
+            revealed=reveal,
+            zone=services.settings.hub_policy().calendar.timezone,
+        ),
         media_type=MEDIA_TYPES[fmt],
         headers={"Content-Disposition": f'attachment; filename="{filename(span, fmt)}"'},
     )

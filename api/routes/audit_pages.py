@@ -48,6 +48,7 @@ async def export_page(
         fmt,
         await names_by_id(services.users),
         {a.code: a.name for a in await services.agencies.list()},
+        zone=services.settings.hub_policy().calendar.timezone,
     )
     return Response(
         body,

@@ -12,6 +12,7 @@ import io
 import json
 import os
 import tempfile
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 from uuid import uuid4
@@ -19,6 +20,7 @@ from uuid import uuid4
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from app.timetext import sortable_time
 from domain.vocabulary import Role
 from infra.crypto import Keyring
 from infra.eventstore import EventStore
@@ -69,6 +71,8 @@ async def test_history_prints_the_timeline_and_reveal_is_recorded(
     table = await mashflow(cli_env, "history", str(built.request_id))  # no token needed
     assert table.returncode == 0, table.stderr
     assert "decided to share" in table.stdout and "verified" in table.stdout
+    first = (await store.read_stream(f"request:{built.request_id}"))[0].recorded_at
+    assert sortable_time(first, "Europe/London") in table.stdout  # the hub's clock, zone named
     assert NAME not in table.stdout
     shown = await mashflow(
         signed_in(cli_env, officer.token), "history", str(built.request_id), "--json", "--reveal"
@@ -99,11 +103,15 @@ async def test_export_writes_json_csv_and_html(
     as_csv = await mashflow(cli_env, "export", rid, "--format", "csv")
     rows = list(csv.DictReader(io.StringIO(as_csv.stdout)))
     assert any(r["section"] == "decision" and r["field"] == "Decision" for r in rows)
+    for row in (r for r in rows if r["section"] == "event"):  # ISO for machines, local for people
+        at = datetime.fromisoformat(row["recorded_at"])
+        assert row["recorded_local"] == sortable_time(at, "Europe/London")
     out = f"{tmp_path}/export.html"
     as_html = await mashflow(cli_env, "export", rid, "--format", "html", "-o", out)
     assert as_html.returncode == 0, as_html.stderr
     with open(out, encoding="utf-8") as page:
-        assert rid in page.read()
+        printable = page.read()
+    assert rid in printable and "UTC" not in printable and "(Europe/London)" in printable
     assert os.stat(out).st_mode & 0o777 == 0o600  # owner-only: exports may hold personal data
     # A link planted at the output's name is replaced, never written through.
     victim = Path(f"{tmp_path}/victim.txt")

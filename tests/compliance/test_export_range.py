@@ -279,7 +279,9 @@ async def test_the_export_is_produced_a_request_at_a_time(
     officer = Actor(user_id="u-officer-stream", role=Role.COMPLIANCE_OFFICER)
     for fmt, parse in ((ExportFormat.JSON, json.loads), (ExportFormat.HTML, str)):
         found = histories(store, keyring, span, reveal=False, viewer=officer)
-        chunks = [c async for c in export_chunks(found, span, fmt, revealed=False)]
+        chunks = [
+            c async for c in export_chunks(found, span, fmt, revealed=False, zone="Europe/London")
+        ]
         assert len(chunks) == 2 + len(spread.inside)
         assert str(spread.inside[0]) in chunks[1] and str(spread.inside[1]) in chunks[2]
         parse("".join(chunks))

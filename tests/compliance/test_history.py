@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+from datetime import UTC, datetime, timedelta
 from uuid import uuid4
 
 import pytest
@@ -21,6 +22,8 @@ from domain.vocabulary import Outcome, RecordType
 from infra.crypto import Keyring
 from infra.eventstore import EventStore
 from tests.compliance.build import DOB, NAME, REASONS, not_shared_path, shared_path
+
+ZONE = "Europe/London"
 
 
 async def test_replay_of_a_shared_request_equals_the_workflows_fold(
@@ -118,10 +121,10 @@ async def test_exports_parse_and_hold_the_decision_record(
 ) -> None:
     built = await shared_path(store, keyring)
     history = await request_history(store, keyring, built.request_id, reveal=False)
-    as_json = json.loads(export_request(history, "json"))
+    as_json = json.loads(export_request(history, "json", zone=ZONE))
     assert as_json["request_id"] == str(built.request_id)
     assert as_json["agencies"][0]["decision_record"]["outcome"] == "share"
-    rows = list(csv.DictReader(io.StringIO(export_request(history, "csv"))))
+    rows = list(csv.DictReader(io.StringIO(export_request(history, "csv", zone=ZONE))))
     assert sum(r["section"] == "event" for r in rows) == len(built.events)
     decision = {r["field"]: r["value"] for r in rows if r["section"] == "decision"}
     assert decision["Decision"] == "share"
@@ -129,10 +132,60 @@ async def test_exports_parse_and_hold_the_decision_record(
     assert decision["Reasons"] == "[sealed]"
     assert not any("." in field or "_" in field for field in decision)  # words, no paths
     assert {r["field"] for r in rows if r["section"] == "verification"} == {"Integrity verified"}
-    page = export_request(history, "html")
+    page = export_request(history, "html", zone=ZONE)
     assert str(built.request_id) in page and "<dt>Decision</dt><dd>share</dd>" in page
     assert "&#34;outcome&#34;" not in page  # the record in words, never raw JSON
     assert NAME not in page
+
+
+# The clocks go back at 01:00 UTC on 25 October 2026: 01:30 BST, then 01:30 GMT an hour later.
+BEFORE_CHANGE = datetime(2026, 10, 25, 0, 30, tzinfo=UTC)
+AFTER_CHANGE = datetime(2026, 10, 25, 1, 30, tzinfo=UTC)
+OPENED = datetime(2026, 10, 24, 23, 30, tzinfo=UTC)
+
+
+async def test_exports_show_the_hubs_clock_across_the_change_to_gmt(
+    store: EventStore, keyring: Keyring
+) -> None:
+    """A history recorded either side of the clocks going back: the printable export and the
+    CSV's column for people show each time on the hub's clock with its zone (the repeated
+    hour told apart), the CSV's ISO column and the JSON keep UTC with its offset."""
+    built = await shared_path(store, keyring, opened_at=OPENED)
+    found = await request_history(store, keyring, built.request_id, reveal=False)
+    times = [BEFORE_CHANGE, AFTER_CHANGE] + [AFTER_CHANGE + timedelta(days=40)] * (
+        len(found.events) - 2
+    )
+    history = found.model_copy(
+        update={
+            "events": [
+                e.model_copy(update={"recorded_at": t})
+                for e, t in zip(found.events, times, strict=True)
+            ]
+        }
+    )
+    page = export_request(history, "html", zone=ZONE)
+    assert "<td>25 Oct 2026, 01:30:00 BST</td>" in page
+    assert "<td>25 Oct 2026, 01:30:00 GMT</td>" in page
+    assert "<td>4 Dec 2026, 01:30:00 GMT</td>" in page
+    assert "opened 25 Oct 2026, 00:30 BST" in page  # 23:30 UTC the day before
+    assert "<dt>Decided at</dt><dd>25 Oct 2026, 00:30 BST</dd>" in page
+    assert "UTC" not in page
+    rows = list(csv.DictReader(io.StringIO(export_request(history, "csv", zone=ZONE))))
+    events = [r for r in rows if r["section"] == "event"]
+    assert [r["recorded_local"] for r in events[:2]] == [
+        "2026-10-25 01:30:00 BST",
+        "2026-10-25 01:30:00 GMT",
+    ]
+    assert [datetime.fromisoformat(r["recorded_at"]) for r in events[:2]] == times[:2]
+    decision = {r["field"]: r["value"] for r in rows if r["section"] == "decision"}
+    assert decision["Decided at"] == "25 Oct 2026, 00:30 BST"
+    as_json = json.loads(export_request(history, "json", zone=ZONE))
+    assert datetime.fromisoformat(as_json["events"][0]["recorded_at"]) == BEFORE_CHANGE
+    assert as_json["request"]["opened_at"].endswith(("Z", "+00:00"))
+    # Another hub's clock: the same instants in its own zone.
+    assert "<td>24 Oct 2026, 20:30:00 EDT</td>" in export_request(
+        history, "html", zone="America/New_York"
+    )
 
 
 async def test_an_unknown_request_is_not_found(store: EventStore, keyring: Keyring) -> None:
