@@ -12,6 +12,8 @@ from domain.events import Event, RequestOpened, Sealed
 from domain.handlers import decide_assess_purpose
 from domain.models import (
     Actor,
+    AdviceRecommendation,
+    AdviceTaken,
     Agency,
     AgencyKind,
     AgencyRegister,
@@ -169,3 +171,19 @@ def not_share(**changes: Any) -> RecordDecision:
     fields: dict[str, Any] = {"outcome": Outcome.NOT_SHARE, "reasons": sealed()}
     fields.update(changes)
     return RecordDecision(**fields)
+
+
+def agreeing_advice() -> AdviceTaken:
+    """Advice to share that agrees to sharing without consent."""
+    return AdviceTaken(
+        advisor_id="u-advisor",
+        recommendation=AdviceRecommendation.SHARE,
+        agrees_to_share_without_consent=True,
+        advice=sealed(),
+        given_at=NOW,
+    )
+
+
+def codes(problems: list) -> set[str]:  # type: ignore[type-arg]
+    """The codes of the problems the rules found."""
+    return {p.code for p in problems}

@@ -15,11 +15,7 @@ from domain.models import (
 )
 from domain.rules import applicable_bases, lawful_basis_problems
 from domain.vocabulary import OffenceCondition
-from tests.domain.make import consent, facts
-
-
-def codes(problems: list) -> set[str]:  # type: ignore[type-arg]
-    return {p.code for p in problems}
+from tests.domain.make import codes, consent, facts
 
 
 def test_vital_interests_is_accepted_only_where_a_life_is_at_stake() -> None:

@@ -19,7 +19,6 @@ from domain.commands import (
     SeekConsent,
     SelectInformation,
 )
-from domain.decision import AgencyDecisionState
 from domain.errors import InconsistentDecision, InvalidState
 from domain.events import DecisionRecorded
 from domain.events.values import ProtectedPerson
@@ -36,7 +35,6 @@ from domain.handlers import (
 )
 from domain.models import (
     AdviceRecommendation,
-    AdviceTaken,
     AgencyKind,
     Art6Basis,
     Art9Condition,
@@ -64,7 +62,10 @@ from domain.vocabulary import (
 from tests.domain.make import (
     NOW,
     advisor,
+    agreeing_advice,
     apply,
+    assessed,
+    codes,
     consent,
     facts,
     item,
@@ -81,17 +82,13 @@ CHILD_OF_SUBJECT = ProtectedPerson(
 PARA18 = Art9Condition.SAFEGUARDING_CHILDREN_AND_INDIVIDUALS_AT_RISK
 
 
-def codes(problems: list) -> set[str]:  # type: ignore[type-arg]
-    return {p.code for p in problems}
-
-
-def agreeing() -> AdviceTaken:
-    return AdviceTaken(
-        advisor_id="u-advisor",
-        recommendation=AdviceRecommendation.SHARE,
-        agrees_to_share_without_consent=True,
-        advice=sealed(),
-        given_at=NOW,
+def adult_who_refused(**changes: Any) -> DecisionFacts:
+    """An adult's special category data, their consent refused: where para 18 is asked."""
+    return facts(
+        subject_kind=SubjectKind.ADULT,
+        special_category=True,
+        consent=consent(ConsentOutcome.REFUSED),
+        **changes,
     )
 
 
@@ -106,14 +103,7 @@ def test_a_parents_information_may_be_shared_without_consent_to_protect_their_ch
         protects=CHILD_OF_SUBJECT,
         para18_reason=Para18Reason.CANNOT_REASONABLY_BE_OBTAINED,
     )
-    f = facts(
-        subject_kind=SubjectKind.ADULT,
-        special_category=True,
-        consent=consent(ConsentOutcome.REFUSED),
-        lawful_basis=basis,
-        advice=[agreeing()],
-        items=[item()],
-    )
+    f = adult_who_refused(lawful_basis=basis, advice=[agreeing_advice()], items=[item()])
     assert decision_problems(f, share()) == []
 
 
@@ -145,7 +135,7 @@ def test_an_adult_subject_is_not_taken_for_the_child_at_risk() -> None:
 
 
 def test_consent_about_a_parent_goes_unsought_where_asking_would_put_the_child_at_risk() -> None:
-    s = _assessed(subject_kind=SubjectKind.ADULT)
+    s = assessed(subject_kind=SubjectKind.ADULT)
     command = RecordConsentNotSought(
         reason=NotSoughtReason.RISK_OF_SIGNIFICANT_HARM_TO_CHILD,
         explanation=sealed(),
@@ -164,11 +154,7 @@ def test_para_18_needs_who_is_protected_and_its_reason() -> None:
         art9=PARA18,
         without_consent=WithoutConsentGround.SAFEGUARDING_CONDITION,
     )
-    adult = facts(
-        subject_kind=SubjectKind.ADULT,
-        special_category=True,
-        consent=consent(ConsentOutcome.REFUSED),
-    )
+    adult = adult_who_refused()
     assert codes(lawful_basis_problems(basis, adult)) == {
         "protected_person_does_not_fit",
         "para18_reason_missing",
@@ -190,11 +176,7 @@ def test_para_18_does_not_reach_an_adult_who_is_not_at_risk() -> None:
         protects=partner,
         para18_reason=Para18Reason.CANNOT_REASONABLY_BE_OBTAINED,
     )
-    f = facts(
-        subject_kind=SubjectKind.ADULT,
-        special_category=True,
-        consent=consent(ConsentOutcome.REFUSED),
-    )
+    f = adult_who_refused()
     assert codes(lawful_basis_problems(basis, f)) == {"protected_person_does_not_fit"}
 
 
@@ -286,7 +268,7 @@ def test_every_agency_has_a_lawful_route_to_share_against_significant_harm(
         purpose_category=purpose,
         rating=rating,
         consent=consent_record,
-        advice=[agreeing()],
+        advice=[agreeing_advice()],
         items=[item()],
     )
     routes = [
@@ -298,14 +280,6 @@ def test_every_agency_has_a_lawful_route_to_share_against_significant_harm(
 
 
 # --- 4. a statutory duty or court order before consent; "inappropriate"; harmful delay -------
-
-
-def _assessed(**changes: Any) -> AgencyDecisionState:
-    s = state(**changes)
-    command = AssessPurpose(
-        purpose_clear=True, identifiable=True, confidential=True, special_category=False
-    )
-    return apply(s, decide_assess_purpose(s, command, worker(), NOW))
 
 
 ORDER = LegalInstrument(kind=InstrumentKind.COURT_ORDER, citation="Family Court disclosure order")
@@ -338,7 +312,7 @@ def test_a_court_order_is_asked_before_consent_and_consent_is_then_not_needed() 
 
 
 def test_consent_may_go_unsought_where_seeking_it_is_inappropriate() -> None:
-    s = _assessed()
+    s = assessed()
     command = RecordConsentNotSought(reason=NotSoughtReason.INAPPROPRIATE, explanation=sealed())
     s = apply(s, decide_consent_not_sought(s, command, worker(), NOW))
     assert s.consent is not None and s.consent.not_sought_reason is NotSoughtReason.INAPPROPRIATE
@@ -347,17 +321,27 @@ def test_consent_may_go_unsought_where_seeking_it_is_inappropriate() -> None:
 # --- 5. the record never says something untrue ---------------------------------------------
 
 
-def test_consent_sought_and_never_answered_is_recorded_as_such() -> None:
-    s = _assessed()
-    s = apply(s, decide_seek_consent(s, SeekConsent(), worker(), NOW))
+@pytest.mark.parametrize(
+    ("sought", "recorded"),
+    [
+        pytest.param(True, ConsentOutcome.SOUGHT_NO_ANSWER, id="sought_and_never_answered"),
+        pytest.param(False, ConsentOutcome.UNRESOLVED, id="never_asked_before_not_sharing"),
+    ],
+)
+def test_not_sharing_records_consent_as_it_stood(sought: bool, recorded: ConsentOutcome) -> None:
+    """Consent sought and never answered is recorded as such; consent never asked before
+    not sharing is recorded as unresolved, not as not required."""
+    s = assessed()
+    if sought:
+        s = apply(s, decide_seek_consent(s, SeekConsent(), worker(), NOW))
     decision = not_share(not_share_reasons=[NotShareReason.INFORMATION_NOT_HELD])
     event = decide_record_decision(s, decision, worker(), NOW)[0]
     assert isinstance(event, DecisionRecorded)
-    assert event.record.consent.outcome is ConsentOutcome.SOUGHT_NO_ANSWER
+    assert event.record.consent.outcome is recorded
 
 
 def test_no_answer_to_consent_can_be_recorded_once_sought() -> None:
-    s = _assessed()
+    s = assessed()
     with pytest.raises(InvalidState):
         decide_record_consent(
             s, RecordConsent(outcome=ConsentOutcome.SOUGHT_NO_ANSWER), worker(), NOW
@@ -372,16 +356,8 @@ def test_no_answer_to_consent_can_be_recorded_once_sought() -> None:
     assert s.consent is not None and s.consent.outcome is ConsentOutcome.SOUGHT_NO_ANSWER
 
 
-def test_consent_never_asked_before_not_sharing_is_not_recorded_as_not_required() -> None:
-    s = _assessed()
-    decision = not_share(not_share_reasons=[NotShareReason.INFORMATION_NOT_HELD])
-    event = decide_record_decision(s, decision, worker(), NOW)[0]
-    assert isinstance(event, DecisionRecorded)
-    assert event.record.consent.outcome is ConsentOutcome.UNRESOLVED
-
-
 def test_an_advisor_cannot_agree_to_share_without_consent_while_advising_not_to_share() -> None:
-    s = _assessed()
+    s = assessed()
     s = apply(s, decide_request_advice(s, RequestAdvice(question=sealed()), worker(), NOW))
     for recommendation in (
         AdviceRecommendation.NOT_SHARE,

@@ -13,8 +13,6 @@ from domain.errors import InconsistentDecision, ValidationFailed
 from domain.events import RequestOpened, registry
 from domain.events.values import ProtectedPerson
 from domain.models import (
-    AdviceRecommendation,
-    AdviceTaken,
     Agency,
     AgencyKind,
     AgencyRegister,
@@ -47,26 +45,22 @@ from domain.rules import (
 )
 from domain.vocabulary import AtRiskKind, Para18Reason, ProtectedRelation
 from tests.domain import make
-from tests.domain.make import NOW, consent, facts, item, not_share, sealed, share
+from tests.domain.make import (
+    NOW,
+    agreeing_advice,
+    codes,
+    consent,
+    facts,
+    item,
+    not_share,
+    sealed,
+    share,
+)
 
 PUBLIC_TASK = LawfulBasis(art6=Art6Basis.PUBLIC_TASK)
 WITH_HARM_GROUND = LawfulBasis(
     art6=Art6Basis.PUBLIC_TASK, without_consent=WithoutConsentGround.SIGNIFICANT_HARM_TO_CHILD
 )
-
-
-def codes(problems: list) -> set[str]:  # type: ignore[type-arg]
-    return {p.code for p in problems}
-
-
-def agreeing_advice() -> AdviceTaken:
-    return AdviceTaken(
-        advisor_id="u-advisor",
-        recommendation=AdviceRecommendation.SHARE,
-        agrees_to_share_without_consent=True,
-        advice=sealed(),
-        given_at=NOW,
-    )
 
 
 @pytest.mark.parametrize(
