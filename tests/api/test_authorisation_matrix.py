@@ -20,7 +20,7 @@ import pytest
 
 from domain.decision import TaskKind
 from domain.events.access import AccessRefused, PersonalDataViewed, ViewKind
-from tests.api.stack import Stack
+from tests.api.stack import ASSESS, Stack
 from tests.api.test_requests_flow import (
     decide_to_share,
     delivered_package,
@@ -71,18 +71,11 @@ class Endpoint:
     def call(self, stack: Stack, scene: Scene) -> tuple[str, str, dict[str, Any] | None]:
         """(request whose events must not change, path, body)."""
         w, p = scene.waiting, scene.package_id
-        assess = {
-            "action": "assess_purpose",
-            "purpose_clear": True,
-            "identifiable": True,
-            "confidential": True,
-            "special_category": False,
-        }
         return {
             "open_request": (w, "/api/requests", request_body(stack)),
             "withdraw": (w, f"/api/requests/{w}/withdraw", {"reason": "Not needed"}),
             "rating": (w, f"/api/requests/{w}/rating", {"rating": "red", "rationale": "Worse"}),
-            "task": (w, f"/api/tasks/{scene.assess_task}", assess),
+            "task": (w, f"/api/tasks/{scene.assess_task}", ASSESS),
             "open_package": (scene.shared, f"/api/packages/{p}", None),
             "acknowledge": (scene.shared, f"/api/packages/{p}/acknowledge", {"sha256": "a" * 64}),
             "revoke": (scene.shared, f"/api/packages/{p}/revoke", {"reason": "Sent in error"}),

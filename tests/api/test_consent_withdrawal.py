@@ -17,14 +17,36 @@ import pytest
 from domain.decision import TaskKind
 from domain.events import ConsentWithdrawn
 from infra.packages import Outbox
-from tests.api.stack import Stack
-from tests.api.test_requests_flow import ITEMS, act, delivered_package, open_request
+from tests.api.stack import ASSESS, Stack
+from tests.api.test_requests_flow import (
+    ITEMS,
+    act,
+    delivered_package,
+    open_request,
+    revealed_record,
+    steps,
+)
 
 
 @pytest.fixture
 async def http(stack: Stack) -> AsyncIterator[httpx.AsyncClient]:
     async with httpx.AsyncClient(base_url=stack.url, timeout=30) as client:
         yield client
+
+
+PUBLIC_TASK = {
+    "action": "determine_lawful_basis",
+    "art6": "public_task",
+    "legal_power": "Children Act 2004 s.11",
+}
+SELECTED = {"action": "select_information", "items": ITEMS}
+SHARED = {
+    "action": "record_decision",
+    "outcome": "share",
+    "reasons": "Relevant to the strategy discussion",
+    "necessity": "Only the incident",
+    "inform": {"will_inform": True},
+}
 
 
 def withdrawal(**changes: Any) -> dict[str, Any]:
@@ -41,16 +63,12 @@ async def consent_given(http: httpx.AsyncClient, stack: Stack) -> str:
     rid = await open_request(http, stack)
     worker, agency = stack.people["worker"], stack.holder
     task = await stack.task_id(rid, agency, TaskKind.ASSESS_PURPOSE)
-    assess = {
-        "action": "assess_purpose",
-        "purpose_clear": True,
-        "identifiable": True,
-        "confidential": True,
-        "special_category": False,
-    }
-    assert (await act(http, worker, task, assess)).status_code == 200
+    assert (await act(http, worker, task, ASSESS)).status_code == 200
     task = await stack.task_id(rid, agency, TaskKind.RESOLVE_CONSENT)
-    for body in (
+    await steps(
+        http,
+        worker,
+        task,
         {"action": "seek_consent"},
         {
             "action": "record_consent",
@@ -59,9 +77,7 @@ async def consent_given(http: httpx.AsyncClient, stack: Stack) -> str:
             "capacity_considered": True,
             "scope": "Police may see the incident log",
         },
-    ):
-        done = await act(http, worker, task, body)
-        assert done.status_code == 200, done.text
+    )
     return rid
 
 
@@ -71,15 +87,7 @@ async def test_withdrawal_before_the_decision_stops_the_share_on_that_consent(
     rid = await consent_given(http, stack)
     worker, agency = stack.people["worker"], stack.holder
     task = await stack.task_id(rid, agency, TaskKind.RECORD_DECISION)
-    for body in (
-        {
-            "action": "determine_lawful_basis",
-            "art6": "public_task",
-            "legal_power": "Children Act 2004 s.11",
-        },
-        {"action": "select_information", "items": ITEMS},
-    ):
-        assert (await act(http, worker, task, body)).status_code == 200
+    await steps(http, worker, task, PUBLIC_TASK, SELECTED)
     url = f"/api/requests/{rid}/agencies/{agency}/consent-withdrawal"
     refused = await http.post(url, json=withdrawal(), headers=stack.people["recipient"].headers)
     assert refused.status_code == 403, refused.text
@@ -91,14 +99,7 @@ async def test_withdrawal_before_the_decision_stops_the_share_on_that_consent(
     assert state.consent is not None and state.consent.outcome == "withdrawn"
     assert state.lawful_basis is None  # asked again
     task = await stack.task_id(rid, agency, TaskKind.RECORD_DECISION)
-    share = {
-        "action": "record_decision",
-        "outcome": "share",
-        "reasons": "Relevant",
-        "necessity": "Only the incident",
-        "inform": {"will_inform": True},
-    }
-    blocked = await act(http, worker, task, share)
+    blocked = await act(http, worker, task, SHARED)
     assert blocked.status_code in (409, 422), blocked.text
     twice = await http.post(url, json=withdrawal(), headers=worker.headers)
     assert twice.status_code == 409, twice.text
@@ -110,23 +111,7 @@ async def test_withdrawal_after_the_share_completed_tells_the_recipient(
     rid = await consent_given(http, stack)
     worker, agency = stack.people["worker"], stack.holder
     task = await stack.task_id(rid, agency, TaskKind.RECORD_DECISION)
-    for body in (
-        {
-            "action": "determine_lawful_basis",
-            "art6": "public_task",
-            "legal_power": "Children Act 2004 s.11",
-        },
-        {"action": "select_information", "items": ITEMS},
-        {
-            "action": "record_decision",
-            "outcome": "share",
-            "reasons": "Relevant to the strategy discussion",
-            "necessity": "Only the incident",
-            "inform": {"will_inform": True},
-        },
-    ):
-        done = await act(http, worker, task, body)
-        assert done.status_code == 200, done.text
+    await steps(http, worker, task, PUBLIC_TASK, SELECTED, SHARED)
     task = await stack.task_id(rid, agency, TaskKind.INFORM_PERSON)
     told = await act(http, worker, task, {"action": "record_informing", "informed": True})
     assert told.status_code == 200, told.text
@@ -164,16 +149,11 @@ async def test_withdrawal_after_the_share_completed_tells_the_recipient(
         and "the recipient is told" in e["summary"]
         for e in history.json()["events"]
     )
-    page = await http.get(
-        f"/api/requests/{rid}/export",
-        params={"format": "html", "reveal": "true"},
-        headers=stack.people["compliance"].headers,
-    )
-    assert page.status_code == 200, page.text
+    page = await revealed_record(http, stack, rid)
     for words in (
         "Consent withdrawn (after the decision)",
         "by parent or carer",
         "Flow worker",  # the decider's display name from the register
         "Person told",
     ):
-        assert words in page.text, words
+        assert words in page, words
