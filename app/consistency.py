@@ -2,11 +2,12 @@
 
 The one mechanism, used by every command (opening a request, re-rating, withdrawing,
 each step of a decision, opening, acknowledging and revoking a package): the command
-learns the log position its last event reached (the stream and version the workflow
-answered with), then waits, bounded, until the read models' checkpoint has passed that
-position. It does not only wait: it applies the log to the read models itself (the
-projection is safe to run in any number of processes, each event applied once), so the
-wait is as long as the projection takes, not as long as a poll interval.
+learns the log position its last event reached (the position the workflow answered
+with, or the stream and version it answered with, looked up), then waits, bounded, until
+the read models' checkpoint has passed that position. It does not only wait: it applies
+the log to the read models itself (the projection is safe to run in any number of
+processes, each event applied once), so the wait is as long as the projection takes, not
+as long as a poll interval.
 
 Lists come from the read models, which are built only from events the workflows
 recorded; so after a command returns, any read by anyone reflects it, and nothing is
@@ -79,6 +80,17 @@ class ReadModels:
             await asyncio.sleep(pause)
             pause = min(pause * 2, LONGEST_PAUSE_S)
             position = await self.position_of(stream_id, version)
+        return await self._reach(position, deadline, stream_id, version)
+
+    async def reach(self, position: int, stream_id: str, version: int) -> bool:
+        """Return once the read models have passed ``position``, the log position the
+        command's event (``stream_id`` at ``version``) reached, as its workflow answered;
+        False if ``wait_s`` passed first."""
+        deadline = asyncio.get_running_loop().time() + self.wait_s
+        return await self._reach(position, deadline, stream_id, version)
+
+    async def _reach(self, position: int, deadline: float, stream_id: str, version: int) -> bool:
+        loop = asyncio.get_running_loop()
         pause = FIRST_PAUSE_S
         while await self._projection.position() < position:
             remaining = deadline - loop.time()

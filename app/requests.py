@@ -15,9 +15,16 @@ from datetime import UTC, datetime
 from typing import Any, TypeVar
 from uuid import UUID
 
+import structlog
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
-from temporalio.client import Client, WorkflowHandle, WorkflowUpdateFailedError
-from temporalio.common import WorkflowIDReusePolicy
+from temporalio.client import (
+    Client,
+    WithStartWorkflowOperation,
+    WorkflowHandle,
+    WorkflowUpdateFailedError,
+    WorkflowUpdateRPCTimeoutOrCancelledError,
+)
+from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 
@@ -59,6 +66,8 @@ from workflows.request_messages import SharingRequestInput, SharingRequestResult
 from workflows.sharing_request import SharingRequestWorkflow
 
 R = TypeVar("R")
+
+log = structlog.get_logger(__name__)
 
 OPENING_WAIT_S = 10.0
 
@@ -196,28 +205,57 @@ class RequestService:
                 correlation_id=request_id,
             ),
         )
-        await self.client.start_workflow(
+        start = WithStartWorkflowOperation(
             SharingRequestWorkflow.run,
             SharingRequestInput(opened=envelope, policy=self.policy),
             id=workflow_id,
             task_queue=self.task_queue,
+            id_conflict_policy=WorkflowIDConflictPolicy.FAIL,
             id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
         )
-        if self.read_models is not None:
-            await self.read_models.show(request_stream(request_id), 1)
-        else:
-            await self._opening_recorded(request_id)
+        position = await self._opening_recorded(start, workflow_id)
+        if position is not None and self.read_models is not None:
+            await self.read_models.reach(position, request_stream(request_id), 1)
         return request_id
 
-    async def _opening_recorded(self, request_id: UUID) -> None:
-        """Wait, bounded, until the request's workflow has recorded its opening (which it
-        does once its agencies' decisions exist): the request is then whole."""
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + OPENING_WAIT_S
-        pause = 0.01
-        while (await self.view(request_id)).version < 1 and loop.time() < deadline:
-            await asyncio.sleep(pause)
-            pause = min(pause * 2, 0.2)
+    async def _opening_recorded(
+        self,
+        start: WithStartWorkflowOperation[SharingRequestWorkflow, SharingRequestResult],
+        workflow_id: str,
+    ) -> int | None:
+        """Start the request's workflow and wait, bounded, until it has recorded its
+        opening (which it does once its agencies' decisions exist): the request is then
+        whole. One call (update with start), answered when the opening is recorded, with
+        the log position it reached; None if the wait ran out after the start (the
+        request goes on; only reads lag). Fails as the start fails."""
+        opening = self.client.execute_update_with_start_workflow(
+            SharingRequestWorkflow.opening_recorded, start_workflow_operation=start
+        )
+        wait_s = OPENING_WAIT_S if self.read_models is None else self.read_models.wait_s
+        try:
+            return await asyncio.wait_for(opening, wait_s)
+        except (TimeoutError, WorkflowUpdateRPCTimeoutOrCancelledError):
+            # No worker took the start in time (the call answers only then): the request is
+            # open if the start was answered or its workflow exists, and its opening is
+            # recorded when a worker runs.
+            try:
+                await start.workflow_handle()  # done by now: the start's answer, or why not
+            except asyncio.CancelledError:
+                task = asyncio.current_task()
+                if task is not None and task.cancelling():
+                    raise
+                await self._started(workflow_id)
+            log.warning("request_opening_slow", wait_s=wait_s)
+            return None
+
+    async def _started(self, workflow_id: str) -> None:
+        """Whether a workflow whose start went unanswered exists; fails if it does not."""
+        try:
+            await self.client.get_workflow_handle(workflow_id).describe()
+        except RPCError as exc:
+            if exc.status is RPCStatusCode.NOT_FOUND:
+                raise TimeoutError("the workflow engine did not start the request") from None
+            raise
 
     async def step(
         self,

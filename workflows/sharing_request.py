@@ -5,7 +5,8 @@ the edge), runs one child :class:`AgencyDecisionWorkflow` per holding agency,
 follows their outcomes, and closes the request when every agency is done or
 the request is withdrawn, telling the requester.
 
-Updates (coordinator): ``change_rating`` (deadlines move; the children are
+Updates: ``opening_recorded`` (sent with the start: answers with the opening's log
+position once it is recorded); coordinator: ``change_rating`` (deadlines move; the children are
 told), ``withdraw`` (the children stop; the request closes).
 Queries: ``current`` (the request state: rating, deadline, each agency's
 progress).
@@ -70,6 +71,8 @@ class SharingRequestWorkflow:
         self.rating_change: RatingChanged | None = None
         """The latest re-rating, for children started after it."""
         self.search = SearchAttributes()
+        self.opening_position: int | None = None
+        """Where the opening landed in the log, once recorded (``opening_recorded``)."""
 
     @workflow.run
     async def run(self, input: SharingRequestInput) -> SharingRequestResult:
@@ -80,7 +83,7 @@ class SharingRequestWorkflow:
             # exist, so no inbox ever offers a task its workflow cannot take.
             async with self.lock:
                 await self._start_children(catch_up=True)
-                await self.writer.append_envelopes([input.opened])
+                await self._record_opening(input)
             await self._announce_opening()
         else:
             await self._open_then_start_children(input)
@@ -111,8 +114,7 @@ class SharingRequestWorkflow:
     async def _open_then_start_children(self, input: SharingRequestInput) -> None:
         """The order before ``CHILDREN_BEFORE_OPENING``, kept for open requests' replay."""
         async with self.lock:
-            # The opening's event id comes from the edge, so a retried start writes it once.
-            await self.writer.append_envelopes([input.opened])
+            await self._record_opening(input)
         await self._announce_opening()
         if workflow.patched(CHILDREN_UNDER_LOCK):
             # An update can run before the children exist (while the opening is recorded
@@ -123,6 +125,11 @@ class SharingRequestWorkflow:
                 await self._start_children(catch_up=True)
         else:
             await self._start_children(catch_up=False)
+
+    async def _record_opening(self, input: SharingRequestInput) -> None:
+        # The opening's event id comes from the edge, so a retried start writes it once.
+        recorded = await self.writer.append_envelopes([input.opened])
+        self.opening_position = recorded.positions[0]
 
     async def _announce_opening(self) -> None:
         await notify(
@@ -166,6 +173,15 @@ class SharingRequestWorkflow:
     @workflow.query
     def current(self) -> RequestView:
         return RequestView(state=self.state, version=self.writer.version)
+
+    @workflow.update
+    async def opening_recorded(self) -> int:
+        """The log position of the opening, once recorded. The edge sends this with the
+        start (update with start, ``app.requests``): one call that answers when the request
+        is whole, without polling, and tells the read models how far to catch up."""
+        await workflow.wait_condition(lambda: self.opening_position is not None)
+        assert self.opening_position is not None
+        return self.opening_position
 
     @workflow.update
     async def change_rating(self, actor: Actor, command: ChangeRating) -> RequestView:

@@ -40,6 +40,20 @@ async def test_a_new_requests_href_answers_at_once(http: httpx.AsyncClient, stac
         assert [a["agency"] for a in shown.json()["agencies"]] == [stack.holder]
 
 
+async def test_a_new_request_is_in_every_list_on_the_first_read(
+    http: httpx.AsyncClient, stack: Stack
+) -> None:
+    # One read each, no retry: the 201 comes only once the read models show the request.
+    coordinator = stack.people["coordinator"].headers
+    worker = stack.people["worker"].headers
+    for _ in range(5):
+        rid = await open_request(http, stack)
+        listed_now = (await http.get("/api/requests?order=newest", headers=coordinator)).json()
+        assert rid in {r["request_id"] for r in listed_now["requests"]}
+        inbox = (await http.get("/api/tasks", headers=worker)).json()["tasks"]
+        assert [t["agency"] for t in inbox if t["request_id"] == rid] == [stack.holder]
+
+
 async def test_an_inbox_lists_only_tasks_their_workflow_takes(
     http: httpx.AsyncClient, stack: Stack
 ) -> None:
