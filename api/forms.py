@@ -229,6 +229,9 @@ def input_errors(exc: pydantic.ValidationError, renames: Mapping[str, str]) -> d
         elif kind == "string_too_long":
             limit = error.get("ctx", {}).get("max_length", "")
             message = f"This must be {limit} characters or fewer"
+        elif kind == "string_too_short":
+            least = error.get("ctx", {}).get("min_length", "")
+            message = f"This must be at least {least} characters"
         else:
             message = sentence(str(error.get("msg", "This answer is not valid")))
         errors.setdefault(name, message)

@@ -3,7 +3,9 @@
 Each form's ``body()`` is the body ``POST /api/tasks/{task_id}`` takes for that step
 (``BODY`` validates it), so a page and the API complete a step through the same code.
 ``PLACES`` says at which field each of the domain's problem codes is shown, in words.
-The decision itself is asked one question per page (:mod:`api.decision_forms`).
+The decision and the assessment of the purpose are asked one question per page as well
+(question flows, :mod:`api.flows`); ``AssessPurposeForm`` builds the assessment's body
+for both.
 """
 
 from __future__ import annotations

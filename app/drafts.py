@@ -1,10 +1,11 @@
 """A person's answers in progress, kept on the server, sealed under the subject's key.
 
-The decision is asked one question per page; what has been answered so far is a draft
-(a mapping of field name to what was typed). It is sealed before it is stored
+A step asked one question per page (a question flow: the decision, the assessment of the
+purpose) keeps what has been answered so far as a draft (a mapping of field name to what
+was typed). It is sealed before it is stored
 (:class:`infra.drafts.DraftStore` only ever sees ciphertext), so it is as protected as
 the event log and unreadable once the subject's key is destroyed. A draft belongs to one
-person and one form (``form_key``, say ``decision:<request>:<agency>``): signing in again
+person and one form (``form_key``, say ``purpose:<request>:<agency>``): signing in again
 finds it as it was, which is how a draft is restored after a session ends.
 """
 
@@ -23,14 +24,17 @@ DRAFTS = uuid5(NAMESPACE_URL, "urn:mashflow:drafts")
 
 KEPT_PAGES = re.compile(
     r"^/(requests/new|tasks/[0-9a-fA-F-]{36}:[a-z0-9_]{2,40}:[a-z_]{1,40}:\d{1,9}"
-    r"(/(basis|items|decision/[a-z-]{1,20}))?)$"
+    r"(/(basis|items|[a-z][a-z-]{0,19}/[a-z][a-z-]{0,29}))?)$"
 )
 """The pages whose form is kept for signing in again: the new request, each task page,
-the record-decision task's basis and items pages and each question of the decision."""
+the record-decision task's basis and items pages and each question page of a flow
+(``/tasks/<id>/<flow>/<question>``)."""
 
 
-def decision_key(request_id: UUID, agency: str) -> str:
-    return f"decision:{request_id}:{agency}"
+def flow_key(flow: str, request_id: UUID, agency: str) -> str:
+    """The answers so far to one question flow on one agency's decision. The decision's
+    flow is ``decision``, so its key is ``decision:<request>:<agency>`` as it always was."""
+    return f"{flow}:{request_id}:{agency}"
 
 
 def page_key(path: str) -> str:

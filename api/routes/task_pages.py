@@ -5,9 +5,9 @@ A task page shows what the viewer needs to decide (:mod:`app.task_view`; the sho
 recorded in the request's access log first) and the step's form. A form is read into its
 form model (:mod:`api.task_forms`) and completes the step through the same application
 code as ``POST /api/tasks/{task_id}``; refused, the page comes back with every value as
-typed and each message at its field. The decision itself is asked one question per page
-(:mod:`api.routes.decision_pages`). Every form carries the CSRF token (router-wide
-``csrf_protect``); templates autoescape.
+typed and each message at its field. The decision and the assessment of the purpose are
+asked one question per page (question flows: :mod:`api.routes.question_pages`). Every form
+carries the CSRF token (router-wide ``csrf_protect``); templates autoescape.
 """
 
 from __future__ import annotations
@@ -17,14 +17,16 @@ from datetime import UTC, datetime
 from fastapi import APIRouter, Depends, Request, Response
 from fastapi.responses import RedirectResponse
 
-from api.decision_forms import PLACES
 from api.deps import CsrfToken, PagePrincipal, ServicesDep, csrf_protect, require_page
+from api.flows import flows_for
 from api.forms import FormState, Refused, attempt
+from api.problem_places import PLACES
 from api.rendering import render, words
 from api.routes.draft_pages import restored
 from api.services import Services
-from api.task_context import next_tasks, open_task, show
+from api.task_context import TaskPage, next_tasks, open_task, show
 from api.task_forms import STEP_FORMS, TaskForm
+from app.drafts import flow_key
 from app.identity import actor_of
 from app.tasks import StepDone, complete
 from domain.errors import ValidationFailed
@@ -75,7 +77,19 @@ async def task_page(
     page = await open_task(services, principal, task_id)
     kept = await restored(services, principal, request.url.path)
     form = FormState(kept) if kept else None
-    return await show(services, request, principal, csrf, page, "task.html", form, restored=kept)
+    started = await _started(services, page)
+    return await show(
+        services, request, principal, csrf, page, "task.html", form, restored=kept, started=started
+    )
+
+
+async def _started(services: Services, page: TaskPage) -> dict[str, bool]:
+    """Each question flow of the task: whether the viewer has answers kept ("Continue")."""
+    ref, user = page.ref, page.actor.user_id
+    return {
+        f.name: bool(await services.drafts.load(user, flow_key(f.name, ref.request_id, ref.agency)))
+        for f in flows_for(ref.kind)
+    }
 
 
 @router.post("/tasks/{task_id}")

@@ -6,13 +6,15 @@ coordinator sees the outcome.
 
 Debian's ``chromium`` driven by Playwright's Python API (never ``playwright
 install``). Without Chromium the test fails and says how to install it.
-Screenshots go to ``docs/screenshots/`` for the README.
+Screenshots go to ``docs/screenshots/`` for the README (the assessment's pages are
+taken by test_journeys.py, which walks them with axe).
 """
 
 from __future__ import annotations
 
 import asyncio
 import shutil
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 import pytest
@@ -56,6 +58,44 @@ async def sign_in(browser: Browser, stack: Stack, who: str) -> Page:
 async def shot(page: Page, name: str) -> None:
     SHOTS.mkdir(parents=True, exist_ok=True)
     await page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
+
+
+PURPOSE = (
+    ("purpose_clear", "true"),
+    ("identifiable", "true"),
+    ("confidential", "true"),
+    ("special_category", "false"),
+    ("adult_at_risk", "false"),
+    ("criminal_offence_data", "false"),
+    ("compelled_kind", "none"),
+)
+
+
+async def assess_purpose(
+    page: Page, each: Callable[[Page], Awaitable[None]] | None = None, shots: bool = False
+) -> None:
+    """From the assess-purpose task page: Start, one question a page, check, record.
+    ``each`` runs on every page of the way (axe, say); with ``shots`` the first question
+    and the check are kept as screenshots for the guide."""
+    await page.get_by_role("button", name="Start the assessment").click()
+    for n, (name, value) in enumerate(PURPOSE):
+        await page.locator(f'input[name="{name}"][value="{value}"]').check()
+        if each is not None:
+            await each(page)
+        if n == 0 and shots:
+            await shot(page, "04-assess-purpose")
+        await page.get_by_role("button", name="Continue").click()
+    await page.get_by_label("Notes on your assessment (optional)").wait_for()
+    if each is not None:
+        await each(page)
+    await page.get_by_role("button", name="Continue").click()  # notes: optional
+    await page.get_by_role("heading", name="Check your answers").wait_for()
+    if each is not None:
+        await each(page)
+    if shots:
+        await shot(page, "04a-assess-purpose-check")
+    await page.get_by_role("button", name="Record the assessment").click()
+    await page.get_by_text("Purpose assessed").wait_for()  # the confirmation panel
 
 
 async def test_coordinator_opens_worker_decides_coordinator_sees_outcome(stack: Stack) -> None:
@@ -110,12 +150,7 @@ async def test_coordinator_opens_worker_decides_coordinator_sees_outcome(stack: 
             await page.goto(f"{stack.url}/tasks")
             await shot(page, "03-worker-inbox")
             await page.goto(f"{stack.url}/tasks/{task}")
-            for name in ("purpose_clear", "identifiable", "confidential"):
-                await page.locator(f'input[name="{name}"][value="true"]').check()
-            await page.locator('input[name="special_category"][value="false"]').check()
-            await shot(page, "04-assess-purpose")
-            await page.get_by_role("button", name="Record the assessment").click()
-            await page.get_by_text("Purpose assessed").wait_for()  # the confirmation panel
+            await assess_purpose(page)
             await shot(page, "04b-step-confirmed")
             await page.get_by_role("button", name="Continue").click()
             await page.get_by_role("button", name="We are seeking consent").click()

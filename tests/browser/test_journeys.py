@@ -27,7 +27,7 @@ from tests.api.stack import Stack
 from tests.api.test_consent_withdrawal import consent_given
 from tests.api.test_requests_flow import ITEMS, act, open_request
 from tests.browser.axe import accessible, person, signed_in
-from tests.browser.test_browser import ARGS, chromium, shot
+from tests.browser.test_browser import ARGS, assess_purpose, chromium, shot
 from tests.retention.conftest import DevHub, closed_request, review_of
 from tests.retention.test_pages import Site
 
@@ -96,21 +96,21 @@ async def _journey(
     await coordinator.goto(f"{base}/requests/new")
     await accessible(coordinator, visited)
 
-    # The worker: the inbox and the first task page; then the steps up to asking advice.
+    # The worker: the inbox and the first task page; the assessment one question a page,
+    # each page checked by axe; then the steps up to asking advice.
     worker = await person(browser, stack, "worker")
     await worker.goto(f"{base}/tasks")
     await accessible(worker, visited)
     task = await stack.task_id(rid, stack.holder, TaskKind.ASSESS_PURPOSE)
     await worker.goto(f"{base}/tasks/{task}")
     await accessible(worker, visited)
-    assess = {"purpose_clear": True, "identifiable": True, "confidential": True}
-    await _steps(
-        http,
-        stack,
-        rid,
-        TaskKind.ASSESS_PURPOSE,
-        {"action": "assess_purpose", "special_category": False, **assess},
-    )
+
+    async def checked(page: Page) -> None:
+        await accessible(page, visited)
+
+    await assess_purpose(worker, checked, shots=True)
+    await accessible(worker, visited)  # the confirmation
+    assert sum(f"/tasks/{task}/purpose/" in v for v in visited) == 9, visited
     await _steps(
         http,
         stack,

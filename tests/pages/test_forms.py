@@ -5,17 +5,21 @@ apart from a refusal."""
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
 import pytest
 from starlette.datastructures import FormData
 
-from api.decision_forms import PLACES, decision_body, first_unanswered, next_question, sequence
+from api.flows.decision import DECISION
+from api.flows.purpose import PURPOSE
 from api.forms import FAILED, FieldErrors, PageForm, Refused, attempt, read_date, sentence
+from api.problem_places import PLACES
 from api.request_forms import NewRequestForm
 from api.task_forms import STEP_FORMS, SelectItemsForm
-from app.task_bodies import RecordDecisionBody
+from app.task_bodies import AssessPurposeBody, RecordDecisionBody
+from domain.decision import AgencyDecisionState
 from domain.errors import InconsistentDecision, InvalidState, Problem
 
 DOMAIN = Path(__file__).resolve().parents[2] / "domain"
@@ -161,24 +165,39 @@ def test_each_step_form_builds_the_body_the_api_takes() -> None:
     assert item["dated"] == date(2026, 1, 2) and item["description"] == "Call-out"
 
 
+@dataclass(frozen=True)
+class On:
+    """A task as a flow sees it (the state is not asked of by these flows' sequences)."""
+
+    needs_override: bool
+
+    @property
+    def state(self) -> AgencyDecisionState:
+        raise AssertionError("these flows' sequences and bodies never ask for the state")
+
+
 def test_the_decisions_questions_follow_the_answers() -> None:
-    assert sequence({}, needs_override=False) == [
-        "outcome",
-        "reasons",
-        "necessity",
-        "inform",
-        "position",
-    ]
-    assert "override" in sequence({"outcome": "share"}, needs_override=True)
-    assert sequence({"outcome": "not_share"}, needs_override=True) == [
+    plain, override = On(needs_override=False), On(needs_override=True)
+    assert DECISION.order({}, plain) == ["outcome", "reasons", "necessity", "inform", "position"]
+    assert "override" in DECISION.order({"outcome": "share"}, override)
+    assert DECISION.order({"outcome": "not_share"}, override) == [
         "outcome",
         "reasons",
         "not-share",
         "position",
     ]
-    assert next_question("reasons", {"outcome": "not_share"}, False) == "not-share"
-    assert next_question("position", {"outcome": "share"}, False) is None
-    assert first_unanswered({"outcome": "share", "reasons": "r"}, False) == "necessity"
+    # Why the person is not told, and when to look again: asked only when they are not told.
+    told = {"outcome": "share", "inform_will_inform": "true"}
+    assert "not-told" not in DECISION.order(told, plain)
+    not_told = {**told, "inform_will_inform": "false"}
+    assert DECISION.next_after("inform", not_told, plain) == "not-told"
+    assert DECISION.next_after("inform", told, plain) == "position"
+    assert DECISION.next_after("reasons", {"outcome": "not_share"}, plain) == "not-share"
+    assert DECISION.next_after("position", {"outcome": "share"}, plain) is None
+    assert DECISION.first_unanswered({"outcome": "share", "reasons": "r"}, plain) == "necessity"
+    answered = {**not_told, "reasons": "r", "necessity": "n", "position": ""}
+    assert DECISION.first_unanswered(answered, plain) == "not-told"
+    assert DECISION.slug_of["inform_review_on"] == "not-told"
 
 
 def test_the_draft_becomes_the_apis_body() -> None:
@@ -194,8 +213,40 @@ def test_the_draft_becomes_the_apis_body() -> None:
         "not_share_reasons": ["other"],  # answered before the outcome changed: not sent
         "urgent_override": "Tonight",
     }
-    body = RecordDecisionBody.model_validate(decision_body(answers, needs_override=False))
+    body = DECISION.step_body(answers, On(needs_override=False))
+    assert isinstance(body, RecordDecisionBody)
     assert body.not_share_reasons == [] and body.urgent_override is None
     assert body.inform is not None and body.inform.review_on == date(2030, 3, 2)
-    with_override = decision_body(answers, needs_override=True)
-    assert with_override["urgent_override"] == "Tonight"
+    with_override = DECISION.step_body(answers, On(needs_override=True))
+    assert isinstance(with_override, RecordDecisionBody)
+    assert with_override.urgent_override == "Tonight"
+    told = DECISION.step_body({**answers, "inform_will_inform": "true"}, On(False))
+    assert isinstance(told, RecordDecisionBody) and told.inform is not None
+    assert told.inform.reason_not is None and told.inform.review_on is None
+
+
+def test_the_assessments_answers_become_the_body_the_whole_form_builds() -> None:
+    answers = {
+        "purpose_clear": "true",
+        "identifiable": "true",
+        "confidential": "false",
+        "special_category": "false",
+        "adult_at_risk": "true",
+        "criminal_offence_data": "false",
+        "compelled_kind": "none",
+        "compelled_citation": "Typed before the answer changed",  # not asked now: not sent
+        "note": "",
+    }
+    on = On(needs_override=False)
+    assert "citation" not in PURPOSE.order(answers, on)
+    body = PURPOSE.step_body(answers, on)
+    assert isinstance(body, AssessPurposeBody)
+    assert body.compelled is None and body.adult_at_risk and not body.confidential
+    whole_form = {**answers, "compelled_kind": "", "compelled_citation": ""}
+    whole = STEP_FORMS["assess_purpose"].read(whole_form).action_body()
+    assert body == whole
+    order = PURPOSE.order({**answers, "compelled_kind": "court_order"}, on)
+    assert order[-2:] == ["citation", "notes"]
+    compelled = PURPOSE.step_body({**answers, "compelled_kind": "court_order"}, on)
+    assert isinstance(compelled, AssessPurposeBody) and compelled.compelled is not None
+    assert compelled.compelled.citation == "Typed before the answer changed"

@@ -261,10 +261,10 @@ async def test_the_question_pages_and_the_check_record_what_the_api_would(
             ("outcome", {"outcome": "share"}),
             ("reasons", {"reasons": "Bears directly on the child's safety"}),
             ("necessity", {"necessity": "Only the one incident"}),
+            ("inform", {"inform_will_inform": "false"}),
             (
-                "inform",
+                "not-told",  # asked only because the person will not be told
                 {
-                    "inform_will_inform": "false",
                     "inform_reason_not": "would_prejudice_investigation",
                     "inform_review_on-day": str(review_on.day),
                     "inform_review_on-month": str(review_on.month),
@@ -281,7 +281,7 @@ async def test_the_question_pages_and_the_check_record_what_the_api_would(
         assert url == f"{base}/check"
         check = await worker.get(url)
         assert check.status_code == 200 and problems(check.text) == []
-        for shown in ("Only the one incident", "Detective sergeant", "would prejudice"):
+        for shown in ("Only the one incident", "Detective sergeant", "Would prejudice"):
             assert shown in check.text, shown
         for slug, _ in answers:
             assert f'href="{base}/{slug}?change=true"' in check.text, slug
@@ -293,6 +293,21 @@ async def test_the_question_pages_and_the_check_record_what_the_api_would(
             data={"csrf_token": csrf_of(change), "reasons": "Bears on the child's safety now"},
         )
         assert again.headers["location"] == f"{base}/check"
+        # The follow-up is asked only when it is relevant: told, there is no "why not".
+        told = await worker.post(
+            f"{base}/inform?change=true",
+            data={"csrf_token": csrf_of(change), "inform_will_inform": "true"},
+        )
+        assert told.headers["location"] == f"{base}/check"
+        check = await worker.get(f"{base}/check")
+        assert f"{base}/not-told" not in check.text and "Would prejudice" not in check.text
+        assert (await worker.get(f"{base}/not-told")).status_code == 404
+        not_told = await worker.post(
+            f"{base}/inform?change=true",
+            data={"csrf_token": csrf_of(change), "inform_will_inform": "false"},
+        )
+        assert not_told.headers["location"] == f"{base}/check"  # its answers were kept
+        assert "Would prejudice" in (await worker.get(f"{base}/check")).text
         # The draft is kept on the server, sealed: the typed text is not in the table.
         engine = create_engine(database.admin_url, pool_size=1)
         try:
