@@ -14,12 +14,18 @@ from infra.auth import Principal
 
 
 async def start_session(
-    services: Services, request: Request, principal: Principal, return_to: str | None
+    services: Services,
+    request: Request,
+    principal: Principal,
+    return_to: str | None,
+    *,
+    id_token: str | None = None,
 ) -> Response:
     """Issue the session (ending with a sign-on token's expiry, if it came with one) and
-    send the person on: to ``return_to`` if it is a local path, else home."""
+    send the person on: to ``return_to`` if it is a local path, else home. A sign-in
+    through the identity provider keeps its ``id_token`` for signing out there too."""
     cookie, _ = await services.web_sessions.issue(
-        principal.user_id, token_expires_at=principal.expires_at
+        principal.user_id, token_expires_at=principal.expires_at, id_token=id_token
     )
     target = local_path(return_to) or "/"
     response = RedirectResponse(target, status_code=303)

@@ -4,21 +4,28 @@ Signing out ends the row, so a copied cookie stops working at once; a session
 unused for ``idle_timeout_s`` ends; one started with a sign-on token ends when the
 token expires; and a revoked user's sessions end at once (every read joins the
 user's row). The table keeps only the id's SHA-256, so a row read from the
-database (or a backup) is not a cookie.
+database (or a backup) is not a cookie. A session started through the identity
+provider keeps its ID token for signing out there too, sealed under a key derived
+from the cookie (so the row alone does not open it either); ending the session hands
+it back once and clears it.
 """
 
 from __future__ import annotations
 
 import hashlib
+import os
 import secrets
 import time
 import uuid
 from datetime import UTC, datetime, timedelta
 
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from api.sessions import Session
+from infra.codec import derive_key
 
 TOUCH_EVERY_S = 60
 """A session's last use is written at most this often (not on every page), and at least
@@ -36,19 +43,39 @@ _READ = text(
 )
 _TOUCH = text("UPDATE web_sessions SET last_seen_at = now() WHERE id_hash = :id")
 _ISSUE = text(
-    "INSERT INTO web_sessions (id_hash, user_id, csrf, expires_at)"
-    " VALUES (:id, :user, :csrf, :expires) RETURNING created_at"
+    "INSERT INTO web_sessions (id_hash, user_id, csrf, expires_at, id_token_sealed)"
+    " VALUES (:id, :user, :csrf, :expires, :id_token) RETURNING created_at"
 )
 _LAPSED = text(
     "SELECT s.user_id, s.csrf FROM web_sessions s JOIN users u ON u.id = s.user_id"
     " WHERE s.id_hash = :id AND u.revoked_at IS NULL"
     " AND s.created_at > now() - make_interval(secs => :age)"
 )
-_END = text("UPDATE web_sessions SET ended_at = now() WHERE id_hash = :id AND ended_at IS NULL")
+_END = text(
+    "UPDATE web_sessions s SET ended_at = now(), id_token_sealed = NULL"
+    " FROM (SELECT id_hash, id_token_sealed FROM web_sessions WHERE id_hash = :id) o"
+    " WHERE s.id_hash = o.id_hash AND s.ended_at IS NULL RETURNING o.id_token_sealed"
+)
+_ID_TOKEN_KEY = b"mashflow web session id token v1"
 
 
 def _hash(cookie: str) -> bytes:
     return hashlib.sha256(cookie.encode()).digest()
+
+
+def _seal(cookie: str, id_token: str) -> bytes:
+    """The ID token under a key only the cookie gives (the row's id hash as associated data)."""
+    nonce = os.urandom(12)
+    key = derive_key(cookie.encode(), _ID_TOKEN_KEY)
+    return nonce + AESGCM(key).encrypt(nonce, id_token.encode(), _hash(cookie))
+
+
+def _open(cookie: str, sealed: bytes) -> str | None:
+    key = derive_key(cookie.encode(), _ID_TOKEN_KEY)
+    try:
+        return AESGCM(key).decrypt(sealed[:12], sealed[12:], _hash(cookie)).decode()
+    except (InvalidTag, ValueError):
+        return None
 
 
 class SessionStore:
@@ -58,9 +85,15 @@ class SessionStore:
         self.idle_timeout_s = idle_timeout_s
 
     async def issue(
-        self, user_id: uuid.UUID, *, token_expires_at: float | None = None
+        self,
+        user_id: uuid.UUID,
+        *,
+        token_expires_at: float | None = None,
+        id_token: str | None = None,
     ) -> tuple[str, Session]:
-        """A new session for ``user_id``; with a sign-on token's expiry, it ends then."""
+        """A new session for ``user_id``; with a sign-on token's expiry, it ends then. The
+        ``id_token`` of a sign-in through the identity provider is kept, sealed, for
+        signing out there too."""
         cookie = secrets.token_urlsafe(32)
         csrf = secrets.token_urlsafe(32)
         expires = datetime.now(UTC) + timedelta(seconds=self.max_age_s)
@@ -70,7 +103,13 @@ class SessionStore:
             created = (
                 await conn.execute(
                     _ISSUE,
-                    {"id": _hash(cookie), "user": user_id, "csrf": csrf, "expires": expires},
+                    {
+                        "id": _hash(cookie),
+                        "user": user_id,
+                        "csrf": csrf,
+                        "expires": expires,
+                        "id_token": None if id_token is None else _seal(cookie, id_token),
+                    },
                 )
             ).scalar_one()
         return cookie, Session(user_id, int(created.timestamp()), csrf, int(expires.timestamp()))
@@ -129,9 +168,12 @@ class SessionStore:
         idle = self.idle_timeout_s
         return {"idle_s": idle, "ends_in_s": ends_in, "warn_s": min(WARN_BEFORE_S, idle // 2)}
 
-    async def end(self, cookie: str | None) -> None:
-        """Sign out: the session behind ``cookie`` ends now, for every copy of the cookie."""
+    async def end(self, cookie: str | None) -> str | None:
+        """Sign out: the session behind ``cookie`` ends now, for every copy of the cookie.
+        Gives back the ID token it was started with through the identity provider (once:
+        it is cleared), or None (a token sign-in, or a session already ended)."""
         if not cookie or len(cookie) > 100:
-            return
+            return None
         async with self._engine.begin() as conn:
-            await conn.execute(_END, {"id": _hash(cookie)})
+            sealed = (await conn.execute(_END, {"id": _hash(cookie)})).scalar_one_or_none()
+        return None if sealed is None else _open(cookie, bytes(sealed))

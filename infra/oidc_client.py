@@ -6,6 +6,8 @@ gives the provider's authorisation URL; :meth:`OidcClient.take` hands them back 
 for the state the provider returned, within :data:`LOGIN_TTL_S`; :meth:`OidcClient.
 exchange` trades the code and verifier for the ID token at the token endpoint. The ID
 token itself is checked by :meth:`infra.auth.Authenticator.from_id_token`.
+:meth:`OidcClient.end_session_url` is where signing out sends the browser when the
+provider offers OpenID Connect RP-Initiated Logout 1.0 (``end_session_endpoint``).
 
 The provider's endpoints come from its discovery document, whose issuer must be the
 configured one. Nothing here logs a code, a token, a state or a claim.
@@ -34,6 +36,8 @@ LOGIN_TTL_S = 600
 HTTP_TIMEOUT_S = 10
 MAX_RESPONSE = 1024 * 1024
 CALLBACK_PATH = "/signin/oidc/callback"
+SIGNED_OUT_PATH = "/signed-out"
+"""Where the provider sends people back after signing out there (by default)."""
 MAX_PENDING = 10_000
 """Sign-ins started and not come back within :data:`LOGIN_TTL_S` beyond which no more are
 started (each start writes a row, and anyone can start one)."""
@@ -73,6 +77,8 @@ class PendingSignIn:
 class Endpoints:
     authorization: str
     token: str
+    end_session: str | None = None
+    """RP-Initiated Logout's endpoint; None where the provider offers none."""
 
 
 def code_challenge(verifier: str) -> str:
@@ -95,6 +101,9 @@ class OidcClient:
         secret = settings.oidc_client_secret
         self._secret = secret.get_secret_value() if secret is not None else None
         self.redirect_uri = settings.oidc_redirect_uri or settings.link_base + CALLBACK_PATH
+        self.post_logout_redirect_uri = (
+            settings.oidc_post_logout_redirect_uri or settings.link_base + SIGNED_OUT_PATH
+        )
         self._scopes = " ".join(settings.oidc_scopes)
         self._discovery = settings.oidc_discovery_url or (
             self._issuer.rstrip("/") + "/.well-known/openid-configuration"
@@ -110,11 +119,14 @@ class OidcClient:
             document = await asyncio.to_thread(_fetch_json, self._discovery, None, None)
             if document.get("issuer") != self._issuer:
                 raise OidcSignInError("the identity provider's discovery names another issuer")
+            end_session = document.get("end_session_endpoint")
             found = Endpoints(
                 str(document.get("authorization_endpoint", "")),
                 str(document.get("token_endpoint", "")),
+                str(end_session) if end_session else None,
             )
-            for url in (found.authorization, found.token):
+            optional = [found.end_session] if found.end_session is not None else []
+            for url in (found.authorization, found.token, *optional):
                 if urlsplit(url).scheme not in (
                     ("https",) if self._https_only else ("https", "http")
                 ):
@@ -156,6 +168,25 @@ class OidcClient:
         )
         separator = "&" if urlsplit(endpoints.authorization).query else "?"
         return state, f"{endpoints.authorization}{separator}{query}"
+
+    async def end_session_url(self, id_token: str, state: str) -> str | None:
+        """Where to send the browser to sign out at the provider too (RP-Initiated Logout
+        1.0): its ``end_session_endpoint`` with the ID token as ``id_token_hint``, this
+        client's id, the registered ``post_logout_redirect_uri`` and ``state``; None where
+        the provider offers no such endpoint."""
+        endpoints = await self.endpoints()
+        if endpoints.end_session is None:
+            return None
+        query = urlencode(
+            {
+                "id_token_hint": id_token,
+                "client_id": self.client_id,
+                "post_logout_redirect_uri": self.post_logout_redirect_uri,
+                "state": state,
+            }
+        )
+        separator = "&" if urlsplit(endpoints.end_session).query else "?"
+        return f"{endpoints.end_session}{separator}{query}"
 
     async def take(self, state: str) -> PendingSignIn | None:
         """The sign-in started with ``state``, once: None if unknown, used or too old."""

@@ -56,6 +56,12 @@ class OidcSettings(BaseSettings):
         description="The callback registered at the provider "
         "(default <public_url>/signin/oidc/callback).",
     )
+    oidc_post_logout_redirect_uri: str | None = Field(
+        default=None,
+        description="Where the provider sends people back after signing out there "
+        "(RP-Initiated Logout's post_logout_redirect_uri; register it at the provider; "
+        "default <public_url>/signed-out).",
+    )
     oidc_scopes: tuple[str, ...] = Field(
         default=("openid", "profile"),
         description="Scopes asked for at sign-in; must include openid, and whatever makes the "
@@ -78,6 +84,7 @@ class OidcSettings(BaseSettings):
         "oidc_jwks_url",
         "oidc_client_id",
         "oidc_redirect_uri",
+        "oidc_post_logout_redirect_uri",
         "oidc_discovery_url",
     )
     @classmethod

@@ -206,7 +206,13 @@ class Settings(OidcSettings):
             raise ValueError("temporal_api_key is a placeholder; set a real key")
         if (self.temporal_tls_cert is None) != (self.temporal_tls_key is None):
             raise ValueError("temporal_tls_cert and temporal_tls_key go together")
-        for name in ("oidc_jwks_url", "oidc_discovery_url", "oidc_redirect_uri", "oidc_issuer"):
+        for name in (
+            "oidc_jwks_url",
+            "oidc_discovery_url",
+            "oidc_redirect_uri",
+            "oidc_post_logout_redirect_uri",
+            "oidc_issuer",
+        ):
             url = getattr(self, name)
             if (
                 url is not None

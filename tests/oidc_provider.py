@@ -1,10 +1,15 @@
 """A small but real OpenID Connect provider for tests, served by uvicorn on a free port.
 
 It speaks the parts of OIDC mashflow's pages use, over real HTTP: discovery, a JWKS,
-an authorisation endpoint (authorisation code only, PKCE S256 required) and a token
+an authorisation endpoint (authorisation code only, PKCE S256 required), a token
 endpoint (client_secret_basic, or client_id alone for a public client) that checks the
 code (once, unexpired, same client and redirect URI) and the code verifier against the
-challenge, and answers with an RS256-signed ID token carrying the request's nonce.
+challenge, and answers with an RS256-signed ID token carrying the request's nonce; and
+an end-session endpoint (OpenID Connect RP-Initiated Logout 1.0) that checks the
+``id_token_hint`` (its own signature, issued to the client named), sends the browser
+only to a ``post_logout_redirect_uri`` the client registered, with its ``state``, and
+ends the provider's session (``user`` becomes None). ``end_session=False`` makes a
+provider that offers none (no ``end_session_endpoint`` in its discovery).
 
 There is no login form: the person who "signs in" at the provider is ``provider.user``,
 set by the test (as a person would have typed their password). A test can make the
@@ -46,6 +51,7 @@ class Client:
     client_id: str
     redirect_uri: str
     secret: str | None = None
+    post_logout_redirect_uris: tuple[str, ...] = ()
 
 
 @dataclass
@@ -71,7 +77,7 @@ def s256(verifier: str) -> str:
 
 
 class Provider:
-    def __init__(self) -> None:
+    def __init__(self, *, end_session: bool = True) -> None:
         self.issuer = ""  # set once it is served
         self.key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
         self.clients: dict[str, Client] = {}
@@ -86,6 +92,9 @@ class Provider:
         """Another audience the next ID tokens also name (with no ``azp``)."""
         self.tokens_issued = 0
         self.refusals: list[str] = []
+        self.end_session = end_session
+        self.signed_out: list[str] = []
+        """The subjects whose session here was ended through the end-session endpoint."""
         self._codes: dict[str, _Code] = {}
         self.app = Starlette(
             routes=[
@@ -93,6 +102,7 @@ class Provider:
                 Route("/jwks", self.jwks),
                 Route("/authorize", self.authorize),
                 Route("/token", self.token, methods=["POST"]),
+                Route("/logout", self.logout, methods=["GET", "POST"]),
             ]
         )
 
@@ -111,6 +121,7 @@ class Provider:
                 "code_challenge_methods_supported": ["S256"],
                 "token_endpoint_auth_methods_supported": ["client_secret_basic", "none"],
             }
+            | ({"end_session_endpoint": f"{self.issuer}/logout"} if self.end_session else {})
         )
 
     async def jwks(self, _request: Request) -> Response:
@@ -191,6 +202,44 @@ class Provider:
             },
             headers={"Cache-Control": "no-store"},
         )
+
+    async def logout(self, request: Request) -> Response:
+        """RP-Initiated Logout 1.0: end the session here, then back to the client."""
+        if not self.end_session:
+            return PlainTextResponse("not found", status_code=404)
+        values = dict(request.query_params)
+        if request.method == "POST":
+            form = await request.form()
+            values |= {k: v for k, v in form.items() if isinstance(v, str)}
+        try:
+            claims = jwt.decode(
+                values.get("id_token_hint", ""),
+                self.key.public_key(),
+                algorithms=["RS256"],
+                issuer=self.issuer,
+                options={"verify_aud": False, "verify_exp": False},  # an expired hint is fine
+            )
+        except jwt.InvalidTokenError:
+            self.refusals.append("logout: id_token_hint not issued here")
+            return PlainTextResponse("id_token_hint not issued here", status_code=400)
+        audience = claims.get("aud")
+        audiences = audience if isinstance(audience, list) else [audience]
+        client = self.clients.get(values.get("client_id", ""))
+        if client is None or client.client_id not in audiences:
+            self.refusals.append("logout: client_id not the token's audience")
+            return PlainTextResponse("unknown client", status_code=400)
+        back = values.get("post_logout_redirect_uri")
+        if back is not None and back not in client.post_logout_redirect_uris:
+            # Never redirect to an address the client did not register.
+            self.refusals.append("logout: post_logout_redirect_uri not registered")
+            return PlainTextResponse("post_logout_redirect_uri not registered", status_code=400)
+        self.signed_out.append(str(claims.get("sub")))
+        self.user = None
+        if back is None:
+            return PlainTextResponse("You have signed out of the test provider.")
+        state = values.get("state")
+        query = urlencode({"state": state}) if state else ""
+        return RedirectResponse(f"{back}?{query}" if query else back, status_code=302)
 
     # -- helpers --------------------------------------------------------------------------
 

@@ -11,9 +11,19 @@ issuer's keys, issuer, audience = this client, expiry, the sign-in's nonce), map
 groups through the hub's allow list and starts a server-side session that ends when the
 token does. Every refusal is a page that says what happened and how to go on; none
 repeats a code, a token or a claim.
+
+Signing out of a session started here ends it on the server, then
+(:func:`sign_out_at_provider`) sends the browser to the provider's
+``end_session_endpoint`` (OpenID Connect RP-Initiated Logout 1.0: the session's ID
+token as ``id_token_hint``, the registered ``post_logout_redirect_uri``, a ``state``
+also kept in a short-lived cookie), which sends it back to ``GET /signed-out``: "You
+have signed out", of the provider too when the state matches. A provider without that
+endpoint (or one that cannot be reached) leaves its own session: the page says so.
 """
 
 from __future__ import annotations
+
+import secrets
 
 import structlog
 from fastapi import APIRouter, Request, Response
@@ -27,13 +37,22 @@ from api.sessions import tokens_match
 from api.signing_in import start_session
 from infra.auth import Forbidden, Revoked, Unauthenticated
 from infra.directory import NotFoundError
-from infra.oidc_client import LOGIN_TTL_S, OidcClient, OidcSignInError, TooManySignIns
+from infra.oidc_client import (
+    LOGIN_TTL_S,
+    SIGNED_OUT_PATH,
+    OidcClient,
+    OidcSignInError,
+    TooManySignIns,
+)
 
 log = structlog.get_logger(__name__)
 
 router = APIRouter(include_in_schema=False)
 
 STATE_COOKIE = "mashflow_oidc_state"
+SIGNOUT_COOKIE = "mashflow_oidc_signout"
+SIGNOUT_TTL_S = 600
+"""The provider must send the browser back within ten minutes for the page to confirm it."""
 
 
 def _client(services: Services) -> OidcClient:
@@ -159,6 +178,59 @@ async def callback(
     except Unauthenticated as exc:
         return _refused(services, request, 401, "You are not signed in", f"Not signed in: {exc}.")
     log.info("oidc_sign_in", user_id=str(principal.user_id), role=principal.role.value)
-    response = await start_session(services, request, principal, pending.return_to)
+    response = await start_session(
+        services, request, principal, pending.return_to, id_token=id_token
+    )
     response.delete_cookie(STATE_COOKIE, path="/")
+    return response
+
+
+async def sign_out_at_provider(services: Services, request: Request, id_token: str) -> Response:
+    """After the hub's session has ended: to the provider's ``end_session_endpoint`` (the
+    state in a short-lived cookie), or, where it offers none or cannot be reached, to the
+    signed-out page saying the provider's own session goes on."""
+    if services.oidc is None:  # the hub no longer signs in through a provider
+        return RedirectResponse("/signin", status_code=303)
+    state = secrets.token_urlsafe(32)
+    try:
+        url = await services.oidc.end_session_url(id_token, state)
+    except OidcSignInError:
+        log.info("oidc_sign_out_not_sent", reason="provider_unreachable")
+        url = None
+    if url is None:
+        return RedirectResponse(f"{SIGNED_OUT_PATH}?provider=kept", status_code=303)
+    log.info("oidc_sign_out_sent")
+    response = RedirectResponse(url, status_code=303)
+    set_cookie(services, request, response, SIGNOUT_COOKIE, state, max_age=SIGNOUT_TTL_S)
+    return response
+
+
+@router.get(SIGNED_OUT_PATH)
+async def signed_out(
+    services: ServicesDep,
+    request: Request,
+    principal: OptionalPagePrincipal,
+    state: str = "",
+    provider: str = "",
+) -> Response:
+    """ "You have signed out": of the provider too when it sent back this browser's state;
+    that its session goes on when it offers no sign-out; else that it could not be told."""
+    if principal is not None:  # signed in (again): nothing here is true of them
+        return RedirectResponse("/", status_code=303)
+    if tokens_match(request.cookies.get(SIGNOUT_COOKIE), state):
+        at_provider = "ended"
+    elif provider == "kept":
+        at_provider = "kept"
+    else:
+        at_provider = "unknown"
+    response = render(
+        services,
+        request,
+        "signed_out.html",
+        principal=None,
+        csrf=None,
+        at_provider=at_provider,
+        provider=services.oidc.provider_name if services.oidc is not None else None,
+    )
+    response.delete_cookie(SIGNOUT_COOKIE, path="/")
     return response

@@ -23,6 +23,7 @@ from api.deps import (
 )
 from api.rendering import ROLE_PAGES, render
 from api.returns import local_path
+from api.routes.oidc_signin import sign_out_at_provider
 from api.sessions import SESSION_COOKIE
 from api.signing_in import start_session
 from domain.vocabulary import Role
@@ -139,9 +140,13 @@ async def signin(
 
 @router.post("/signout")
 async def signout(services: ServicesDep, request: Request) -> Response:
-    """Ends the session on the server: the cookie, or any copy of it, opens nothing again."""
-    await services.web_sessions.end(request.cookies.get(SESSION_COOKIE))
-    response = RedirectResponse("/signin", status_code=303)
+    """Ends the session on the server: the cookie, or any copy of it, opens nothing again.
+    A session started through the identity provider then signs out there too."""
+    id_token = await services.web_sessions.end(request.cookies.get(SESSION_COOKIE))
+    if id_token is not None:
+        response = await sign_out_at_provider(services, request, id_token)
+    else:
+        response = RedirectResponse("/signin", status_code=303)
     response.delete_cookie(SESSION_COOKIE, path="/")
     return response
 

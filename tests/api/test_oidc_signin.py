@@ -9,6 +9,7 @@ page that says so, and no session is started.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import re
 import time
 from collections.abc import AsyncIterator
@@ -17,6 +18,7 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import httpx
+import jwt
 import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
 from fastapi import FastAPI
@@ -26,13 +28,15 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from temporalio.client import Client as TemporalClient
 
 from api.app import create_app
-from api.routes.oidc_signin import STATE_COOKIE
+from api.routes.oidc_signin import SIGNOUT_COOKIE, STATE_COOKIE
 from api.sessions import SESSION_COOKIE
+from domain.vocabulary import Role
 from infra.settings import ConfigurationError, Settings, load_settings
 from infra.stack import free_port
 from infra.users import UserDirectory
 from tests.api.conftest import Registered
 from tests.api.support import patient, serving
+from tests.api.test_pages import csrf_of, sign_in
 from tests.oidc_provider import Client, Provider, User, running
 
 CLIENT_ID = "mashflow-pages"
@@ -50,10 +54,25 @@ class Site:
 async def site(
     settings: Settings, engine: AsyncEngine, temporal: TemporalClient
 ) -> AsyncIterator[Site]:
-    async with running(Provider()) as idp:
+    async with serve_site(Provider(), settings, engine, temporal) as found:
+        yield found
+
+
+@contextlib.asynccontextmanager
+async def serve_site(
+    provider: Provider, settings: Settings, engine: AsyncEngine, temporal: TemporalClient
+) -> AsyncIterator[Site]:
+    """The pages signing in through ``provider`` (served too), registered there as a client
+    with its callback and its signed-out page."""
+    async with running(provider) as idp:
         port = free_port()
         url = f"http://127.0.0.1:{port}"
-        idp.clients[CLIENT_ID] = Client(CLIENT_ID, f"{url}/signin/oidc/callback", SECRET)
+        idp.clients[CLIENT_ID] = Client(
+            CLIENT_ID,
+            f"{url}/signin/oidc/callback",
+            SECRET,
+            post_logout_redirect_uris=(f"{url}/signed-out",),
+        )
         sso = patient(settings).with_overrides(
             public_url=url,
             oidc_issuer=idp.issuer,
@@ -240,6 +259,100 @@ async def test_an_id_token_for_several_audiences_must_name_this_client_as_azp(
     assert await sessions_of(engine, "worker-5") == 0
 
 
+async def sealed_id_tokens(engine: AsyncEngine, sub: str) -> list[bytes | None]:
+    """What the sessions of ``sub`` keep of their ID tokens (sealed), oldest first."""
+    async with engine.connect() as conn:
+        rows = await conn.execute(
+            text(
+                "SELECT s.id_token_sealed FROM web_sessions s JOIN users u ON u.id = s.user_id"
+                " WHERE u.oidc_subject LIKE :sub ORDER BY s.created_at"
+            ),
+            {"sub": f"%#{sub}"},
+        )
+        return [None if r[0] is None else bytes(r[0]) for r in rows]
+
+
+async def signed_in_page(b: httpx.AsyncClient) -> httpx.Response:
+    home = await b.get("/signin/oidc")
+    assert home.status_code == 200 and home.url.path == "/", home.text
+    return home
+
+
+async def test_signing_out_ends_the_session_here_and_at_the_provider(
+    site: Site, hub: Registered, engine: AsyncEngine
+) -> None:
+    """RP-Initiated Logout over HTTP: the hub's session ends, the browser goes to the
+    provider's end_session_endpoint with the ID token, this client, the registered return
+    address and a state, the provider ends its session and sends it back with that state,
+    and the page says both sessions have ended."""
+    site.idp.user = worker("worker-out", hub)
+    async with browser(site, follow=False) as b:
+        b.follow_redirects = True
+        home = await signed_in_page(b)
+        b.follow_redirects = False
+        (sealed,) = await sealed_id_tokens(engine, "worker-out")
+        assert sealed is not None and b"worker-out" not in sealed  # kept sealed, not in clear
+        out = await b.post("/signout", data={"csrf_token": csrf_of(home)})
+        assert out.status_code == 303
+        to_provider = str(out.headers["location"])
+        assert to_provider.startswith(f"{site.idp.issuer}/logout?")
+        asked = query(to_provider)
+        assert asked["client_id"] == CLIENT_ID
+        assert asked["post_logout_redirect_uri"] == f"{site.url}/signed-out"
+        hint = jwt.decode(asked["id_token_hint"], options={"verify_signature": False})
+        assert hint["sub"] == "worker-out" and hint["aud"] == CLIENT_ID
+        assert len(asked["state"]) >= 43 and b.cookies.get(SIGNOUT_COOKIE) == asked["state"]
+        assert await sealed_id_tokens(engine, "worker-out") == [None]  # handed back once
+        back = await b.get(to_provider)
+        assert back.status_code == 302 and site.idp.signed_out[-1] == "worker-out"
+        assert site.idp.user is None  # the provider's own session has ended
+        landed = str(back.headers["location"])
+        assert landed == f"{site.url}/signed-out?state={asked['state']}"
+        page = await b.get(landed)
+        assert page.status_code == 200, page.text
+        assert '<h1 class="govuk-heading-l">You have signed out</h1>' in page.text
+        assert "You have signed out of mashflow and of Test IdP." in page.text
+        assert not b.cookies.get(SIGNOUT_COOKIE)
+        # The hub's session is over: its cookie opens nothing.
+        again = await b.get("/tasks")
+        assert again.status_code == 303 and again.headers["location"].startswith("/signin")
+        # The state is good once, in this browser: a replay cannot claim the provider's end.
+        replayed = await b.get(landed)
+        assert "We could not confirm that you have also signed out of Test IdP" in replayed.text
+    async with browser(site) as stranger:
+        forged = await stranger.get("/signed-out", params={"state": asked["state"]})
+        assert "and of Test IdP" not in forged.text
+        assert "We could not confirm" in forged.text
+
+
+async def test_a_provider_without_an_end_session_endpoint_keeps_its_session(
+    settings: Settings, engine: AsyncEngine, temporal: TemporalClient, hub: Registered
+) -> None:
+    """Only the hub's session ends; the page says the provider's goes on."""
+    async with serve_site(Provider(end_session=False), settings, engine, temporal) as bare:
+        bare.idp.user = worker("worker-stays", hub)
+        async with browser(bare) as b:
+            home = await signed_in_page(b)
+            out = await b.post("/signout", data={"csrf_token": csrf_of(home)})
+            assert [str(r.headers["location"]) for r in out.history] == [
+                "/signed-out?provider=kept"
+            ]
+            assert out.status_code == 200 and out.url.path == "/signed-out"
+            assert "You have signed out of mashflow." in out.text
+            assert "You are still signed in to Test IdP" in out.text
+            assert (await b.get("/tasks")).url.path == "/signin"
+        assert bare.idp.signed_out == [] and bare.idp.user is not None
+    assert await sealed_id_tokens(engine, "worker-stays") == [None]
+
+
+async def test_a_token_sign_in_signs_out_to_the_sign_in_page(site: Site, hub: Registered) -> None:
+    async with browser(site, follow=False) as b:
+        await sign_in(b, hub.people[Role.AGENCY_WORKER].token)
+        home = await b.get("/")
+        out = await b.post("/signout", data={"csrf_token": csrf_of(home)})
+        assert out.status_code == 303 and out.headers["location"] == "/signin"
+
+
 async def test_the_session_ends_when_the_id_token_does(site: Site, hub: Registered) -> None:
     site.idp.user = worker("worker-4", hub)
     site.idp.id_token_lifetime_s = 3
@@ -343,4 +456,13 @@ def test_the_client_settings_are_checked() -> None:
         load_settings(**production, **sso)
     with pytest.raises(ConfigurationError, match="oidc_redirect_uri must be https in production"):
         load_settings(**production, **sso, oidc_redirect_uri="http://hub.example/cb")
+    with pytest.raises(
+        ConfigurationError, match="oidc_post_logout_redirect_uri must be https in production"
+    ):
+        load_settings(
+            **production,
+            **sso,
+            public_url="https://hub.example",
+            oidc_post_logout_redirect_uri="http://hub.example/signed-out",
+        )
     assert load_settings(**production, **sso, public_url="https://hub.example").oidc_web_sign_in

@@ -1,7 +1,8 @@
 """Signing in through the identity provider in headless Chromium: the sign-in page offers
 the provider, one click goes there and back signed in, a person the hub does not admit
-gets a page that says so, and a session that ends with its ID token warns that it cannot
-be extended. axe (WCAG 2.2 AA) finds nothing on each page, the open warning included.
+gets a page that says so, a session that ends with its ID token warns that it cannot
+be extended, and signing out goes through the provider's sign-out and back to "You have
+signed out". axe (WCAG 2.2 AA) finds nothing on each page, the open warning included.
 The provider is the real one of tests/oidc_provider.py, over HTTP."""
 
 from __future__ import annotations
@@ -42,7 +43,12 @@ async def site(
         async with running(Provider()) as idp:
             port = free_port()
             url = f"http://127.0.0.1:{port}"
-            idp.clients[CLIENT_ID] = Client(CLIENT_ID, f"{url}/signin/oidc/callback", "s3cret-b")
+            idp.clients[CLIENT_ID] = Client(
+                CLIENT_ID,
+                f"{url}/signin/oidc/callback",
+                "s3cret-b",
+                post_logout_redirect_uris=(f"{url}/signed-out",),
+            )
             sso = patient(settings).with_overrides(
                 public_url=url,
                 oidc_issuer=idp.issuer,
@@ -103,3 +109,32 @@ async def test_a_person_signs_in_through_the_provider_in_the_browser(site: Site)
             site.idp.id_token_lifetime_s = 300
             await browser.close()
     assert len(visited) == 3
+
+
+async def test_signing_out_in_the_browser_signs_out_at_the_provider_too(site: Site) -> None:
+    site.idp.user = User(
+        "coord-browser", {"name": "Casey Coordinator", "groups": ["hub-coordinators"]}
+    )
+    visited: list[str] = []
+    async with async_playwright() as pw:
+        browser = await pw.chromium.launch(executable_path=chromium(), args=ARGS)
+        try:
+            context = await browser.new_context(bypass_csp=True)
+            page = await context.new_page()
+            await page.goto(f"{site.url}/signin")
+            await page.get_by_role("button", name="Sign in with Hub Account").click()
+            await page.wait_for_url(f"{site.url}/")
+            async with page.expect_request(f"{site.idp.issuer}/logout?**") as at_provider:
+                await page.get_by_role("button", name="Sign out").click()
+            assert "id_token_hint=" in (await at_provider.value).url
+            await page.wait_for_url(f"{site.url}/signed-out?state=**")
+            heading = page.get_by_role("heading", level=1)
+            assert await heading.inner_text() == "You have signed out"
+            body = await page.locator("main").inner_text()
+            assert "You have signed out of mashflow and of Hub Account." in body
+            assert site.idp.signed_out == ["coord-browser"] and site.idp.user is None
+            await accessible(page, visited)
+            await page.get_by_role("link", name="Sign in again").click()
+            await page.wait_for_url(f"{site.url}/signin")
+        finally:
+            await browser.close()
