@@ -37,7 +37,7 @@ from bench.eventstore_raw import (
     timed,
 )
 from domain.events import EventMetadata, Sealed
-from infra.crypto import Keyring
+from infra.crypto import Keyring, KeySession, place
 from infra.db import create_engine, plain_url
 from infra.eventstore import ANY_VERSION, EventStore, NewEvent
 
@@ -53,6 +53,8 @@ class Bench:
         self.store = EventStore(self.engine, keyring=self.keyring, pool_size=POOL)
         self.results: dict[str, float] = {}
         self.sealed: list[Sealed] = []
+        self.people: list[tuple[uuid.UUID, dict[str, str]]] = []
+        self.keys: KeySession = self.keyring.session()
 
     async def setup(self) -> None:
         conn = await asyncpg.connect(plain_url(self.url))
@@ -60,30 +62,34 @@ class Bench:
             await conn.execute(RAW_TABLES)
         finally:
             await conn.close()
-        session = self.keyring.session()
-        self.sealed = [
-            await session.seal(uuid.uuid4(), {"name": f"Person {i}", "dob": "2014-05-06"})
-            for i in range(1000)
+        self.people = [
+            (uuid.uuid4(), {"name": f"Person {i}", "dob": "2014-05-06"}) for i in range(1000)
         ]
+        # The raw side's values, sealed once for their subject (it binds nothing); the
+        # edge's key session, every key loaded, as the API's is when it builds an event.
+        self.sealed = [await self.keys.seal(subject, plain) for subject, plain in self.people]
 
-    def batch(self, w: int, i: int, size: int) -> list[NewEvent]:
+    def batch(self, w: int, i: int, size: int, stream: str | None = None) -> list[NewEvent]:
+        """``size`` events of writer ``w``; with ``stream``, each person sealed at the edge
+        for the event's place there (the store's side: it seals nothing, reads no key),
+        else the value sealed once for its subject (the raw side's)."""
         request = uuid.uuid5(uuid.NAMESPACE_URL, f"{w}")
         meta = EventMetadata(
             actor_id=f"worker-{w}", actor_role="coordinator", correlation_id=request
         )
-        return [
-            NewEvent(
-                uuid.uuid4(),
-                NoteRecorded(
-                    request_id=request,
-                    step=i,
-                    outcome="shared",
-                    person=self.sealed[(w * 31 + i) % len(self.sealed)],
-                ),
-                meta,
-            )
-            for _ in range(size)
-        ]
+        n = (w * 31 + i) % len(self.people)
+        events = []
+        for _ in range(size):
+            event_id = uuid.uuid4()
+            if stream is None:
+                person = self.sealed[n]
+            else:
+                subject, plain = self.people[n]
+                where = place(stream, event_id, NoteRecorded.event_type, "person")
+                person = self.keys.seal_at_loaded(subject, plain, where)
+            note = NoteRecorded(request_id=request, step=i, outcome="shared", person=person)
+            events.append(NewEvent(event_id, note, meta))
+        return events
 
     async def appends(self) -> None:
         # The raw side gets the same pool treatment as the store's own pool (no reset
@@ -128,9 +134,8 @@ class Bench:
         insert = RAW_INSERT.replace("raw_events", table)
 
         async def store_one(w: int, i: int) -> int:
-            result = await self.store.append(
-                f"bench-{run}-{w}", versions[w], self.batch(w, i, size)
-            )
+            stream = f"bench-{run}-{w}"
+            result = await self.store.append(stream, versions[w], self.batch(w, i, size, stream))
             versions[w] = result.version
             return size
 
@@ -213,7 +218,8 @@ class Bench:
         async def worker() -> None:
             while not queue.empty():
                 s = queue.get_nowait()
-                await self.store.append(f"replay-{s}", ANY_VERSION, self.batch(s, 0, per_stream))
+                stream = f"replay-{s}"
+                await self.store.append(stream, ANY_VERSION, self.batch(s, 0, per_stream, stream))
 
         await asyncio.gather(*(worker() for _ in range(6)))
         elapsed = time.perf_counter() - started

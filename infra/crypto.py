@@ -28,6 +28,7 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
+import hmac
 import json
 import os
 import re
@@ -56,6 +57,7 @@ CHECKPOINT_PURPOSE = b"mashflow checkpoint signing v1"
 _SEAL_AAD = b"mashflow sealed v1\x00"
 _SEAL_AAD_V2 = b"mashflow sealed v2\x00"
 _WRAP_AAD = b"mashflow subject key v1\x00"
+_NONCE_PURPOSE = b"mashflow sealed v2 nonce"
 _MENTIONED = re.compile(
     rb'"subject_id": ?"([0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-'
     rb'[0-9a-fA-F]{4}-[0-9a-fA-F]{12})"'
@@ -110,6 +112,19 @@ def with_place(sealed: Sealed, where: bytes) -> Sealed:
     body = raw[2 + int.from_bytes(raw[:2], "big") :]
     head = len(where).to_bytes(2, "big") + where
     return Sealed(sealed=2, subject_id=sealed.subject_id, ct=base64.b64encode(head + body).decode())
+
+
+_DataKey = tuple[AESGCM, bytes]
+"""A subject's unwrapped key: its AES-GCM object, and the key of its format 2 nonces (an
+HMAC key derived from the data key, see :meth:`KeySession.seal_at_loaded`)."""
+
+_Entry = tuple[AESGCM, bytes, bytes, bytes]
+"""A loaded subject in a :class:`KeySession`: the AES-GCM object, the associated data of
+format 1, the head of format 2's associated data (before the place), the nonce key."""
+
+
+def _entry(subject_id: UUID, key: _DataKey) -> _Entry:
+    return key[0], _seal_aad(subject_id), _SEAL_AAD_V2 + subject_id.bytes, key[1]
 
 
 def _encrypt(aead: AESGCM, subject_id: UUID, value: Any) -> Sealed:
@@ -205,7 +220,7 @@ class Keyring:
 
     # -- used by KeySession ---------------------------------------------------------------
 
-    async def _fetch(self, subject_ids: list[UUID]) -> dict[UUID, AESGCM | None]:
+    async def _fetch(self, subject_ids: list[UUID]) -> dict[UUID, _DataKey | None]:
         """Unwrapped keys by subject (None: erased); subjects without a key are left out."""
         async with self._engine.connect() as conn:
             # One statement on the driver's own connection: a replay that meets a thousand
@@ -232,8 +247,11 @@ class Keyring:
                 {"id": subject_id, "key": wrapped, "kek": self.kek_id},
             )
 
-    def _unwrap(self, subject_id: UUID, wrapped: bytes | None, kek_id: str) -> AESGCM | None:
-        return None if wrapped is None else AESGCM(self._data_key(subject_id, wrapped, kek_id))
+    def _unwrap(self, subject_id: UUID, wrapped: bytes | None, kek_id: str) -> _DataKey | None:
+        if wrapped is None:
+            return None
+        data_key = self._data_key(subject_id, wrapped, kek_id)
+        return AESGCM(data_key), hmac.digest(data_key, _NONCE_PURPOSE, "sha256")
 
     def _data_key(self, subject_id: UUID, wrapped: bytes, kek_id: str) -> bytes:
         aead = self._unwraps.get(kek_id)
@@ -258,7 +276,7 @@ class KeySession:
         # Per subject, by ``subject_id.int`` (hashed in C; UUID.__hash__ is Python code, and
         # a replay looks a key up per value): its key and the associated data its values
         # are sealed under (built once, not per value), or None once erased.
-        self._keys: dict[int, tuple[AESGCM, bytes] | None] = {}
+        self._keys: dict[int, _Entry | None] = {}
         self._unknown: set[int] = set()
         self._expected: Iterable[bytes] | None = None
 
@@ -266,15 +284,15 @@ class KeySession:
         """Fetch the keys of many subjects in one query (replays call this per batch)."""
         missing = list({s for s in subject_ids if s.int not in self._keys})
         if missing:
-            for subject_id, aead in (await self._keyring._fetch(missing)).items():
-                self._keys[subject_id.int] = None if aead is None else (aead, _seal_aad(subject_id))
+            for subject_id, key in (await self._keyring._fetch(missing)).items():
+                self._keys[subject_id.int] = None if key is None else _entry(subject_id, key)
 
     def preload(self, rows: Iterable[tuple[UUID, bytes | None, str]]) -> None:
         """Keys read by the caller (``subject_id, wrapped_key, kek_id`` rows): the event
         store reads them on its own connection, without a second pool's checkout."""
         for subject_id, wrapped, kek_id in rows:
-            aead = self._keyring._unwrap(subject_id, wrapped, kek_id)
-            self._keys[subject_id.int] = None if aead is None else (aead, _seal_aad(subject_id))
+            key = self._keyring._unwrap(subject_id, wrapped, kek_id)
+            self._keys[subject_id.int] = None if key is None else _entry(subject_id, key)
 
     def expect(self, texts: Iterable[bytes]) -> None:
         """The stored JSON of the events about to be read (``EventStore.read_all(keys=)``).
@@ -309,12 +327,13 @@ class KeySession:
             return ERASED
         try:
             raw = a2b_base64(sealed.ct, strict_mode=True)
-            aad = entry[1]
             if sealed.sealed == 2:  # bound to its place too, named at the head
-                end = 2 + int.from_bytes(raw[:2], "big")
-                aad, raw = _SEAL_AAD_V2 + sealed.subject_id.bytes + raw[2:end], raw[end:]
-            plain = entry[0].decrypt(raw[:NONCE_BYTES], raw[NONCE_BYTES:], aad)
-        except (binascii.Error, ValueError, InvalidTag):
+                end = 2 + (raw[0] << 8 | raw[1])
+                nonce = end + NONCE_BYTES
+                plain = entry[0].decrypt(raw[end:nonce], raw[nonce:], entry[2] + raw[2:end])
+            else:
+                plain = entry[0].decrypt(raw[:NONCE_BYTES], raw[NONCE_BYTES:], entry[1])
+        except (binascii.Error, ValueError, IndexError, InvalidTag):
             raise KeyringError(
                 f"sealed value for subject {sealed.subject_id} does not open"
             ) from None
@@ -334,7 +353,8 @@ class KeySession:
             raise KeyringError(f"no key for subject {sealed.subject_id}")
         return self.open_loaded(sealed)
 
-    async def seal(self, subject_id: UUID, value: Any) -> Sealed:
+    async def _sealing_key(self, subject_id: UUID) -> _Entry:
+        """The subject's loaded key, made on first use; KeyDestroyed once erased."""
         if subject_id.int not in self._keys:
             await self.load([subject_id])
         if subject_id.int not in self._keys:
@@ -343,7 +363,38 @@ class KeySession:
         entry = self._keys[subject_id.int]
         if entry is None:
             raise KeyDestroyed(subject_id)
-        return _encrypt(entry[0], subject_id, value)
+        return entry
+
+    async def seal(self, subject_id: UUID, value: Any) -> Sealed:
+        return _encrypt((await self._sealing_key(subject_id))[0], subject_id, value)
+
+    async def seal_at(self, subject_id: UUID, value: Any, where: bytes) -> Sealed:
+        """Seal ``value`` for ``subject_id`` straight into format 2, bound to ``where``
+        (``place``): what an edge that knows the event its value will be stored in does,
+        so the store has nothing to seal again. Creates the key on first use."""
+        await self._sealing_key(subject_id)
+        return self.seal_at_loaded(subject_id, value, where)
+
+    def seal_at_loaded(self, subject_id: UUID, value: Any, where: bytes) -> Sealed:
+        """:meth:`seal_at` with a key already loaded; KeyError when it was not,
+        :class:`KeyDestroyed` when the subject was erased.
+
+        Deterministic: the nonce is an HMAC of the place and the plaintext under a key
+        derived from the subject's data key (a synthetic nonce), so sealing the same
+        value for the same place again gives the same bytes (a rebuilt, retried append
+        is deduplicated) and two different values or places never share a nonce. The
+        nonce says nothing of the plaintext to anyone without the data key.
+        """
+        entry = self._keys[subject_id.int]
+        if entry is None:
+            raise KeyDestroyed(subject_id)
+        plain = to_json(value)
+        nonce = hmac.digest(entry[3], where + b"\x00" + plain, "sha256")[:NONCE_BYTES]
+        body = entry[0].encrypt(nonce, plain, entry[2] + where)
+        head = len(where).to_bytes(2, "big") + where
+        return Sealed(
+            sealed=2, subject_id=subject_id, ct=base64.b64encode(head + nonce + body).decode()
+        )
 
     async def bind(self, sealed: Sealed, where: bytes) -> Sealed:
         """A format 1 value sealed again in format 2, bound to ``where`` (``place``) too.
@@ -365,7 +416,7 @@ class KeySession:
         except (binascii.Error, ValueError, InvalidTag):
             return sealed  # does not open for its subject: left as it is, opens for no one
         nonce = hashlib.sha256(_SEAL_AAD_V2 + where + b"\x00" + raw).digest()[:NONCE_BYTES]
-        body = entry[0].encrypt(nonce, plain, _SEAL_AAD_V2 + sealed.subject_id.bytes + where)
+        body = entry[0].encrypt(nonce, plain, entry[2] + where)
         head = len(where).to_bytes(2, "big") + where
         ct = base64.b64encode(head + nonce + body).decode("ascii")
         return Sealed(sealed=2, subject_id=sealed.subject_id, ct=ct)

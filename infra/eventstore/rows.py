@@ -34,7 +34,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from domain.events import Event, EventMetadata, EventRegistry, RecordedEvent
 from domain.events import UnknownEventType as DomainUnknownEventType
-from infra.eventstore.binding import moved_here, relabel_moved
+from infra.eventstore.binding import misplaced, relabel_moved, sealed_fields
 from infra.eventstore.errors import TamperedEvent, UnknownEventType
 
 ZERO_HASH = bytes(32)
@@ -186,8 +186,8 @@ class Decoder:
         self._registry = registry
         self._verify = verify
         # By the (type, schema version) bytes of the canonical form: the names as str and
-        # int, and the validator for that version.
-        self._types: dict[tuple[bytes, bytes], tuple[str, int, Callable[[bytes], Event]]] = {}
+        # int, the validator for that version, and the fields that can hold sealed values.
+        self._types: dict[tuple[bytes, bytes], _Typed] = {}
         self._metadata: dict[bytes, EventMetadata] = {}
         self._heads: dict[str, tuple[int, bytes]] = {}
         # By the canonical spelling of the instant: every event of one append shares its
@@ -210,12 +210,13 @@ class Decoder:
 
         return validate
 
-    def _type(self, key: tuple[bytes, bytes]) -> tuple[str, int, Callable[[bytes], Event]]:
+    def _type(self, key: tuple[bytes, bytes]) -> _Typed:
         event_type, schema_version = key[0].decode(), int(key[1])
         found = self._types[key] = (
             event_type,
             schema_version,
             self._validator(event_type, schema_version),
+            sealed_fields(self._registry.model_for(event_type)),
         )
         return found
 
@@ -290,6 +291,7 @@ class Decoder:
             metadata = metadata_cache.get(meta)
             if metadata is None:
                 metadata = self.metadata(meta)
+            event = typed[2](data)
             at = times.get(recorded_at)
             if at is None:
                 if len(times) >= _TIMES_LIMIT:
@@ -306,12 +308,10 @@ class Decoder:
                         typed[0],
                         typed[1],
                         (
-                            relabel_moved(typed[2](data), stream_id, event_uuid, typed[0])
-                            if (_FORMAT_2 in data or _FORMAT_2_SPACED in data)
-                            and moved_here(
-                                data, b"\n".join((stream[32:], event_id, event_type, b""))
-                            )
-                            else typed[2](data)
+                            relabel_moved(event, stream_id, event_uuid, typed[0])
+                            if typed[3]
+                            and misplaced(event, typed[3], stream[32:], event_id, event_type)
+                            else event
                         ),
                         metadata,
                         at,
@@ -331,8 +331,9 @@ def _tampered(chained: bytes, reason: str) -> TamperedEvent:
     )
 
 
-_FORMAT_2, _FORMAT_2_SPACED = b'"sealed":2', b'"sealed": 2'
-"""A format 2 sealed value in stored JSON (PostgreSQL's jsonb text has the space)."""
+_Typed = tuple[str, int, Callable[[bytes], Event], tuple[tuple[str, bytes], ...]]
+"""An event type as the decoder keeps it: its name, schema version, validator, and the
+fields that can hold sealed values (``binding.sealed_fields``)."""
 _new = tuple.__new__
 """RecordedEvent(...) without the named tuple's keyword handling: every value comes from
 bytes whose hash was just checked or from a validated model."""

@@ -10,3 +10,11 @@ class ThingHappened(Event):
     n: int
     note: str = ""
     who: Sealed | None = None
+
+
+@event("test.pair_recorded")
+class PairRecorded(Event):
+    """Two sealed values in one event (a value moved between them must not open)."""
+
+    left: Sealed
+    right: Sealed

@@ -1,14 +1,15 @@
 """Sealed values bound to their stream, event, event type and field, on real PostgreSQL.
 
-The store binds each value it appends to where it is stored (format 2). A ciphertext
-copied into another stream, event, event type or field (here by the
-application role, through the store's own append, so every hash is valid) does not
-open there; values stored before the binding (format 1) still open.
+A value sealed at the edge for its place (format 2) is stored as it is, with no key
+read; the store binds a value sealed for its subject only (format 1) to where it is
+stored. A ciphertext copied into another stream, event, event type or field (by the
+application role, through the store's own append, or by a database administrator who
+rewrites a stored event and its hash) does not open there; values stored before the
+binding (format 1) still open.
 """
 
 from __future__ import annotations
 
-import json
 import uuid
 from datetime import UTC, datetime, timedelta
 from uuid import UUID
@@ -20,7 +21,10 @@ from domain.events.catalogue import RatingChanged, RequestWithdrawn
 from domain.vocabulary import Rating
 from infra.crypto import Keyring, KeyringError, place, place_of, with_place
 from infra.eventstore import ANY_VERSION, EventStore, NewEvent
-from infra.eventstore.binding import moved_here, relabel_moved
+from infra.eventstore.binding import misplaced, relabel_moved, sealed_fields
+from infra.eventstore.rows import CHAINED_SQL
+from tests.eventstore.conftest import Fresh
+from tests.eventstore.events import PairRecorded
 
 NOW = datetime(2026, 12, 5, 9, 0, tzinfo=UTC)
 
@@ -115,30 +119,94 @@ async def test_a_retried_append_binds_to_the_same_bytes(
     assert len(await _read(store, stream)) == 1
 
 
-def test_a_malformed_or_foreign_value_is_found_moved_and_never_opens() -> None:
-    """The byte scan flags a format 2 value naming another event, and one whose head is
-    not base64; relabelling either yields a value bound to here, which does not open."""
+def test_a_malformed_or_foreign_value_is_found_misplaced_and_never_opens() -> None:
+    """The read's check flags a format 2 value naming another event, one naming another
+    field of its own event, and one whose head is not base64; relabelling each yields a
+    value bound to here, which does not open."""
     request_id, event_id = uuid.uuid4(), uuid.uuid4()
     stream = f"request-{request_id}"
-    here = f"{stream}\n{event_id}\nrequest.rating_changed\n".encode()
+    parts = (stream.encode(), str(event_id).encode(), b"request.rating_changed")
     elsewhere = place(stream, uuid.uuid4(), "request.rating_changed", "rationale")
-    foreign = with_place(Sealed(sealed=2, subject_id=uuid.uuid4(), ct="A" * 40), elsewhere)
-    for value in (foreign, Sealed(sealed=2, subject_id=uuid.uuid4(), ct="!" * 40)):
+    other_field = place(stream, event_id, "request.rating_changed", "reason")
+    here = place(stream, event_id, "request.rating_changed", "rationale")
+    fields = sealed_fields(RatingChanged)
+    assert [name for name, _ in fields] == ["rationale"]
+    subject = uuid.uuid4()
+    at_home = with_place(Sealed(sealed=2, subject_id=subject, ct="A" * 40), here)
+    assert not misplaced(_rating(request_id, at_home), fields, *parts)
+    for value in (
+        with_place(Sealed(sealed=2, subject_id=subject, ct="A" * 40), elsewhere),
+        with_place(Sealed(sealed=2, subject_id=subject, ct="A" * 40), other_field),
+        Sealed(sealed=2, subject_id=subject, ct="!" * 40),
+    ):
         event = _rating(request_id, value)
-        assert moved_here(_jsonb(event), here)
+        assert misplaced(event, fields, *parts)
         relabelled = relabel_moved(event, stream, event_id, "request.rating_changed")
         assert isinstance(relabelled, RatingChanged)
-        assert place_of(relabelled.rationale) == place(
-            stream, event_id, "request.rating_changed", "rationale"
+        assert place_of(relabelled.rationale) == here
+
+
+async def test_a_value_sealed_at_the_edge_for_its_place_is_stored_as_it_is(
+    store: EventStore, keyring: Keyring, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Sealed where the event is built, for its stream, id, type and field: the store
+    reads no key and stores the bytes it was given; sealing again for the same place and
+    value gives the same bytes, so the append built again is deduplicated."""
+    subject, request_id = uuid.uuid4(), uuid.uuid4()
+    stream, event_id = f"request-{request_id}", uuid.uuid4()
+    keys = keyring.session()
+    where = place(stream, event_id, RatingChanged.event_type, "rationale")
+    sealed = await keys.seal_at(subject, "sealed at the edge", where)
+    assert sealed.sealed == 2 and place_of(sealed) == where
+    assert keys.seal_at_loaded(subject, "sealed at the edge", where) == sealed
+    other = place(stream, uuid.uuid4(), RatingChanged.event_type, "rationale")
+    assert keys.seal_at_loaded(subject, "sealed at the edge", other).ct != sealed.ct
+
+    def no_key_reads(*_: object) -> None:
+        raise AssertionError("the store read keys for a value sealed for its place")
+
+    monkeypatch.setattr(keyring, "session", no_key_reads)
+    first = await store.append(stream, 0, [NewEvent(event_id, _rating(request_id, sealed))])
+    rebuilt = keys.seal_at_loaded(subject, "sealed at the edge", where)
+    again = await store.append(stream, 0, [NewEvent(event_id, _rating(request_id, rebuilt))])
+    assert again.deduplicated and again.positions == first.positions
+    monkeypatch.undo()
+    (stored,) = await _read(store, stream)
+    assert _rationale(stored) == sealed
+    assert await keyring.open(_rationale(stored)) == "sealed at the edge"
+
+
+async def test_a_value_moved_between_two_fields_of_one_stored_event_does_not_open(
+    fresh: Fresh,
+) -> None:
+    """A database administrator swaps two values of one stored event and recomputes its
+    hash: each value now sits in the other's field, and neither opens."""
+    store, keyring = fresh.store, fresh.keyring
+    subject, stream = uuid.uuid4(), f"pair-{uuid.uuid4().hex}"
+    left, right = await keyring.seal(subject, "left text"), await keyring.seal(subject, "right")
+    await store.append(stream, 0, [NewEvent(uuid.uuid4(), PairRecorded(left=left, right=right))])
+    (stored,) = await _read(store, stream)
+    assert isinstance(stored.event, PairRecorded)
+    assert await keyring.open(stored.event.left) == "left text"  # before: both open
+    assert await keyring.open(stored.event.right) == "right"
+
+    conn = await fresh.admin()
+    try:
+        await conn.execute("SET session_replication_role = replica")
+        await conn.execute(
+            "UPDATE events SET data = jsonb_build_object("
+            "'left', data->'right', 'right', data->'left') WHERE stream_id = $1",
+            stream,
         )
-
-
-def _jsonb(event: RatingChanged) -> bytes:
-    """The event's data as PostgreSQL's jsonb prints it (keys by length, then bytes)."""
-    return json.dumps(_sorted(event.model_dump(mode="json"))).encode()
-
-
-def _sorted(value: object) -> object:
-    if isinstance(value, dict):
-        return {k: _sorted(value[k]) for k in sorted(value, key=lambda k: (len(k), k))}
-    return value
+        await conn.execute(
+            f"UPDATE events SET hash = sha256({CHAINED_SQL}) WHERE stream_id = $1", stream
+        )
+    finally:
+        await conn.close()
+    assert not (await store.verify()).findings  # a valid chain: only the binding sees it
+    (moved,) = await _read(store, stream)
+    assert isinstance(moved.event, PairRecorded)
+    for value in (moved.event.left, moved.event.right):
+        assert value.sealed == 2
+        with pytest.raises(KeyringError, match="does not open"):
+            await keyring.open(value)
