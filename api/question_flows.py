@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any, Protocol, cast
 
-from api.forms import PageForm, Place
+from api.forms import FORM, PageForm, Place
 from app.task_bodies import Action as StepBody
 from app.task_bodies import TaskAction
 from domain.decision import AgencyDecisionState
@@ -86,6 +86,8 @@ class Flow:
     """The check page's error summary title when the domain refuses the step."""
     places: Mapping[str, Place] = field(default_factory=dict)
     renames: Mapping[str, str] = field(default_factory=dict)
+    elsewhere: Callable[[str], str | None] = lambda name: None
+    """A field put right on another page of the task (``basis``, ``items``), not asked here."""
 
     @property
     def template(self) -> str:
@@ -137,6 +139,17 @@ class Flow:
         """The step's body, as the API takes it (a pydantic refusal at its field)."""
         body = self.body_model.model_validate(self.body(self.asked(answers, ctx), ctx))
         return cast("TaskAction", body)
+
+    def error_link(self, task_id: str, name: str) -> str | None:
+        """Where a problem with field ``name`` is put right: its question (then back to the
+        check), else the task's page that asks it; ``None``: about the whole step."""
+        slug = self.slug_of.get(name)
+        if slug is not None:
+            return f"/tasks/{task_id}/{self.name}/{slug}?change=true"
+        if name == FORM:
+            return None
+        page = self.elsewhere(name)
+        return f"/tasks/{task_id}{'/' + page if page else ''}#{name}"
 
     def done_url(self, task_id: str) -> str:
         return f"/tasks/{task_id}/done?step={self.step}"

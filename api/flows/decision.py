@@ -134,6 +134,30 @@ def body(answers: Answers, ctx: Context) -> dict[str, Any]:
     return decision
 
 
+BASIS_FIELDS = frozenset(
+    {
+        "art6",
+        "life_or_death",
+        "art9",
+        "offence_condition",
+        "without_consent",
+        "protects_relation",
+        "instrument_citation",
+        "para18_reason",
+        "legal_power",
+        "rationale",
+    }
+)
+
+
+def elsewhere(name: str) -> str | None:
+    """The record-decision task's own pages for the lawful basis and the items: a problem
+    with either is put right there, not in the decision's questions."""
+    if name == "items" or name.startswith("item-"):
+        return "items"
+    return "basis" if name in BASIS_FIELDS else None
+
+
 DECISION = Flow(
     name="decision",
     kinds=frozenset({"record_decision"}),
@@ -151,4 +175,5 @@ DECISION = Flow(
     refused_title="The decision cannot be recorded yet",
     places=PLACES,
     renames={"review_on": "inform_review_on", "reason_not": "inform_reason_not"},
+    elsewhere=elsewhere,
 )

@@ -126,7 +126,7 @@ async def _check(
 ) -> Response:
     order = on.flow.order(form.values, on.page)
     rows = [(slug, on.flow.by_slug[slug].short) for slug in order]
-    error_links = {name: on.flow.slug_of.get(name) for name in form.errors}
+    error_links = {name: on.flow.error_link(on.page.task_id, name) for name in form.errors}
     return await show(
         on.services,
         request,

@@ -157,14 +157,33 @@ async def _journey(
             "without_consent": "significant_harm_to_child",
         },
         {"action": "select_information", "items": ITEMS},
-        {
-            "action": "record_decision",
-            "outcome": "share",
-            "reasons": "The information bears directly on the child's safety",
-            "necessity": "Only the two entries about the recent incident",
-            "inform": {"will_inform": False, "reason_not": "would_put_someone_at_risk"},
-        },
     )
+    # The decision on its pages, axe on each: not told, so why not is asked on its own page.
+    decide = await stack.task_id(rid, stack.holder, TaskKind.RECORD_DECISION)
+    await worker.goto(f"{base}/tasks/{decide}/decision")
+    answers = (
+        ('input[name="outcome"][value="share"]', None),
+        ("#reasons", "The information bears directly on the child's safety"),
+        ("#necessity", "Only the two entries about the recent incident"),
+        ('input[name="inform_will_inform"][value="false"]', None),
+        ('input[name="inform_reason_not"][value="would_put_someone_at_risk"]', None),
+        ("#position", None),  # optional
+    )
+    for where, typed in answers:
+        field = worker.locator(where)
+        if typed:
+            await field.fill(typed)
+        elif where.startswith("input"):
+            await field.check()
+        else:
+            await field.wait_for()
+        await accessible(worker, visited)
+        await worker.get_by_role("button", name="Continue").click()
+    await worker.get_by_role("heading", name="Check your answers").wait_for()
+    await accessible(worker, visited)
+    await worker.get_by_role("button", name="Record the decision").click()
+    await worker.get_by_text("Decision recorded").wait_for()
+    assert f"/tasks/{decide}/decision/not-told" in "".join(visited), visited
     await stack.task_id(rid, stack.holder, TaskKind.ACKNOWLEDGE_RECEIPT)
 
     # The worker's agency's sent packages, and one package's page.

@@ -165,3 +165,23 @@ async def test_a_draft_past_its_age_is_not_offered_and_goes_at_the_next_save(
         await drafts.drop(user, "page:/new")
     finally:
         await engine.dispose()
+
+
+async def test_a_question_page_of_the_assessment_keeps_what_was_typed(
+    http: httpx.AsyncClient, stack: Stack
+) -> None:
+    rid = await open_request(http, stack)
+    task = await stack.task_id(rid, stack.holder, TaskKind.ASSESS_PURPOSE)
+    path = f"/tasks/{task}/purpose/notes"
+    async with signed_in(stack, "worker") as worker:
+        page = await worker.get(path)
+        kept = await worker.post(
+            "/drafts", data={"csrf_token": csrf_of(page), "draft_path": path, "note": TYPED}
+        )
+        assert kept.status_code == 204, kept.text
+    async with signed_in(stack, "worker") as worker:  # signed in again
+        restored = await worker.get(path)
+        assert field_value(restored.text, "note") == TYPED and "<i>today" not in restored.text
+        assert problems(restored.text) == []
+        once = await worker.get(path)
+        assert field_value(once.text, "note") == ""

@@ -391,3 +391,27 @@ async def test_a_refused_decision_comes_back_to_the_check_linked_to_its_question
         assert "Not needed after all" in refused.text  # the answers are still there
         page = await worker.get(f"{base}/not-share?change=true")
         assert checked(page.text, "not_share_reasons") == {"respecting_refusal"}
+
+
+async def test_a_problem_put_right_on_another_page_is_linked_there(
+    http: httpx.AsyncClient, stack: Stack
+) -> None:
+    rid = await open_request(http, stack)
+    task = await up_to_the_decision(http, stack, rid, items=False)
+    base = f"/tasks/{task}/decision"
+    async with signed_in(stack, "worker") as worker:
+        url = await _answer(worker, f"{base}/outcome", {"outcome": "share"})
+        url = await _answer(worker, url, {"reasons": "Bears on the child's safety"})
+        url = await _answer(worker, url, {"necessity": "Only the one incident"})
+        url = await _answer(worker, url, {"inform_will_inform": "true"})
+        assert url == f"{base}/override"  # told: no page asking why not
+        url = await _answer(worker, url, {"urgent_override": "At home with the suspect"})
+        url = await _answer(worker, url, {"position": ""})
+        check = await worker.get(url)
+        refused = await worker.post(url, data={"csrf_token": csrf_of(check)})
+        assert refused.status_code == 422, refused.text
+        assert "Select at least one item of information to share" in refused.text
+        assert summary_links(refused.text) == [f"/tasks/{task}/items#items"]
+        assert problems(refused.text) == []
+        items = await worker.get(f"/tasks/{task}/items")
+        assert 'id="items"' in items.text

@@ -18,9 +18,12 @@ from tests.api.test_requests_flow import ITEMS, act, csrf_of, open_request, sign
 __all__ = ["csrf_of", "open_request", "signed_in"]
 
 
-async def up_to_the_decision(http: httpx.AsyncClient, stack: Stack, rid: str) -> str:
-    """Purpose assessed, consent not sought (harmful delay), basis and items recorded through
-    the API: the record-decision task's id, with no advisor's agreement given."""
+async def up_to_the_decision(
+    http: httpx.AsyncClient, stack: Stack, rid: str, *, items: bool = True
+) -> str:
+    """Purpose assessed, consent not sought (harmful delay), basis and items (unless not
+    ``items``) recorded through the API: the record-decision task's id, with no advisor's
+    agreement given."""
     worker = stack.people["worker"]
     task = await stack.task_id(rid, stack.holder, TaskKind.ASSESS_PURPOSE)
     steps: list[tuple[TaskKind, dict[str, Any]]] = [
@@ -53,6 +56,8 @@ async def up_to_the_decision(http: httpx.AsyncClient, stack: Stack, rid: str) ->
         ),
         (TaskKind.RECORD_DECISION, {"action": "select_information", "items": ITEMS[:1]}),
     ]
+    if not items:
+        steps.pop()
     for kind, body in steps:
         task = await stack.task_id(rid, stack.holder, kind)
         done = await act(http, worker, task, body)
