@@ -224,3 +224,34 @@ async def test_only_the_tasks_own_worker_and_kind_reach_the_questions(
         assert (await worker.get(f"/tasks/{task}/decision/outcome")).status_code == 404
         assert (await worker.get(f"/tasks/{task}/no-such-flow")).status_code == 404
         assert (await worker.get(f"/tasks/{task}/purpose/no-such-question")).status_code == 404
+
+
+async def test_a_changed_answer_that_needs_a_follow_up_asks_it_then_returns_to_the_check(
+    http: httpx.AsyncClient, stack: Stack
+) -> None:
+    rid = await open_request(http, stack)
+    task = await stack.task_id(rid, stack.holder, TaskKind.ASSESS_PURPOSE)
+    base = f"/tasks/{task}/purpose"
+    async with signed_in(stack, "worker") as worker:
+        url = f"{base}/purpose"
+        for _, data in ANSWERS:
+            if "compelled_kind" in data:
+                data = {"compelled_kind": "none"}
+            if "compelled_citation" in data:
+                continue  # neither applies: the citation is not asked
+            url = await _answer(worker, url, data)
+        assert url == f"{base}/check"
+        change = await worker.get(f"{base}/duty-or-order?change=true")
+        duty = await worker.post(
+            f"{base}/duty-or-order?change=true",
+            data={"csrf_token": csrf_of(change), "compelled_kind": "statutory_duty"},
+        )
+        assert duty.headers["location"] == f"{base}/citation?change=true"
+        asked = await worker.get(duty.headers["location"])
+        assert f'href="{base}/check"' in asked.text and problems(asked.text) == []
+        cited = await worker.post(
+            f"{base}/citation?change=true",
+            data={"csrf_token": csrf_of(asked), "compelled_citation": CITATION},
+        )
+        assert cited.headers["location"] == f"{base}/check"
+        assert CITATION in (await worker.get(f"{base}/check")).text
