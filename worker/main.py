@@ -22,6 +22,7 @@ from infra import search_attributes
 from infra.readmodels import ProjectionRunner
 from infra.settings import Settings
 from infra.temporal import connect_client
+from worker import compiled_once
 from worker.metrics import BusinessGauges, prometheus_runtime
 from worker.registry import WORKFLOWS
 from worker.schedules import ensure_schedules
@@ -33,7 +34,9 @@ def build_worker(
     client: Client, task_queue: str, infra: Infrastructure, *, max_cached_workflows: int = 1000
 ) -> Worker:
     """Every workflow and every activity, polling ``task_queue``; at most
-    ``max_cached_workflows`` kept in memory (an evicted one is replayed at its next task)."""
+    ``max_cached_workflows`` kept in memory (an evicted one is replayed at its next task).
+    Each workflow module is compiled once, not for every new instance (``compiled_once``)."""
+    compiled_once.install()
     activities = [
         *infra.activities().all(),
         *infra.retention_activities().all(),
