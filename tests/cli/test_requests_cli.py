@@ -19,7 +19,7 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pytest
 import sqlalchemy as sa
@@ -136,6 +136,17 @@ async def _until(cli: Cli, *args: str, check: object, token: str | None = None) 
     raise AssertionError(f"never settled: {args}")
 
 
+async def _worker_tasks(cli: Cli, rid: uuid.UUID) -> list[dict[str, Any]]:
+    """The request's tasks in the police worker's inbox (``tasks list``), once it shows any."""
+    inbox = await _until(
+        cli, "tasks", "list",
+        check=lambda rows: any(r["request_id"] == str(rid) for r in rows),
+        token=cli.people.worker.token,
+    )  # fmt: skip
+    assert isinstance(inbox, list)
+    return [t for t in inbox if t["request_id"] == str(rid)]
+
+
 async def _events(cli: Cli, rid: uuid.UUID, wanted: str) -> list[RecordedEvent]:
     """The request's events once one of type ``wanted`` has been recorded."""
     for _ in range(100):
@@ -170,13 +181,7 @@ async def _open_one(cli: Cli) -> tuple[uuid.UUID, str]:
     opened = await cli(*OPEN, token=cli.people.coordinator.token)
     assert opened.returncode == 0, opened.stderr
     rid = uuid.UUID(opened.stdout.strip())
-    inbox = await _until(
-        cli, "tasks", "list",
-        check=lambda rows: any(r["request_id"] == str(rid) for r in rows),
-        token=cli.people.worker.token,
-    )  # fmt: skip
-    assert isinstance(inbox, list)
-    (task,) = [t for t in inbox if t["request_id"] == str(rid)]
+    (task,) = await _worker_tasks(cli, rid)
     assert task["kind"] == "assess_purpose"
     return rid, str(task["task_id"])
 
@@ -207,13 +212,7 @@ async def test_open_list_show_and_complete_a_task(cli: Cli, tmp_path: Path) -> N
     table = await cli("requests", "list")
     assert table.returncode == 0 and str(rid) in table.stdout
 
-    inbox = await _until(
-        cli, "tasks", "list",
-        check=lambda rows: any(r["request_id"] == str(rid) for r in rows),
-        token=worker.token,
-    )  # fmt: skip
-    assert isinstance(inbox, list)
-    (task,) = [t for t in inbox if t["request_id"] == str(rid)]
+    (task,) = await _worker_tasks(cli, rid)
     assert task["kind"] == "assess_purpose"
     gp_inbox = await cli("tasks", "list", "--json", token=cli.people.gp_worker.token)
     assert gp_inbox.returncode == 0, gp_inbox.stderr
@@ -469,13 +468,7 @@ async def test_a_worker_shares_proactively_and_the_decision_opens_in_their_inbox
     assert isinstance(first.event, RequestOpened)
     assert first.event.proactive and first.event.holding_agencies == ["police"]
     assert first.event.requested_by == str(cli.people.worker.user.id)
-    inbox = await _until(
-        cli, "tasks", "list",
-        check=lambda rows: any(r["request_id"] == str(rid) for r in rows),
-        token=cli.people.worker.token,
-    )  # fmt: skip
-    assert isinstance(inbox, list)
-    assert [t["kind"] for t in inbox if t["request_id"] == str(rid)] == ["assess_purpose"]
+    assert [t["kind"] for t in await _worker_tasks(cli, rid)] == ["assess_purpose"]
 
 
 async def test_a_worker_records_that_consent_was_withdrawn(cli: Cli) -> None:
