@@ -6,11 +6,15 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from api.flows.advice import ADVICE
+from api.flows.consent import CONSENT_ANSWER, NOT_SEEKING, SEEK_CONSENT
 from api.flows.decision import DECISION
 from api.flows.purpose import PURPOSE
 from api.question_flows import Flow
 
-FLOWS: Mapping[str, Flow] = {f.name: f for f in (DECISION, PURPOSE)}
+FLOWS: Mapping[str, Flow] = {
+    f.name: f for f in (DECISION, PURPOSE, SEEK_CONSENT, NOT_SEEKING, CONSENT_ANSWER, ADVICE)
+}
 
 
 def flows_for(kind: str) -> list[Flow]:

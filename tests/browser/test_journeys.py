@@ -54,6 +54,14 @@ async def _steps(
         assert done.status_code == 200, done.text
 
 
+async def _questions(page: Page, visited: list[str], titles: list[str]) -> None:
+    """On each question page in turn (its heading one of ``titles``): axe, then Continue."""
+    for title in titles:
+        await page.get_by_role("heading", name=title).wait_for()
+        await accessible(page, visited)
+        await page.get_by_role("button", name="Continue").click()
+
+
 async def _overflow(page: Page) -> int:
     return max(0, int(await page.evaluate("document.documentElement.scrollWidth")) - NARROW)
 
@@ -111,17 +119,38 @@ async def _journey(
     await assess_purpose(worker, checked, shots=True)
     await accessible(worker, visited)  # the confirmation
     assert sum(f"/tasks/{task}/purpose/" in v for v in visited) == 9, visited
+    # Consent, one question a page: seeking it, then the answer (refused).
+    await worker.get_by_role("button", name="Continue").click()
+    await worker.get_by_role("heading", name="Will you seek consent?").wait_for()
+    await accessible(worker, visited)
+    await worker.get_by_role("button", name="Seek consent", exact=True).click()
+    await _questions(worker, visited, ["How are you seeking consent?"])
+    await worker.get_by_role("heading", name="Check your answers").wait_for()
+    await accessible(worker, visited)
+    await worker.get_by_role("button", name="Record that consent is being sought").click()
+    await worker.get_by_text("Consent is being sought").wait_for()
+    await worker.get_by_role("button", name="Continue").click()
+    await worker.get_by_role("button", name="Record the answer").click()
+    await worker.locator('input[name="outcome"][value="refused"]').check()
+    await _questions(worker, visited, ["What was the outcome of seeking consent?"])
+    await worker.get_by_label("Notes (optional)").fill("Mother refused")  # no follow-up
+    await _questions(worker, visited, ["Notes (optional)"])
+    await worker.get_by_role("heading", name="Check your answers").wait_for()
+    await accessible(worker, visited)
+    await worker.get_by_role("button", name="Record consent").click()
+    await worker.get_by_text("Consent recorded").wait_for()
+    await accessible(worker, visited)
+    assert sum("/consent-answer/" in v or "/seek-consent/" in v for v in visited) == 5, visited
     await _steps(
         http,
         stack,
         rid,
-        TaskKind.RESOLVE_CONSENT,
-        {"action": "seek_consent"},
-        {"action": "record_consent", "outcome": "refused", "note": "Mother refused"},
+        TaskKind.RECORD_DECISION,
         {"action": "request_advice", "question": "Is sharing without consent justified?"},
     )
 
-    # The advisor: the inbox and the advice page, with the worker's question.
+    # The advisor: the inbox and the advice task, with the worker's question; the advice
+    # one question a page (the agreement asked because the recommendation is to share).
     advisor = await person(browser, stack, "advisor")
     await advisor.goto(f"{base}/tasks")
     await accessible(advisor, visited)
@@ -131,20 +160,27 @@ async def _journey(
     await advisor.get_by_text("Is sharing without consent justified?").first.wait_for()
     await accessible(advisor, visited)
     await shot(advisor, "24-advisor-advice")
-    await _steps(
-        http,
-        stack,
-        rid,
-        TaskKind.GIVE_ADVICE,
-        {
-            "action": "give_advice",
-            "recommendation": "share",
-            "agrees_to_share_without_consent": True,
-            "advice": "Risk of significant harm outweighs the refusal: share",
-            "capacity": "caldicott_guardian",
-            "position": "Named GP for safeguarding",
-        },
+    await advisor.get_by_role("button", name="Start your advice").click()
+    await advisor.locator('input[name="recommendation"][value="share"]').check()
+    await shot(advisor, "24b-advisor-recommendation")
+    await _questions(advisor, visited, ["What do you recommend?"])
+    await advisor.locator('input[name="agrees_to_share_without_consent"][value="true"]').check()
+    await _questions(advisor, visited, ["Do you agree to sharing without consent?"])
+    await advisor.locator('input[name="capacity"][value="caldicott_guardian"]').check()
+    await _questions(advisor, visited, ["In what capacity do you advise?"])
+    await advisor.get_by_label("What is your position?").fill("Named GP for safeguarding")
+    await _questions(advisor, visited, ["What is your position?"])
+    await advisor.get_by_label("What is your advice, and why?").fill(
+        "Risk of significant harm outweighs the refusal: share"
     )
+    await _questions(advisor, visited, ["What is your advice, and why?"])
+    await advisor.get_by_role("heading", name="Check your advice").wait_for()
+    await accessible(advisor, visited)
+    await shot(advisor, "24c-advisor-advice-check")
+    await advisor.get_by_role("button", name="Give advice").click()
+    await advisor.get_by_text("Advice given").wait_for()
+    await accessible(advisor, visited)
+    assert sum(f"/tasks/{advice}/advice/" in v for v in visited) == 6, visited
     await _steps(
         http,
         stack,
