@@ -88,6 +88,9 @@ class Flow:
     renames: Mapping[str, str] = field(default_factory=dict)
     elsewhere: Callable[[str], str | None] = lambda name: None
     """A field put right on another page of the task (``basis``, ``items``), not asked here."""
+    done: str = ""
+    """Where recording the step leads, under the task's path (empty: the confirmation,
+    ``done?step=<step>``)."""
 
     @property
     def template(self) -> str:
@@ -152,7 +155,7 @@ class Flow:
         return f"/tasks/{task_id}{'/' + page if page else ''}#{name}"
 
     def done_url(self, task_id: str) -> str:
-        return f"/tasks/{task_id}/done?step={self.step}"
+        return f"/tasks/{task_id}/{self.done or f'done?step={self.step}'}"
 
 
 def yes_no(value: Any) -> bool | None:
