@@ -21,11 +21,12 @@ each such value. Format 1 values stored before the binding still open.
 from __future__ import annotations
 
 import binascii
+import dataclasses
 import functools
 import types
 import typing
 from binascii import a2b_base64
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, Any, Union
 from uuid import UUID
 
@@ -145,30 +146,26 @@ def sealed_fields(model: type[BaseModel]) -> tuple[tuple[str, bytes], ...]:
 
 
 def _may_hold_sealed(annotation: Any, seen: set[type]) -> bool:
-    if annotation is Any or annotation is object:
-        return True
+    """Whether a field declared so can hold a sealed value. Only what is known not to
+    (plain classes such as str, int, UUID, enums, instants; literals) says no: a form
+    this does not know says yes, so a read never skips a field that could hold one."""
     origin = typing.get_origin(annotation)
     if origin is typing.Literal:
         return False
-    if origin is not None:
-        if isinstance(origin, type) and issubclass(origin, Mapping):
-            return True
-        if origin not in (Union, types.UnionType) and not (
-            isinstance(origin, type) and issubclass(origin, list | tuple | set | frozenset)
-        ):
-            return True  # a generic this walk does not know: assume it may
+    if origin is typing.Annotated:
+        return _may_hold_sealed(typing.get_args(annotation)[0], seen)
+    if origin in (Union, types.UnionType, list, tuple, set, frozenset):
         return any(_may_hold_sealed(arg, seen) for arg in typing.get_args(annotation))
-    if isinstance(annotation, type):
-        if issubclass(annotation, Sealed | dict):
-            return True
-        if issubclass(annotation, BaseModel):
-            if annotation in seen:
-                return False  # recursive: its own fields decide
-            return any(
-                _may_hold_sealed(f.annotation, seen | {annotation})
-                for f in annotation.model_fields.values()
-            )
-    return False
+    if origin is not None or not isinstance(annotation, type) or annotation is object:
+        return True  # Any, mappings, generics, forward references: may
+    if issubclass(annotation, BaseModel) and not issubclass(annotation, Sealed):
+        if annotation in seen:
+            return False  # recursive: its own fields decide
+        return any(
+            _may_hold_sealed(f.annotation, seen | {annotation})
+            for f in annotation.model_fields.values()
+        )
+    return issubclass(annotation, Sealed | dict) or dataclasses.is_dataclass(annotation)
 
 
 SealedLike = Sealed | dict[str, Any]

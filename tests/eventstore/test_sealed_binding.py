@@ -10,13 +10,15 @@ binding (format 1) still open.
 
 from __future__ import annotations
 
+import typing
 import uuid
 from datetime import UTC, datetime, timedelta
 from uuid import UUID
 
 import pytest
+from pydantic import BaseModel
 
-from domain.events import RecordedEvent, Sealed
+from domain.events import RecordedEvent, Sealed, registry
 from domain.events.catalogue import RatingChanged, RequestWithdrawn
 from domain.vocabulary import Rating
 from infra.crypto import Keyring, KeyringError, place, place_of, with_place
@@ -210,3 +212,29 @@ async def test_a_value_moved_between_two_fields_of_one_stored_event_does_not_ope
         assert value.sealed == 2
         with pytest.raises(KeyringError, match="does not open"):
             await keyring.open(value)
+
+
+def test_the_read_checks_every_field_of_every_event_type_that_can_hold_a_sealed_value() -> None:
+    """The fields a read checks (worked out from each type's declarations) include every
+    field whose declared type mentions Sealed, however deeply nested in models or lists."""
+    for event_type in registry.types():
+        model = registry.model_for(event_type)
+        checked = {name for name, _ in sealed_fields(model)}
+        for name, field in model.model_fields.items():
+            if _mentions_sealed(field.annotation, set()):
+                assert name in checked, f"{event_type}.{name} is not checked"
+    assert {n for n, _ in sealed_fields(PairRecorded)} == {"left", "right"}
+
+
+def _mentions_sealed(annotation: object, seen: set[type]) -> bool:
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        if annotation is Sealed:
+            return True
+        if annotation in seen:
+            return False
+        return any(
+            _mentions_sealed(f.annotation, seen | {annotation})
+            for f in annotation.model_fields.values()
+        )
+    args = typing.get_args(annotation)
+    return "Sealed" in repr(annotation) or any(_mentions_sealed(a, seen) for a in args)
