@@ -21,7 +21,7 @@ from temporalio.service import RPCError, RPCStatusCode
 from app.history import RequestNotFound
 from app.requests import RequestService
 from domain.commands import WithdrawConsent
-from domain.decision import fold, start
+from domain.decision import AgencyDecisionState, fold, start
 from domain.events import EventMetadata, RequestOpened
 from domain.events.access import AccessRefused, PersonalDataViewed
 from domain.models import Actor
@@ -101,6 +101,19 @@ async def record_consent_withdrawn(
     return await _after_completion(store, outbox, actor, request_id, agency, command)
 
 
+async def folded(store: EventStore, request_id: UUID, agency: str) -> AgencyDecisionState:
+    """The agency's decision as its log says now: after the decision's workflow has ended,
+    what was recorded since (a withdrawal) is only there."""
+    recorded = await store.read_correlation(request_id)
+    events = [
+        r.event for r in recorded if not isinstance(r.event, PersonalDataViewed | AccessRefused)
+    ]
+    opened = next((e for e in events if isinstance(e, RequestOpened)), None)
+    if opened is None:
+        raise RequestNotFound(request_id)
+    return fold(start(opened, agency), events)
+
+
 async def _after_completion(
     store: EventStore,
     outbox: Outbox,
@@ -109,14 +122,7 @@ async def _after_completion(
     agency: str,
     command: WithdrawConsent,
 ) -> int:
-    recorded = await store.read_correlation(request_id)
-    events = [
-        r.event for r in recorded if not isinstance(r.event, PersonalDataViewed | AccessRefused)
-    ]
-    opened = next((e for e in events if isinstance(e, RequestOpened)), None)
-    if opened is None:
-        raise RequestNotFound(request_id)
-    state = fold(start(opened, agency), events)
+    state = await folded(store, request_id, agency)
     now = datetime.now(UTC)
     decided = decide_consent_withdrawn(state, command, actor, now)
     stream = agency_stream(request_id, agency)

@@ -27,7 +27,7 @@ from api.routes.consent import ConsentWithdrawalBody
 from api.services import Services
 from api.task_context import next_tasks
 from api.withdrawal_forms import ConsentWithdrawalForm
-from app.consent_withdrawal import record_withdrawal
+from app.consent_withdrawal import folded, record_withdrawal
 from app.identity import actor_of
 from domain.decision import AgencyDecisionState
 from domain.errors import InvalidState
@@ -61,6 +61,8 @@ async def _decision(
     actor = actor_of(principal)
     require(actor, Action.DECIDE, agency, doing=DOING)
     state = await services.requests.decision(request_id, agency)
+    if state.completed_at is not None:  # its workflow has ended: the log has what followed
+        state = await folded(services.events, request_id, agency)
     consent = state.consent
     if open_ and consent is not None and consent.outcome is ConsentOutcome.WITHDRAWN:
         raise InvalidState("consent has already been recorded as withdrawn")

@@ -268,6 +268,8 @@ async def test_after_the_share_the_recipient_is_told_and_the_package_page_links_
         assert done.status_code == 303, done.text
         panel = await page.get(form_url(rid, agency, "done"))
         assert "Children&#39;s social care has been told that consent was withdrawn" in panel.text
+        again = await page.get(url)  # the decision's workflow has ended; the log says it
+        assert again.status_code == 409 and "already been recorded as withdrawn" in again.text
 
     (event,) = await withdrawals(stack, rid)
     assert event.package_sent and event.withdrawal.scope is None
