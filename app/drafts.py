@@ -24,11 +24,12 @@ DRAFTS = uuid5(NAMESPACE_URL, "urn:mashflow:drafts")
 
 KEPT_PAGES = re.compile(
     r"^/(requests/new|tasks/[0-9a-fA-F-]{36}:[a-z0-9_]{2,40}:[a-z_]{1,40}:\d{1,9}"
-    r"(/(basis|items|[a-z][a-z-]{0,19}/[a-z][a-z-]{0,29}))?)$"
+    r"(/(basis|items|[a-z][a-z-]{0,19}/[a-z][a-z-]{0,29}))?"
+    r"|requests/[0-9a-fA-F-]{36}/agencies/[a-z][a-z0-9_]{1,39}/consent-withdrawal)$"
 )
 """The pages whose form is kept for signing in again: the new request, each task page,
-the record-decision task's basis and items pages and each question page of a flow
-(``/tasks/<id>/<flow>/<question>``)."""
+the record-decision task's basis and items pages, each question page of a flow
+(``/tasks/<id>/<flow>/<question>``) and the form recording that consent was withdrawn."""
 
 
 def flow_key(flow: str, request_id: UUID, agency: str) -> str:

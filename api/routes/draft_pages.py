@@ -26,8 +26,11 @@ from starlette.datastructures import FormData
 from api.deps import PagePrincipal, ServicesDep, csrf_protect
 from api.services import Services
 from api.task_context import open_task
+from app.consent_withdrawal import subject_of
 from app.drafts import KEPT_PAGES, page_key
+from app.identity import actor_of
 from domain.errors import DomainError, ValidationFailed
+from domain.permissions import Action, require
 from infra.auth import AuthError, Principal
 from infra.directory import NotFoundError
 
@@ -36,6 +39,7 @@ log = structlog.get_logger(__name__)
 router = APIRouter(include_in_schema=False, dependencies=[Depends(csrf_protect)])
 
 MAX_FIELDS = 200
+WITHDRAWAL = "record that consent was withdrawn"
 _DATE_BOX = re.compile(r"^(.+)-(day|month|year)$")
 
 
@@ -89,9 +93,14 @@ async def keep(services: Services, principal: Principal, path: str, form: FormDa
 
 
 async def _subject(services: Services, principal: Principal, path: str) -> UUID | None:
+    parts = path.split("/")
+    if path.startswith("/requests/") and path.endswith("/consent-withdrawal"):
+        # /requests/<id>/agencies/<agency>/consent-withdrawal: a worker of that agency
+        require(actor_of(principal), Action.DECIDE, parts[4], doing=WITHDRAWAL)
+        return await subject_of(services.events, UUID(parts[2]))
     if not path.startswith("/tasks/"):
         return None
-    page = await open_task(services, principal, path.split("/")[2])
+    page = await open_task(services, principal, parts[2])
     return page.state.subject_id
 
 

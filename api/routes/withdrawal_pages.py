@@ -24,6 +24,7 @@ from api.deps import CsrfToken, PagePrincipal, ServicesDep, csrf_protect, requir
 from api.forms import FormState, PageForm, Refused, attempt
 from api.rendering import VOCABULARY, render
 from api.routes.consent import ConsentWithdrawalBody
+from api.routes.draft_pages import restored
 from api.services import Services
 from api.task_context import next_tasks
 from api.withdrawal_forms import ConsentWithdrawalForm
@@ -89,11 +90,13 @@ async def _form(
     state: AgencyDecisionState,
     form: FormState,
     status_code: int = 200,
+    was_restored: bool = False,
 ) -> Response:
     return render(
         services,
         request,
         "consent_withdrawal.html",
+        restored=was_restored,
         principal=principal,
         csrf=csrf,
         state=state,
@@ -116,8 +119,11 @@ async def withdrawal_page(
 ) -> Response:
     """The form: filled with the answers so far when the worker comes back to change them."""
     actor, state = await _decision(services, principal, request_id, agency)
-    answers = await _answers(services, actor, request_id, agency)
-    return await _form(services, request, principal, csrf, state, FormState(answers))
+    kept = await restored(services, principal, request.url.path)  # typed before signing in
+    answers = {**await _answers(services, actor, request_id, agency), **kept}
+    return await _form(
+        services, request, principal, csrf, state, FormState(answers), was_restored=bool(kept)
+    )
 
 
 @router.post("/requests/{request_id}/agencies/{agency}/consent-withdrawal")

@@ -203,6 +203,32 @@ async def test_only_a_worker_of_the_deciding_agency_may_record_it(
         assert "consent was not given for this decision" in refused.text
 
 
+async def test_what_was_typed_is_kept_for_signing_in_again(
+    http: httpx.AsyncClient, stack: Stack
+) -> None:
+    """The session-timeout hook (POST /drafts) keeps the form, sealed under the request's
+    subject, for its worker only; the form shows it once."""
+    rid = await consent_given(http, stack)
+    url = form_url(rid, stack.holder)
+    today = datetime.now(UTC)
+    async with signed_in(stack, "other_worker") as other:
+        own = await other.get("/tasks")
+        refused = await other.post("/drafts", data={**answers(own, today), "draft_path": url})
+        assert refused.status_code == 403
+    async with signed_in(stack, "worker") as worker:
+        form = await worker.get(url)
+        kept = await worker.post("/drafts", data={**answers(form, today), "draft_path": url})
+        assert kept.status_code == 204, kept.text
+        again = await worker.get(url)
+        assert "has been restored" in again.text
+        assert field_value(again.text, "note") == NOTE
+        assert field_value(again.text, "withdrawn_on-day") == str(today.day)
+        assert checked(again.text, "withdrawn_by") == {"parent_or_carer"}
+        assert checked(again.text, "covers") == {"part"}
+        once = await worker.get(url)
+        assert "has been restored" not in once.text and field_value(once.text, "note") == ""
+
+
 async def consent_not_given(http: httpx.AsyncClient, stack: Stack) -> str:
     rid = await open_request(http, stack)
     worker = stack.people["worker"]
