@@ -14,7 +14,30 @@ from api.forms import PageForm
 EARLIEST_BIRTH = date(1900, 1, 1)
 
 
-class NewRequestForm(PageForm):
+class SubjectForm(PageForm):
+    """The person a new request or share is about, as typed: a name and a date of birth in
+    three boxes (each form says in its own words what is wrong with the date)."""
+
+    DATES = {"subject_dob": "date of birth"}
+    subject_name: str = Field("", max_length=200)
+    subject_dob_day: str = ""
+    subject_dob_month: str = ""
+    subject_dob_year: str = ""
+
+    def subject(self) -> dict[str, Any]:
+        """The body's ``subject``: the name, and the date of birth when one is typed."""
+        born = self.date("subject_dob")
+        subject: dict[str, Any] = {"name": self.subject_name}
+        if born is not None:
+            subject["date_of_birth"] = born.isoformat()
+        return subject
+
+
+SUBJECT_RENAMES = {"subject_date_of_birth": "subject_dob"}
+"""The API's name for the date of birth, as the forms name it."""
+
+
+class NewRequestForm(SubjectForm):
     REQUIRED = {
         "subject_name": "Enter the full name of the person the request is about",
         "subject_kind": "Select who the person is",
@@ -25,11 +48,6 @@ class NewRequestForm(PageForm):
         "information_sought": "Enter what information is sought",
         "rating": "Select how urgent the request is",
     }
-    DATES = {"subject_dob": "date of birth"}
-    subject_name: str = Field("", max_length=200)
-    subject_dob_day: str = ""
-    subject_dob_month: str = ""
-    subject_dob_year: str = ""
     subject_address: str = Field("", max_length=500)
     subject_kind: str = ""
     requesting_agency: str = ""
@@ -52,10 +70,7 @@ class NewRequestForm(PageForm):
         return errors
 
     def body(self) -> dict[str, Any]:
-        born = self.date("subject_dob")
-        subject: dict[str, Any] = {"name": self.subject_name}
-        if born is not None:
-            subject["date_of_birth"] = born.isoformat()
+        subject = self.subject()
         if self.subject_address.strip():
             subject["address"] = self.subject_address
         return {
@@ -72,7 +87,7 @@ class NewRequestForm(PageForm):
         }
 
 
-NEW_REQUEST_RENAMES = {"subject_date_of_birth": "subject_dob"}
+NEW_REQUEST_RENAMES = SUBJECT_RENAMES
 
 
 class RatingForm(PageForm):

@@ -7,11 +7,10 @@ from typing import Any
 
 from pydantic import Field
 
-from api.forms import PageForm
-from api.request_forms import EARLIEST_BIRTH
+from api.request_forms import EARLIEST_BIRTH, SUBJECT_RENAMES, SubjectForm
 
 
-class ShareForm(PageForm):
+class ShareForm(SubjectForm):
     REQUIRED = {
         "recipient_agency": "Select the agency to tell",
         "subject_name": "Enter the full name of the person it is about",
@@ -21,12 +20,7 @@ class ShareForm(PageForm):
         "information": "Enter what you mean to share",
         "rating": "Select how urgent it is",
     }
-    DATES = {"subject_dob": "date of birth"}
     recipient_agency: str = ""
-    subject_name: str = Field("", max_length=200)
-    subject_dob_day: str = ""
-    subject_dob_month: str = ""
-    subject_dob_year: str = ""
     subject_kind: str = ""
     purpose_category: str = ""
     purpose: str = Field("", max_length=10_000)
@@ -42,12 +36,8 @@ class ShareForm(PageForm):
         return errors
 
     def body(self) -> dict[str, Any]:
-        born = self.date("subject_dob")
-        subject: dict[str, Any] = {"name": self.subject_name}
-        if born is not None:
-            subject["date_of_birth"] = born.isoformat()
         return {
-            "subject": subject,
+            "subject": self.subject(),
             "subject_kind": self.subject_kind,
             "recipient_agency": self.recipient_agency,
             "purpose_category": self.purpose_category,
@@ -57,4 +47,4 @@ class ShareForm(PageForm):
         }
 
 
-SHARE_RENAMES = {"subject_date_of_birth": "subject_dob"}
+SHARE_RENAMES = SUBJECT_RENAMES
