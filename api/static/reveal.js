@@ -18,3 +18,23 @@ for (const group of document.querySelectorAll(".govuk-radios")) {
   group.addEventListener("change", sync);
   window.addEventListener("pageshow", sync); // back/forward cache keeps the checked radio
 }
+
+// Follow-up questions after a select (form_macros.html's follow_up: `data-mf-shown-by`
+// names the selects, `data-mf-shown-for` the answers): shown while any of those selects
+// holds one of those answers. A select cannot carry GOV.UK's conditional reveal.
+const FOLLOW_UP_HIDDEN = "mf-follow-up--hidden";
+
+for (const panel of document.querySelectorAll("[data-mf-shown-by]")) {
+  const controls = panel.dataset.mfShownBy
+    .split(" ")
+    .map((id) => document.getElementById(id))
+    .filter((control) => control !== null);
+  const answers = panel.dataset.mfShownFor.split(" ");
+  const sync = () => {
+    const needed = controls.some((control) => answers.includes(control.value));
+    panel.classList.toggle(FOLLOW_UP_HIDDEN, !needed);
+  };
+  for (const control of controls) control.addEventListener("change", sync);
+  sync();
+  window.addEventListener("pageshow", sync);
+}
