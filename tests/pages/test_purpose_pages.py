@@ -254,4 +254,9 @@ async def test_a_changed_answer_that_needs_a_follow_up_asks_it_then_returns_to_t
             data={"csrf_token": csrf_of(asked), "compelled_citation": CITATION},
         )
         assert cited.headers["location"] == f"{base}/check"
-        assert CITATION in (await worker.get(f"{base}/check")).text
+        check = await worker.get(f"{base}/check")
+        assert CITATION in check.text
+        recorded = await worker.post(f"{base}/check", data={"csrf_token": csrf_of(check)})
+        assert recorded.status_code == 303, recorded.text
+    event = await assessed(stack, rid)
+    assert event.compelled_by is not None and event.compelled_by.kind == "statutory_duty"

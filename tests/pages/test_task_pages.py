@@ -334,11 +334,16 @@ async def test_the_question_pages_and_the_check_record_what_the_api_would(
             async with engine.connect() as conn:
                 left = (
                     await conn.execute(
-                        text("SELECT count(*) FROM form_drafts WHERE user_id = :u"),
-                        {"u": stack.people["worker"].user_id},
+                        text(
+                            "SELECT count(*) FROM form_drafts WHERE user_id = :u AND form_key = :k"
+                        ),
+                        {
+                            "u": stack.people["worker"].user_id,
+                            "k": f"decision:{by_page}:{stack.holder}",
+                        },
                     )
                 ).scalar_one()
-            assert left == 0
+            assert left == 0  # the decision's draft went once it was recorded
         finally:
             await engine.dispose()
 
