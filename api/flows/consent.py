@@ -25,7 +25,7 @@ from api.task_forms import ConsentNotSoughtForm, RecordConsentForm, SeekConsentF
 from app.task_bodies import ConsentNotSoughtBody, RecordConsentBody, SeekConsentBody
 from domain.decision import AgencyDecisionState
 from domain.permissions import Action
-from domain.vocabulary import RISK_NOT_SOUGHT, ConsentOutcome
+from domain.vocabulary import RISK_NOT_SOUGHT, ConsentOutcome, ProtectedRelation
 
 Long = Field("", max_length=10_000)
 KINDS = frozenset({"resolve_consent"})
@@ -91,6 +91,15 @@ class ExplanationQuestion(PageForm):
     explanation: str = Long
 
 
+def _not_sought_body(answers: Answers, ctx: Context) -> dict[str, Any]:
+    """The whole form's body; at risk "as" a kind with nobody chosen is the person the
+    request is about (the question's first choice)."""
+    typed = dict(answers)
+    if typed.get("protects_kind") and not typed.get("protects_relation"):
+        typed["protects_relation"] = ProtectedRelation.SUBJECT.value
+    return _body(ConsentNotSoughtForm, typed)
+
+
 def _not_seeking(answers: Answers, ctx: Context) -> list[str]:
     risk = answers.get("reason") in {r.value for r in RISK_NOT_SOUGHT}
     return ["reason", *(["protects"] if risk else []), "explanation"]
@@ -113,7 +122,7 @@ NOT_SEEKING = Flow(
         ),
     ),
     sequence=_not_seeking,
-    body=lambda answers, ctx: _body(ConsentNotSoughtForm, answers),
+    body=_not_sought_body,
     body_model=ConsentNotSoughtBody,
     step=ConsentNotSoughtForm.ACTION,
     caption="Do not seek consent",

@@ -23,7 +23,7 @@ from playwright.async_api import Browser, Page, async_playwright
 
 from domain.decision import TaskKind
 from domain.vocabulary import RecordType, Role
-from tests.api.stack import Stack
+from tests.api.stack import ASSESS, Stack
 from tests.api.test_consent_withdrawal import consent_given
 from tests.api.test_requests_flow import ITEMS, act, open_request
 from tests.browser.axe import accessible, person, signed_in
@@ -334,6 +334,42 @@ async def _withdrawal(browser: Browser, stack: Stack, rid: str, visited: list[st
     await worker.get_by_role("button", name="Record the withdrawal").click()
     await worker.get_by_role("heading", name="Consent withdrawal recorded").wait_for()
     await accessible(worker, visited)
+
+
+async def test_a_worker_records_that_consent_is_not_sought(stack: Stack) -> None:
+    """Not seeking consent, one question a page: the reason, who asking would put at risk
+    (asked for a risk reason), the explanation, the check and the confirmation, each
+    axe-checked."""
+    visited: list[str] = []
+    async with httpx.AsyncClient(base_url=stack.url, timeout=30) as http:
+        rid = await open_request(http, stack)
+        await _steps(http, stack, rid, TaskKind.ASSESS_PURPOSE, ASSESS)
+        task = await stack.task_id(rid, stack.holder, TaskKind.RESOLVE_CONSENT)
+        async with async_playwright() as pw:
+            browser = await pw.chromium.launch(executable_path=chromium(), args=ARGS)
+            try:
+                worker = await person(browser, stack, "worker")
+                await worker.goto(f"{stack.url}/tasks/{task}")
+                await accessible(worker, visited)
+                await worker.get_by_role("button", name="Do not seek consent").click()
+                await worker.locator(
+                    'input[name="reason"][value="risk_of_significant_harm_to_child"]'
+                ).check()
+                await _questions(worker, visited, ["Why is consent not being sought?"])
+                await worker.get_by_label("At risk as").select_option("child")
+                await _questions(worker, visited, ["Who would asking put at risk?"])
+                await worker.get_by_label("Explain, on the facts").fill(
+                    "Asking the father would alert him before the strategy meeting"
+                )
+                await _questions(worker, visited, ["Explain, on the facts"])
+                await worker.get_by_role("heading", name="Check your answers").wait_for()
+                await accessible(worker, visited)
+                await worker.get_by_role("button", name="Record that consent is not sought").click()
+                await worker.get_by_text("Consent not sought: reason recorded").wait_for()
+                await accessible(worker, visited)
+            finally:
+                await browser.close()
+    assert sum(f"/tasks/{task}/not-seeking/" in v for v in visited) == 4, visited
 
 
 async def test_retention_pages(dev_hub: DevHub, site: Site) -> None:

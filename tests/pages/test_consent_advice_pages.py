@@ -221,12 +221,31 @@ async def test_not_seeking_consent_refused_at_the_check_is_linked_to_its_questio
         assert url == f"{other_base}/check"
         done = await _record(worker, other_base)  # recorded, so no draft is left behind
         assert done.headers["location"] == f"/tasks/{other_task}/done?step=consent_not_sought"
+        # At risk as a child, nobody chosen: the child the request is about.
+        third = await assessed(http, stack)
+        third_task = await stack.task_id(third, stack.holder, TaskKind.RESOLVE_CONSENT)
+        third_base = f"/tasks/{third_task}/not-seeking"
+        await _walk(
+            worker,
+            third_base,
+            [
+                ("reason", {"reason": "risk_of_significant_harm_to_child"}),
+                ("protects", {"protects_relation": "", "protects_kind": "child"}),
+                ("explanation", {"explanation": "Asking would alert the father"}),
+            ],
+        )
+        done = await _record(worker, third_base)
+        assert done.status_code == 303, done.text
 
     events = await stack.store.read_correlation(uuid.UUID(rid))
     (recorded,) = [r.event for r in events if isinstance(r.event, ConsentNotSought)]
     assert recorded.reason == "risk_of_serious_harm_to_adult"
     assert recorded.at_risk is not None and recorded.at_risk.kind == "adult"
     assert recorded.at_risk.relation == "parent_or_carer_of_subject"
+    events = await stack.store.read_correlation(uuid.UUID(third))
+    (subject,) = [r.event for r in events if isinstance(r.event, ConsentNotSought)]
+    assert subject.at_risk is not None
+    assert (subject.at_risk.relation, subject.at_risk.kind) == ("subject", "child")
 
 
 async def asking_advice(http: httpx.AsyncClient, stack: Stack) -> str:
