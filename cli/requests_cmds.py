@@ -23,15 +23,7 @@ from app.queries import RequestSummary
 from app.requester import check_requester
 from app.requests import NewRequest, SubjectDetails
 from app.wording import count
-from cli.case_options import (
-    PurposeCategoryOption,
-    RatingOption,
-    SubjectDob,
-    SubjectKindOption,
-    SubjectName,
-    date_of_birth,
-    print_started,
-)
+from cli import case_options as case
 from cli.common import console, fail, run, settings_or_exit
 from cli.directory_common import EXIT_NOT_FOUND, EXIT_USAGE, print_json
 from cli.hub_common import JsonFlag, bad_input, open_commands, open_records
@@ -54,19 +46,19 @@ def summary_json(s: RequestSummary, now: datetime) -> dict[str, Any]:
 
 @requests_app.command("open")
 def open_request(
-    subject_name: SubjectName,
-    subject_kind: SubjectKindOption,
+    subject_name: case.SubjectName,
+    subject_kind: case.SubjectKindOption,
     requesting_agency: Annotated[
         str, typer.Option("--requesting-agency", help="The agency that asks (its code).")
     ],
     holders: Annotated[
         list[str], typer.Option("--holder", help="An agency asked to share; repeat for more.")
     ],
-    purpose_category: PurposeCategoryOption,
+    purpose_category: case.PurposeCategoryOption,
     purpose: Annotated[str, typer.Option("--purpose", help="Why the information is needed.")],
     information_sought: Annotated[str, typer.Option("--information-sought")],
-    rating: RatingOption,
-    subject_dob: SubjectDob = None,
+    rating: case.RatingOption,
+    subject_dob: case.SubjectDob = None,
     subject_address: Annotated[str | None, typer.Option("--subject-address")] = None,
     requested_by: Annotated[
         str | None,
@@ -88,7 +80,7 @@ def open_request(
 ) -> None:
     """Open a sharing request, as the coordinator signed in, and print its id. Personal data
     is sealed at once."""
-    dob = date_of_birth(subject_dob)
+    dob = case.date_of_birth(subject_dob)
     cred = credential(token_file)
     settings = settings_or_exit()
 
@@ -118,7 +110,7 @@ def open_request(
             )
             return await hub.requests.open_request(who, new)
 
-    print_started(run(go()), as_json)
+    case.print_started(run(go()), as_json)
 
 
 @requests_app.command("list")

@@ -17,15 +17,7 @@ import typer
 
 from app.proactive import NewProactiveShare, share_proactively
 from app.requests import SubjectDetails
-from cli.case_options import (
-    PurposeCategoryOption,
-    RatingOption,
-    SubjectDob,
-    SubjectKindOption,
-    SubjectName,
-    date_of_birth,
-    print_started,
-)
+from cli import case_options as case
 from cli.common import fail, run, settings_or_exit
 from cli.directory_common import EXIT_USAGE
 from cli.hub_common import JsonFlag, bad_input, open_commands
@@ -39,21 +31,21 @@ def register(app: typer.Typer) -> None:
 
 def share(
     recipient: Annotated[str, typer.Option("--recipient", help="The agency to tell (its code).")],
-    subject_name: SubjectName,
-    subject_kind: SubjectKindOption,
-    purpose_category: PurposeCategoryOption,
+    subject_name: case.SubjectName,
+    subject_kind: case.SubjectKindOption,
+    purpose_category: case.PurposeCategoryOption,
     purpose: Annotated[str, typer.Option("--purpose", help="Why they need to know now.")],
     information: Annotated[
         str, typer.Option("--information", help="What you mean to share, in outline.")
     ],
-    rating: RatingOption,
-    subject_dob: SubjectDob = None,
+    rating: case.RatingOption,
+    subject_dob: case.SubjectDob = None,
     token_file: TokenFile = None,
     as_json: JsonFlag = False,
 ) -> None:
     """Share unsolicited with another agency (agency worker), without a hub request; prints
     the id whose decision tasks then appear in your agency's inbox."""
-    dob = date_of_birth(subject_dob)
+    dob = case.date_of_birth(subject_dob)
     cred = credential(token_file)
     settings = settings_or_exit()
 
@@ -74,4 +66,4 @@ def share(
                 fail(bad_input(exc), EXIT_USAGE)
             return await share_proactively(hub.requests, who, new)
 
-    print_started(run(go()), as_json)
+    case.print_started(run(go()), as_json)

@@ -27,6 +27,7 @@ from api.schemas.requests_write import (
     RequestChanged,
     RequestCreate,
     RequestCreated,
+    SubjectIn,
     WithdrawBody,
 )
 from app import proactive
@@ -42,14 +43,16 @@ router = APIRouter(prefix="/api", tags=["requests"])
 WRITE_RESPONSES = problem_responses(401, 403, 404, 409, 422, 503)
 
 
+def subject_details(subject: SubjectIn) -> SubjectDetails:
+    return SubjectDetails(
+        name=subject.name, date_of_birth=subject.date_of_birth, address=subject.address or None
+    )
+
+
 def new_request(body: RequestCreate, principal: Principal) -> NewRequest:
     try:
         return NewRequest(
-            subject=SubjectDetails(
-                name=body.subject.name,
-                date_of_birth=body.subject.date_of_birth,
-                address=body.subject.address or None,
-            ),
+            subject=subject_details(body.subject),
             subject_kind=body.subject_kind,
             requesting_agency=body.requesting_agency,
             requested_by=body.requested_by or str(principal.user_id),
@@ -68,11 +71,7 @@ def new_request(body: RequestCreate, principal: Principal) -> NewRequest:
 def new_share(body: ProactiveShareCreate) -> NewProactiveShare:
     try:
         return NewProactiveShare(
-            subject=SubjectDetails(
-                name=body.subject.name,
-                date_of_birth=body.subject.date_of_birth,
-                address=body.subject.address or None,
-            ),
+            subject=subject_details(body.subject),
             subject_kind=body.subject_kind,
             recipient_agency=body.recipient_agency,
             purpose_category=body.purpose_category,

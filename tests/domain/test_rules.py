@@ -45,17 +45,7 @@ from domain.rules import (
 )
 from domain.vocabulary import AtRiskKind, Para18Reason, ProtectedRelation
 from tests.domain import make
-from tests.domain.make import (
-    NOW,
-    agreeing_advice,
-    codes,
-    consent,
-    facts,
-    item,
-    not_share,
-    sealed,
-    share,
-)
+from tests.domain.make import NOW, consent, facts, item, not_share, sealed, share
 
 PUBLIC_TASK = LawfulBasis(art6=Art6Basis.PUBLIC_TASK)
 WITH_HARM_GROUND = LawfulBasis(
@@ -83,7 +73,7 @@ def test_legitimate_purpose_is_a_clear_recognised_one(
 
 def test_refuses_sharing_when_the_purpose_is_not_legitimate() -> None:
     f = facts(purpose_clear=False, consent=consent(), lawful_basis=PUBLIC_TASK, items=[item()])
-    assert "purpose_not_legitimate" in codes(decision_problems(f, share()))
+    assert "purpose_not_legitimate" in make.codes(decision_problems(f, share()))
 
 
 @pytest.mark.parametrize(
@@ -103,12 +93,12 @@ def test_information_identifying_no_one_may_be_shared_without_a_lawful_basis() -
 
 def test_refuses_sharing_without_lawful_basis() -> None:
     f = facts(consent=consent(), items=[item()])
-    assert "no_lawful_basis" in codes(decision_problems(f, share()))
+    assert "no_lawful_basis" in make.codes(decision_problems(f, share()))
 
 
 def test_refuses_sharing_without_an_art9_condition_for_special_category_data() -> None:
     f = facts(special_category=True, consent=consent(), lawful_basis=PUBLIC_TASK, items=[item()])
-    assert "special_category_condition_missing" in codes(decision_problems(f, share()))
+    assert "special_category_condition_missing" in make.codes(decision_problems(f, share()))
 
 
 def test_consent_basis_only_applies_when_consent_was_given() -> None:
@@ -257,18 +247,18 @@ def test_sharing_without_consent_needs_a_lawful_reason_for_it() -> None:
     f = facts(
         consent=consent(ConsentOutcome.REFUSED),
         lawful_basis=PUBLIC_TASK,
-        advice=[agreeing_advice()],
+        advice=[make.agreeing_advice()],
         items=[item()],
     )
-    assert "no_ground_without_consent" in codes(decision_problems(f, share()))
+    assert "no_ground_without_consent" in make.codes(decision_problems(f, share()))
 
 
 def test_sharing_without_consent_needs_an_advisors_agreement() -> None:
     f = facts(
         consent=consent(ConsentOutcome.REFUSED), lawful_basis=WITH_HARM_GROUND, items=[item()]
     )
-    assert codes(decision_problems(f, share())) == {"advisor_agreement_missing"}
-    agreed = f.model_copy(update={"advice": [agreeing_advice()]})
+    assert make.codes(decision_problems(f, share())) == {"advisor_agreement_missing"}
+    agreed = f.model_copy(update={"advice": [make.agreeing_advice()]})
     assert decision_problems(agreed, share()) == []
 
 
@@ -281,7 +271,9 @@ def test_urgent_share_without_agreement_is_allowed_with_a_recorded_reason() -> N
 
 def test_an_override_is_refused_when_nothing_needs_overriding() -> None:
     f = facts(consent=consent(), lawful_basis=PUBLIC_TASK, items=[item()])
-    assert codes(decision_problems(f, share(urgent_override=sealed()))) == {"override_not_needed"}
+    assert make.codes(decision_problems(f, share(urgent_override=sealed()))) == {
+        "override_not_needed"
+    }
 
 
 def test_statutory_duty_must_be_named() -> None:
@@ -289,7 +281,7 @@ def test_statutory_duty_must_be_named() -> None:
         art6=Art6Basis.LEGAL_OBLIGATION, without_consent=WithoutConsentGround.STATUTORY_DUTY
     )
     f = facts(consent=consent(ConsentOutcome.REFUSED))
-    assert "instrument_not_named" in codes(lawful_basis_problems(basis, f))
+    assert "instrument_not_named" in make.codes(lawful_basis_problems(basis, f))
     named = basis.model_copy(
         update={
             "instrument": LegalInstrument(
@@ -309,7 +301,7 @@ def test_a_court_order_ground_must_cite_an_order_not_a_statute() -> None:
         ),
     )
     f = facts(consent=consent(ConsentOutcome.REFUSED))
-    assert codes(lawful_basis_problems(basis, f)) == {"instrument_mismatch"}
+    assert make.codes(lawful_basis_problems(basis, f)) == {"instrument_mismatch"}
 
 
 def test_a_statutory_duty_that_applies_means_sharing() -> None:
@@ -319,10 +311,10 @@ def test_a_statutory_duty_that_applies_means_sharing() -> None:
     )
     f = facts(consent=consent(), lawful_basis=basis)
     problems = decision_problems(f, not_share(not_share_reasons=[NotShareReason.OTHER]))
-    assert codes(problems) == {"duty_requires_sharing"}
+    assert make.codes(problems) == {"duty_requires_sharing"}
     compelled = facts(compelled_by=basis.instrument)
     problems = decision_problems(compelled, not_share(not_share_reasons=[NotShareReason.OTHER]))
-    assert codes(problems) == {"duty_requires_sharing"}
+    assert make.codes(problems) == {"duty_requires_sharing"}
 
 
 def test_public_interest_needs_the_judgement_written_down() -> None:
@@ -330,7 +322,7 @@ def test_public_interest_needs_the_judgement_written_down() -> None:
         art6=Art6Basis.PUBLIC_TASK, without_consent=WithoutConsentGround.PUBLIC_INTEREST
     )
     f = facts(consent=consent(ConsentOutcome.REFUSED))
-    assert codes(lawful_basis_problems(basis, f)) == {"public_interest_not_explained"}
+    assert make.codes(lawful_basis_problems(basis, f)) == {"public_interest_not_explained"}
     assert lawful_basis_problems(basis.model_copy(update={"rationale": sealed()}), f) == []
 
 
@@ -345,7 +337,7 @@ def test_respecting_refusal_needs_a_recorded_refusal() -> None:
     problems = decision_problems(
         f, not_share(not_share_reasons=[NotShareReason.RESPECTING_REFUSAL])
     )
-    assert codes(problems) == {"reason_contradicts_consent"}
+    assert make.codes(problems) == {"reason_contradicts_consent"}
 
 
 def test_absence_of_isp_is_never_a_reason_not_to_share() -> None:
@@ -358,7 +350,7 @@ def test_absence_of_isp_is_never_a_reason_not_to_share() -> None:
 def test_sharing_needs_necessity_items_and_an_inform_decision() -> None:
     f = facts(consent=consent(), lawful_basis=PUBLIC_TASK)
     problems = decision_problems(f, share(necessity=None, inform=None))
-    assert codes(problems) == {"necessity_not_explained", "no_items", "inform_not_decided"}
+    assert make.codes(problems) == {"necessity_not_explained", "no_items", "inform_not_decided"}
 
 
 def test_all_problems_are_reported_at_once_without_personal_data() -> None:
@@ -370,24 +362,26 @@ def test_all_problems_are_reported_at_once_without_personal_data() -> None:
 
 
 def test_selected_items_must_not_be_empty() -> None:
-    assert codes(item_problems([], NOW, timedelta(days=365))) == {"no_items"}
+    assert make.codes(item_problems([], NOW, timedelta(days=365))) == {"no_items"}
 
 
 def test_old_information_must_be_flagged_historical() -> None:
     old = date(2020, 1, 1)
-    assert codes(item_problems([item(old)], NOW, timedelta(days=365))) == {"historical_not_flagged"}
+    assert make.codes(item_problems([item(old)], NOW, timedelta(days=365))) == {
+        "historical_not_flagged"
+    }
     assert item_problems([item(old, historical=True)], NOW, timedelta(days=365)) == []
 
 
 def test_information_cannot_be_dated_in_the_future() -> None:
-    assert codes(item_problems([item(date(2027, 1, 1))], NOW, timedelta(days=365))) == {
+    assert make.codes(item_problems([item(date(2027, 1, 1))], NOW, timedelta(days=365))) == {
         "item_dated_in_future"
     }
 
 
 def test_an_item_is_selected_once() -> None:
     one = item()
-    assert "duplicate_items" in codes(item_problems([one, one], NOW, timedelta(days=365)))
+    assert "duplicate_items" in make.codes(item_problems([one, one], NOW, timedelta(days=365)))
 
 
 def test_a_request_recorded_before_public_authority_was_a_register_field_reads_by_kind() -> None:
