@@ -473,7 +473,7 @@ async def test_pages_walk_a_decision_to_the_coordinator(stack: Stack) -> None:
         inbox = await worker.get("/tasks")
         assert inbox.status_code == 200
         page = await worker.get(f"/tasks/{task}")
-        assert page.status_code == 200 and "legitimate purpose" in page.text
+        assert page.status_code == 200 and "Start the assessment" in page.text
         steps: list[dict[str, Any]] = [
             {
                 "action": "assess_purpose",
@@ -525,7 +525,8 @@ async def test_pages_walk_a_decision_to_the_coordinator(stack: Stack) -> None:
             {"outcome": "share"},
             {"reasons": "Child at risk"},
             {"necessity": "One entry"},
-            {"inform_will_inform": "false", "inform_reason_not": "would_prejudice_investigation"},
+            {"inform_will_inform": "false"},
+            {"inform_reason_not": "would_prejudice_investigation"},
             {"urgent_override": "Waiting was unsafe"},
             {"position": ""},
         ]
