@@ -163,6 +163,10 @@ async def test_before_the_decision_the_form_refuses_in_place_then_records_and_as
         assert "Record decision</a>" in panel.text  # decide again
         again = await worker.get(url)
         assert again.status_code == 409  # only once
+        task = await stack.task_id(rid, agency, TaskKind.RECORD_DECISION)
+        decide = await worker.get(f"/tasks/{task}")
+        assert "Consent was withdrawn by parent or carer on" in decide.text
+        assert "Record that consent was withdrawn</a>" not in decide.text
 
     (event,) = await withdrawals(stack, rid)
     assert event.withdrawal.withdrawn_by == "parent_or_carer"
