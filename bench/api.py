@@ -38,6 +38,7 @@ from api.app import create_app
 from app.container import open_infrastructure
 from bench.common import scratch_database
 from domain.vocabulary import AgencyKind, Role
+from infra.logging import configure_logging
 from infra.readmodels import ProjectionRunner
 from infra.search_attributes import dev_server_args
 from infra.settings import Environment, Settings
@@ -114,6 +115,7 @@ async def main(args: argparse.Namespace) -> None:
             temporal_task_queue=f"api-bench-{uuid.uuid4().hex[:8]}",
             signin_failure_limit=10_000,
         )
+        configure_logging(settings)  # as the processes do: MASHFLOW_LOG_LEVEL
         env = await WorkflowEnvironment.start_local(
             data_converter=data_converter(settings.key_encryption_key()),
             dev_server_existing_path=str(venv_binary("temporal")),

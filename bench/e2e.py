@@ -49,6 +49,7 @@ from app.scenario_builder import Hub, open_request
 from bench.bare_workflows import STEPS, BareDecision, BareRequest, Step, bare_record
 from bench.common import CpuMeter, scratch_database
 from infra.directory import AlreadyExistsError
+from infra.logging import configure_logging
 from infra.search_attributes import dev_server_args
 from infra.settings import Environment, Settings
 from infra.stack import venv_binary
@@ -109,6 +110,7 @@ async def main(args: argparse.Namespace) -> None:
         extra += ["--db-filename", str(Path(tempfile.mkdtemp(prefix="e2e-")) / "temporal.db")]
     async with scratch_database(args.url) as url:
         settings = Settings(environment=Environment.TEST, database_url=url, kek=BENCH_KEK)
+        configure_logging(settings)  # as the processes do: MASHFLOW_LOG_LEVEL
         env = await WorkflowEnvironment.start_local(
             data_converter=data_converter(settings.key_encryption_key()),
             dev_server_existing_path=str(venv_binary("temporal")),
