@@ -281,7 +281,11 @@ class RequestService:
         result: StepResult = await _refusals(
             handle.execute_update(update, args=[actor, command], id=task_id, result_type=StepResult)
         )
-        await self._shown(agency_stream(request_id, agency), result.version)
+        stream = agency_stream(request_id, agency)
+        if result.position is not None and self.read_models is not None:
+            await self.read_models.reach(result.position, stream, result.version)
+        else:
+            await self._shown(stream, result.version)
         return result
 
     async def decision(self, request_id: UUID, agency: str) -> AgencyDecisionState:

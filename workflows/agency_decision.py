@@ -232,7 +232,11 @@ class AgencyDecisionWorkflow(ConsentWithdrawalSteps):
             events = decided(lambda: decide(workflow.now()))
             await self._apply(events, actor)
             self.answered.record(actor, events, self.writer.version)
-            return StepResult(version=self.writer.version, tasks=open_tasks(self.state))
+            return StepResult(
+                version=self.writer.version,
+                position=self.writer.position,
+                tasks=open_tasks(self.state),
+            )
 
     @workflow.update
     async def assess_purpose(self, actor: Actor, command: c.AssessPurpose) -> StepResult:
@@ -392,7 +396,11 @@ class AgencyDecisionWorkflow(ConsentWithdrawalSteps):
             # Delete the sealed copy first: the event then records a recall that has happened.
             await delete_package(command.package_id)
             await self._apply(events, actor)
-            return StepResult(version=self.writer.version, tasks=open_tasks(self.state))
+            return StepResult(
+                version=self.writer.version,
+                position=self.writer.position,
+                tasks=open_tasks(self.state),
+            )
 
     @revoke_package.validator
     def _revoke_package(self, actor: Actor, command: c.RevokePackage) -> None:

@@ -40,6 +40,9 @@ class StepResult(BaseModel):
 
     version: int
     tasks: list[Task]
+    position: int | None = None
+    """The log position of the stream's event at ``version``, when this run appended it
+    (the edge then waits for the read models to pass it without looking it up)."""
 
 
 class TaskList(BaseModel):

@@ -131,6 +131,8 @@ class StreamWriter:
         self.stream_id = stream_id
         self.correlation_id = correlation_id
         self.version = version
+        self.position: int | None = None
+        """The log position of the last event appended here (None before the first)."""
 
     async def append(
         self, events: Sequence[Event], actor: Actor | None, causation_id: UUID | None = None
@@ -157,6 +159,8 @@ class StreamWriter:
             AppendResult,
         )
         self.version = result.version
+        if result.positions:
+            self.position = result.positions[-1]
         return result
 
 

@@ -50,7 +50,11 @@ class ConsentWithdrawalSteps:
                 lambda: decide_consent_withdrawn(self.state, command, actor, workflow.now())
             )
             await self._apply(events, actor)
-            result = StepResult(version=self.writer.version, tasks=open_tasks(self.state))
+            result = StepResult(
+                version=self.writer.version,
+                position=self.writer.position,
+                tasks=open_tasks(self.state),
+            )
         package = self.state.package
         if package is not None:
             await notify(

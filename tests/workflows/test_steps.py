@@ -27,7 +27,7 @@ from domain.vocabulary import (
     Role,
 )
 from workflows.agency_decision import AgencyDecisionWorkflow
-from workflows.common import agency_workflow_id
+from workflows.common import agency_stream, agency_workflow_id
 
 ASSESS = AssessPurpose(
     purpose_clear=True, identifiable=True, confidential=True, special_category=False
@@ -196,3 +196,15 @@ async def test_a_package_once_opened_cannot_be_recalled(hub: Hub, infra: Infrast
     await hub.packages.acknowledge(hub.recipient, package_id, opened.sha256)
     stored = await infra.packages.get(package_id)
     assert stored is not None and stored.status == "acknowledged" and stored.sealed is not None
+
+
+async def test_a_step_answers_with_where_its_last_event_landed(
+    hub: Hub, infra: Infrastructure
+) -> None:
+    walk = await started(hub)
+    done = await hub.requests.step(
+        hub.worker("police"), walk.request_id, "police", "assess_purpose", ASSESS
+    )
+    stored = await infra.store.read_stream(agency_stream(walk.request_id, "police"))
+    assert done.version == stored[-1].version
+    assert done.position == stored[-1].position  # the edge waits for this, no look-up
