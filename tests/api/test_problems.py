@@ -168,3 +168,29 @@ async def test_openapi_publishes_separate_request_and_response_schemas(
     )
     assert "403" in post["responses"] and "422" in post["responses"]
     assert "HTTPBearer" in spec["components"]["securitySchemes"]
+
+
+async def test_openapi_documents_every_error_as_problem_details(client: httpx.AsyncClient) -> None:
+    """What a client reads in the document is what it gets: each 4xx/5xx as
+    ``application/problem+json``; 401 and 429 wherever a token is needed; 413 and 422
+    wherever a body is read; 422 wherever there are parameters."""
+    spec = (await client.get("/openapi.json")).json()
+    problem = {
+        "application/problem+json": {"schema": {"$ref": "#/components/schemas/ProblemDetails"}}
+    }
+    assert "HTTPValidationError" not in spec["components"]["schemas"]
+    for path, operations in spec["paths"].items():
+        for method, operation in operations.items():
+            responses = operation["responses"]
+            where = (method, path)
+            for status, response in responses.items():
+                if status >= "400" and "ReadyResponse" not in str(response):
+                    assert response["content"] == problem, (where, status)
+            if operation.get("security"):
+                assert {"401", "429"} <= set(responses), where
+            if "requestBody" in operation:
+                assert {"413", "422"} <= set(responses), where
+            if operation.get("parameters"):
+                assert "422" in responses, where
+    notifications = spec["paths"]["/api/notifications"]["get"]["responses"]
+    assert "401" in notifications
