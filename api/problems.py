@@ -117,8 +117,8 @@ _EXCEPTIONS: dict[type[BaseException], ProblemType] = {
 _PROBLEM_REF = {"$ref": "#/components/schemas/ProblemDetails"}
 _ANY_AUTHENTICATED = (401, 429)
 """Every operation behind a bearer token: no or a bad token (401), too many bad ones (429)."""
-_ANY_BODY = (413, 422)
-"""Every operation that reads a body: too large (413), not valid (422)."""
+_ANY_BODY = (413, 415, 422)
+"""Every operation that reads a body: too large (413), not JSON (415), not valid (422)."""
 
 
 def document_problems(app: FastAPI) -> None:
@@ -296,11 +296,42 @@ async def _http_error(request: Request, exc: Exception) -> Response:
     detail = exc.detail if isinstance(exc.detail, str) and exc.detail != kind.title else None
     if exc.status_code == 404 and detail in (None, "Not Found"):
         detail = f"nothing at {request.url.path}"
+    if exc.status_code == 400 and detail == _UNPARSED and request.url.path.startswith("/api/"):
+        # FastAPI's answer to a JSON body it could not decode at all (bytes that are not
+        # UTF-8, nesting too deep): the same 422 as any other body that is not JSON.
+        return await _not_json(request, "it is not UTF-8 JSON that can be read")
     return await problem_response(request, kind, detail, headers=exc.headers)
+
+
+_UNPARSED = "There was an error parsing the body"
+"""FastAPI's detail for a body it failed to parse (not for one it parsed and refused)."""
+
+
+async def _not_json(request: Request, why: str) -> Response:
+    message = f"the body is not valid JSON: {why}"
+    errors = [FieldError(field="body", location="body", message=message)]
+    return await problem_response(request, _BY_STATUS[422], f"body: {message}", errors=errors)
+
+
+def _is_json(content_type: str) -> bool:
+    media = content_type.split(";", 1)[0].strip().lower()
+    return media == "application/json" or (
+        media.startswith("application/") and media.endswith("+json")
+    )
 
 
 async def _validation_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, RequestValidationError)
+    content_type = request.headers.get("content-type", "")
+    if isinstance(exc.body, bytes) and not _is_json(content_type):
+        # FastAPI hands a JSON route the raw bytes of a body sent as anything but JSON.
+        detail = "the body must be JSON, sent with 'Content-Type: application/json'"
+        return await problem_response(request, _BY_STATUS[415], detail)
+    decoding = [e for e in exc.errors() if e.get("type") == "json_invalid"]
+    if decoding:
+        error = decoding[0].get("ctx", {}).get("error", "")
+        where = decoding[0].get("loc", ("body", "?"))[-1]
+        return await _not_json(request, f"{error} at character {where}")
     errors = [_field_error(e) for e in exc.errors()]
     first = errors[0] if errors else None
     detail = f"{first.field}: {first.message}" if first else "the request is not valid"

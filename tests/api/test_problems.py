@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncIterator
 
 import httpx
@@ -19,8 +20,9 @@ from domain.errors import (
     ValidationFailed,
 )
 from domain.vocabulary import Role
+from infra.directory import AgencyDirectory, NotFoundError
 from infra.settings import Settings
-from tests.api.conftest import Registered, serving
+from tests.api.conftest import Registered, serving, unique_code
 
 PROBLEM_KEYS = {"type", "title", "status", "detail", "instance"}
 
@@ -172,7 +174,7 @@ async def test_openapi_publishes_separate_request_and_response_schemas(
 
 async def test_openapi_documents_every_error_as_problem_details(client: httpx.AsyncClient) -> None:
     """What a client reads in the document is what it gets: each 4xx/5xx as
-    ``application/problem+json``; 401 and 429 wherever a token is needed; 413 and 422
+    ``application/problem+json``; 401 and 429 wherever a token is needed; 413, 415 and 422
     wherever a body is read; 422 wherever there are parameters."""
     spec = (await client.get("/openapi.json")).json()
     problem = {
@@ -189,8 +191,62 @@ async def test_openapi_documents_every_error_as_problem_details(client: httpx.As
             if operation.get("security"):
                 assert {"401", "429"} <= set(responses), where
             if "requestBody" in operation:
-                assert {"413", "422"} <= set(responses), where
+                assert {"413", "415", "422"} <= set(responses), where
             if operation.get("parameters"):
                 assert "422" in responses, where
     notifications = spec["paths"]["/api/notifications"]["get"]["responses"]
     assert "401" in notifications
+
+
+@pytest.mark.parametrize(
+    "content_type", ["text/plain", "application/x-www-form-urlencoded", "application/xml", None]
+)
+async def test_a_body_not_sent_as_json_is_a_415_and_writes_nothing(
+    client: httpx.AsyncClient, hub: Registered, agencies: AgencyDirectory, content_type: str | None
+) -> None:
+    code = unique_code("typed")
+    body = json.dumps({"code": code, "name": "Typed", "kind": "police"}).encode()
+    headers = hub.people[Role.COORDINATOR].headers
+    if content_type is not None:
+        headers |= {"content-type": content_type}
+    response = await client.post("/api/agencies", content=body, headers=headers)
+    problem = assert_problem(response, 415)
+    assert problem["detail"] == "the body must be JSON, sent with 'Content-Type: application/json'"
+    with pytest.raises(NotFoundError):
+        await agencies.get(code)
+
+
+@pytest.mark.parametrize(
+    "content",
+    [b'{"code": "\xff\xfe", "name": "X", "kind": "police"}', b"[" * 100_000 + b"]" * 100_000],
+    ids=["not-utf8", "nested-too-deep"],
+)
+async def test_a_body_that_cannot_be_decoded_is_a_422_naming_the_body(
+    client: httpx.AsyncClient, hub: Registered, content: bytes
+) -> None:
+    headers = hub.people[Role.COORDINATOR].headers | {"content-type": "application/json"}
+    problem = assert_problem(
+        await client.post("/api/agencies", content=content, headers=headers), 422
+    )
+    assert problem["errors"] == [
+        {
+            "field": "body",
+            "location": "body",
+            "message": "the body is not valid JSON: it is not UTF-8 JSON that can be read",
+        }
+    ]
+
+
+async def test_malformed_json_names_the_body_and_where_it_breaks(
+    client: httpx.AsyncClient, hub: Registered
+) -> None:
+    headers = hub.people[Role.COORDINATOR].headers | {"content-type": "application/json"}
+    response = await client.post("/api/agencies", content=b'{"code": ', headers=headers)
+    problem = assert_problem(response, 422)
+    assert problem["errors"] == [
+        {
+            "field": "body",
+            "location": "body",
+            "message": "the body is not valid JSON: Expecting value at character 9",
+        }
+    ]
