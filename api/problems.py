@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import re
 import traceback
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -279,7 +280,9 @@ async def _known_error(request: Request, exc: Exception) -> Response:
     detail = getattr(exc, "message", None) or str(exc)
     if isinstance(field, str):
         message = detail.removeprefix(f"{field}: ")
-        extensions["errors"] = [FieldError(field=field, location="body", message=message)]
+        # A GET has no body: a field it names is one of its query parameters.
+        location = "query" if request.method in {"GET", "HEAD"} else "body"
+        extensions["errors"] = [FieldError(field=field, location=location, message=message)]
     problems = getattr(exc, "problems", None)
     if isinstance(problems, Sequence):
         extensions["codes"] = [str(getattr(p, "code", "")) for p in problems]
@@ -344,13 +347,24 @@ def _field_error(error: Mapping[str, Any]) -> FieldError:
     loc = [str(part) for part in error.get("loc", ())]
     location = loc[0] if loc and loc[0] in {"body", "query", "path", "header", "cookie"} else "body"
     path = loc[1:] if loc and loc[0] == location else loc
-    if error.get("type") in {"union_tag_invalid", "union_tag_not_found"}:
+    message = str(error.get("msg", ""))
+    kind = error.get("type")
+    if kind in {"union_tag_invalid", "union_tag_not_found"}:
         # A tagged union's tag is wrong or missing: name the tag field, not the whole body.
         path = [*path, str(error.get("ctx", {}).get("discriminator", "")).strip("'\"")]
+    elif kind == "value_error":
+        # A model's own check says which of its fields it is about ("given_by: say who
+        # gave consent"): name that field, and drop pydantic's "Value error, " prefix.
+        message = message.removeprefix("Value error, ")
+        named = _NAMED_FIELD.match(message)
+        if named and (not path or path[-1] != named["field"]):
+            path = [*path, *named["field"].split(".")]
+            message = named["message"]
     # The message only, never ``input``: the rejected value may be personal data.
-    return FieldError(
-        field=".".join(path) or location, location=location, message=str(error.get("msg", ""))
-    )
+    return FieldError(field=".".join(path) or location, location=location, message=message)
+
+
+_NAMED_FIELD = re.compile(r"(?P<field>[a-z][a-z0-9_]*(?:\.[a-z0-9_]+)*): (?P<message>.+)", re.S)
 
 
 async def _crash(request: Request, exc: BaseException) -> Response:

@@ -8,8 +8,8 @@ from typing import Any
 import httpx
 
 from domain.decision import TaskKind
-from tests.api.stack import Stack
-from tests.api.test_requests_flow import ITEMS, _all_events, open_request, request_body
+from tests.api.stack import ASSESS, Stack
+from tests.api.test_requests_flow import ITEMS, _all_events, act, open_request, request_body
 
 CONTROLS = ["\x00", "\x07", "\x1b", "\x7f", "\x85"]
 
@@ -85,4 +85,29 @@ async def test_task_bodies_with_control_characters_or_old_dates_are_refused(
     selection = {"action": "select_information", "items": old}
     response = await http.post(f"/api/tasks/{task}", json=selection, headers=worker.headers)
     refused_naming(response, "select_information.items.0.dated")
+    assert await stack.events(rid) == before
+
+
+async def test_a_bodys_own_check_names_the_field_it_is_about(
+    http: httpx.AsyncClient, stack: Stack
+) -> None:
+    """Consent recorded as given without saying by whom: the check belongs to the body as
+    a whole, and the problem names the field it is about, in its words alone."""
+    rid = await open_request(http, stack)
+    worker = stack.people["worker"]
+    task = await stack.task_id(rid, stack.holder, TaskKind.ASSESS_PURPOSE)
+    done = (await act(http, worker, task, ASSESS)).json()
+    done = (await act(http, worker, done["next_task_id"], {"action": "seek_consent"})).json()
+    before = await stack.events(rid)
+    given = {"action": "record_consent", "outcome": "given"}
+    response = await act(http, worker, done["next_task_id"], given)
+    assert response.status_code == 422, response.text
+    assert response.json()["errors"] == [
+        {
+            "field": "record_consent.given_by",
+            "location": "body",
+            "message": "say who gave consent and whether capacity or competence was considered",
+        }
+    ]
+    assert "Value error" not in response.text
     assert await stack.events(rid) == before

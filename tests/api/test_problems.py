@@ -144,9 +144,9 @@ async def test_domain_errors_become_problems(
     async with httpx.AsyncClient(base_url=failing_url) as client:
         body = assert_problem(await client.get(f"/api/test-failures/{path}"), status)
     assert body["type"] == f"urn:mashflow:problem:{kind}"
-    if path == "validation":
+    if path == "validation":  # a GET: the field it names is a query parameter
         assert body["errors"] == [
-            {"field": "purpose", "location": "body", "message": "must be a legitimate purpose"}
+            {"field": "purpose", "location": "query", "message": "must be a legitimate purpose"}
         ]
     if path == "inconsistent":
         assert body["codes"] == ["basis_missing", "advice_missing"]
