@@ -54,8 +54,9 @@ class StepDone(BaseModel):
     version: int
     open_tasks: list[OpenTask]
     next_task_id: str | None = Field(
-        description="The first task now open on this decision, if any: complete it next, "
-        "without polling the inbox."
+        description="The first task now open on this decision for your own role (a worker's "
+        "next step, not an advisor's or the system's), if any: complete it next, without "
+        "polling the inbox."
     )
 
 
@@ -87,12 +88,13 @@ async def run_step(
         actor, ref.request_id, ref.agency, action.action, command, task_id=update_id
     )
     open_now = [OpenTask.of(t, ref, result.version) for t in result.tasks]
+    yours = [t for t in open_now if t.role == str(actor.role)]
     return StepDone(
         task_id=task_id,
         action=action.action,
         version=result.version,
         open_tasks=open_now,
-        next_task_id=open_now[0].task_id if open_now else None,
+        next_task_id=yours[0].task_id if yours else None,
     )
 
 

@@ -75,3 +75,39 @@ async def test_an_inconsistent_decision_lists_each_problems_own_code(
     assert "inconsistent_decision" not in codes
     assert all(code.isidentifier() and code.islower() for code in codes), codes
     assert await stack.events(rid) == before
+
+
+async def test_the_next_task_named_is_one_the_caller_can_take(
+    http: httpx.AsyncClient, stack: Stack
+) -> None:
+    """Asking for advice opens the advisor's task as well as the worker's: the worker is
+    told their own next step; the advisor, whose advice leaves only the worker's step
+    open, is told of none rather than of a task their role cannot complete."""
+    rid = await open_request(http, stack)
+    worker, advisor = stack.people["worker"], stack.people["advisor"]
+    task = await stack.task_id(rid, stack.holder, TaskKind.ASSESS_PURPOSE)
+    done = (await act(http, worker, task, ASSESS)).json()
+    for body in (
+        {"action": "seek_consent"},
+        {"action": "record_consent", "outcome": "refused", "note": "Mother refused"},
+        {"action": "request_advice", "question": "Is sharing without consent justified?"},
+    ):
+        answer = await act(http, worker, done["next_task_id"], body)
+        assert answer.status_code == 200, answer.text
+        done = answer.json()
+    roles = {t["kind"]: t["role"] for t in done["open_tasks"]}
+    assert roles == {"record_decision": "agency_worker", "give_advice": "advisor"}
+    assert done["next_task_id"].split(":")[2] == "record_decision"
+
+    advice_task = next(t["task_id"] for t in done["open_tasks"] if t["kind"] == "give_advice")
+    advice = {
+        "action": "give_advice",
+        "recommendation": "share",
+        "agrees_to_share_without_consent": True,
+        "advice": "Share: the risk outweighs the refusal",
+        "capacity": "caldicott_guardian",
+    }
+    advised = await act(http, advisor, advice_task, advice)
+    assert advised.status_code == 200, advised.text
+    assert [t["role"] for t in advised.json()["open_tasks"]] == ["agency_worker"]
+    assert advised.json()["next_task_id"] is None
