@@ -65,14 +65,16 @@ class Bench:
         self.people = [
             (uuid.uuid4(), {"name": f"Person {i}", "dob": "2014-05-06"}) for i in range(1000)
         ]
-        # The raw side's values, sealed once for their subject (it binds nothing); the
-        # edge's key session, every key loaded, as the API's is when it builds an event.
+        # Values sealed once for their subject (the position strategies' rows); the
+        # edge's key session, every key loaded, which seals each event's value for its
+        # place on both sides of the append figures (same events, same client work).
         self.sealed = [await self.keys.seal(subject, plain) for subject, plain in self.people]
 
     def batch(self, w: int, i: int, size: int, stream: str | None = None) -> list[NewEvent]:
         """``size`` events of writer ``w``; with ``stream``, each person sealed at the edge
-        for the event's place there (the store's side: it seals nothing, reads no key),
-        else the value sealed once for its subject (the raw side's)."""
+        for the event's place there, as both sides of the append figures build them (the
+        store then seals nothing and reads no key), else the value sealed once for its
+        subject (the position strategies' rows)."""
         request = uuid.uuid5(uuid.NAMESPACE_URL, f"{w}")
         meta = EventMetadata(
             actor_id=f"worker-{w}", actor_role="coordinator", correlation_id=request
@@ -140,11 +142,12 @@ class Bench:
             return size
 
         async def raw_one(w: int, i: int) -> int:
-            evs = self.batch(w, i, size)
+            stream = f"raw-{run}-{w}"
+            evs = self.batch(w, i, size, stream)
             async with pool.acquire() as conn:
                 await conn.execute(
                     insert,
-                    f"raw-{run}-{w}",
+                    stream,
                     raw_versions[w],
                     [e.event_id for e in evs],
                     [e.event.model_dump_json() for e in evs],
