@@ -143,6 +143,52 @@ async def connect_checked(url: str, setting: str) -> asyncpg.Connection:
         ) from None
 
 
+MIGRATION_SCRIPTS = Path(__file__).parent / "migrations" / "versions"
+
+
+def revisions() -> list[str]:
+    """The migrations' revisions, oldest first. Each script's revision is its file name
+    (``0016_session_id_token``) and follows the one before it, so the names give the order
+    without importing Alembic and every script (over a second)."""
+    return sorted(path.stem for path in MIGRATION_SCRIPTS.glob("[0-9]*.py"))
+
+
+def behind_head(revision: str | None) -> str | None:
+    """The head revision when a database at ``revision`` (None: never migrated) is
+    behind it, so ``mashflow db upgrade`` would bring it forward; None at the head, or at
+    a revision these scripts do not know (a newer release's)."""
+    known = revisions()
+    if revision == known[-1] or (revision is not None and revision not in known):
+        return None
+    return known[-1]
+
+
+async def check_schema(url: str) -> None:
+    """Refuse, with one line saying what to run, a database that was never migrated or
+    is behind this release's migrations; otherwise every query of the processes would
+    fail on a missing table. A schema newer than this release (an older process still
+    running after ``db upgrade``) and a role that may not read the version pass."""
+    conn = await connect_checked(url, "MASHFLOW_DATABASE_URL")
+    try:
+        if await conn.fetchval("SELECT to_regclass('alembic_version') IS NULL"):
+            at = None
+        else:
+            try:
+                at = await conn.fetchval("SELECT version_num FROM alembic_version")
+            except asyncpg.InsufficientPrivilegeError:
+                return
+    finally:
+        await conn.close()
+    needed = behind_head(at)
+    if needed is None:
+        return
+    if at is None:
+        where = f"{redact_url(url)} has no mashflow schema"
+    else:
+        where = f"the schema of {redact_url(url)} is at {at}, this release needs {needed}"
+    raise ConfigurationError(f"MASHFLOW_DATABASE_URL: {where}: run `mashflow db upgrade` first")
+
+
 # -- Temporal -------------------------------------------------------------------------------
 
 
@@ -308,6 +354,9 @@ async def running_stack(
             from infra.migrate import upgrade
 
             await upgrade(resolved)
+        elif postgres is None:
+            assert resolved.database_url is not None
+            await check_schema(resolved.database_url)
         yield RunningStack(resolved, embedded_temporal.ui_url if embedded_temporal else None)
     finally:
         if embedded_temporal is not None:
