@@ -45,8 +45,12 @@ _AUTH = problem_responses(401, 403, 422)
 async def dashboard(
     _: Viewer,
     services: ServicesDep,
-    start: Annotated[datetime | None, Query(description="From (inclusive); ISO 8601.")] = None,
-    end: Annotated[datetime | None, Query(description="To (exclusive); default now.")] = None,
+    start: Annotated[
+        datetime | None, Query(description="From (inclusive); ISO 8601 with a zone, from 1900.")
+    ] = None,
+    end: Annotated[
+        datetime | None, Query(description="To (exclusive); ISO 8601 with a zone; default now.")
+    ] = None,
 ) -> HubDashboard:
     """Per agency: decisions answered in the period on time and late, overdue now, and
     the median and 90th percentile response time (opening to decision) by rating."""
@@ -60,10 +64,22 @@ async def dashboard(
     return await Dashboard(services.engine).figures(start, end, now)
 
 
+EARLIEST = datetime(1900, 1, 1, tzinfo=UTC)
+"""The earliest instant asked about: the default period is counted back from ``end``, and
+an instant near year 1 (or 9999) in another zone is not a day in UTC at all."""
+OUT_OF_RANGE = "must fall between the years 1900 and 9999 (UTC)"
+
+
 def _aware(value: datetime, field: str) -> datetime:
     if value.tzinfo is None:
         raise ValidationFailed(field, "needs a time zone, for example 2026-12-01T00:00:00Z")
-    return value.astimezone(UTC)
+    try:
+        instant = value.astimezone(UTC)
+    except OverflowError:
+        raise ValidationFailed(field, OUT_OF_RANGE) from None
+    if instant < EARLIEST:
+        raise ValidationFailed(field, OUT_OF_RANGE)
+    return instant
 
 
 @pages.get("/dashboard")

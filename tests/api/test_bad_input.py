@@ -111,3 +111,26 @@ async def test_a_bodys_own_check_names_the_field_it_is_about(
     ]
     assert "Value error" not in response.text
     assert await stack.events(rid) == before
+
+
+async def test_dashboard_instants_out_of_range_are_refused_naming_the_field(
+    http: httpx.AsyncClient, stack: Stack
+) -> None:
+    """Near year 1 or 9999 an offset takes an instant out of the calendar in UTC, and 30
+    days before year 1 is no day at all: each was a 500."""
+    coordinator = stack.people["coordinator"].headers
+    for field, value in (
+        ("start", "0001-01-01T00:00:00+01:00"),
+        ("start", "9999-12-31T23:59:59-23:59"),
+        ("end", "0001-01-05T00:00:00Z"),
+        ("end", "1899-12-31T23:59:59Z"),
+    ):
+        response = await http.get("/api/dashboard", params={field: value}, headers=coordinator)
+        refused_naming(response, field)
+        assert response.json()["errors"][0]["message"] == (
+            "must fall between the years 1900 and 9999 (UTC)"
+        )
+    fine = await http.get(
+        "/api/dashboard", params={"end": "9999-12-31T23:59:59Z"}, headers=coordinator
+    )
+    assert fine.status_code == 200, fine.text
