@@ -57,7 +57,12 @@ def _code(value: str, option: str) -> str:
 
 @agencies_app.command("add")
 def add(
-    code: Annotated[str, typer.Argument(help="Short code, e.g. police or csc-north.")],
+    code: Annotated[
+        str,
+        typer.Argument(
+            help="Short code: 2-40 lower-case letters, digits or _, e.g. police or csc_north."
+        ),
+    ],
     name: Annotated[str, typer.Option("--name", help="The agency's name.")],
     kind: Annotated[str, typer.Option("--kind", help=f"One of: {KINDS}.")],
     public_authority: Annotated[
