@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 from fastapi import APIRouter, Depends, Form, Query, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import StreamingResponse
+from pydantic import AfterValidator
 
 from api.deps import CsrfToken, HistoryReader, PagePrincipal, ServicesDep, csrf_protect
 from api.forms import FieldErrors
@@ -52,8 +53,21 @@ pages = APIRouter(include_in_schema=False, dependencies=[Depends(csrf_protect)])
 _AUTH = problem_responses(401, 403)
 _FOUND = _AUTH | problem_responses(404, 422)
 
+
+def _in_utc(value: datetime | None) -> datetime | None:
+    """The moment in UTC, refused (422 naming the field) when an offset near year 1 or 9999
+    takes it off the calendar there."""
+    try:
+        return None if value is None else value.astimezone(UTC)
+    except OverflowError:
+        raise ValueError("must fall between the years 1 and 9999 in UTC") from None
+
+
+InUtc = AfterValidator(_in_utc)
 AsOf = Annotated[
-    datetime | None, Query(description="Show only what was known at this time (ISO 8601).")
+    datetime | None,
+    Query(description="Show only what was known at this time (ISO 8601)."),
+    InUtc,
 ]
 Reveal = Annotated[bool, Query(description="Open the personal data; the view itself is recorded.")]
 
@@ -216,7 +230,7 @@ async def reveal_history_page(
     request: Request,
     principal: PagePrincipal,
     csrf: CsrfToken,
-    as_of: Annotated[datetime | None, Form()] = None,
+    as_of: Annotated[datetime | None, Form(), InUtc] = None,
 ) -> Response:
     """The history with personal data in clear: a form post carrying the page's CSRF token
     (checked router-wide), the view recorded before anything is opened."""

@@ -134,3 +134,25 @@ async def test_dashboard_instants_out_of_range_are_refused_naming_the_field(
         "/api/dashboard", params={"end": "9999-12-31T23:59:59Z"}, headers=coordinator
     )
     assert fine.status_code == 200, fine.text
+
+
+async def test_a_history_as_of_off_the_calendar_in_utc_is_refused_naming_the_field(
+    http: httpx.AsyncClient, stack: Stack
+) -> None:
+    """An offset near year 1 or 9999 takes the moment off the calendar in UTC: a 500 before."""
+    rid = await open_request(http, stack)
+    compliance = stack.people["compliance"].headers
+    before = await stack.events(rid)
+    for as_of in ("0001-01-01T00:00:00+01:00", "9999-12-31T23:59:59-23:59"):
+        response = await http.get(
+            f"/api/requests/{rid}/history", params={"as_of": as_of}, headers=compliance
+        )
+        refused_naming(response, "as_of")
+        assert response.json()["errors"][0]["location"] == "query"
+    assert await stack.events(rid) == before
+    known = await http.get(
+        f"/api/requests/{rid}/history",
+        params={"as_of": "9999-12-31T23:59:59Z"},
+        headers=compliance,
+    )
+    assert known.status_code == 200, known.text
