@@ -13,6 +13,7 @@ import typer
 
 from cli.common import console, fail
 from cli.directory_common import EXIT_USAGE, print_json
+from domain.errors import ValidationFailed
 from domain.vocabulary import PurposeCategory, SubjectKind
 
 
@@ -37,6 +38,23 @@ def date_of_birth(subject_dob: str | None) -> date | None:
         return date.fromisoformat(subject_dob) if subject_dob else None
     except ValueError:
         fail("--subject-dob: give a date as YYYY-MM-DD", EXIT_USAGE)
+
+
+_OPTION_OF = {
+    "name": "--subject-name",
+    "date_of_birth": "--subject-dob",
+    "address": "--subject-address",
+    "holding_agencies": "--holder",
+    "recipient_agency": "--recipient",
+}
+
+
+def in_options(error: ValidationFailed) -> str:
+    """A refused field named by the option that gave it (``--holder``, not the body's
+    ``holding_agencies``), with the rule's own words."""
+    field = error.field.removeprefix("subject.").split(".")[0]
+    option = _OPTION_OF.get(field, "--" + field.replace("_", "-"))
+    return f"{option}: {str(error).removeprefix(f'{error.field}: ')}"
 
 
 def print_started(request_id: uuid.UUID, as_json: bool) -> None:

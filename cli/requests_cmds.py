@@ -24,11 +24,12 @@ from app.requester import check_requester
 from app.requests import NewRequest, SubjectDetails
 from app.wording import count
 from cli import case_options as case
-from cli.common import console, fail, run, settings_or_exit
+from cli.common import EXIT_REFUSED, console, fail, run, settings_or_exit
 from cli.directory_common import EXIT_NOT_FOUND, EXIT_USAGE, print_json
-from cli.hub_common import JsonFlag, bad_input, open_commands, open_records
+from cli.hub_common import JsonFlag, open_commands, open_records
 from cli.identity import TokenFile, credential
 from cli.request_ids import id_or_prefix, resolve
+from domain.errors import ValidationFailed, validation_failed
 from domain.permissions import Action
 
 requests_app = typer.Typer(
@@ -104,11 +105,14 @@ def open_request(
                     allegation_against_staff=allegation_against_staff,
                 )
             except pydantic.ValidationError as exc:
-                fail(bad_input(exc), EXIT_USAGE)
-            await check_requester(
-                hub.infra.users, new.requested_by, new.requesting_agency, who.user_id
-            )
-            return await hub.requests.open_request(who, new)
+                fail(case.in_options(validation_failed(exc)), EXIT_USAGE)
+            try:
+                await check_requester(
+                    hub.infra.users, new.requested_by, new.requesting_agency, who.user_id
+                )
+                return await hub.requests.open_request(who, new)
+            except ValidationFailed as exc:  # the register's answer: refused, as before
+                fail(case.in_options(exc), EXIT_REFUSED)
 
     case.print_started(run(go()), as_json)
 

@@ -18,10 +18,11 @@ import typer
 from app.proactive import NewProactiveShare, share_proactively
 from app.requests import SubjectDetails
 from cli import case_options as case
-from cli.common import fail, run, settings_or_exit
+from cli.common import EXIT_REFUSED, fail, run, settings_or_exit
 from cli.directory_common import EXIT_USAGE
-from cli.hub_common import JsonFlag, bad_input, open_commands
+from cli.hub_common import JsonFlag, open_commands
 from cli.identity import TokenFile, credential
+from domain.errors import ValidationFailed, validation_failed
 from domain.permissions import Action
 
 
@@ -63,7 +64,10 @@ def share(
                     rating=rating,
                 )
             except pydantic.ValidationError as exc:
-                fail(bad_input(exc), EXIT_USAGE)
-            return await share_proactively(hub.requests, who, new)
+                fail(case.in_options(validation_failed(exc)), EXIT_USAGE)
+            try:
+                return await share_proactively(hub.requests, who, new)
+            except ValidationFailed as exc:  # the register's answer: refused, as before
+                fail(case.in_options(exc), EXIT_REFUSED)
 
     case.print_started(run(go()), as_json)

@@ -365,16 +365,24 @@ async def test_open_refuses_repeated_holders_control_characters_and_future_birth
 ) -> None:
     coordinator = cli.people.coordinator.token
     before = await cli.event_count()
+    # Each refusal names the option that gave the value, not the field of the API's body.
     twice = await cli(*OPEN, "--holder", "police", token=coordinator)
-    one_line_error(twice, 2, "holding_agencies", "police is named twice")
+    one_line_error(twice, 2, "error: --holder: ", "police is named twice")
     requester = await cli(*OPEN, "--holder", "csc", token=coordinator)
-    one_line_error(requester, 2, "holding_agencies", "csc is the requesting agency")
+    one_line_error(requester, 2, "error: --holder: ", "csc is the requesting agency")
     unborn = await cli(*OPEN, "--subject-dob", "2999-01-01", token=coordinator)
-    one_line_error(unborn, 2, "date_of_birth", "future")
+    one_line_error(unborn, 2, "error: --subject-dob: ", "future")
     control = list(OPEN)
     control[control.index("--purpose") + 1] = "Strategy\x1bdiscussion"
     escaped = await cli(*control, token=coordinator)
-    one_line_error(escaped, 2, "purpose", "control characters")
+    one_line_error(escaped, 2, "error: --purpose: ", "control characters")
+    nameless = list(OPEN)
+    nameless[nameless.index("--subject-name") + 1] = ""
+    one_line_error(await cli(*nameless, token=coordinator), 2, "error: --subject-name: ")
+    unknown = list(OPEN)
+    unknown[unknown.index("--requesting-agency") + 1] = "nowhere"
+    unregistered = await cli(*unknown, token=coordinator)
+    one_line_error(unregistered, 3, "error: --requesting-agency: ", "not in the register")
     assert await cli.event_count() == before
 
 
@@ -460,7 +468,7 @@ async def test_a_worker_shares_proactively_and_the_decision_opens_in_their_inbox
     bad = await cli(*SHARE[:-1], "purple", token=cli.people.worker.token)
     assert bad.returncode == 2, bad.stderr
     own = await cli(*SHARE[:2], "police", *SHARE[3:], token=cli.people.worker.token)
-    one_line_error(own, 3, "another agency")
+    one_line_error(own, 3, "error: --recipient: ", "another agency")
     shared = await cli(*SHARE, "--json", token=cli.people.worker.token)
     assert shared.returncode == 0, shared.stderr
     rid = uuid.UUID(json.loads(shared.stdout)["request_id"])
