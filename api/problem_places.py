@@ -79,3 +79,28 @@ PLACES: Mapping[str, Place] = {
 }
 """Each of the domain's problem codes at the field it is about, in plain words (``None``:
 the domain's own sentence, which names the basis or condition concerned)."""
+
+
+_BODY_FIELDS: Mapping[str, str | None] = {
+    "inform_will_inform": "inform",
+    "instrument_citation": "instrument",
+    "protects_relation": "protects",
+    "form": None,  # an earlier step of the decision, not a field of this body
+}
+
+
+_EARLIER_STEP = frozenset({"no_items"})
+"""Codes a decision's body is refused with for what an earlier step did not record (no
+items selected), shown on the page at that step's field."""
+
+
+def body_field(code: str) -> str | None:
+    """The field of the API's task body a problem code is about (``not_share_reasons``,
+    ``inform``, ``items``), or None where it is about an earlier step (no consent or
+    lawful basis recorded yet)."""
+    place = PLACES.get(code)
+    if place is None or code in _EARLIER_STEP:
+        return None
+    if place.field.startswith("item-"):
+        return "items"
+    return _BODY_FIELDS.get(place.field, place.field)

@@ -31,6 +31,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 import domain.errors
+from api.problem_places import body_field
 from api.rendering import render
 from api.services import Services
 from api.sessions import SESSION_COOKIE
@@ -285,7 +286,17 @@ async def _known_error(request: Request, exc: Exception) -> Response:
         extensions["errors"] = [FieldError(field=field, location=location, message=message)]
     problems = getattr(exc, "problems", None)
     if isinstance(problems, Sequence):
-        extensions["codes"] = [str(getattr(p, "code", "")) for p in problems]
+        codes = [str(getattr(p, "code", "")) for p in problems]
+        extensions["codes"] = codes
+        # Each problem about a field of the body is named at that field, as any other 422.
+        named = [
+            (body_field(c), str(getattr(p, "message", "")))
+            for c, p in zip(codes, problems, strict=True)
+        ]
+        location = "query" if request.method in {"GET", "HEAD"} else "body"
+        fields = [FieldError(field=f, location=location, message=m) for f, m in named if f]
+        if fields:
+            extensions["errors"] = fields
     headers = {"WWW-Authenticate": "Bearer"} if kind.status == 401 else None
     retry_after = getattr(exc, "retry_after_s", None)
     if isinstance(retry_after, int):

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import httpx
 
+from app.task_bodies import RecordDecisionBody
 from domain.decision import TaskKind
 from tests.api.stack import ASSESS, Stack
 from tests.api.test_requests_flow import act, open_request
@@ -74,6 +75,22 @@ async def test_an_inconsistent_decision_lists_each_problems_own_code(
     assert len(codes) >= 2, codes
     assert "inconsistent_decision" not in codes
     assert all(code.isidentifier() and code.islower() for code in codes), codes
+    # The problems about this body's own fields are named there, as any other 422.
+    fields = {e["field"] for e in refused.json()["errors"]}
+    assert {"necessity", "inform"} <= fields <= set(RecordDecisionBody.model_fields), fields
+    assert await stack.events(rid) == before
+
+    bare = {"action": "record_decision", "outcome": "not_share", "reasons": "Not held here"}
+    no_reasons = await act(http, worker, done["next_task_id"], bare)
+    assert no_reasons.status_code == 422, no_reasons.text
+    assert no_reasons.json()["codes"] == ["no_reasons"]
+    assert no_reasons.json()["errors"] == [
+        {
+            "field": "not_share_reasons",
+            "location": "body",
+            "message": "give at least one reason for not sharing",
+        }
+    ]
     assert await stack.events(rid) == before
 
 

@@ -250,3 +250,21 @@ def test_the_assessments_answers_become_the_body_the_whole_form_builds() -> None
     compelled = PURPOSE.step_body({**answers, "compelled_kind": "court_order"}, on)
     assert isinstance(compelled, AssessPurposeBody) and compelled.compelled is not None
     assert compelled.compelled.citation == "Typed before the answer changed"
+
+
+def test_every_problem_the_api_names_at_a_field_names_a_field_of_a_task_body() -> None:
+    """A 422 inconsistent-decision names each problem's field of the body (``errors``):
+    the field must be one a task body has, or the problem is left to ``codes`` alone."""
+    from api.problem_places import body_field
+    from app import task_bodies
+    from app.task_bodies import Action
+
+    bodies = [
+        model
+        for model in vars(task_bodies).values()
+        if isinstance(model, type) and issubclass(model, Action) and model is not Action
+    ]
+    fields = {name for model in bodies for name in model.model_fields}
+    named = {code: body_field(code) for code in PLACES}
+    assert {f for f in named.values() if f} <= fields, named
+    assert named["no_reasons"] == "not_share_reasons" and named["consent_unresolved"] is None
