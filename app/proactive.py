@@ -59,4 +59,15 @@ async def share_proactively(requests: RequestService, actor: Actor, new: NewProa
         information_sought=new.information,
         rating=new.rating,
     )
-    return await requests.open_request(actor, request, proactive=True)
+    try:
+        return await requests.open_request(actor, request, proactive=True)
+    except ValidationFailed as exc:
+        if exc.field not in _SHARE_FIELDS:
+            raise
+        # Named as the share's own fields, not the request's it is recorded as.
+        message = str(exc).removeprefix(f"{exc.field}: ")
+        raise ValidationFailed(_SHARE_FIELDS[exc.field], message) from None
+
+
+_SHARE_FIELDS = {"requesting_agency": "recipient_agency", "information_sought": "information"}
+"""The request's fields that a share fills from its own (the rest keep their names)."""

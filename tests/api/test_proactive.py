@@ -14,7 +14,7 @@ from domain.events import DecisionRecorded, RequestOpened
 from tests.api.a11y import problems
 from tests.api.stack import Stack
 from tests.api.test_pages import csrf_of
-from tests.api.test_requests_flow import decide_to_share, delivered_package
+from tests.api.test_requests_flow import _all_events, decide_to_share, delivered_package
 
 
 @pytest.fixture
@@ -141,3 +141,26 @@ async def test_a_worker_shares_from_the_page_and_the_decision_opens_in_their_inb
         own = await browser.post("/shares/new", data=form | {"recipient_agency": stack.holder})
         assert own.status_code == 422
         assert "another agency" in own.text
+
+
+async def test_a_share_to_an_agency_not_in_the_register_names_the_recipient_agency(
+    http: httpx.AsyncClient, stack: Stack
+) -> None:
+    """The share is recorded as a request from the recipient: its refusal named the request's
+    field (requesting_agency), which a share's body does not have."""
+    before = await _all_events(stack)
+    response = await http.post(
+        "/api/shares",
+        json=share_body(stack, recipient_agency="nobody_registered"),
+        headers=stack.people["worker"].headers,
+    )
+    assert response.status_code == 422, response.text
+    assert response.json()["errors"] == [
+        {
+            "field": "recipient_agency",
+            "location": "body",
+            "message": "nobody_registered is not in the register",
+        }
+    ]
+    assert "requesting_agency" not in response.text
+    assert await _all_events(stack) == before
