@@ -14,6 +14,7 @@ post any of it (``DECIDE`` for that agency), whether the decision is open or com
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Annotated, Any
 from uuid import UUID
 
@@ -53,157 +54,142 @@ def page_path(request_id: UUID, agency: str, part: str = "") -> str:
     return f"{base}/{part}" if part else base
 
 
-async def _decision(
-    services: Services, principal: Principal, request_id: UUID, agency: str, *, open_: bool = True
-) -> tuple[Actor, AgencyDecisionState]:
-    """Who is acting (a worker of ``agency``) and its decision; with ``open_``, consent
-    must be given and not yet withdrawn, else the page says why not (409)."""
+@dataclass(frozen=True)
+class Withdrawing:
+    """One worker on one decision's withdrawal pages: who, the decision, the page's parts."""
+
+    services: Services
+    request: Request
+    principal: Principal
+    csrf: str
+    request_id: UUID
+    agency: str
+    actor: Actor
+    state: AgencyDecisionState
+
+    @property
+    def key(self) -> str:
+        return draft_key(self.request_id, self.agency)
+
+    def to(self, part: str = "") -> RedirectResponse:
+        return RedirectResponse(page_path(self.request_id, self.agency, part), status_code=303)
+
+    def opened(self) -> Withdrawing:
+        """Itself, if consent was given and not yet withdrawn; else the page says why not
+        (409)."""
+        consent = self.state.consent
+        if consent is not None and consent.outcome is ConsentOutcome.WITHDRAWN:
+            raise InvalidState("consent has already been recorded as withdrawn")
+        if consent is None or consent.outcome is not ConsentOutcome.GIVEN:
+            raise InvalidState("consent was not given for this decision, so it cannot be withdrawn")
+        return self
+
+    async def answers(self) -> dict[str, Any]:
+        return await self.services.drafts.load(self.actor.user_id, self.key)
+
+    async def render(self, template: str, status_code: int = 200, **context: Any) -> Response:
+        return render(
+            self.services,
+            self.request,
+            template,
+            principal=self.principal,
+            csrf=self.csrf,
+            state=self.state,
+            agencies={a.code: a.name for a in await self.services.agencies.list()},
+            status_code=status_code,
+            **context,
+            **VOCABULARY,
+        )
+
+    async def form(
+        self, form: FormState, status_code: int = 200, was_restored: bool = False
+    ) -> Response:
+        return await self.render(
+            "consent_withdrawal.html",
+            status_code,
+            restored=was_restored,
+            action=page_path(self.request_id, self.agency),
+            form=form,
+        )
+
+
+async def _withdrawing(
+    request_id: UUID,
+    agency: AgencyParam,
+    services: ServicesDep,
+    request: Request,
+    principal: PagePrincipal,
+    csrf: CsrfToken,
+) -> Withdrawing:
+    """Who is acting (a worker of ``agency``) and its decision, as its log has it once its
+    workflow has ended."""
     require_page(principal, Action.DECIDE)
     actor = actor_of(principal)
     require(actor, Action.DECIDE, agency, doing=DOING)
     state = await services.requests.decision(request_id, agency)
     if state.completed_at is not None:  # its workflow has ended: the log has what followed
         state = await folded(services.events, request_id, agency)
-    consent = state.consent
-    if open_ and consent is not None and consent.outcome is ConsentOutcome.WITHDRAWN:
-        raise InvalidState("consent has already been recorded as withdrawn")
-    if open_ and (consent is None or consent.outcome is not ConsentOutcome.GIVEN):
-        raise InvalidState("consent was not given for this decision, so it cannot be withdrawn")
-    return actor, state
+    return Withdrawing(services, request, principal, csrf, request_id, agency, actor, state)
 
 
-async def _answers(
-    services: Services, actor: Actor, request_id: UUID, agency: str
-) -> dict[str, Any]:
-    return await services.drafts.load(actor.user_id, draft_key(request_id, agency))
-
-
-async def _names(services: Services) -> dict[str, str]:
-    return {a.code: a.name for a in await services.agencies.list()}
-
-
-async def _form(
-    services: Services,
-    request: Request,
-    principal: Principal,
-    csrf: str,
-    state: AgencyDecisionState,
-    form: FormState,
-    status_code: int = 200,
-    was_restored: bool = False,
-) -> Response:
-    return render(
-        services,
-        request,
-        "consent_withdrawal.html",
-        restored=was_restored,
-        principal=principal,
-        csrf=csrf,
-        state=state,
-        agencies=await _names(services),
-        action=page_path(state.request_id, state.agency),
-        form=form,
-        status_code=status_code,
-        **VOCABULARY,
-    )
+On = Annotated[Withdrawing, Depends(_withdrawing)]
+"""The decision named in the path, if the person may record its consent's withdrawal."""
 
 
 @router.get("/requests/{request_id}/agencies/{agency}/consent-withdrawal")
-async def withdrawal_page(
-    request_id: UUID,
-    agency: AgencyParam,
-    services: ServicesDep,
-    request: Request,
-    principal: PagePrincipal,
-    csrf: CsrfToken,
-) -> Response:
+async def withdrawal_page(on: On) -> Response:
     """The form: filled with the answers so far when the worker comes back to change them."""
-    actor, state = await _decision(services, principal, request_id, agency)
-    kept = await restored(services, principal, request.url.path)  # typed before signing in
-    answers = {**await _answers(services, actor, request_id, agency), **kept}
-    return await _form(
-        services, request, principal, csrf, state, FormState(answers), was_restored=bool(kept)
-    )
+    on = on.opened()
+    kept = await restored(on.services, on.principal, on.request.url.path)  # typed before signing in
+    answers = {**await on.answers(), **kept}
+    return await on.form(FormState(answers), was_restored=bool(kept))
 
 
 @router.post("/requests/{request_id}/agencies/{agency}/consent-withdrawal")
-async def withdrawal_submit(
-    request_id: UUID,
-    agency: AgencyParam,
-    services: ServicesDep,
-    request: Request,
-    principal: PagePrincipal,
-    csrf: CsrfToken,
-) -> Response:
+async def withdrawal_submit(on: On) -> Response:
     """The answers checked as the API checks them and kept in the draft; then the check."""
-    actor, state = await _decision(services, principal, request_id, agency)
+    on = on.opened()
 
     async def keep(model: PageForm) -> None:
         ConsentWithdrawalBody.model_validate(model.body())  # as the API would refuse it
-        await services.drafts.save(
-            actor.user_id, draft_key(request_id, agency), state.subject_id, model.values()
-        )
+        await on.services.drafts.save(on.actor.user_id, on.key, on.state.subject_id, model.values())
 
-    kept = await attempt(ConsentWithdrawalForm, await request.form(), keep)
+    kept = await attempt(ConsentWithdrawalForm, await on.request.form(), keep)
     if isinstance(kept, Refused):
-        form = FormState.of(kept)
-        return await _form(services, request, principal, csrf, state, form, kept.status)
-    return RedirectResponse(page_path(request_id, agency, "check"), status_code=303)
+        return await on.form(FormState.of(kept), kept.status)
+    return on.to("check")
 
 
 @router.get("/requests/{request_id}/agencies/{agency}/consent-withdrawal/check")
-async def withdrawal_check(
-    request_id: UUID,
-    agency: AgencyParam,
-    services: ServicesDep,
-    request: Request,
-    principal: PagePrincipal,
-    csrf: CsrfToken,
-) -> Response:
+async def withdrawal_check(on: On) -> Response:
     """The answers, each with a link to change it, and what recording them does."""
-    actor, state = await _decision(services, principal, request_id, agency)
-    answers = await _answers(services, actor, request_id, agency)
+    answers = await on.opened().answers()
     model = ConsentWithdrawalForm.read(ConsentWithdrawalForm.raw(answers))
     if not answers or model.check():
-        return RedirectResponse(page_path(request_id, agency), status_code=303)
-    return render(
-        services,
-        request,
+        return on.to()
+    return await on.render(
         "consent_withdrawal_check.html",
-        principal=principal,
-        csrf=csrf,
-        state=state,
-        agencies=await _names(services),
         answers=model,
         withdrawn_on=model.date("withdrawn_on"),
-        change=page_path(request_id, agency),
-        action=page_path(request_id, agency, "check"),
-        **VOCABULARY,
+        change=page_path(on.request_id, on.agency),
+        action=page_path(on.request_id, on.agency, "check"),
     )
 
 
 @router.post("/requests/{request_id}/agencies/{agency}/consent-withdrawal/check")
-async def withdrawal_record(
-    request_id: UUID,
-    agency: AgencyParam,
-    services: ServicesDep,
-    request: Request,
-    principal: PagePrincipal,
-    csrf: CsrfToken,
-) -> Response:
+async def withdrawal_record(on: On) -> Response:
     """Record the withdrawal (the API's use case); refused, the form again, answers kept."""
-    actor, state = await _decision(services, principal, request_id, agency)
-    answers = await _answers(services, actor, request_id, agency)
+    answers = await on.opened().answers()
 
     async def run(model: PageForm) -> int:
         body = ConsentWithdrawalBody.model_validate(model.body())
         return await record_withdrawal(
-            services.requests,
-            services.events,
-            Outbox(services.engine),
-            actor,
-            request_id,
-            agency,
+            on.services.requests,
+            on.services.events,
+            Outbox(on.services.engine),
+            on.actor,
+            on.request_id,
+            on.agency,
             withdrawn_by=body.withdrawn_by,
             withdrawn_on=body.withdrawn_on,
             scope=body.scope,
@@ -212,32 +198,16 @@ async def withdrawal_record(
 
     done = await attempt(ConsentWithdrawalForm, answers, run)
     if isinstance(done, Refused):
-        form = FormState.of(done)
-        return await _form(services, request, principal, csrf, state, form, done.status)
-    await services.drafts.drop(actor.user_id, draft_key(request_id, agency))
-    return RedirectResponse(page_path(request_id, agency, "done"), status_code=303)
+        return await on.form(FormState.of(done), done.status)
+    await on.services.drafts.drop(on.actor.user_id, on.key)
+    return on.to("done")
 
 
 @router.get("/requests/{request_id}/agencies/{agency}/consent-withdrawal/done")
-async def withdrawal_done(
-    request_id: UUID,
-    agency: AgencyParam,
-    services: ServicesDep,
-    request: Request,
-    principal: PagePrincipal,
-    csrf: CsrfToken,
-) -> Response:
+async def withdrawal_done(on: On) -> Response:
     """The confirmation (a GOV.UK panel) and what follows: decide again, or the recipient
     has been told."""
-    actor, state = await _decision(services, principal, request_id, agency, open_=False)
-    return render(
-        services,
-        request,
+    return await on.render(
         "consent_withdrawal_done.html",
-        principal=principal,
-        csrf=csrf,
-        state=state,
-        agencies=await _names(services),
-        next_tasks=await next_tasks(services, actor, request_id, agency),
-        **VOCABULARY,
+        next_tasks=await next_tasks(on.services, on.actor, on.request_id, on.agency),
     )
