@@ -36,28 +36,33 @@ from infra.directory import NotFoundError
 router = APIRouter(include_in_schema=False, dependencies=[Depends(csrf_protect)])
 
 
-class Flowing:
-    """One person on one flow of one task: the task, its flow, the answers so far."""
+PageParts = tuple[Request, Principal, str]
+"""The page's request, the person signed in and the form token its forms carry."""
 
-    def __init__(self, services: Services, flow: Flow, page: TaskPage) -> None:
+
+class Flowing:
+    """One person on one flow of one task: the task, its flow, the answers so far, and the
+    page's request, person and form token."""
+
+    def __init__(self, services: Services, flow: Flow, page: TaskPage, parts: PageParts) -> None:
         self.services = services
         self.flow = flow
         self.page = page
+        self.request, self.principal, self.csrf = parts
         self.key = flow_key(flow.name, page.ref.request_id, page.ref.agency)
 
     @classmethod
-    async def open(
-        cls, services: Services, principal: Principal, task_id: str, name: str
-    ) -> Flowing:
+    async def open(cls, services: Services, task_id: str, name: str, parts: PageParts) -> Flowing:
         flow = FLOWS.get(name)
         if flow is None:
             raise NotFoundError("no such page for this task")
+        _, principal, _ = parts
         page = await open_task(services, principal, task_id, flow.action)
         if page.ref.kind not in flow.kinds:
             raise NotFoundError("this task has no such questions")
         if not flow.pending(page.state):
             raise InvalidState(flow.closed)
-        return cls(services, flow, page)
+        return cls(services, flow, page, parts)
 
     async def answers(self) -> dict[str, Any]:
         return await self.services.drafts.load(self.page.actor.user_id, self.key)
@@ -87,9 +92,14 @@ class Flowing:
 
 
 async def _flowing(
-    task_id: str, flow: str, services: ServicesDep, principal: PagePrincipal
+    task_id: str,
+    flow: str,
+    services: ServicesDep,
+    request: Request,
+    principal: PagePrincipal,
+    csrf: CsrfToken,
 ) -> Flowing:
-    return await Flowing.open(services, principal, task_id, flow)
+    return await Flowing.open(services, task_id, flow, (request, principal, csrf))
 
 
 On = Annotated[Flowing, Depends(_flowing)]
@@ -107,31 +117,22 @@ class CheckAnswers(PageForm):
 
 
 @router.get("/tasks/{task_id}/{flow}/check")
-async def check_page(
-    on: On, request: Request, principal: PagePrincipal, csrf: CsrfToken
-) -> Response:
+async def check_page(on: On) -> Response:
     answers = await on.answered()
     if isinstance(answers, RedirectResponse):
         return answers
-    return await _check(on, request, principal, csrf, FormState(answers))
+    return await _check(on, FormState(answers))
 
 
-async def _check(
-    on: Flowing,
-    request: Request,
-    principal: Principal,
-    csrf: str,
-    form: FormState,
-    status_code: int = 200,
-) -> Response:
+async def _check(on: Flowing, form: FormState, status_code: int = 200) -> Response:
     order = on.flow.order(form.values, on.page)
     rows = [(slug, on.flow.by_slug[slug].short) for slug in order]
     error_links = {name: on.flow.error_link(on.page.task_id, name) for name in form.errors}
     return await show(
         on.services,
-        request,
-        principal,
-        csrf,
+        on.request,
+        on.principal,
+        on.csrf,
         on.page,
         "question_check.html",
         form,
@@ -144,9 +145,7 @@ async def _check(
 
 
 @router.post("/tasks/{task_id}/{flow}/check")
-async def check_submit(
-    on: On, request: Request, principal: PagePrincipal, csrf: CsrfToken
-) -> Response:
+async def check_submit(on: On) -> Response:
     answers = await on.answered()
     if isinstance(answers, RedirectResponse):
         return answers
@@ -160,41 +159,27 @@ async def check_submit(
     done = await attempt(CheckAnswers, {}, run, places=places, renames=renames)
     if isinstance(done, Refused):
         state = FormState(answers, done.errors)
-        return await _check(on, request, principal, csrf, state, done.status)
+        return await _check(on, state, done.status)
     await on.drop()
     return RedirectResponse(on.flow.done_url(task_id), status_code=303)
 
 
 @router.get("/tasks/{task_id}/{flow}/{slug}")
-async def question_page(
-    on: On,
-    slug: str,
-    request: Request,
-    principal: PagePrincipal,
-    csrf: CsrfToken,
-    change: bool = False,
-) -> Response:
-    kept = await restored(on.services, principal, request.url.path)  # typed, not yet sent
+async def question_page(on: On, slug: str, change: bool = False) -> Response:
+    kept = await restored(on.services, on.principal, on.request.url.path)  # typed, not yet sent
     answers = {**await on.answers(), **kept}
-    return await _question(on, request, principal, csrf, slug, FormState(answers), change)
+    return await _question(on, slug, FormState(answers), change)
 
 
 async def _question(
-    on: Flowing,
-    request: Request,
-    principal: Principal,
-    csrf: str,
-    slug: str,
-    form: FormState,
-    change: bool,
-    status_code: int = 200,
+    on: Flowing, slug: str, form: FormState, change: bool, status_code: int = 200
 ) -> Response:
     question = on.question(slug, dict(form.values))
     return await show(
         on.services,
-        request,
-        principal,
-        csrf,
+        on.request,
+        on.principal,
+        on.csrf,
         on.page,
         "question_page.html",
         form,
@@ -207,23 +192,16 @@ async def _question(
 
 
 @router.post("/tasks/{task_id}/{flow}/{slug}")
-async def question_submit(
-    on: On,
-    slug: str,
-    request: Request,
-    principal: PagePrincipal,
-    csrf: CsrfToken,
-    change: bool = False,
-) -> Response:
+async def question_submit(on: On, slug: str, change: bool = False) -> Response:
     question = on.question(slug, await on.answers())
 
     async def run(model: PageForm) -> dict[str, Any]:
         return await on.keep(model.values())
 
-    answers = await attempt(question.form, await request.form(), run)
+    answers = await attempt(question.form, await on.request.form(), run)
     if isinstance(answers, Refused):
         typed = FormState({**await on.answers(), **answers.values}, answers.errors)
-        return await _question(on, request, principal, csrf, slug, typed, change, answers.status)
+        return await _question(on, slug, typed, change, answers.status)
     if change:  # back to the check, unless the new answer asks a question not yet answered
         return on.to(on.flow.first_unanswered(answers, on.page), change=True)
     return on.to(on.flow.next_after(slug, answers, on.page))
