@@ -81,6 +81,34 @@ async def consent_given(http: httpx.AsyncClient, stack: Stack) -> str:
     return rid
 
 
+async def shared_and_acknowledged(
+    http: httpx.AsyncClient, stack: Stack, rid: str, decision_task: str
+) -> str:
+    """The decision recorded as a share, the person told, the package delivered and
+    acknowledged by the recipient, and the decision's workflow ended; the package's id."""
+    worker, agency = stack.people["worker"], stack.holder
+    assert (await act(http, worker, decision_task, SHARED)).status_code == 200
+    task = await stack.task_id(rid, agency, TaskKind.INFORM_PERSON)
+    told = await act(http, worker, task, {"action": "record_informing", "informed": True})
+    assert told.status_code == 200, told.text
+    package_id = await delivered_package(http, stack, rid)
+    recipient = stack.people["recipient"]
+    opened = await http.get(f"/api/packages/{package_id}", headers=recipient.headers)
+    ack = await http.post(
+        f"/api/packages/{package_id}/acknowledge",
+        json={"sha256": opened.json()["sha256"]},
+        headers=recipient.headers,
+    )
+    assert ack.status_code == 200, ack.text
+    for _ in range(100):  # the decision's workflow ends after the acknowledgement
+        state = await stack.requests.decision(uuid.UUID(rid), agency)
+        if state.completed_at is not None:
+            break
+        await asyncio.sleep(0.1)
+    assert state.completed_at is not None
+    return package_id
+
+
 async def test_withdrawal_before_the_decision_stops_the_share_on_that_consent(
     http: httpx.AsyncClient, stack: Stack
 ) -> None:
@@ -111,25 +139,8 @@ async def test_withdrawal_after_the_share_completed_tells_the_recipient(
     rid = await consent_given(http, stack)
     worker, agency = stack.people["worker"], stack.holder
     task = await stack.task_id(rid, agency, TaskKind.RECORD_DECISION)
-    await steps(http, worker, task, PUBLIC_TASK, SELECTED, SHARED)
-    task = await stack.task_id(rid, agency, TaskKind.INFORM_PERSON)
-    told = await act(http, worker, task, {"action": "record_informing", "informed": True})
-    assert told.status_code == 200, told.text
-    package_id = await delivered_package(http, stack, rid)
-    recipient = stack.people["recipient"]
-    opened = await http.get(f"/api/packages/{package_id}", headers=recipient.headers)
-    ack = await http.post(
-        f"/api/packages/{package_id}/acknowledge",
-        json={"sha256": opened.json()["sha256"]},
-        headers=recipient.headers,
-    )
-    assert ack.status_code == 200, ack.text
-    for _ in range(100):  # the decision's workflow ends after the acknowledgement
-        state = await stack.requests.decision(uuid.UUID(rid), agency)
-        if state.completed_at is not None:
-            break
-        await asyncio.sleep(0.1)
-    assert state.completed_at is not None
+    await steps(http, worker, task, PUBLIC_TASK, SELECTED)
+    await shared_and_acknowledged(http, stack, rid, task)
 
     url = f"/api/requests/{rid}/agencies/{agency}/consent-withdrawal"
     done = await http.post(url, json=withdrawal(), headers=worker.headers)

@@ -7,7 +7,6 @@ worker of the deciding agency may see or post any of it."""
 
 from __future__ import annotations
 
-import asyncio
 import uuid
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
@@ -21,8 +20,8 @@ from domain.events import ConsentWithdrawn
 from infra.packages import Outbox
 from tests.api.a11y import error_ids, problems
 from tests.api.stack import Stack
-from tests.api.test_consent_withdrawal import consent_given
-from tests.api.test_requests_flow import ITEMS, act, delivered_package
+from tests.api.test_consent_withdrawal import consent_given, shared_and_acknowledged
+from tests.api.test_requests_flow import ITEMS, act
 from tests.pages.walk import (
     checked,
     csrf_of,
@@ -253,33 +252,8 @@ async def test_after_the_share_the_recipient_is_told_and_the_package_page_links_
 ) -> None:
     rid = await consent_given(http, stack)
     task = await basis_and_items(http, stack, rid)
-    worker, agency = stack.people["worker"], stack.holder
-    share = {
-        "action": "record_decision",
-        "outcome": "share",
-        "reasons": "Relevant to the strategy discussion",
-        "necessity": "Only the incident",
-        "inform": {"will_inform": True},
-    }
-    assert (await act(http, worker, task, share)).status_code == 200
-    task = await stack.task_id(rid, agency, TaskKind.INFORM_PERSON)
-    told = await act(http, worker, task, {"action": "record_informing", "informed": True})
-    assert told.status_code == 200, told.text
-    package_id = await delivered_package(http, stack, rid)
-    recipient = stack.people["recipient"]
-    opened = await http.get(f"/api/packages/{package_id}", headers=recipient.headers)
-    ack = await http.post(
-        f"/api/packages/{package_id}/acknowledge",
-        json={"sha256": opened.json()["sha256"]},
-        headers=recipient.headers,
-    )
-    assert ack.status_code == 200, ack.text
-    for _ in range(100):  # the decision's workflow ends after the acknowledgement
-        state = await stack.requests.decision(uuid.UUID(rid), agency)
-        if state.completed_at is not None:
-            break
-        await asyncio.sleep(0.1)
-    assert state.completed_at is not None
+    package_id = await shared_and_acknowledged(http, stack, rid, task)
+    agency = stack.holder
 
     url = form_url(rid, agency)
     today = datetime.now(UTC)
