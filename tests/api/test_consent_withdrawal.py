@@ -7,12 +7,10 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime
 from typing import Any
 
 import httpx
-import pytest
 
 from domain.decision import TaskKind
 from domain.events import ConsentWithdrawn
@@ -26,13 +24,6 @@ from tests.api.test_requests_flow import (
     revealed_record,
     steps,
 )
-
-
-@pytest.fixture
-async def http(stack: Stack) -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(base_url=stack.url, timeout=30) as client:
-        yield client
-
 
 PUBLIC_TASK = {
     "action": "determine_lawful_basis",

@@ -5,10 +5,8 @@ at its answer, and an urgent share to review with the way to recall it."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator
 
 import httpx
-import pytest
 
 from domain.decision import TaskKind
 from domain.events.access import PersonalDataViewed, ViewKind
@@ -26,12 +24,6 @@ from tests.pages.walk import (
 )
 
 QUESTION = "Is sharing without consent justified here?"
-
-
-@pytest.fixture
-async def http(stack: Stack) -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(base_url=stack.url, timeout=30) as client:
-        yield client
 
 
 async def test_the_advisor_sees_what_they_advise_on_and_a_refusal_keeps_their_advice(

@@ -8,11 +8,9 @@ question; what is recorded the same as the API's; only the task's own role and a
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
-import pytest
 
 from domain.decision import TaskKind
 from domain.events import AdviceGiven, ConsentNotSought, ConsentRecorded
@@ -29,12 +27,6 @@ from tests.pages.walk import (
 )
 
 TYPED = "By phone with <b>Mum</b> & the social worker"
-
-
-@pytest.fixture
-async def http(stack: Stack) -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(base_url=stack.url, timeout=30) as client:
-        yield client
 
 
 async def assessed(http: httpx.AsyncClient, stack: Stack, **changes: Any) -> str:

@@ -3,10 +3,7 @@ back, once, on that page for the same person, and for nobody else."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
 import httpx
-import pytest
 from sqlalchemy import text
 
 from app.drafts import Drafts
@@ -26,12 +23,6 @@ from tests.pages.walk import (
 )
 
 TYPED = "Concerns raised by the school <i>today</i>"
-
-
-@pytest.fixture
-async def http(stack: Stack) -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(base_url=stack.url, timeout=30) as client:
-        yield client
 
 
 async def test_a_kept_new_request_comes_back_once_after_signing_in_again(stack: Stack) -> None:

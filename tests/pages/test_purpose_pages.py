@@ -6,10 +6,8 @@ assessment the same as the API's."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator
 
 import httpx
-import pytest
 
 from domain.decision import TaskKind
 from domain.events import PurposeAssessed
@@ -20,12 +18,6 @@ from tests.pages.walk import checked, csrf_of, field_value, open_request, signed
 
 TYPED = "Seen by the school nurse <b>twice</b> & the GP"
 CITATION = "Children Act 1989 s.47"
-
-
-@pytest.fixture
-async def http(stack: Stack) -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(base_url=stack.url, timeout=30) as client:
-        yield client
 
 
 async def assessed(stack: Stack, rid: str) -> PurposeAssessed:

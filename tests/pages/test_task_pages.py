@@ -7,11 +7,9 @@ from __future__ import annotations
 
 import re
 import uuid
-from collections.abc import AsyncIterator
 from datetime import date, timedelta
 
 import httpx
-import pytest
 from sqlalchemy import text
 
 from app.task_bodies import RecordDecisionBody
@@ -37,12 +35,6 @@ from tests.pages.walk import (
 )
 
 TYPED = "Typed once, never lost: <b>Ada</b> & co"
-
-
-@pytest.fixture
-async def http(stack: Stack) -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(base_url=stack.url, timeout=30) as client:
-        yield client
 
 
 async def views(stack: Stack, rid: str) -> list[PersonalDataViewed]:

@@ -8,12 +8,10 @@ worker of the deciding agency may see or post any of it."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
-import pytest
 
 from domain.decision import TaskKind
 from domain.events import ConsentWithdrawn
@@ -32,12 +30,6 @@ from tests.pages.walk import (
 )
 
 NOTE = "Told us by phone: <b>Mum</b> & dad agree"
-
-
-@pytest.fixture
-async def http(stack: Stack) -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(base_url=stack.url, timeout=30) as client:
-        yield client
 
 
 def form_url(rid: str, agency: str, part: str = "") -> str:
