@@ -21,7 +21,10 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any, Protocol, cast
 
+from pydantic import Field
+
 from api.forms import FORM, PageForm, Place
+from api.task_forms import TaskForm
 from app.task_bodies import Action as StepBody
 from app.task_bodies import TaskAction
 from domain.decision import AgencyDecisionState
@@ -156,6 +159,30 @@ class Flow:
 
     def done_url(self, task_id: str) -> str:
         return f"/tasks/{task_id}/{self.done or f'done?step={self.step}'}"
+
+
+def one_answer(
+    name: str, required: str | None = None, *, max_length: int | None = None
+) -> type[PageForm]:
+    """A question's form of one text answer, ``name``: required (``required`` is what is
+    said when it is blank) or optional, at most ``max_length`` characters if given."""
+    default: Any = "" if max_length is None else Field("", max_length=max_length)
+    title = name.title().replace("_", "") + "Answer"  # outcome: OutcomeAnswer
+    namespace: dict[str, Any] = {
+        "__module__": __name__,
+        "__qualname__": title,
+        "__annotations__": {name: str},
+        name: default,
+    }
+    if required is not None:
+        namespace["REQUIRED"] = {name: required}
+    return cast("type[PageForm]", type(title, (PageForm,), namespace))
+
+
+def whole_form_body(form: type[TaskForm], answers: Answers) -> dict[str, Any]:
+    """The answers as the body of the step's whole form on the task page (built the same
+    way as that form builds it)."""
+    return {"action": form.ACTION, **form.read(form.raw(answers)).body()}
 
 
 def yes_no(value: Any) -> bool | None:

@@ -10,53 +10,24 @@ agrees to sharing without consent; the capacity they advise in; their position
 
 from __future__ import annotations
 
-from pydantic import Field
+from typing import Any
 
-from api.forms import PageForm
 from api.problem_places import PLACES
-from api.question_flows import Answers, Context, Flow, Question
+from api.question_flows import Answers, Context, Flow, Question, one_answer, whole_form_body
 from api.task_forms import GiveAdviceForm
 from app.task_bodies import GiveAdviceBody
 from domain.permissions import Action
 from domain.vocabulary import AdviceRecommendation
 
 
-class RecommendationQuestion(PageForm):
-    REQUIRED = {"recommendation": GiveAdviceForm.REQUIRED["recommendation"]}
-    recommendation: str = ""
-
-
-class AgreementQuestion(PageForm):
-    """Asked only with a recommendation to share."""
-
-    REQUIRED = {
-        "agrees_to_share_without_consent": "Select yes if you agree to sharing without consent"
-    }
-    agrees_to_share_without_consent: str = ""
-
-
-class CapacityQuestion(PageForm):
-    REQUIRED = {"capacity": GiveAdviceForm.REQUIRED["capacity"]}
-    capacity: str = ""
-
-
-class PositionQuestion(PageForm):
-    position: str = Field("", max_length=120)
-
-
-class AdviceQuestion(PageForm):
-    REQUIRED = {"advice": GiveAdviceForm.REQUIRED["advice"]}
-    advice: str = Field("", max_length=10_000)
-
-
 def sequence(answers: Answers, ctx: Context) -> list[str]:
+    """The agreement to share without consent is asked only with a recommendation to share."""
     share = answers.get("recommendation") == AdviceRecommendation.SHARE
     return ["recommendation", *(["agreement"] if share else []), "capacity", "position", "advice"]
 
 
-def body(answers: Answers, ctx: Context) -> dict[str, object]:
-    form = GiveAdviceForm.read(GiveAdviceForm.raw(answers))
-    return {"action": GiveAdviceForm.ACTION, **form.body()}
+def body(answers: Answers, ctx: Context) -> dict[str, Any]:
+    return whole_form_body(GiveAdviceForm, answers)
 
 
 ADVICE = Flow(
@@ -67,19 +38,38 @@ ADVICE = Flow(
     closed="no advice is asked for on this decision now",
     questions=(
         Question(
-            "recommendation", RecommendationQuestion, "What do you recommend?", "Recommendation"
+            "recommendation",
+            one_answer("recommendation", GiveAdviceForm.REQUIRED["recommendation"]),
+            "What do you recommend?",
+            "Recommendation",
         ),
         Question(
             "agreement",
-            AgreementQuestion,
+            one_answer(
+                "agrees_to_share_without_consent",
+                "Select yes if you agree to sharing without consent",
+            ),
             "Do you agree to sharing without consent?",
             "Agrees to sharing without consent",
         ),
-        Question("capacity", CapacityQuestion, "In what capacity do you advise?", "You advise as"),
         Question(
-            "position", PositionQuestion, "What is your position? (optional)", "Your position"
+            "capacity",
+            one_answer("capacity", GiveAdviceForm.REQUIRED["capacity"]),
+            "In what capacity do you advise?",
+            "You advise as",
         ),
-        Question("advice", AdviceQuestion, "What is your advice, and why?", "Advice and reasons"),
+        Question(
+            "position",
+            one_answer("position", max_length=120),
+            "What is your position? (optional)",
+            "Your position",
+        ),
+        Question(
+            "advice",
+            one_answer("advice", GiveAdviceForm.REQUIRED["advice"], max_length=10_000),
+            "What is your advice, and why?",
+            "Advice and reasons",
+        ),
     ),
     sequence=sequence,
     body=body,

@@ -14,22 +14,26 @@ takes it.
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
-
-from pydantic import Field
 
 from api.forms import PageForm
 from api.problem_places import PLACES
-from api.question_flows import Answers, Context, Flow, Question
-from api.task_forms import ConsentNotSoughtForm, RecordConsentForm, SeekConsentForm, TaskForm
+from api.question_flows import Answers, Context, Flow, Question, one_answer, whole_form_body
+from api.task_forms import ConsentNotSoughtForm, RecordConsentForm, SeekConsentForm
 from app.task_bodies import ConsentNotSoughtBody, RecordConsentBody, SeekConsentBody
 from domain.decision import AgencyDecisionState
 from domain.permissions import Action
 from domain.vocabulary import RISK_NOT_SOUGHT, ConsentOutcome, ProtectedRelation
 
-Long = Field("", max_length=10_000)
+LONG = 10_000
 KINDS = frozenset({"resolve_consent"})
 CLOSED = "consent has been resolved for this decision; it cannot be changed here"
+
+
+_consent_step = partial(Flow, kinds=KINDS, action=Action.DECIDE, closed=CLOSED, places=PLACES)
+"""A flow of the consent task: a worker of the deciding agency answers it, until consent
+is resolved."""
 
 
 def _not_yet_sought(state: AgencyDecisionState) -> bool:
@@ -40,43 +44,32 @@ def _being_sought(state: AgencyDecisionState) -> bool:
     return state.consent is None and state.consent_sought_at is not None
 
 
-def _body(form: type[TaskForm], answers: Answers) -> dict[str, Any]:
-    """The answers as the whole form's body (the task page's form builds it the same way)."""
-    return {"action": form.ACTION, **form.read(form.raw(answers)).body()}
-
-
 # -- seeking consent ------------------------------------------------------------------------
 
 
-class HowQuestion(PageForm):
-    note: str = Long
-
-
-SEEK_CONSENT = Flow(
+SEEK_CONSENT = _consent_step(
     name="seek-consent",
-    kinds=KINDS,
-    action=Action.DECIDE,
     pending=_not_yet_sought,
-    closed=CLOSED,
-    questions=(Question("how", HowQuestion, "How are you seeking consent? (optional)", "How"),),
+    questions=(
+        Question(
+            "how",
+            one_answer("note", max_length=LONG),
+            "How are you seeking consent? (optional)",
+            "How",
+        ),
+    ),
     sequence=lambda answers, ctx: ["how"],
-    body=lambda answers, ctx: _body(SeekConsentForm, answers),
+    body=lambda answers, ctx: whole_form_body(SeekConsentForm, answers),
     body_model=SeekConsentBody,
     step=SeekConsentForm.ACTION,
     caption="Seek consent",
     check_title="Check your answers before recording that consent is being sought",
     submit="Record that consent is being sought",
     refused_title="This cannot be recorded yet",
-    places=PLACES,
 )
 
 
 # -- not seeking it -------------------------------------------------------------------------
-
-
-class ReasonQuestion(PageForm):
-    REQUIRED = {"reason": ConsentNotSoughtForm.REQUIRED["reason"]}
-    reason: str = ""
 
 
 class ProtectsQuestion(PageForm):
@@ -86,18 +79,13 @@ class ProtectsQuestion(PageForm):
     protects_kind: str = ""
 
 
-class ExplanationQuestion(PageForm):
-    REQUIRED = {"explanation": ConsentNotSoughtForm.REQUIRED["explanation"]}
-    explanation: str = Long
-
-
 def _not_sought_body(answers: Answers, ctx: Context) -> dict[str, Any]:
     """The whole form's body; at risk "as" a kind with nobody chosen is the person the
     request is about (the question's first choice)."""
     typed = dict(answers)
     if typed.get("protects_kind") and not typed.get("protects_relation"):
         typed["protects_relation"] = ProtectedRelation.SUBJECT.value
-    return _body(ConsentNotSoughtForm, typed)
+    return whole_form_body(ConsentNotSoughtForm, typed)
 
 
 def _not_seeking(answers: Answers, ctx: Context) -> list[str]:
@@ -105,18 +93,22 @@ def _not_seeking(answers: Answers, ctx: Context) -> list[str]:
     return ["reason", *(["protects"] if risk else []), "explanation"]
 
 
-NOT_SEEKING = Flow(
+NOT_SEEKING = _consent_step(
     name="not-seeking",
-    kinds=KINDS,
-    action=Action.DECIDE,
     pending=_not_yet_sought,
-    closed=CLOSED,
     questions=(
-        Question("reason", ReasonQuestion, "Why is consent not being sought?", "Reason"),
+        Question(
+            "reason",
+            one_answer("reason", ConsentNotSoughtForm.REQUIRED["reason"]),
+            "Why is consent not being sought?",
+            "Reason",
+        ),
         Question("protects", ProtectsQuestion, "Who would asking put at risk?", "Put at risk"),
         Question(
             "explanation",
-            ExplanationQuestion,
+            one_answer(
+                "explanation", ConsentNotSoughtForm.REQUIRED["explanation"], max_length=LONG
+            ),
             "Explain, on the facts, why consent is not being sought",
             "Explanation",
         ),
@@ -129,42 +121,11 @@ NOT_SEEKING = Flow(
     check_title="Check your answers before recording that consent is not sought",
     submit="Record that consent is not sought",
     refused_title="This cannot be recorded yet",
-    places=PLACES,
     renames={"at_risk": "protects_relation"},
 )
 
 
 # -- the answer -----------------------------------------------------------------------------
-
-
-class OutcomeQuestion(PageForm):
-    REQUIRED = {"outcome": RecordConsentForm.REQUIRED["outcome"]}
-    outcome: str = ""
-
-
-class GivenByQuestion(PageForm):
-    REQUIRED = {"given_by": "Select who gave consent"}
-    given_by: str = ""
-
-
-class CapacityQuestion(PageForm):
-    REQUIRED = {
-        "capacity_considered": "Select yes if the person's capacity or competence was considered"
-    }
-    capacity_considered: str = ""
-
-
-class ScopeQuestion(PageForm):
-    scope: str = Long
-
-
-class CouldNotObtainQuestion(PageForm):
-    REQUIRED = {"could_not_obtain_reason": "Select why consent could not be obtained"}
-    could_not_obtain_reason: str = ""
-
-
-class NotesQuestion(PageForm):
-    note: str = Long
 
 
 def _answer(answers: Answers, ctx: Context) -> list[str]:
@@ -174,37 +135,51 @@ def _answer(answers: Answers, ctx: Context) -> list[str]:
     return ["outcome", *given, *why_not, "notes"]
 
 
-CONSENT_ANSWER = Flow(
+CONSENT_ANSWER = _consent_step(
     name="consent-answer",
-    kinds=KINDS,
-    action=Action.DECIDE,
     pending=_being_sought,
-    closed=CLOSED,
     questions=(
-        Question("outcome", OutcomeQuestion, "What was the outcome of seeking consent?", "Outcome"),
-        Question("given-by", GivenByQuestion, "Who gave consent?", "Given by"),
+        Question(
+            "outcome",
+            one_answer("outcome", RecordConsentForm.REQUIRED["outcome"]),
+            "What was the outcome of seeking consent?",
+            "Outcome",
+        ),
+        Question(
+            "given-by",
+            one_answer("given_by", "Select who gave consent"),
+            "Who gave consent?",
+            "Given by",
+        ),
         Question(
             "capacity",
-            CapacityQuestion,
+            one_answer(
+                "capacity_considered",
+                "Select yes if the person's capacity or competence was considered",
+            ),
             "Was the person's capacity, or the child's competence to decide, considered?",
             "Capacity or competence considered",
         ),
-        Question("scope", ScopeQuestion, "What does the consent cover? (optional)", "It covers"),
+        Question(
+            "scope",
+            one_answer("scope", max_length=LONG),
+            "What does the consent cover? (optional)",
+            "It covers",
+        ),
         Question(
             "why-not",
-            CouldNotObtainQuestion,
+            one_answer("could_not_obtain_reason", "Select why consent could not be obtained"),
             "Why could consent not be obtained?",
             "Why it could not be obtained",
         ),
-        Question("notes", NotesQuestion, "Notes (optional)", "Notes"),
+        Question("notes", one_answer("note", max_length=LONG), "Notes (optional)", "Notes"),
     ),
     sequence=_answer,
-    body=lambda answers, ctx: _body(RecordConsentForm, answers),
+    body=lambda answers, ctx: whole_form_body(RecordConsentForm, answers),
     body_model=RecordConsentBody,
     step=RecordConsentForm.ACTION,
     caption="Record the answer",
     check_title="Check your answers before recording consent",
     submit="Record consent",
     refused_title="Consent cannot be recorded yet",
-    places=PLACES,
 )

@@ -16,26 +16,11 @@ from pydantic import Field
 
 from api.forms import PageForm
 from api.problem_places import PLACES
-from api.question_flows import Answers, Context, Flow, Question, date_of, yes_no
+from api.question_flows import Answers, Context, Flow, Question, date_of, one_answer, yes_no
 from app.task_bodies import RecordDecisionBody
 from domain.permissions import Action
 
-Long = Field("", max_length=10_000)
-
-
-class OutcomeQuestion(PageForm):
-    REQUIRED = {"outcome": "Select whether you will share the information"}
-    outcome: str = ""
-
-
-class ReasonsQuestion(PageForm):
-    REQUIRED = {"reasons": "Enter the reasons for your decision"}
-    reasons: str = Long
-
-
-class NecessityQuestion(PageForm):
-    REQUIRED = {"necessity": "Explain why sharing is necessary and proportionate"}
-    necessity: str = Long
+LONG = 10_000
 
 
 class NotShareQuestion(PageForm):
@@ -59,24 +44,24 @@ class NotToldQuestion(PageForm):
     inform_review_on_year: str = ""
 
 
-class OverrideQuestion(PageForm):
-    REQUIRED = {
-        "urgent_override": "Explain why waiting for an advisor's agreement would put someone "
-        "at risk, or wait for the advisor"
-    }
-    urgent_override: str = Long
-
-
-class PositionQuestion(PageForm):
-    position: str = Field("", max_length=120)
-
-
 QUESTIONS = (
-    Question("outcome", OutcomeQuestion, "Will you share the information?", "Decision"),
-    Question("reasons", ReasonsQuestion, "What are the reasons for your decision?", "Reasons"),
+    Question(
+        "outcome",
+        one_answer("outcome", "Select whether you will share the information"),
+        "Will you share the information?",
+        "Decision",
+    ),
+    Question(
+        "reasons",
+        one_answer("reasons", "Enter the reasons for your decision", max_length=LONG),
+        "What are the reasons for your decision?",
+        "Reasons",
+    ),
     Question(
         "necessity",
-        NecessityQuestion,
+        one_answer(
+            "necessity", "Explain why sharing is necessary and proportionate", max_length=LONG
+        ),
         "Why is sharing necessary and proportionate?",
         "Necessary and proportionate",
     ),
@@ -92,11 +77,21 @@ QUESTIONS = (
     ),
     Question(
         "override",
-        OverrideQuestion,
+        one_answer(
+            "urgent_override",
+            "Explain why waiting for an advisor's agreement would put someone at risk, "
+            "or wait for the advisor",
+            max_length=LONG,
+        ),
         "Why would waiting for an advisor's agreement put someone at risk?",
         "Why waiting was unsafe",
     ),
-    Question("position", PositionQuestion, "What is your position?", "Your position"),
+    Question(
+        "position",
+        one_answer("position", max_length=120),
+        "What is your position?",
+        "Your position",
+    ),
 )
 
 

@@ -12,11 +12,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import Field
-
-from api.forms import PageForm
 from api.problem_places import PLACES
-from api.question_flows import Answers, Context, Flow, Question
+from api.question_flows import Answers, Context, Flow, Question, one_answer, whole_form_body
 from api.task_forms import AssessPurposeForm
 from app.task_bodies import AssessPurposeBody
 from domain.permissions import Action
@@ -25,96 +22,65 @@ NONE_APPLIES = "none"
 """The answer to the duty-or-order question when neither applies."""
 
 
-class PurposeClearQuestion(PageForm):
-    REQUIRED = {"purpose_clear": AssessPurposeForm.REQUIRED["purpose_clear"]}
-    purpose_clear: str = ""
-
-
-class IdentifiableQuestion(PageForm):
-    REQUIRED = {"identifiable": AssessPurposeForm.REQUIRED["identifiable"]}
-    identifiable: str = ""
-
-
-class ConfidentialQuestion(PageForm):
-    REQUIRED = {"confidential": AssessPurposeForm.REQUIRED["confidential"]}
-    confidential: str = ""
-
-
-class SpecialCategoryQuestion(PageForm):
-    REQUIRED = {"special_category": AssessPurposeForm.REQUIRED["special_category"]}
-    special_category: str = ""
-
-
-class AdultAtRiskQuestion(PageForm):
-    REQUIRED = {"adult_at_risk": "Select yes if the person is an adult at risk"}
-    adult_at_risk: str = ""
-
-
-class OffenceDataQuestion(PageForm):
-    REQUIRED = {"criminal_offence_data": "Select yes if it includes criminal offence data"}
-    criminal_offence_data: str = ""
-
-
-class CompelledQuestion(PageForm):
-    REQUIRED = {"compelled_kind": "Select whether a statutory duty or court order applies"}
-    compelled_kind: str = ""
-
-
-class CitationQuestion(PageForm):
-    """Asked only when a statutory duty or court order applies."""
-
-    REQUIRED = {"compelled_citation": "Enter the statute and section, or the order and the court"}
-    compelled_citation: str = Field("", max_length=160)
-
-
-class NoteQuestion(PageForm):
-    note: str = Field("", max_length=10_000)
-
-
 QUESTIONS = (
     Question(
         "purpose",
-        PurposeClearQuestion,
+        one_answer("purpose_clear", AssessPurposeForm.REQUIRED["purpose_clear"]),
         "Is there a clear and legitimate purpose for sharing?",
         "Clear and legitimate purpose",
     ),
     Question(
         "identifiable",
-        IdentifiableQuestion,
+        one_answer("identifiable", AssessPurposeForm.REQUIRED["identifiable"]),
         "Does the information identify a living person?",
         "Identifies a living person",
     ),
     Question(
-        "confidential", ConfidentialQuestion, "Is the information confidential?", "Confidential"
+        "confidential",
+        one_answer("confidential", AssessPurposeForm.REQUIRED["confidential"]),
+        "Is the information confidential?",
+        "Confidential",
     ),
     Question(
         "special-category",
-        SpecialCategoryQuestion,
+        one_answer("special_category", AssessPurposeForm.REQUIRED["special_category"]),
         "Does it include special-category data?",
         "Special-category data",
     ),
     Question(
-        "adult-at-risk", AdultAtRiskQuestion, "Is the person an adult at risk?", "Adult at risk"
+        "adult-at-risk",
+        one_answer("adult_at_risk", "Select yes if the person is an adult at risk"),
+        "Is the person an adult at risk?",
+        "Adult at risk",
     ),
     Question(
         "offence-data",
-        OffenceDataQuestion,
+        one_answer("criminal_offence_data", "Select yes if it includes criminal offence data"),
         "Does it include criminal offence data?",
         "Criminal offence data",
     ),
     Question(
         "duty-or-order",
-        CompelledQuestion,
+        one_answer("compelled_kind", "Select whether a statutory duty or court order applies"),
         "Is there a statutory duty or court order to share?",
         "Statutory duty or court order",
     ),
     Question(
         "citation",
-        CitationQuestion,
+        one_answer(
+            "compelled_citation",
+            "Enter the statute and section, or the order and the court",
+            max_length=160,
+        ),
         "Which duty or order requires sharing?",
         "Duty or order named",
     ),
-    Question("notes", NoteQuestion, "Notes on your assessment (optional)", "Notes"),
+    Question(
+        "notes",
+        one_answer("note", max_length=10_000),
+        "Notes on your assessment (optional)",
+        "Notes",
+    ),
 )
 
 
@@ -129,8 +95,7 @@ def body(answers: Answers, ctx: Context) -> dict[str, Any]:
     typed = dict(answers)
     if typed.get("compelled_kind") == NONE_APPLIES:
         typed["compelled_kind"] = ""
-    form = AssessPurposeForm.read(AssessPurposeForm.raw(typed))
-    return {"action": AssessPurposeForm.ACTION, **form.body()}
+    return whole_form_body(AssessPurposeForm, typed)
 
 
 PURPOSE = Flow(
