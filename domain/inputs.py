@@ -82,8 +82,9 @@ def holding_agencies_problem(requesting: str | None, holders: Sequence[str]) -> 
     if repeated:
         return f"each agency may be asked only once ({', '.join(repeated)} is named twice)"
     if requesting is not None and requesting in holders:
+        # The code inside, not first: a page starts the sentence with a capital.
         return (
-            f"{requesting} is the requesting agency: it consults its own records directly, "
+            f"the requesting agency ({requesting}) consults its own records directly, "
             "it is not asked through the hub"
         )
     return None

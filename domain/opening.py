@@ -32,18 +32,20 @@ def registered_holders(
     securely). Callers check this before sealing anything, so a refusal writes nothing."""
     requester = agencies.get(requesting_agency)
     if requester is None:
-        raise ValidationFailed("requesting_agency", f"{requesting_agency} is not in the register")
+        raise ValidationFailed(
+            "requesting_agency", f"agency {requesting_agency} is not in the register"
+        )
     if requester.public_key is None:
         raise ValidationFailed(
             "requesting_agency",
-            f"{requesting_agency} has no public key registered, so nothing could be "
+            f"agency {requesting_agency} has no public key registered, so nothing could be "
             "delivered to it securely; register its key first",
         )
     holders = []
     for code in holding_agencies:
         agency = agencies.get(code)
         if agency is None:
-            raise ValidationFailed("holding_agencies", f"{code} is not in the register")
+            raise ValidationFailed("holding_agencies", f"agency {code} is not in the register")
         isp = isps.in_force_between(code, requesting_agency, now.date())
         holders.append(
             Holder(

@@ -203,3 +203,27 @@ async def test_the_gov_uk_frontend_is_served_from_the_repository(
         "/static/govuk/assets/images/govuk-crest.svg"
     }
     assert "govuk-footer__copyright-logo" not in html
+
+
+async def test_a_refusal_naming_an_agency_keeps_its_code_as_registered(
+    browser: httpx.AsyncClient, hub: Registered
+) -> None:
+    """The page starts each message with a capital: a message that began with the code
+    showed 'Police_1a2b is the requesting agency'. The code now comes inside it."""
+    await sign_in(browser, hub.people[Role.COORDINATOR].token)
+    form = await browser.get("/requests/new")
+    sent = {
+        "subject_name": "Robin Example",
+        "subject_kind": "child",
+        "requesting_agency": hub.police,
+        "holding_agencies": hub.police,
+        "purpose_category": "safeguarding_welfare",
+        "purpose": "Concern raised by the school",
+        "information_sought": "Any recent contact",
+        "rating": "amber",
+        "csrf_token": csrf_of(form),
+    }
+    refused = await browser.post("/requests/new", data=sent)
+    assert refused.status_code == 422
+    assert f"The requesting agency ({hub.police}) consults its own records" in refused.text
+    assert hub.police.capitalize() not in refused.text

@@ -369,7 +369,7 @@ async def test_open_refuses_repeated_holders_control_characters_and_future_birth
     twice = await cli(*OPEN, "--holder", "police", token=coordinator)
     one_line_error(twice, 2, "error: --holder: ", "police is named twice")
     requester = await cli(*OPEN, "--holder", "csc", token=coordinator)
-    one_line_error(requester, 2, "error: --holder: ", "csc is the requesting agency")
+    one_line_error(requester, 2, "error: --holder: ", "the requesting agency (csc) consults")
     unborn = await cli(*OPEN, "--subject-dob", "2999-01-01", token=coordinator)
     one_line_error(unborn, 2, "error: --subject-dob: ", "future")
     control = list(OPEN)
