@@ -111,6 +111,7 @@ class PackageService:
                     self.store, known.request_id, actor, ViewKind.PACKAGE, package_id=package_id
                 )
             raise
+        _not_revoked(package)
         # Recorded first: the workflow refuses a wrong role, agency or a revoked package.
         await self.requests.step(
             actor,
@@ -144,6 +145,7 @@ class PackageService:
         if not allows(actor, Action.RECEIVE_PACKAGE):
             raise NotPermitted("only a recipient of the receiving agency acknowledges a package")
         package = await self._of(actor, package_id, recipient=True)
+        _not_revoked(package)
         await self.requests.step(
             actor,
             package.request_id,
@@ -158,6 +160,8 @@ class PackageService:
         if not allows(actor, Action.REVOKE_PACKAGE):
             raise NotPermitted("only a worker or advisor of the sending agency revokes a package")
         package = await self._of(actor, package_id, recipient=False)
+        if package.opened_at is not None:
+            raise InvalidState(OPENED)
         sealed_reason = await self.requests.seal(package.subject_id, reason)
         await self.requests.step(
             actor,
@@ -167,3 +171,15 @@ class PackageService:
             RevokePackage(package_id=package_id, reason=sealed_reason),
             task_id=f"revoke:{package_id}",
         )
+
+
+REVOKED = "the sending agency has revoked access to this package"
+OPENED = "the package has already been opened by the recipient agency and cannot be recalled"
+
+
+def _not_revoked(package: StoredPackage) -> None:
+    """Refused in the decision's own words (``domain.transfer_handlers``) as the package
+    record shows it: a decision that has ended with the revocation has no workflow left to
+    say so, and its refusal read 'this request or decision is no longer open'."""
+    if package.revoked_at is not None:
+        raise InvalidState(REVOKED)

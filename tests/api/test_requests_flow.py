@@ -610,3 +610,65 @@ async def test_requested_by_must_name_an_active_user_of_the_requesting_agency(
             break
         await asyncio.sleep(0.05)
     assert str(recorded[0].event.requested_by) == str(practitioner)  # type: ignore[attr-defined]
+
+
+async def _decision_ended(stack: Stack, rid: str) -> None:
+    """Wait (bounded) until the holder's decision has ended: its workflow is gone."""
+    for _ in range(100):
+        (progress,) = (await stack.requests.view(uuid.UUID(rid))).state.agencies
+        if progress.status == "completed":
+            return
+        await asyncio.sleep(0.1)
+    raise AssertionError(f"the decision on {rid} did not end")
+
+
+async def test_a_package_refused_after_its_decision_ended_says_why(
+    http: httpx.AsyncClient, stack: Stack
+) -> None:
+    """Once the revocation or the acknowledgement ended the decision, opening or
+    acknowledging a revoked package, or revoking an opened one, said only 'this request or
+    decision is no longer open'; it now says what the decision itself would have said.
+    A revocation sent again still answers as the first time, and nothing is written."""
+    worker, recipient = stack.people["worker"], stack.people["recipient"]
+
+    revoked_rid = await open_request(http, stack)
+    await decide_to_share(http, stack, revoked_rid)
+    revoked = await delivered_package(http, stack, revoked_rid)
+    path = f"/api/packages/{revoked}"
+    for _ in range(2):
+        done = await http.post(
+            f"{path}/revoke", json={"reason": "Sent in error"}, headers=worker.headers
+        )
+        assert done.status_code == 200, done.text
+    await _decision_ended(stack, revoked_rid)
+    before = await stack.events(revoked_rid)
+    for method, url, body in (
+        ("GET", path, None),
+        ("POST", f"{path}/acknowledge", {"sha256": "a" * 64}),
+    ):
+        refused = await http.request(method, url, json=body, headers=recipient.headers)
+        assert refused.status_code == 409, refused.text
+        assert refused.json()["detail"] == "the sending agency has revoked access to this package"
+    assert await stack.events(revoked_rid) == before
+
+    acked_rid = await open_request(http, stack)
+    await decide_to_share(http, stack, acked_rid)
+    acked = await delivered_package(http, stack, acked_rid)
+    opened = await http.get(f"/api/packages/{acked}", headers=recipient.headers)
+    assert opened.status_code == 200, opened.text
+    ack = await http.post(
+        f"/api/packages/{acked}/acknowledge",
+        json={"sha256": opened.json()["sha256"]},
+        headers=recipient.headers,
+    )
+    assert ack.status_code == 200, ack.text
+    await _decision_ended(stack, acked_rid)
+    before = await stack.events(acked_rid)
+    late = await http.post(
+        f"/api/packages/{acked}/revoke", json={"reason": "Too late"}, headers=worker.headers
+    )
+    assert late.status_code == 409, late.text
+    assert late.json()["detail"] == (
+        "the package has already been opened by the recipient agency and cannot be recalled"
+    )
+    assert await stack.events(acked_rid) == before
