@@ -35,7 +35,7 @@ from app.identity import actor_of
 from app.proactive import NewProactiveShare
 from app.requester import check_requester
 from app.requests import NewRequest, RequestView, SubjectDetails, view_of
-from domain.errors import validation_failed
+from domain.errors import InvalidState, validation_failed
 from infra.auth import Principal
 
 router = APIRouter(prefix="/api", tags=["requests"])
@@ -132,6 +132,7 @@ async def withdraw(
 ) -> RequestChanged:
     """Withdraw a request (coordinator); open decisions stop, the reason is recorded sealed."""
     view = await view_of(requests, request_id)
+    _still_open(view)
     changed = await requests.withdraw(
         actor_of(principal), request_id, body.reason, view.state.subject_id
     )
@@ -146,10 +147,21 @@ async def change_rating(
 ) -> RequestChanged:
     """Re-rate a request (coordinator) with a written rationale; deadlines are recomputed."""
     view = await view_of(requests, request_id)
+    _still_open(view)
     changed = await requests.change_rating(
         actor_of(principal), request_id, body.rating, body.rationale, view.state.subject_id
     )
     return changed_of(changed)
+
+
+def _still_open(view: RequestView) -> None:
+    """The request's own refusal (``domain.request``), said from its state: once withdrawn or
+    closed its workflow has ended and is not there to say it (the refusal read only 'this
+    request or decision is no longer open')."""
+    if view.state.withdrawn_at is not None:
+        raise InvalidState("the request has already been withdrawn")
+    if view.state.closed_at is not None:
+        raise InvalidState("the request is closed")
 
 
 def changed_of(view: RequestView) -> RequestChanged:

@@ -252,6 +252,18 @@ async def test_coordinator_rerates_and_withdraws(http: httpx.AsyncClient, stack:
     )
     assert again.status_code == 409, again.text
     assert again.headers["content-type"].startswith("application/problem+json")
+    # Its workflow has ended: the refusal is said from the request's state, not as a
+    # generic 'no longer open'; nothing is written.
+    assert again.json()["detail"] == "the request has already been withdrawn"
+    events = await stack.events(rid)
+    rerated = await http.post(
+        f"/api/requests/{rid}/rating",
+        json={"rating": "amber", "rationale": "Less urgent"},
+        headers=coordinator,
+    )
+    assert rerated.status_code == 409, rerated.text
+    assert rerated.json()["detail"] == "the request has already been withdrawn"
+    assert await stack.events(rid) == events
 
 
 async def test_not_share_decision_without_legitimate_purpose(
