@@ -281,8 +281,11 @@ async def _known_error(request: Request, exc: Exception) -> Response:
     detail = getattr(exc, "message", None) or str(exc)
     if isinstance(field, str):
         message = detail.removeprefix(f"{field}: ")
-        # A GET has no body: a field it names is one of its query parameters.
-        location = "query" if request.method in {"GET", "HEAD"} else "body"
+        # A path parameter by its name; a GET has no body, so otherwise its query.
+        if field in request.path_params:
+            location = "path"
+        else:
+            location = "query" if request.method in {"GET", "HEAD"} else "body"
         extensions["errors"] = [FieldError(field=field, location=location, message=message)]
     problems = getattr(exc, "problems", None)
     if isinstance(problems, Sequence):

@@ -20,8 +20,8 @@ from app.requests import RequestService, view_of
 from app.task_bodies import Action, TaskAction
 from domain import permissions
 from domain.commands import Command
-from domain.decision import Task
-from domain.errors import NotPermitted, validation_failed
+from domain.decision import Task, TaskKind
+from domain.errors import NotPermitted, ValidationFailed, validation_failed
 from domain.events import Sealed
 from domain.models import Actor
 from domain.tasks import TaskId
@@ -104,12 +104,25 @@ def body_digest(action: Action) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()[:16]
 
 
+_KINDS = frozenset(kind.value for kind in TaskKind)
+
+
+def task_ref(task_id: str) -> TaskId:
+    """A task id as the inbox lists it, its kind one the decision has; anything else is
+    :class:`ValidationFailed` (an id made up with another kind read the request as if it
+    were a task, and recorded the reading)."""
+    ref = TaskId.parse(task_id)
+    if ref.kind not in _KINDS:
+        raise ValidationFailed("task_id", "not a task id from the inbox")
+    return ref
+
+
 async def complete(
     requests: RequestService, actor: Actor, task_id: str, action: TaskAction
 ) -> StepDone:
     """Complete a task: its agency checked, the action's text sealed, its command built and
     the step run. The API, the pages and the CLI all complete tasks through here."""
-    ref = TaskId.parse(task_id)
+    ref = task_ref(task_id)
     if not permissions.allows(actor, permissions.Action.WORK_TASKS, ref.agency):
         raise NotPermitted("this task belongs to another agency")
     view = await view_of(requests, ref.request_id)

@@ -25,7 +25,7 @@ from rich.table import Table
 
 from app.queries import InboxTask
 from app.task_bodies import TASK_ACTIONS, TaskAction
-from app.tasks import StepDone
+from app.tasks import StepDone, task_ref
 from app.tasks import complete as complete_task
 from app.timetext import local_time, time_left
 from app.wording import count, role_words, with_article
@@ -36,7 +36,6 @@ from cli.identity import TokenFile, credential
 from domain.errors import ValidationFailed
 from domain.models import Actor
 from domain.permissions import Action
-from domain.tasks import TaskId
 from infra.directory import NotFoundError
 
 ACTION_NAMES: tuple[str, ...] = tuple(
@@ -126,7 +125,7 @@ def complete(
     if action not in ACTION_NAMES:
         fail(f"--action: must be one of {', '.join(ACTION_NAMES)}", EXIT_USAGE)
     try:
-        TaskId.parse(task_id)
+        task_ref(task_id)
     except ValidationFailed:
         fail("TASK_ID: not a task id from the inbox (as 'mashflow tasks list' shows)", EXIT_USAGE)
     parsed = _body(body, action)

@@ -18,8 +18,8 @@ from api.routes.requests_write import WRITE_RESPONSES
 from api.schemas.tasks import StepDone, TaskAction, TaskBrief
 from app.identity import actor_of
 from app.requests import read_brief
-from app.tasks import complete
-from domain.tasks import MAX_LENGTH, PATTERN, TaskId
+from app.tasks import complete, task_ref
+from domain.tasks import MAX_LENGTH, PATTERN
 from infra.auth import Forbidden
 
 router = APIRouter(prefix="/api", tags=["tasks"])
@@ -35,7 +35,7 @@ async def read_task(
     """One task of the caller's agency with the request's purpose and the information
     sought, in clear. The reading is appended to the request's access log first."""
     actor = actor_of(principal)
-    ref = TaskId.parse(task_id)
+    ref = task_ref(task_id)
     if actor.agency != ref.agency:
         raise Forbidden("this task belongs to another agency")
     state = await requests.decision(ref.request_id, ref.agency)

@@ -156,3 +156,25 @@ async def test_a_history_as_of_off_the_calendar_in_utc_is_refused_naming_the_fie
         headers=compliance,
     )
     assert known.status_code == 200, known.text
+
+
+async def test_a_task_id_of_no_task_kind_is_refused_naming_it_and_reads_nothing(
+    http: httpx.AsyncClient, stack: Stack
+) -> None:
+    """An id shaped like the inbox's but with a kind the decision has no task of: reading
+    it showed the request's purpose (and recorded the reading) as if it were a task."""
+    rid = await open_request(http, stack)
+    worker = stack.people["worker"]
+    real = await stack.task_id(rid, stack.holder, TaskKind.ASSESS_PURPOSE)
+    made_up = real.replace(":assess_purpose:", ":nosuch:")
+    before = await stack.events(rid)
+    read = await http.get(f"/api/tasks/{made_up}", headers=worker.headers)
+    assert read.status_code == 422, read.text
+    assert read.json()["errors"] == [
+        {"field": "task_id", "location": "path", "message": "not a task id from the inbox"}
+    ]
+    assert "information_sought" not in read.text
+    done = await act(http, worker, made_up, ASSESS)
+    assert done.status_code == 422, done.text
+    assert [e["field"] for e in done.json()["errors"]] == ["task_id"]
+    assert await stack.events(rid) == before
