@@ -18,6 +18,7 @@ from tests.api.a11y import error_ids, problems
 from tests.api.stack import Stack
 from tests.api.test_requests_flow import ITEMS, act
 from tests.pages.walk import (
+    answer_page,
     checked,
     csrf_of,
     field_value,
@@ -44,22 +45,13 @@ async def assessed(http: httpx.AsyncClient, stack: Stack, **changes: Any) -> str
     return rid
 
 
-async def _answer(page: httpx.AsyncClient, url: str, data: dict[str, Any]) -> str:
-    form = await page.get(url)
-    assert form.status_code == 200, (url, form.text)
-    assert problems(form.text) == [], url
-    done = await page.post(url, data={"csrf_token": csrf_of(form), **data})
-    assert done.status_code == 303, (url, done.text)
-    return str(done.headers["location"])
-
-
 async def _walk(
     page: httpx.AsyncClient, base: str, answers: list[tuple[str, dict[str, Any]]]
 ) -> str:
     url = str((await page.get(base)).headers["location"])
     for slug, data in answers:
         assert url == f"{base}/{slug}", (url, slug)
-        url = await _answer(page, url, data)
+        url = await answer_page(page, url, data)
     return url
 
 
@@ -109,24 +101,24 @@ async def test_seeking_consent_then_recording_it_given_one_question_a_page(
         assert f'href="{base}"' in start.text and "Record the answer" in start.text
         first = await worker.get(base)
         assert first.headers["location"] == f"{base}/outcome"
-        url = await _answer(worker, f"{base}/outcome", {"outcome": "given"})
+        url = await answer_page(worker, f"{base}/outcome", {"outcome": "given"})
         assert url == f"{base}/given-by"
         # Nothing chosen: refused at the question, the GOV.UK way.
         page = await worker.get(url)
         blank = await worker.post(url, data={"csrf_token": csrf_of(page)})
         assert blank.status_code == 422 and summary_links(blank.text) == ["#given_by"]
         assert error_ids(blank.text) == {"given_by-error"} and problems(blank.text) == []
-        url = await _answer(worker, url, {"given_by": "parent_or_carer"})
+        url = await answer_page(worker, url, {"given_by": "parent_or_carer"})
         assert url == f"{base}/capacity"
-        url = await _answer(worker, url, {"capacity_considered": "true"})
+        url = await answer_page(worker, url, {"capacity_considered": "true"})
         assert url == f"{base}/scope"
         long = "x" * 10_001
         page = await worker.get(url)
         refused = await worker.post(url, data={"csrf_token": csrf_of(page), "scope": long})
         assert refused.status_code == 422 and field_value(refused.text, "scope") == long
-        url = await _answer(worker, url, {"scope": "Police may see the incident log"})
+        url = await answer_page(worker, url, {"scope": "Police may see the incident log"})
         assert url == f"{base}/notes"
-        url = await _answer(worker, url, {"note": TYPED})
+        url = await answer_page(worker, url, {"note": TYPED})
         assert url == f"{base}/check"
         check = await worker.get(url)
         for shown in ("Consent given", "Parent or carer", "Police may see the incident log"):
@@ -141,7 +133,7 @@ async def test_seeking_consent_then_recording_it_given_one_question_a_page(
             data={"csrf_token": csrf_of(change), "outcome": "could_not_be_obtained"},
         )
         assert moved.headers["location"] == f"{base}/why-not?change=true"
-        url = await _answer(
+        url = await answer_page(
             worker, f"{base}/why-not?change=true", {"could_not_obtain_reason": "no_contact"}
         )
         assert url == f"{base}/check"
@@ -190,7 +182,7 @@ async def test_not_seeking_consent_refused_at_the_check_is_linked_to_its_questio
         assert "&lt;b&gt;Mum&lt;/b&gt;" in refused.text  # the answers still there
         assert problems(refused.text) == []
         assert await consent_records(stack, rid) == []
-        url = await _answer(
+        url = await answer_page(
             worker,
             f"{base}/protects?change=true",
             {"protects_relation": "parent_or_carer_of_subject", "protects_kind": "adult"},
@@ -283,11 +275,11 @@ async def test_advice_one_question_a_page_the_agreement_only_with_sharing(
         assert url == f"{base}/capacity"
         change = await advisor.get(f"{base}/recommendation")
         assert checked(change.text, "recommendation") == {"not_share"}
-        url = await _answer(advisor, f"{base}/recommendation", {"recommendation": "share"})
+        url = await answer_page(advisor, f"{base}/recommendation", {"recommendation": "share"})
         assert url == f"{base}/agreement"
         for slug, data in ADVICE[1:]:
             assert url == f"{base}/{slug}", (url, slug)
-            url = await _answer(advisor, url, data)
+            url = await answer_page(advisor, url, data)
         assert url == f"{base}/check"
         check = await advisor.get(url)
         assert "Agrees to sharing without consent" in check.text

@@ -14,7 +14,15 @@ from domain.events import PurposeAssessed
 from tests.api.a11y import error_ids, problems
 from tests.api.stack import Stack
 from tests.api.test_requests_flow import act
-from tests.pages.walk import checked, csrf_of, field_value, open_request, signed_in, summary_links
+from tests.pages.walk import (
+    answer_page,
+    checked,
+    csrf_of,
+    field_value,
+    open_request,
+    signed_in,
+    summary_links,
+)
 
 TYPED = "Seen by the school nurse <b>twice</b> & the GP"
 CITATION = "Children Act 1989 s.47"
@@ -24,16 +32,6 @@ async def assessed(stack: Stack, rid: str) -> PurposeAssessed:
     events = await stack.store.read_correlation(uuid.UUID(rid))
     (event,) = [r.event for r in events if isinstance(r.event, PurposeAssessed)]
     return event
-
-
-async def _answer(page: httpx.AsyncClient, url: str, data: dict[str, str]) -> str:
-    form = await page.get(url)
-    assert form.status_code == 200, (url, form.text)
-    assert problems(form.text) == [], url
-    assert form.text.count("<h1") == 1 or "govuk-fieldset__heading" in form.text
-    done = await page.post(url, data={"csrf_token": csrf_of(form), **data})
-    assert done.status_code == 303, (url, done.text)
-    return str(done.headers["location"])
 
 
 ANSWERS: list[tuple[str, dict[str, str]]] = [
@@ -87,7 +85,7 @@ async def test_the_assessment_one_question_a_page_records_what_the_api_would(
                 assert summary_links(refused.text) == ["#compelled_citation"]
                 assert "This must be 160 characters or fewer" in refused.text
                 assert problems(refused.text) == []
-            url = await _answer(worker, url, data)
+            url = await answer_page(worker, url, data)
         assert url == f"{base}/check"
 
         # Leaving and coming back: the task page offers to continue, the draft kept.
@@ -180,7 +178,7 @@ async def test_a_refused_assessment_comes_back_to_the_check_linked_to_its_questi
         for _, data in ANSWERS:
             if "compelled_citation" in data:
                 data = {"compelled_citation": "s1"}  # the form takes it; the step does not
-            url = await _answer(worker, url, data)
+            url = await answer_page(worker, url, data)
         check = await worker.get(url)
         refused = await worker.post(url, data={"csrf_token": csrf_of(check)})
         assert refused.status_code == 422, refused.text
@@ -231,7 +229,7 @@ async def test_a_changed_answer_that_needs_a_follow_up_asks_it_then_returns_to_t
                 data = {"compelled_kind": "none"}
             if "compelled_citation" in data:
                 continue  # neither applies: the citation is not asked
-            url = await _answer(worker, url, data)
+            url = await answer_page(worker, url, data)
         assert url == f"{base}/check"
         change = await worker.get(f"{base}/duty-or-order?change=true")
         duty = await worker.post(

@@ -5,7 +5,6 @@ check of the answers before it is recorded."""
 
 from __future__ import annotations
 
-import re
 import uuid
 from datetime import date, timedelta
 
@@ -23,6 +22,7 @@ from tests.api.a11y import error_ids, problems
 from tests.api.stack import Stack
 from tests.conftest import TestDatabase
 from tests.pages.walk import (
+    answer_page,
     checked,
     csrf_of,
     field_value,
@@ -221,17 +221,6 @@ async def test_a_date_of_birth_in_the_future_or_before_1900_is_refused_in_words(
         assert checked(refused.text, "holding_agencies") == {stack.requester}
 
 
-async def _answer(page: httpx.AsyncClient, url: str, data: dict[str, object]) -> str:
-    form = await page.get(url)
-    assert form.status_code == 200, form.text
-    assert problems(form.text) == [], url
-    hidden = re.findall(r'<input[^>]*type="hidden"[^>]*name="([^"]+)"', form.text)
-    assert set(hidden) == {"csrf_token"}  # the answers so far live on the server, not here
-    done = await page.post(url, data={"csrf_token": csrf_of(form), **data})
-    assert done.status_code == 303, (url, done.text)
-    return str(done.headers["location"])
-
-
 async def test_the_question_pages_and_the_check_record_what_the_api_would(
     http: httpx.AsyncClient, stack: Stack, database: TestDatabase
 ) -> None:
@@ -269,7 +258,7 @@ async def test_the_question_pages_and_the_check_record_what_the_api_would(
         url = f"{base}/outcome"
         for slug, data in answers:
             assert url == f"{base}/{slug}"
-            url = await _answer(worker, url, data)
+            url = await answer_page(worker, url, data)
         assert url == f"{base}/check"
         check = await worker.get(url)
         assert check.status_code == 200 and problems(check.text) == []
@@ -376,10 +365,10 @@ async def test_a_refused_decision_comes_back_to_the_check_linked_to_its_question
     task = await up_to_the_decision(http, stack, rid)
     base = f"/tasks/{task}/decision"
     async with signed_in(stack, "worker") as worker:
-        url = await _answer(worker, f"{base}/outcome", {"outcome": "not_share"})
-        url = await _answer(worker, url, {"reasons": "Not needed after all"})
-        url = await _answer(worker, url, {"not_share_reasons": ["respecting_refusal"]})
-        url = await _answer(worker, url, {"position": ""})
+        url = await answer_page(worker, f"{base}/outcome", {"outcome": "not_share"})
+        url = await answer_page(worker, url, {"reasons": "Not needed after all"})
+        url = await answer_page(worker, url, {"not_share_reasons": ["respecting_refusal"]})
+        url = await answer_page(worker, url, {"position": ""})
         check = await worker.get(url)
         refused = await worker.post(url, data={"csrf_token": csrf_of(check)})
         assert refused.status_code == 422, refused.text
@@ -397,13 +386,13 @@ async def test_a_problem_put_right_on_another_page_is_linked_there(
     task = await up_to_the_decision(http, stack, rid, items=False)
     base = f"/tasks/{task}/decision"
     async with signed_in(stack, "worker") as worker:
-        url = await _answer(worker, f"{base}/outcome", {"outcome": "share"})
-        url = await _answer(worker, url, {"reasons": "Bears on the child's safety"})
-        url = await _answer(worker, url, {"necessity": "Only the one incident"})
-        url = await _answer(worker, url, {"inform_will_inform": "true"})
+        url = await answer_page(worker, f"{base}/outcome", {"outcome": "share"})
+        url = await answer_page(worker, url, {"reasons": "Bears on the child's safety"})
+        url = await answer_page(worker, url, {"necessity": "Only the one incident"})
+        url = await answer_page(worker, url, {"inform_will_inform": "true"})
         assert url == f"{base}/override"  # told: no page asking why not
-        url = await _answer(worker, url, {"urgent_override": "At home with the suspect"})
-        url = await _answer(worker, url, {"position": ""})
+        url = await answer_page(worker, url, {"urgent_override": "At home with the suspect"})
+        url = await answer_page(worker, url, {"position": ""})
         check = await worker.get(url)
         refused = await worker.post(url, data={"csrf_token": csrf_of(check)})
         assert refused.status_code == 422, refused.text

@@ -12,6 +12,7 @@ import httpx
 
 from domain.decision import TaskKind
 from domain.events import DecisionRecorded
+from tests.api.a11y import problems
 from tests.api.stack import Stack
 from tests.api.test_requests_flow import ITEMS, act, csrf_of, open_request, signed_in
 
@@ -63,6 +64,21 @@ async def up_to_the_decision(
         done = await act(http, worker, task, body)
         assert done.status_code == 200, done.text
     return await stack.task_id(rid, stack.holder, TaskKind.RECORD_DECISION)
+
+
+async def answer_page(page: httpx.AsyncClient, url: str, data: dict[str, Any]) -> str:
+    """One question page answered: shown (no accessibility problem, one heading, no
+    hidden field but the form token: the answers so far live on the server), then
+    ``data`` posted and accepted; where it leads."""
+    form = await page.get(url)
+    assert form.status_code == 200, (url, form.text)
+    assert problems(form.text) == [], url
+    assert form.text.count("<h1") == 1 or "govuk-fieldset__heading" in form.text
+    hidden = re.findall(r'<input[^>]*type="hidden"[^>]*name="([^"]+)"', form.text)
+    assert set(hidden) == {"csrf_token"}, (url, hidden)
+    done = await page.post(url, data={"csrf_token": csrf_of(form), **data})
+    assert done.status_code == 303, (url, done.text)
+    return str(done.headers["location"])
 
 
 async def recorded_decision(stack: Stack, rid: str) -> DecisionRecorded:
