@@ -15,8 +15,8 @@ import httpx
 from domain.decision import TaskKind
 from domain.events import AdviceGiven, ConsentNotSought, ConsentRecorded
 from tests.api.a11y import error_ids, problems
-from tests.api.stack import Stack
-from tests.api.test_requests_flow import ITEMS, act
+from tests.api.stack import ASSESS, Stack
+from tests.api.test_requests_flow import act
 from tests.pages.walk import (
     answer_page,
     checked,
@@ -25,6 +25,7 @@ from tests.pages.walk import (
     open_request,
     signed_in,
     summary_links,
+    up_to_the_decision,
 )
 
 TYPED = "By phone with <b>Mum</b> & the social worker"
@@ -34,14 +35,7 @@ async def assessed(http: httpx.AsyncClient, stack: Stack, **changes: Any) -> str
     """A request whose purpose is assessed (confidential: consent is asked); its id."""
     rid = await open_request(http, stack, **changes)
     task = await stack.task_id(rid, stack.holder, TaskKind.ASSESS_PURPOSE)
-    body = {
-        "action": "assess_purpose",
-        "purpose_clear": True,
-        "identifiable": True,
-        "confidential": True,
-        "special_category": False,
-    }
-    assert (await act(http, stack.people["worker"], task, body)).status_code == 200
+    assert (await act(http, stack.people["worker"], task, ASSESS)).status_code == 200
     return rid
 
 
@@ -299,43 +293,18 @@ async def test_advice_one_question_a_page_the_agreement_only_with_sharing(
 async def test_an_urgent_share_is_reviewed_one_question_a_page(
     http: httpx.AsyncClient, stack: Stack
 ) -> None:
-    rid = await assessed(http, stack)
-    worker = stack.people["worker"]
-    steps: list[tuple[TaskKind, dict[str, Any]]] = [
-        (
-            TaskKind.RESOLVE_CONSENT,
-            {
-                "action": "consent_not_sought",
-                "reason": "harmful_delay_in_urgent_case",
-                "explanation": "Immediate risk to the child",
-            },
-        ),
-        (
-            TaskKind.RECORD_DECISION,
-            {
-                "action": "determine_lawful_basis",
-                "art6": "public_task",
-                "legal_power": "Crime and Disorder Act 1998 s.115",
-                "without_consent": "significant_harm_to_child",
-            },
-        ),
-        (TaskKind.RECORD_DECISION, {"action": "select_information", "items": ITEMS[:1]}),
-        (
-            TaskKind.RECORD_DECISION,
-            {
-                "action": "record_decision",
-                "outcome": "share",
-                "reasons": "Immediate risk",
-                "necessity": "Only the incident",
-                "inform": {"will_inform": True},
-                "urgent_override": "The child is at risk tonight",
-            },
-        ),
-    ]
-    for kind, body in steps:
-        task = await stack.task_id(rid, stack.holder, kind)
-        done = await act(http, worker, task, body)
-        assert done.status_code == 200, done.text
+    rid = await open_request(http, stack)
+    task = await up_to_the_decision(http, stack, rid)  # consent not sought: harmful delay
+    share = {
+        "action": "record_decision",
+        "outcome": "share",
+        "reasons": "Immediate risk",
+        "necessity": "Only the incident",
+        "inform": {"will_inform": True},
+        "urgent_override": "The child is at risk tonight",
+    }
+    done = await act(http, stack.people["worker"], task, share)
+    assert done.status_code == 200, done.text
     task = await stack.task_id(rid, stack.holder, TaskKind.REVIEW_URGENT_SHARE)
     base = f"/tasks/{task}/advice"
     async with signed_in(stack, "advisor") as advisor:

@@ -13,7 +13,7 @@ import httpx
 from domain.decision import TaskKind
 from domain.events import DecisionRecorded
 from tests.api.a11y import problems
-from tests.api.stack import Stack
+from tests.api.stack import ASSESS, Stack
 from tests.api.test_requests_flow import ITEMS, act, csrf_of, open_request, signed_in
 
 __all__ = ["csrf_of", "open_request", "signed_in"]
@@ -28,16 +28,7 @@ async def up_to_the_decision(
     worker = stack.people["worker"]
     task = await stack.task_id(rid, stack.holder, TaskKind.ASSESS_PURPOSE)
     steps: list[tuple[TaskKind, dict[str, Any]]] = [
-        (
-            TaskKind.ASSESS_PURPOSE,
-            {
-                "action": "assess_purpose",
-                "purpose_clear": True,
-                "identifiable": True,
-                "confidential": True,
-                "special_category": False,
-            },
-        ),
+        (TaskKind.ASSESS_PURPOSE, ASSESS),
         (
             TaskKind.RESOLVE_CONSENT,
             {
