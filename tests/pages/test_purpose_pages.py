@@ -47,6 +47,20 @@ ANSWERS: list[tuple[str, dict[str, str]]] = [
 ]
 
 
+async def _answer_all(worker: httpx.AsyncClient, base: str, **changed: str | None) -> str:
+    """Every question answered as ``ANSWERS`` has it, but for the fields ``changed`` (to
+    that answer; ``None``: not asked); where the last answer leads."""
+    url = f"{base}/purpose"
+    for _, data in ANSWERS:
+        ((name, value),) = data.items()
+        if name in changed:
+            if changed[name] is None:
+                continue
+            value = str(changed[name])
+        url = await answer_page(worker, url, {name: value})
+    return url
+
+
 async def test_the_assessment_one_question_a_page_records_what_the_api_would(
     http: httpx.AsyncClient, stack: Stack
 ) -> None:
@@ -174,11 +188,7 @@ async def test_a_refused_assessment_comes_back_to_the_check_linked_to_its_questi
     task = await stack.task_id(rid, stack.holder, TaskKind.ASSESS_PURPOSE)
     base = f"/tasks/{task}/purpose"
     async with signed_in(stack, "worker") as worker:
-        url = f"{base}/purpose"
-        for _, data in ANSWERS:
-            if "compelled_citation" in data:
-                data = {"compelled_citation": "s1"}  # the form takes it; the step does not
-            url = await answer_page(worker, url, data)
+        url = await _answer_all(worker, base, compelled_citation="s1")  # not the step's
         check = await worker.get(url)
         refused = await worker.post(url, data={"csrf_token": csrf_of(check)})
         assert refused.status_code == 422, refused.text
@@ -223,13 +233,7 @@ async def test_a_changed_answer_that_needs_a_follow_up_asks_it_then_returns_to_t
     task = await stack.task_id(rid, stack.holder, TaskKind.ASSESS_PURPOSE)
     base = f"/tasks/{task}/purpose"
     async with signed_in(stack, "worker") as worker:
-        url = f"{base}/purpose"
-        for _, data in ANSWERS:
-            if "compelled_kind" in data:
-                data = {"compelled_kind": "none"}
-            if "compelled_citation" in data:
-                continue  # neither applies: the citation is not asked
-            url = await answer_page(worker, url, data)
+        url = await _answer_all(worker, base, compelled_kind="none", compelled_citation=None)
         assert url == f"{base}/check"
         change = await worker.get(f"{base}/duty-or-order?change=true")
         duty = await worker.post(
