@@ -17,7 +17,7 @@ from domain.decision import TaskKind
 from domain.events import ConsentWithdrawn
 from infra.packages import Outbox
 from tests.api.a11y import error_ids, problems
-from tests.api.stack import Stack
+from tests.api.stack import ASSESS, Stack
 from tests.api.test_consent_withdrawal import consent_given, shared_and_acknowledged
 from tests.api.test_requests_flow import ITEMS, act
 from tests.pages.walk import (
@@ -228,14 +228,7 @@ async def consent_not_given(http: httpx.AsyncClient, stack: Stack) -> str:
     rid = await open_request(http, stack)
     worker = stack.people["worker"]
     task = await stack.task_id(rid, stack.holder, TaskKind.ASSESS_PURPOSE)
-    assess = {
-        "action": "assess_purpose",
-        "purpose_clear": True,
-        "identifiable": True,
-        "confidential": True,
-        "special_category": False,
-    }
-    assert (await act(http, worker, task, assess)).status_code == 200
+    assert (await act(http, worker, task, ASSESS)).status_code == 200
     return rid
 
 
