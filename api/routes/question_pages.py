@@ -78,6 +78,23 @@ class Flowing:
         url = f"/tasks/{self.page.task_id}/{self.flow.name}/{slug or 'check'}"
         return RedirectResponse(url + ("?change=true" if change and slug else ""), 303)
 
+    async def show(
+        self, template: str, form: FormState, status_code: int, **context: Any
+    ) -> Response:
+        """One of the flow's pages, on its task's page (the request and the decision)."""
+        return await show(
+            self.services,
+            self.request,
+            self.principal,
+            self.csrf,
+            self.page,
+            template,
+            form,
+            status_code,
+            flow=self.flow,
+            **context,
+        )
+
     async def answered(self) -> dict[str, Any] | RedirectResponse:
         """Every answer, or the way to the first question not yet answered."""
         answers = await self.answers()
@@ -128,16 +145,10 @@ async def _check(on: Flowing, form: FormState, status_code: int = 200) -> Respon
     order = on.flow.order(form.values, on.page)
     rows = [(slug, on.flow.by_slug[slug].short) for slug in order]
     error_links = {name: on.flow.error_link(on.page.task_id, name) for name in form.errors}
-    return await show(
-        on.services,
-        on.request,
-        on.principal,
-        on.csrf,
-        on.page,
+    return await on.show(
         "question_check.html",
         form,
         status_code,
-        flow=on.flow,
         rows=rows,
         back=order[-1] if order else None,
         error_links=error_links,
@@ -175,16 +186,10 @@ async def _question(
     on: Flowing, slug: str, form: FormState, change: bool, status_code: int = 200
 ) -> Response:
     question = on.question(slug, dict(form.values))
-    return await show(
-        on.services,
-        on.request,
-        on.principal,
-        on.csrf,
-        on.page,
+    return await on.show(
         "question_page.html",
         form,
         status_code,
-        flow=on.flow,
         question=question,
         back=on.flow.before(slug, form.values, on.page),
         change=change,
