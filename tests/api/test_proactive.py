@@ -159,7 +159,7 @@ async def test_a_share_to_an_agency_not_in_the_register_names_the_recipient_agen
         {
             "field": "recipient_agency",
             "location": "body",
-            "message": "nobody_registered is not in the register",
+            "message": "agency nobody_registered is not in the register",
         }
     ]
     assert "requesting_agency" not in response.text
