@@ -22,6 +22,7 @@ from rich.table import Table
 from app.queries import RequestSummary
 from app.requester import check_requester
 from app.requests import NewRequest, SubjectDetails
+from app.timetext import local_time
 from app.wording import count
 from cli import case_options as case
 from cli.common import EXIT_REFUSED, console, fail, run, settings_or_exit
@@ -152,11 +153,12 @@ def list_requests(
     if as_json:
         print_json([summary_json(s, now) for s in found])
         return
+    zone = settings.hub_policy().calendar.timezone
     table = Table(title=count(len(found), "request"))
     for column in ("id", "rating", "status", "from", "asked", "opened", "decision due"):
         table.add_column(column)
     for s in found:
-        due = f"{s.decision_due_at:%Y-%m-%d %H:%M}"
+        due = local_time(s.decision_due_at, zone)
         if s.overdue(now):
             due = f"[bold red]{due} overdue[/]"
         table.add_row(
@@ -165,7 +167,7 @@ def list_requests(
             s.status,
             s.requesting_agency,
             ", ".join(a.agency for a in s.agencies),
-            f"{s.opened_at:%Y-%m-%d %H:%M}",
+            local_time(s.opened_at, zone),
             due,
         )
     console.print(table)
@@ -194,11 +196,12 @@ def show(
     if as_json:
         print_json(summary_json(found, now))
         return
+    zone = settings.hub_policy().calendar.timezone
     state = found.status + (" [bold red](overdue)[/]" if found.overdue(now) else "")
     console.print(f"request {found.request_id}: {state}, rated {found.rating}", highlight=False)
     console.print(
-        f"from {found.requesting_agency}, opened {found.opened_at:%Y-%m-%d %H:%M}, "
-        f"decisions due {found.decision_due_at:%Y-%m-%d %H:%M}",
+        f"from {found.requesting_agency}, opened {local_time(found.opened_at, zone)}, "
+        f"decisions due {local_time(found.decision_due_at, zone)}",
         highlight=False,
     )
     table = Table()
@@ -209,7 +212,7 @@ def show(
             a.agency,
             a.status,
             a.outcome or "-",
-            f"{a.decided_at:%Y-%m-%d %H:%M}" if a.decided_at else "-",
+            local_time(a.decided_at, zone) if a.decided_at else "-",
             "-" if a.on_time is None else ("yes" if a.on_time else "no"),
             ", ".join(a.missed) or "-",
         )

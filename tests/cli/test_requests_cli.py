@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -211,6 +212,12 @@ async def test_open_list_show_and_complete_a_task(cli: Cli, tmp_path: Path) -> N
     assert [a["agency"] for a in json.loads(shown.stdout)["agencies"]] == ["police"]
     table = await cli("requests", "list")
     assert table.returncode == 0 and str(rid) in table.stdout
+    # Times on the hub's clock, named as such, as the inbox and the pages give them.
+    hub_clock = re.compile(r"\w{3} \d{1,2} \w{3} \d{4}, \d{2}:\d{2} (GMT|BST)")
+    row = next(line for line in table.stdout.splitlines() if str(rid) in line)
+    assert len(hub_clock.findall(row)) == 2, row
+    words = await cli("requests", "show", str(rid))
+    assert words.returncode == 0 and len(hub_clock.findall(words.stdout)) == 2, words.stdout
 
     (task,) = await _worker_tasks(cli, rid)
     assert task["kind"] == "assess_purpose"
