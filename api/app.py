@@ -109,7 +109,7 @@ id and action is a 409 `already-answered` that says how the step was answered. A
 completed step answers with `next_task_id`.
 
 **Input.** Text fields refuse control characters other than tab and line breaks;
-dates of birth fall between 1900 and today, items are dated from 1900. A refusal
+dates of birth fall between 1900 and today, items and protocols are dated from 1900. A refusal
 (4xx) writes nothing.
 """
 

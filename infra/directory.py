@@ -27,6 +27,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from domain.errors import ValidationFailed
+from domain.inputs import EARLIEST
 from domain.vocabulary import AgencyKind, public_authority_by_kind
 from infra.transfer import new_agency_keypair
 
@@ -211,6 +212,8 @@ class AgencyDirectory:
     ) -> RegisteredIsp:
         if first == second:
             raise ValidationFailed("agencies", "a protocol is between two different agencies")
+        if valid_from < EARLIEST:  # a date typed wrong (year 1, 0202), not a protocol's
+            raise ValidationFailed("valid_from", f"must be on or after {EARLIEST.isoformat()}")
         if valid_to is not None and valid_to < valid_from:
             raise ValidationFailed("valid_to", "must not be before valid_from")
         a, b = sorted((first, second))

@@ -178,3 +178,29 @@ async def test_a_task_id_of_no_task_kind_is_refused_naming_it_and_reads_nothing(
     assert done.status_code == 422, done.text
     assert [e["field"] for e in done.json()["errors"]] == ["task_id"]
     assert await stack.events(rid) == before
+
+
+async def test_a_protocol_dated_before_1900_is_refused_naming_the_field(
+    http: httpx.AsyncClient, stack: Stack
+) -> None:
+    """A protocol in force from year 1 (a year typed wrong) was registered."""
+    coordinator = stack.people["coordinator"].headers
+
+    async def protocols() -> int:
+        register = await http.get("/api/agencies", headers=coordinator)
+        return len(register.json()["protocols"])
+
+    before = await protocols()
+    body = {
+        "agencies": [stack.holder, stack.requester],
+        "title": "Police and children's social care ISP",
+        "reference": "ISP-0001",
+    }
+    for field, dates in (
+        ("valid_from", {"valid_from": "0001-01-01"}),
+        ("valid_from", {"valid_from": "1899-12-31", "valid_to": "2030-01-01"}),
+        ("valid_to", {"valid_from": "2024-01-01", "valid_to": "0202-01-01"}),
+    ):
+        response = await http.post("/api/protocols", json=body | dates, headers=coordinator)
+        refused_naming(response, field)
+    assert await protocols() == before
