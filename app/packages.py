@@ -16,7 +16,7 @@ another agency confirms nothing about anyone.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
@@ -31,7 +31,7 @@ from domain.permissions import Action, allows
 from infra import transfer
 from infra.directory import AgencyDirectory, NotFoundError
 from infra.eventstore import EventStore
-from infra.packages import PackageRepository, StoredPackage
+from infra.packages import PackageRepository, PackageStatus, StoredPackage
 from infra.settings import Settings
 
 
@@ -135,10 +135,14 @@ class PackageService:
             fresh.sealed,
             transfer.package_aad(str(package_id), package.sender_agency, package.recipient_agency),
         )
-        await self.packages.mark_opened(package_id, actor.user_id, datetime.now(UTC))
+        opened_at = datetime.now(UTC)
+        await self.packages.mark_opened(package_id, actor.user_id, opened_at)
+        shown = fresh  # the first opening: the answer says it is opened, and when
+        if fresh.opened_at is None:
+            shown = replace(fresh, status=PackageStatus.OPENED, opened_at=opened_at)
         content = json.loads(body)
         return OpenedPackage(
-            package=fresh, sha256=transfer.digest(fresh.sealed), items=content["items"]
+            package=shown, sha256=transfer.digest(fresh.sealed), items=content["items"]
         )
 
     async def acknowledge(self, actor: Actor, package_id: UUID, sha256: str) -> None:

@@ -182,6 +182,9 @@ async def test_a_request_goes_through_every_role(http: httpx.AsyncClient, stack:
     recipient = stack.people["recipient"]
     opened = await http.get(f"/api/packages/{package_id}", headers=recipient.headers)
     assert opened.status_code == 200, opened.text
+    # The answer says the package is opened now, as the list says from then on.
+    summary = opened.json()["package"]
+    assert summary["status"] == "opened" and summary["opened_at"] is not None, summary
     items = opened.json()["items"]
     assert {i["kind"] for i in items} == {"fact", "opinion"}
     # The sealed package kept the mark of the item naming someone not to be identified.
