@@ -9,8 +9,9 @@ the hub and do not administer it.
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Annotated
 
-from fastapi import APIRouter, Response, status
+from fastapi import APIRouter, Path, Response, status
 
 from api.deps import Agencies, CurrentPrincipal, RegisterKeeper
 from api.problems import problem_responses
@@ -22,10 +23,14 @@ from api.schemas.agencies import (
     ProtocolResponse,
     RegisterResponse,
 )
+from infra.directory import AGENCY_CODE
 
 router = APIRouter(prefix="/api", tags=["agencies"])
 
 _AUTH = problem_responses(401, 403)
+CodeParam = Annotated[str, Path(pattern=AGENCY_CODE.pattern)]
+"""An agency's code in a path: anything else is a 422 naming ``code``, not a 404 that
+repeats what was sent."""
 _WRITE = _AUTH | problem_responses(409, 422)
 
 
@@ -44,7 +49,7 @@ async def register(_: CurrentPrincipal, agencies: Agencies) -> RegisterResponse:
     response_model=AgencyResponse,
     responses=_AUTH | problem_responses(404),
 )
-async def agency(code: str, _: CurrentPrincipal, agencies: Agencies) -> AgencyResponse:
+async def agency(code: CodeParam, _: CurrentPrincipal, agencies: Agencies) -> AgencyResponse:
     return AgencyResponse.of(await agencies.get(code))
 
 
@@ -70,7 +75,7 @@ async def add_agency(
     responses=_WRITE | problem_responses(404),
 )
 async def change_agency(
-    code: str, body: AgencyChange, keeper: RegisterKeeper, agencies: Agencies
+    code: CodeParam, body: AgencyChange, keeper: RegisterKeeper, agencies: Agencies
 ) -> AgencyResponse:
     """Record whether the agency is a public authority (coordinator). The rules read it when
     they offer public task; the change is recorded as ``register.agency_public_authority_changed``

@@ -15,7 +15,7 @@ from infra.directory import RegisteredAgency, RegisteredIsp
 AgencyCode = Annotated[
     str,
     StringConstraints(pattern=r"^[a-z][a-z0-9_]{1,39}$"),
-    Field(description="Short lower-case code, e.g. 'police' or 'csc-north'.", examples=["police"]),
+    Field(description="Short lower-case code, e.g. 'police' or 'csc_north'.", examples=["police"]),
 ]
 Text200 = Annotated[
     str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200), NO_CONTROLS

@@ -86,8 +86,21 @@ async def test_unknown_path_is_a_404_problem(client: httpx.AsyncClient) -> None:
 
 async def test_unknown_agency_is_a_404_problem(client: httpx.AsyncClient, hub: Registered) -> None:
     headers = hub.people[Role.RECIPIENT].headers
-    body = assert_problem(await client.get("/api/agencies/no-such-agency", headers=headers), 404)
-    assert body["detail"] == "no agency 'no-such-agency' in the register"
+    body = assert_problem(await client.get("/api/agencies/no_such_agency", headers=headers), 404)
+    assert body["detail"] == "no agency 'no_such_agency' in the register"
+
+
+@pytest.mark.parametrize("code", ["no-such-agency", "\u202e\u00e9\u0085x", "A", "x" * 41])
+async def test_a_code_no_agency_could_have_is_a_422_that_does_not_repeat_it(
+    client: httpx.AsyncClient, hub: Registered, code: str
+) -> None:
+    """It was a 404 whose detail repeated what was sent, control characters and all."""
+    headers = hub.people[Role.COORDINATOR].headers
+    for method, body in (("GET", None), ("PATCH", {"public_authority": True})):
+        response = await client.request(method, f"/api/agencies/{code}", json=body, headers=headers)
+        problem = assert_problem(response, 422)
+        assert [(e["field"], e["location"]) for e in problem["errors"]] == [("code", "path")]
+        assert code not in str(problem["detail"])
 
 
 async def test_wrong_method_is_a_405_problem(client: httpx.AsyncClient) -> None:
