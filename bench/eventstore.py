@@ -40,6 +40,8 @@ from domain.events import EventMetadata, Sealed
 from infra.crypto import Keyring, KeySession, place
 from infra.db import create_engine, plain_url
 from infra.eventstore import ANY_VERSION, EventStore, NewEvent
+from infra.eventstore.read_sql import ALL_ARRAYS_SQL
+from infra.eventstore.store import _slices
 
 
 class Bench:
@@ -55,6 +57,7 @@ class Bench:
         self.sealed: list[Sealed] = []
         self.people: list[tuple[uuid.UUID, dict[str, str]]] = []
         self.keys: KeySession = self.keyring.session()
+        self.replay_from = 0  # the log's last position before the replay's events
 
     async def setup(self) -> None:
         conn = await asyncpg.connect(plain_url(self.url))
@@ -211,6 +214,8 @@ class Bench:
             )
 
     async def populate(self, total: int) -> None:
+        async with self.store.connections.acquire() as conn:
+            self.replay_from = int(await conn.fetchval("SELECT max(position) FROM events"))
         per_stream = 100
         streams = total // per_stream
         started = time.perf_counter()
@@ -318,6 +323,28 @@ class Bench:
             f"RSS {rss_before / 2**20:.0f} MB before, peak {peak / 2**20:.0f} MB"
         )
 
+    async def decode_cpu(self, rows: int = 20000, repeats: int = 15) -> None:
+        """CPU an event to decode (hash, chain, model, place check) and open the replay's
+        first ``rows`` events, fetched once and decoded again and again; best of
+        ``repeats`` by the process's CPU clock, the figure least moved by other work."""
+        async with self.store.connections.acquire() as conn:
+            positions, chained, hashes = await conn.fetchrow(
+                ALL_ARRAYS_SQL.format(limit=rows), self.replay_from
+            )
+        session = self.keyring.session()
+        await session.load([subject for subject, _ in self.people])
+        best = float("inf")
+        slices = _slices(positions, chained, hashes)  # as read_all decodes them
+        for _ in range(repeats):
+            decode = self.store.decoder().decode_rows
+            started = time.process_time()
+            for columns in slices:
+                for recorded in decode(zip(*columns, strict=True)):
+                    session.open_loaded(recorded.event.person)  # type: ignore[attr-defined]
+            best = min(best, time.process_time() - started)
+        self.results["replay_cpu_us_per_event"] = best / len(positions) * 1e6
+        print(f"decode and open in memory: {best / len(positions) * 1e6:.2f} µs of CPU an event")
+
     def summary(self) -> None:
         r = self.results
         lines = {
@@ -339,6 +366,7 @@ class Bench:
             "replay_ratio_medians": r["replay_ratio_medians"],
             "replay_peak_rss_mb": r["replay_peak_rss_mb"],
             "replay_rss_before_mb": r["replay_rss_before_mb"],
+            "replay_cpu_us_per_event": r["replay_cpu_us_per_event"],
         }
         print()
         for key, value in lines.items():
@@ -360,6 +388,7 @@ async def main() -> None:
             await bench.appends()
             await bench.populate(args.events)
             await bench.replay()
+            await bench.decode_cpu()
             bench.summary()
         finally:
             await bench.store.close()

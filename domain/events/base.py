@@ -27,9 +27,9 @@ class Sealed(BaseModel):
 
     ``subject_id`` names the key (a random id, not personal data); ``ct`` is
     base64 of nonce || ciphertext || tag. Only ``infra.crypto`` can open it.
-    Format 1 is bound (associated data) to the subject; format 2, which the event
-    store writes, also to the stream, event type and field it was stored in, named
-    at the head of ``ct`` (``infra.crypto``).
+    Format 1 is bound (associated data) to the subject; format 2, what the event log
+    holds, also to the stream, event, event type and field it is stored in, named at
+    the head of ``ct`` (``infra.crypto``, ``infra.eventstore.binding``).
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
