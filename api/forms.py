@@ -110,6 +110,9 @@ class PageForm(BaseModel):
 
     REQUIRED: ClassVar[Mapping[str, str]] = {}
     """Field -> what to say when it is left blank (GOV.UK: "Select ...", "Enter ...")."""
+    CHOICES: ClassVar[Mapping[str, frozenset[str]]] = {}
+    """Field -> the answers its radios, checkboxes or select offer: anything else (a page
+    sent by hand) is refused with the field's ``REQUIRED`` message, never kept."""
     DATES: ClassVar[Mapping[str, str]] = {}
     """Date field -> its name in a message ("the review date"); typed in the boxes
     ``<name>-day``, ``<name>-month`` and ``<name>-year``, kept as ``<name>_day`` (...)."""
@@ -148,6 +151,11 @@ class PageForm(BaseModel):
         errors = {
             name: message for name, message in self.REQUIRED.items() if blank(getattr(self, name))
         }
+        for name, offered in self.CHOICES.items():
+            given = getattr(self, name)
+            chosen = given if isinstance(given, list) else [given] if given else []
+            if name not in errors and any(value not in offered for value in chosen):
+                errors[name] = self.REQUIRED.get(name, "Select one of the options")
         for name in self.DATES:
             try:
                 self.date(name)

@@ -16,7 +16,7 @@ The flows themselves are in :mod:`api.flows` (``FLOWS``, by the name in their UR
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any, Protocol, cast
@@ -162,10 +162,15 @@ class Flow:
 
 
 def one_answer(
-    name: str, required: str | None = None, *, max_length: int | None = None
+    name: str,
+    required: str | None = None,
+    *,
+    max_length: int | None = None,
+    choices: Iterable[str] | None = None,
 ) -> type[PageForm]:
     """A question's form of one text answer, ``name``: required (``required`` is what is
-    said when it is blank) or optional, at most ``max_length`` characters if given."""
+    said when it is blank) or optional, at most ``max_length`` characters if given, one of
+    ``choices`` if given (the values its radios offer)."""
     default: Any = "" if max_length is None else Field("", max_length=max_length)
     title = name.title().replace("_", "") + "Answer"  # outcome: OutcomeAnswer
     namespace: dict[str, Any] = {
@@ -176,6 +181,8 @@ def one_answer(
     }
     if required is not None:
         namespace["REQUIRED"] = {name: required}
+    if choices is not None:
+        namespace["CHOICES"] = {name: frozenset(choices)}
     return cast("type[PageForm]", type(title, (PageForm,), namespace))
 
 
@@ -183,6 +190,15 @@ def whole_form_body(form: type[TaskForm], answers: Answers) -> dict[str, Any]:
     """The answers as the body of the step's whole form on the task page (built the same
     way as that form builds it)."""
     return {"action": form.ACTION, **form.read(form.raw(answers)).body()}
+
+
+YES_NO = ("true", "false")
+"""The values of a yes / no question's radios."""
+
+
+def values_of(enum: Iterable[Any]) -> frozenset[str]:
+    """An enum's values, as a question's ``choices``."""
+    return frozenset(str(member.value) for member in enum)
 
 
 def yes_no(value: Any) -> bool | None:

@@ -13,11 +13,20 @@ from __future__ import annotations
 from typing import Any
 
 from api.problem_places import PLACES
-from api.question_flows import Answers, Context, Flow, Question, one_answer, whole_form_body
+from api.question_flows import (
+    YES_NO,
+    Answers,
+    Context,
+    Flow,
+    Question,
+    one_answer,
+    values_of,
+    whole_form_body,
+)
 from api.task_forms import GiveAdviceForm
 from app.task_bodies import GiveAdviceBody
 from domain.permissions import Action
-from domain.vocabulary import AdviceRecommendation
+from domain.vocabulary import AdviceRecommendation, AdvisorCapacity
 
 
 def sequence(answers: Answers, ctx: Context) -> list[str]:
@@ -39,7 +48,11 @@ ADVICE = Flow(
     questions=(
         Question(
             "recommendation",
-            one_answer("recommendation", GiveAdviceForm.REQUIRED["recommendation"]),
+            one_answer(
+                "recommendation",
+                GiveAdviceForm.REQUIRED["recommendation"],
+                choices=values_of(AdviceRecommendation),
+            ),
             "What do you recommend?",
             "Recommendation",
         ),
@@ -48,13 +61,18 @@ ADVICE = Flow(
             one_answer(
                 "agrees_to_share_without_consent",
                 "Select yes if you agree to sharing without consent",
+                choices=YES_NO,
             ),
             "Do you agree to sharing without consent?",
             "Agrees to sharing without consent",
         ),
         Question(
             "capacity",
-            one_answer("capacity", GiveAdviceForm.REQUIRED["capacity"]),
+            one_answer(
+                "capacity",
+                GiveAdviceForm.REQUIRED["capacity"],
+                choices=values_of(AdvisorCapacity),
+            ),
             "In what capacity do you advise?",
             "You advise as",
         ),

@@ -19,12 +19,29 @@ from typing import Any
 
 from api.forms import PageForm
 from api.problem_places import PLACES
-from api.question_flows import Answers, Context, Flow, Question, one_answer, whole_form_body
+from api.question_flows import (
+    YES_NO,
+    Answers,
+    Context,
+    Flow,
+    Question,
+    one_answer,
+    values_of,
+    whole_form_body,
+)
 from api.task_forms import ConsentNotSoughtForm, RecordConsentForm, SeekConsentForm
 from app.task_bodies import ConsentNotSoughtBody, RecordConsentBody, SeekConsentBody
 from domain.decision import AgencyDecisionState
 from domain.permissions import Action
-from domain.vocabulary import RISK_NOT_SOUGHT, ConsentOutcome, ProtectedRelation
+from domain.vocabulary import (
+    RISK_NOT_SOUGHT,
+    AtRiskKind,
+    ConsentGiver,
+    ConsentOutcome,
+    CouldNotObtainReason,
+    NotSoughtReason,
+    ProtectedRelation,
+)
 
 LONG = 10_000
 KINDS = frozenset({"resolve_consent"})
@@ -75,6 +92,10 @@ SEEK_CONSENT = _consent_step(
 class ProtectsQuestion(PageForm):
     """Asked only for the risk reasons; left blank, it is the person the request is about."""
 
+    CHOICES = {
+        "protects_relation": values_of(ProtectedRelation),
+        "protects_kind": values_of(AtRiskKind),
+    }
     protects_relation: str = ""
     protects_kind: str = ""
 
@@ -99,7 +120,11 @@ NOT_SEEKING = _consent_step(
     questions=(
         Question(
             "reason",
-            one_answer("reason", ConsentNotSoughtForm.REQUIRED["reason"]),
+            one_answer(
+                "reason",
+                ConsentNotSoughtForm.REQUIRED["reason"],
+                choices=values_of(NotSoughtReason),
+            ),
             "Why is consent not being sought?",
             "Reason",
         ),
@@ -125,6 +150,15 @@ NOT_SEEKING = _consent_step(
 )
 
 
+ANSWERED_OUTCOMES = (
+    ConsentOutcome.GIVEN,
+    ConsentOutcome.REFUSED,
+    ConsentOutcome.COULD_NOT_BE_OBTAINED,
+    ConsentOutcome.SOUGHT_NO_ANSWER,
+)
+"""The outcomes the answer's page offers."""
+
+
 # -- the answer -----------------------------------------------------------------------------
 
 
@@ -141,13 +175,17 @@ CONSENT_ANSWER = _consent_step(
     questions=(
         Question(
             "outcome",
-            one_answer("outcome", RecordConsentForm.REQUIRED["outcome"]),
+            one_answer(
+                "outcome",
+                RecordConsentForm.REQUIRED["outcome"],
+                choices=ANSWERED_OUTCOMES,
+            ),
             "What was the outcome of seeking consent?",
             "Outcome",
         ),
         Question(
             "given-by",
-            one_answer("given_by", "Select who gave consent"),
+            one_answer("given_by", "Select who gave consent", choices=values_of(ConsentGiver)),
             "Who gave consent?",
             "Given by",
         ),
@@ -156,6 +194,7 @@ CONSENT_ANSWER = _consent_step(
             one_answer(
                 "capacity_considered",
                 "Select yes if the person's capacity or competence was considered",
+                choices=YES_NO,
             ),
             "Was the person's capacity, or the child's competence to decide, considered?",
             "Capacity or competence considered",
@@ -168,7 +207,11 @@ CONSENT_ANSWER = _consent_step(
         ),
         Question(
             "why-not",
-            one_answer("could_not_obtain_reason", "Select why consent could not be obtained"),
+            one_answer(
+                "could_not_obtain_reason",
+                "Select why consent could not be obtained",
+                choices=values_of(CouldNotObtainReason),
+            ),
             "Why could consent not be obtained?",
             "Why it could not be obtained",
         ),

@@ -16,20 +16,33 @@ from pydantic import Field
 
 from api.forms import PageForm
 from api.problem_places import PLACES
-from api.question_flows import Answers, Context, Flow, Question, date_of, one_answer, yes_no
+from api.question_flows import (
+    YES_NO,
+    Answers,
+    Context,
+    Flow,
+    Question,
+    date_of,
+    one_answer,
+    values_of,
+    yes_no,
+)
 from app.task_bodies import RecordDecisionBody
 from domain.permissions import Action
+from domain.vocabulary import NotInformedReason, NotShareReason
 
 LONG = 10_000
 
 
 class NotShareQuestion(PageForm):
     REQUIRED = {"not_share_reasons": "Select at least one reason for not sharing"}
+    CHOICES = {"not_share_reasons": values_of(NotShareReason)}
     not_share_reasons: list[str] = Field(default_factory=list, max_length=10)
 
 
 class InformQuestion(PageForm):
     REQUIRED = {"inform_will_inform": "Select yes if the person will be told"}
+    CHOICES = {"inform_will_inform": frozenset(YES_NO)}
     inform_will_inform: str = ""
 
 
@@ -37,6 +50,7 @@ class NotToldQuestion(PageForm):
     """Asked only when the person will not be told."""
 
     REQUIRED = {"inform_reason_not": "Select why the person will not be told"}
+    CHOICES = {"inform_reason_not": values_of(NotInformedReason)}
     DATES: ClassVar[Mapping[str, str]] = {"inform_review_on": "the date to look again"}
     inform_reason_not: str = ""
     inform_review_on_day: str = ""
@@ -47,7 +61,11 @@ class NotToldQuestion(PageForm):
 QUESTIONS = (
     Question(
         "outcome",
-        one_answer("outcome", "Select whether you will share the information"),
+        one_answer(
+            "outcome",
+            "Select whether you will share the information",
+            choices=("share", "not_share"),
+        ),
         "Will you share the information?",
         "Decision",
     ),

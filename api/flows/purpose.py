@@ -13,7 +13,15 @@ from __future__ import annotations
 from typing import Any
 
 from api.problem_places import PLACES
-from api.question_flows import Answers, Context, Flow, Question, one_answer, whole_form_body
+from api.question_flows import (
+    YES_NO,
+    Answers,
+    Context,
+    Flow,
+    Question,
+    one_answer,
+    whole_form_body,
+)
 from api.task_forms import AssessPurposeForm
 from app.task_bodies import AssessPurposeBody
 from domain.permissions import Action
@@ -25,43 +33,53 @@ NONE_APPLIES = "none"
 QUESTIONS = (
     Question(
         "purpose",
-        one_answer("purpose_clear", AssessPurposeForm.REQUIRED["purpose_clear"]),
+        one_answer("purpose_clear", AssessPurposeForm.REQUIRED["purpose_clear"], choices=YES_NO),
         "Is there a clear and legitimate purpose for sharing?",
         "Clear and legitimate purpose",
     ),
     Question(
         "identifiable",
-        one_answer("identifiable", AssessPurposeForm.REQUIRED["identifiable"]),
+        one_answer("identifiable", AssessPurposeForm.REQUIRED["identifiable"], choices=YES_NO),
         "Does the information identify a living person?",
         "Identifies a living person",
     ),
     Question(
         "confidential",
-        one_answer("confidential", AssessPurposeForm.REQUIRED["confidential"]),
+        one_answer("confidential", AssessPurposeForm.REQUIRED["confidential"], choices=YES_NO),
         "Is the information confidential?",
         "Confidential",
     ),
     Question(
         "special-category",
-        one_answer("special_category", AssessPurposeForm.REQUIRED["special_category"]),
+        one_answer(
+            "special_category", AssessPurposeForm.REQUIRED["special_category"], choices=YES_NO
+        ),
         "Does it include special-category data?",
         "Special-category data",
     ),
     Question(
         "adult-at-risk",
-        one_answer("adult_at_risk", "Select yes if the person is an adult at risk"),
+        one_answer("adult_at_risk", "Select yes if the person is an adult at risk", choices=YES_NO),
         "Is the person an adult at risk?",
         "Adult at risk",
     ),
     Question(
         "offence-data",
-        one_answer("criminal_offence_data", "Select yes if it includes criminal offence data"),
+        one_answer(
+            "criminal_offence_data",
+            "Select yes if it includes criminal offence data",
+            choices=YES_NO,
+        ),
         "Does it include criminal offence data?",
         "Criminal offence data",
     ),
     Question(
         "duty-or-order",
-        one_answer("compelled_kind", "Select whether a statutory duty or court order applies"),
+        one_answer(
+            "compelled_kind",
+            "Select whether a statutory duty or court order applies",
+            choices=("statutory_duty", "court_order", NONE_APPLIES),
+        ),
         "Is there a statutory duty or court order to share?",
         "Statutory duty or court order",
     ),

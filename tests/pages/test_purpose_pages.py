@@ -22,6 +22,7 @@ from tests.pages.walk import (
     open_request,
     signed_in,
     summary_links,
+    up_to_the_decision,
 )
 
 TYPED = "Seen by the school nurse <b>twice</b> & the GP"
@@ -254,3 +255,46 @@ async def test_a_changed_answer_that_needs_a_follow_up_asks_it_then_returns_to_t
         assert recorded.status_code == 303, recorded.text
     event = await assessed(stack, rid)
     assert event.compelled_by is not None and event.compelled_by.kind == "statutory_duty"
+
+
+async def test_an_answer_the_page_does_not_offer_is_refused_and_not_kept(
+    http: httpx.AsyncClient, stack: Stack
+) -> None:
+    """A page sent by hand with an answer its radios do not offer (``yes`` for ``true``) is
+    refused at that question, in words, and nothing of it reaches the draft; a decision's
+    checkboxes likewise."""
+    rid = await open_request(http, stack)
+    task = await stack.task_id(rid, stack.holder, TaskKind.ASSESS_PURPOSE)
+    base = f"/tasks/{task}/purpose"
+    async with signed_in(stack, "worker") as worker:
+        for slug, name, value in (
+            ("purpose", "purpose_clear", "yes"),
+            ("duty-or-order", "compelled_kind", "act_of_parliament"),
+        ):
+            page = await worker.get(f"{base}/{slug}")
+            sent = await worker.post(
+                f"{base}/{slug}", data={"csrf_token": csrf_of(page), name: value}
+            )
+            assert sent.status_code == 422, (slug, sent.text)
+            assert summary_links(sent.text) == [f"#{name}"]
+            assert "Select " in sent.text and problems(sent.text) == []
+        # Nothing was kept: the flow starts again at its first question.
+        assert (await worker.get(base)).headers["location"] == f"{base}/purpose"
+        assert await _answer_all(worker, base) == f"{base}/check"
+
+    decision = await up_to_the_decision(http, stack, await open_request(http, stack))
+    async with signed_in(stack, "worker") as worker:
+        url = await answer_page(
+            worker, f"/tasks/{decision}/decision/outcome", {"outcome": "not_share"}
+        )
+        url = await answer_page(worker, url, {"reasons": "Not needed"})
+        page = await worker.get(url)
+        assert url.endswith("/not-share")
+        sent = await worker.post(
+            url,
+            data={
+                "csrf_token": csrf_of(page),
+                "not_share_reasons": ["information_not_held", "whim"],
+            },
+        )
+        assert sent.status_code == 422 and summary_links(sent.text) == ["#not_share_reasons"]
