@@ -29,7 +29,7 @@ from domain.models import Actor
 from domain.permissions import Action, allows
 from domain.vocabulary import Rating
 from infra.auth import Forbidden, Principal
-from infra.directory import NotFoundError
+from infra.directory import AGENCY_CODE, NotFoundError
 
 router = APIRouter(prefix="/api", tags=["requests"])
 
@@ -59,7 +59,9 @@ async def list_requests(
     queries: QueriesDep,
     status: Status = None,
     rating: Rating | None = None,
-    agency: Annotated[str | None, Query(max_length=40)] = None,
+    agency: Annotated[
+        str | None, Query(pattern=AGENCY_CODE.pattern, description="An agency's code.")
+    ] = None,
     overdue: bool | None = None,
     order: ListOrder = "urgency",
     limit: Annotated[int, Query(ge=1, le=500)] = 200,

@@ -75,3 +75,23 @@ async def test_requests_list_most_urgent_first_and_filters_by_rating_agency_and_
         assert problems(none.text) == []
         ignored = await page.get("/requests", params={"rating": "purple", "agency": "<x>"})
         assert ignored.status_code == 200 and "<x>" not in ignored.text
+
+
+async def test_an_agency_filter_no_agency_could_have_is_a_422_naming_it(
+    http: httpx.AsyncClient, stack: Stack
+) -> None:
+    """A NUL in ``agency`` reached PostgreSQL, which refuses it in text: a 500."""
+    for who in ("coordinator", "worker"):
+        for agency in ("\x00", "a\x00b", "Police", "x" * 41):
+            response = await http.get(
+                "/api/requests", params={"agency": agency}, headers=stack.people[who].headers
+            )
+            assert response.status_code == 422, response.text
+            errors = response.json()["errors"]
+            assert [(e["field"], e["location"]) for e in errors] == [("agency", "query")]
+    fine = await http.get(
+        "/api/requests",
+        params={"agency": stack.holder},
+        headers=stack.people["coordinator"].headers,
+    )
+    assert fine.status_code == 200, fine.text
