@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from app.history import AccessEntry, RequestVerification, TimelineEntry
 from infra.eventstore import VerifyReport
@@ -60,6 +60,8 @@ class VerifyResponse(BaseModel):
 
 
 class VerifyRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")  # a misspelt option is refused, not ignored
+
     trusted_digest: str | None = Field(
         default=None, pattern=r"^[0-9a-f]{64}$", description="A digest exported earlier."
     )

@@ -204,3 +204,15 @@ async def test_a_protocol_dated_before_1900_is_refused_naming_the_field(
         response = await http.post("/api/protocols", json=body | dates, headers=coordinator)
         refused_naming(response, field)
     assert await protocols() == before
+
+
+async def test_a_misspelt_verify_option_is_refused_naming_it(
+    http: httpx.AsyncClient, stack: Stack
+) -> None:
+    """An unknown field in the verify body was ignored: 'checkpiont' took no checkpoint and
+    answered 200 as if all were well."""
+    compliance = stack.people["compliance"].headers
+    response = await http.post("/api/audit/verify", json={"checkpiont": True}, headers=compliance)
+    refused_naming(response, "checkpiont")
+    fine = await http.post("/api/audit/verify", json={"checkpoint": False}, headers=compliance)
+    assert fine.status_code == 200, fine.text
