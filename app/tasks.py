@@ -21,10 +21,12 @@ from app.task_bodies import Action, TaskAction
 from domain import permissions
 from domain.commands import Command
 from domain.decision import Task, TaskKind
-from domain.errors import NotPermitted, ValidationFailed, validation_failed
+from domain.errors import InvalidState, NotPermitted, ValidationFailed, validation_failed
 from domain.events import Sealed
+from domain.guards import ensure_open
 from domain.models import Actor
 from domain.tasks import TaskId
+from infra.directory import NotFoundError
 
 
 class OpenTask(BaseModel):
@@ -84,9 +86,13 @@ async def run_step(
     same task id and action is refused (:class:`~domain.errors.AlreadyAnswered`)."""
     ref = TaskId.parse(task_id)
     update_id = f"{task_id}:{action.action}:{body_digest(action)}"
-    result = await requests.step(
-        actor, ref.request_id, ref.agency, action.action, command, task_id=update_id
-    )
+    try:
+        result = await requests.step(
+            actor, ref.request_id, ref.agency, action.action, command, task_id=update_id
+        )
+    except InvalidState:
+        await _ended_decision_says_why(requests, ref)
+        raise
     open_now = [OpenTask.of(t, ref, result.version) for t in result.tasks]
     yours = [t for t in open_now if t.role == str(actor.role)]
     return StepDone(
@@ -96,6 +102,18 @@ async def run_step(
         open_tasks=open_now,
         next_task_id=yours[0].task_id if yours else None,
     )
+
+
+async def _ended_decision_says_why(requests: RequestService, ref: TaskId) -> None:
+    """A step refused because the decision has ended (completed, or its request withdrawn)
+    is refused in the decision's own words (:func:`domain.guards.ensure_open`): its workflow
+    is gone and the refusal read only 'this request or decision is no longer open'. A
+    decision still open leaves the refusal as it was."""
+    try:
+        state = await requests.decision(ref.request_id, ref.agency)
+    except NotFoundError:
+        return
+    ensure_open(state)
 
 
 def body_digest(action: Action) -> str:

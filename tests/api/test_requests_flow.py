@@ -686,4 +686,13 @@ async def test_a_package_refused_after_its_decision_ended_says_why(
     assert late.json()["detail"] == (
         "the package has already been opened by the recipient agency and cannot be recalled"
     )
+    # A step of the ended decision: the same body again answers as the first time; another
+    # is refused in the decision's words, not as 'no longer open'.
+    first_task = f"{acked_rid}:{stack.holder}:{TaskKind.ASSESS_PURPOSE}:0"
+    assess = ASSESS | {"note": "Purpose checked against the referral"}
+    replay = await act(http, worker, first_task, assess)
+    assert replay.status_code == 200, replay.text
+    changed = await act(http, worker, first_task, ASSESS | {"note": "Second thoughts"})
+    assert changed.status_code == 409, changed.text
+    assert changed.json()["detail"] == f"{stack.holder}'s decision is already complete"
     assert await stack.events(acked_rid) == before
