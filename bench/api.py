@@ -1,7 +1,7 @@
 """API latency at a fixed arrival rate: p50, p95 and p99 of reads and of a command.
 
     .venv/bin/python bench/api.py [--tasks 200] [--read-rate 50] [--write-rate 5]
-                                  [--seconds 20] [--url URL]
+                                  [--seconds 20] [--alone 40] [--url URL]
 
 A scratch PostgreSQL database, the Temporal dev server in memory, and in this process a
 worker with the read-model projection and the API over uvicorn (the shape of
@@ -13,7 +13,9 @@ ones before it have answered): ``GET /api/tasks`` at ``--read-rate`` per second,
 ``<name>_p50_ms``, ``_p95_ms``, ``_p99_ms``, ``_errors`` and ``_cpu_ms_per_call`` (the
 process's CPU over the calls made: server, worker and client; whether the rate fits the
 cores when the machine is not shared) for each, the load average and whether bytecode
-was written.
+was written. Last, ``--alone`` commands are sent one at a time, 0.2 s apart
+(``open_request_alone_*``): a command's own time, which an open loop on busy cores
+hides behind the queue (the CPU a call then includes the pauses' idle work).
 """
 
 from __future__ import annotations
@@ -207,6 +209,19 @@ async def run(
             ),
         )
         report("open_request", *measured, cpu_seconds() - spent)
+        spent = cpu_seconds()
+        alone: list[float] = []
+        errors = 0
+        for _ in range(args.alone):  # one at a time: the call's own time, no queue
+            started = time.perf_counter()
+            done = await http.post(
+                "/api/requests", json=body(requester, holder), headers=as_coordinator
+            )
+            alone.append((time.perf_counter() - started) * 1000)
+            errors += done.status_code >= 400
+            await asyncio.sleep(0.2)
+        if alone:
+            report("open_request_alone", alone, errors, cpu_seconds() - spent)
     load = os.getloadavg()
     print(f"load_average={load[0]:.2f},{load[1]:.2f},{load[2]:.2f}")
     print(f"bytecode={'off' if sys.dont_write_bytecode else 'on'}")
@@ -218,6 +233,9 @@ def parse() -> argparse.Namespace:
     parser.add_argument("--read-rate", type=float, default=50.0, help="reads per second")
     parser.add_argument("--write-rate", type=float, default=5.0, help="commands per second")
     parser.add_argument("--seconds", type=float, default=20.0, help="per measured call")
+    parser.add_argument(
+        "--alone", type=int, default=40, help="commands sent one at a time, after the rest"
+    )
     parser.add_argument("--url", help="PostgreSQL server URL (default: 127.0.0.1:5432)")
     return parser.parse_args()
 
