@@ -333,7 +333,7 @@ async def test_requested_by_defaults_to_the_signed_in_user_as_the_api_records(
     user_id = issued["user"]["id"]
     social_worker = str((await person(cli.infra.engine, Role.AGENCY_WORKER, "csc")).user.id)
     made_up = await cli(*OPEN, "--requested-by", "sw-42", "--token-file", str(token_file))
-    one_line_error(made_up, 3, "requested_by", "user id")  # checked against the register
+    one_line_error(made_up, 3, "--requested-by", "user id")  # checked against the register
     for extra, expected in ((), user_id), (("--requested-by", social_worker), social_worker):
         opened = await cli(*OPEN, *extra, "--token-file", str(token_file), "--json")
         assert opened.returncode == 0, opened.stderr
