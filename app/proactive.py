@@ -40,10 +40,17 @@ class NewProactiveShare(BaseModel):
     rating: Rating
 
 
-async def share_proactively(requests: RequestService, actor: Actor, new: NewProactiveShare) -> UUID:
+async def share_proactively(
+    requests: RequestService,
+    actor: Actor,
+    new: NewProactiveShare,
+    *,
+    idempotency_key: str | None = None,
+) -> UUID:
     """Start the share; returns its request id. Refused (nothing sealed, nothing started)
     unless the actor is an agency worker sharing from their own agency to another
-    registered agency that has a public key."""
+    registered agency that has a public key. ``idempotency_key``: as for
+    :meth:`RequestService.open_request` (the same key again answers with the same share)."""
     if actor.agency is None:
         raise NotPermitted("only an agency worker may share proactively, from their own agency")
     if new.recipient_agency == actor.agency:
@@ -60,7 +67,9 @@ async def share_proactively(requests: RequestService, actor: Actor, new: NewProa
         rating=new.rating,
     )
     try:
-        return await requests.open_request(actor, request, proactive=True)
+        return await requests.open_request(
+            actor, request, proactive=True, idempotency_key=idempotency_key
+        )
     except ValidationFailed as exc:
         if exc.field not in _SHARE_FIELDS:
             raise

@@ -9,6 +9,7 @@ Refusals from a workflow come back as the domain's own errors.
 from __future__ import annotations
 
 import asyncio
+import hmac
 import uuid
 from collections.abc import Awaitable
 from datetime import UTC, datetime
@@ -25,10 +26,11 @@ from temporalio.client import (
     WorkflowUpdateRPCTimeoutOrCancelledError,
 )
 from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
-from temporalio.exceptions import ApplicationError
+from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
 from activities.models import EventEnvelope
+from app import idempotency
 from app.brief import read_brief as read_brief
 from app.consistency import ReadModels
 from domain import errors
@@ -165,16 +167,40 @@ class RequestService:
         )
         return agencies, isps
 
-    async def open_request(self, actor: Actor, new: NewRequest, *, proactive: bool = False) -> UUID:
+    async def open_request(
+        self,
+        actor: Actor,
+        new: NewRequest,
+        *,
+        proactive: bool = False,
+        idempotency_key: str | None = None,
+    ) -> UUID:
         """Validate, seal and start a request; returns its id. ``proactive``: a practitioner's
-        unsolicited share (``app.proactive``), refused unless theirs to make, before sealing."""
+        unsolicited share (``app.proactive``), refused unless theirs to make, before sealing.
+        ``idempotency_key`` (``app.idempotency``): the same key from the same actor with the
+        same request answers with the request it opened first, opening nothing; with another
+        request it is refused (ValidationFailed), nothing written."""
+        keyed = None
+        if idempotency_key is not None:
+            body = {"proactive": proactive, "request": new.model_dump(mode="json")}
+            keyed = idempotency.opening_ids(
+                self.keyring.idempotency_key,
+                actor.user_id,
+                idempotency.check_key(idempotency_key),
+                body,
+            )
+            if await self._opened_before(keyed):
+                return keyed.request_id
         if proactive:
             require(actor, Action.SHARE_PROACTIVELY, actor.agency, doing="share proactively")
         agencies, isps = await self.registers()
         now = datetime.now(UTC)
         # Refused before anything is sealed: a refusal must not leave a subject key behind.
         registered_holders(new.requesting_agency, new.holding_agencies, agencies, isps, now)
-        request_id, subject_id = uuid.uuid4(), uuid.uuid4()
+        if keyed is None:
+            request_id, subject_id, event_id = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
+        else:
+            request_id, subject_id, event_id = keyed.request_id, keyed.subject_id, keyed.event_id
         session = self.keyring.session()
         request = SharingRequest(
             request_id=request_id,
@@ -195,7 +221,7 @@ class RequestService:
         (opened,) = decide(OpenRequest(request=request), actor, now, agencies, isps, self.policy)
         workflow_id = request_workflow_id(request_id)
         envelope = EventEnvelope.wrap(
-            uuid.uuid4(),
+            event_id,
             opened,
             EventMetadata(
                 actor_id=actor.user_id,
@@ -212,11 +238,31 @@ class RequestService:
             task_queue=self.task_queue,
             id_conflict_policy=WorkflowIDConflictPolicy.FAIL,
             id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+            memo=None if keyed is None else {idempotency.MEMO_DIGEST: keyed.digest},
         )
-        position = await self._opening_recorded(start, workflow_id)
+        try:
+            position = await self._opening_recorded(start, workflow_id)
+        except WorkflowAlreadyStartedError:
+            # The same key's other call started it first (a double submission at once).
+            if keyed is not None and await self._opened_before(keyed):
+                return request_id
+            raise
         if position is not None and self.read_models is not None:
             await self.read_models.reach(position, request_stream(request_id), 1)
         return request_id
+
+    async def _opened_before(self, keyed: idempotency.OpeningIds) -> bool:
+        """Whether the opening under this key exists already; refused if it asked otherwise."""
+        try:
+            described = await self._request(keyed.request_id).describe()
+        except RPCError as exc:
+            if exc.status is RPCStatusCode.NOT_FOUND:
+                return False
+            raise
+        memo = await described.memo()
+        if not hmac.compare_digest(str(memo.get(idempotency.MEMO_DIGEST, "")), keyed.digest):
+            raise idempotency.refuse_other_body()
+        return True
 
     async def _opening_recorded(
         self,

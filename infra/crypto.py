@@ -54,6 +54,7 @@ from infra.settings import Settings
 NONCE_BYTES = 12
 WRAP_PURPOSE = b"mashflow subject key wrap v1"
 CHECKPOINT_PURPOSE = b"mashflow checkpoint signing v1"
+IDEMPOTENCY_PURPOSE = b"mashflow idempotency keys v1"
 _SEAL_AAD = b"mashflow sealed v1\x00"
 _SEAL_AAD_V2 = b"mashflow sealed v2\x00"
 _WRAP_AAD = b"mashflow subject key v1\x00"
@@ -147,6 +148,9 @@ class Keyring:
             *(derive_key(k, CHECKPOINT_PURPOSE) for k in previous),
         )
         """What checkpoint signatures are checked with: the KEK's and a previous KEK's."""
+        self.idempotency_key = derive_key(kek, IDEMPOTENCY_PURPOSE)
+        """Hashes a client's Idempotency-Key into ids and a body's digest (``app.idempotency``),
+        so neither the key nor the body is ever kept in clear."""
         self.kek_id = kek_id_of(kek)
         """Names the KEK generation a key is wrapped under (not secret), for rotation."""
         self._wrap = AESGCM(derive_key(kek, WRAP_PURPOSE))

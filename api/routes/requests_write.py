@@ -7,10 +7,11 @@ workflows' refusals come back as domain errors and leave as problems.
 
 from __future__ import annotations
 
+from typing import Annotated
 from uuid import UUID
 
 import pydantic
-from fastapi import APIRouter, Response, status
+from fastapi import APIRouter, Header, Response, status
 
 from api.deps import (
     ProactiveSharer,
@@ -30,7 +31,7 @@ from api.schemas.requests_write import (
     SubjectIn,
     WithdrawBody,
 )
-from app import proactive
+from app import idempotency, proactive
 from app.identity import actor_of
 from app.proactive import NewProactiveShare
 from app.requester import check_requester
@@ -41,6 +42,22 @@ from infra.auth import Principal
 router = APIRouter(prefix="/api", tags=["requests"])
 
 WRITE_RESPONSES = problem_responses(401, 403, 404, 409, 422, 503)
+
+IdempotencyKey = Annotated[
+    str | None,
+    Header(
+        alias=idempotency.HEADER,
+        description=(
+            "Optional; a new random value (such as a UUID) for each request you mean to open. "
+            "Sent again by the same user with the same body, it answers as the first call did "
+            "(201, the same request id and Location) and opens nothing; with another body it is "
+            "a 422 problem naming the header, nothing written. Keys are scoped to the user and "
+            "kept for as long as the request's record is kept (at least 24 hours)."
+        ),
+        min_length=1,
+        max_length=255,
+    ),
+]
 
 
 def subject_details(subject: SubjectIn) -> SubjectDetails:
@@ -95,11 +112,15 @@ async def open_request(
     requests: Requests,
     users: Users,
     response: Response,
+    idempotency_key: IdempotencyKey = None,
 ) -> RequestCreated:
-    """Open a sharing request for a requesting agency, addressed to holding agencies."""
+    """Open a sharing request for a requesting agency, addressed to holding agencies. With an
+    ``Idempotency-Key``, a retry answers with the request the key opened first."""
     new = new_request(body, principal)
     await check_requester(users, new.requested_by, new.requesting_agency, str(principal.user_id))
-    request_id = await requests.open_request(actor_of(principal), new)
+    request_id = await requests.open_request(
+        actor_of(principal), new, idempotency_key=idempotency_key
+    )
     href = f"/api/requests/{request_id}"
     response.headers["Location"] = href
     return RequestCreated(request_id=request_id, href=href)
@@ -112,13 +133,20 @@ async def open_request(
     responses=WRITE_RESPONSES,
 )
 async def share_proactively(
-    body: ProactiveShareCreate, principal: ProactiveSharer, requests: Requests, response: Response
+    body: ProactiveShareCreate,
+    principal: ProactiveSharer,
+    requests: Requests,
+    response: Response,
+    idempotency_key: IdempotencyKey = None,
 ) -> RequestCreated:
     """Share unsolicited with another agency (agency worker, from their own agency): the same
     decision steps follow as tasks of your agency, and the recipient receives and
-    acknowledges the package as for a request. No hub request is needed."""
+    acknowledges the package as for a request. No hub request is needed. With an
+    ``Idempotency-Key``, a retry answers with the share the key opened first."""
     new = new_share(body)
-    request_id = await proactive.share_proactively(requests, actor_of(principal), new)
+    request_id = await proactive.share_proactively(
+        requests, actor_of(principal), new, idempotency_key=idempotency_key
+    )
     href = f"/api/requests/{request_id}"
     response.headers["Location"] = href
     return RequestCreated(request_id=request_id, href=href)

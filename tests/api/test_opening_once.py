@@ -1,0 +1,143 @@
+"""Opening a request or a share twice opens it once: the ``Idempotency-Key`` header, over
+real HTTP on the real stack (PostgreSQL, the Temporal dev server, a worker, the API).
+
+The same key from the same user with the same body answers as the first call (201, the same
+request id and Location) and writes nothing; with another body it is a 422 naming the
+header, nothing written; another user's same key opens another request.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator
+
+import httpx
+import pytest
+
+from domain.vocabulary import Role
+from infra.users import UserDirectory
+from tests.api.stack import Stack
+from tests.api.support import Person
+from tests.api.test_proactive import share_body
+from tests.api.test_requests_flow import _all_events, request_body
+
+
+@pytest.fixture
+async def http(stack: Stack) -> AsyncIterator[httpx.AsyncClient]:
+    async with httpx.AsyncClient(base_url=stack.url, timeout=60) as client:
+        yield client
+
+
+def keyed(person: Person, key: str) -> dict[str, str]:
+    return person.headers | {"Idempotency-Key": key}
+
+
+async def opened(stack: Stack, rid: str) -> int:
+    """How many ``request.opened`` events the request has."""
+    events = await stack.store.read_correlation(uuid.UUID(rid))
+    return sum(e.event_type == "request.opened" for e in events)
+
+
+async def test_the_same_key_twice_opens_one_request(http: httpx.AsyncClient, stack: Stack) -> None:
+    coordinator = stack.people["coordinator"]
+    key = str(uuid.uuid4())
+    first = await http.post(
+        "/api/requests", json=request_body(stack), headers=keyed(coordinator, key)
+    )
+    assert first.status_code == 201, first.text
+    rid = str(first.json()["request_id"])
+    before = await _all_events(stack)
+    written = await stack.events(rid)
+
+    again = await http.post(
+        "/api/requests", json=request_body(stack), headers=keyed(coordinator, key)
+    )
+    assert again.status_code == 201, again.text
+    assert again.json() == first.json()
+    assert again.headers["location"] == first.headers["location"] == f"/api/requests/{rid}"
+    assert await opened(stack, rid) == 1
+    assert await stack.events(rid) == written
+    assert await _all_events(stack) == before  # no other request opened either
+    # The key is not the id: it is hashed with a server key, so nothing a client chose is kept.
+    assert key not in rid
+
+
+async def test_the_same_key_with_another_body_is_refused_and_writes_nothing(
+    http: httpx.AsyncClient, stack: Stack
+) -> None:
+    coordinator = stack.people["coordinator"]
+    key = str(uuid.uuid4())
+    first = await http.post(
+        "/api/requests", json=request_body(stack), headers=keyed(coordinator, key)
+    )
+    assert first.status_code == 201, first.text
+    rid = str(first.json()["request_id"])
+    before = await _all_events(stack)
+    written = await stack.events(rid)
+
+    other = await http.post(
+        "/api/requests", json=request_body(stack, rating="red"), headers=keyed(coordinator, key)
+    )
+    assert other.status_code == 422, other.text
+    problem = other.json()
+    assert problem["type"] == "urn:mashflow:problem:validation"
+    assert "Idempotency-Key" in problem["detail"]
+    assert "other details" in problem["detail"]
+    assert key not in other.text and "Ada Example" not in other.text
+    assert await _all_events(stack) == before
+    assert await stack.events(rid) == written
+
+
+async def test_another_users_same_key_opens_another_request(
+    http: httpx.AsyncClient, stack: Stack, users: UserDirectory
+) -> None:
+    issued = await users.add("Second coordinator", Role.COORDINATOR, None)
+    second = Person(issued.user.id, Role.COORDINATOR, None, issued.token)
+    key = str(uuid.uuid4())
+    mine = await http.post(
+        "/api/requests", json=request_body(stack), headers=keyed(stack.people["coordinator"], key)
+    )
+    theirs = await http.post("/api/requests", json=request_body(stack), headers=keyed(second, key))
+    assert mine.status_code == 201, mine.text
+    assert theirs.status_code == 201, theirs.text
+    assert mine.json()["request_id"] != theirs.json()["request_id"]
+    for response in (mine, theirs):
+        assert await opened(stack, str(response.json()["request_id"])) == 1
+
+
+async def test_a_share_sent_twice_with_one_key_opens_once(
+    http: httpx.AsyncClient, stack: Stack
+) -> None:
+    worker, other = stack.people["worker"], stack.people["other_worker"]
+    key = str(uuid.uuid4())
+    first = await http.post("/api/shares", json=share_body(stack), headers=keyed(worker, key))
+    assert first.status_code == 201, first.text
+    before = await _all_events(stack)
+    again = await http.post("/api/shares", json=share_body(stack), headers=keyed(worker, key))
+    assert again.status_code == 201, again.text
+    assert again.json() == first.json()
+    assert await _all_events(stack) == before
+    assert await opened(stack, str(first.json()["request_id"])) == 1
+
+    changed = await http.post(
+        "/api/shares", json=share_body(stack, rating="amber"), headers=keyed(worker, key)
+    )
+    assert changed.status_code == 422, changed.text
+    assert "Idempotency-Key" in changed.json()["detail"]
+    # Another worker's same key is their own share.
+    theirs = await http.post("/api/shares", json=share_body(stack), headers=keyed(other, key))
+    assert theirs.status_code == 201, theirs.text
+    assert theirs.json()["request_id"] != first.json()["request_id"]
+    assert await _all_events(stack) == before + 1
+
+
+async def test_a_key_that_is_not_a_token_is_refused(http: httpx.AsyncClient, stack: Stack) -> None:
+    before = await _all_events(stack)
+    refused = await http.post(
+        "/api/requests",
+        json=request_body(stack),
+        headers=keyed(stack.people["coordinator"], "two words"),
+    )
+    assert refused.status_code == 422, refused.text
+    assert "Idempotency-Key" in refused.json()["detail"]
+    assert await _all_events(stack) == before
