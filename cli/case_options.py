@@ -30,6 +30,17 @@ PurposeCategoryOption = Annotated[
 ]
 RatingOption = Annotated[str, typer.Option("--rating", help="red, amber or green.")]
 SubjectDob = Annotated[str | None, typer.Option("--subject-dob", help="Date of birth, YYYY-MM-DD.")]
+IdempotencyKey = Annotated[
+    str | None,
+    typer.Option(
+        "--idempotency-key",
+        help=(
+            "A new random value (such as a UUID) for this one opening: run again with the same "
+            "key and the same details, it prints the same id and opens nothing; with other "
+            "details it is refused."
+        ),
+    ),
+]
 
 
 def date_of_birth(subject_dob: str | None) -> date | None:
@@ -46,6 +57,7 @@ _OPTION_OF = {
     "address": "--subject-address",
     "holding_agencies": "--holder",
     "recipient_agency": "--recipient",
+    "Idempotency-Key": "--idempotency-key",
 }
 
 

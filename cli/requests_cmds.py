@@ -77,11 +77,12 @@ def open_request(
             help="About an allegation against someone who works with children (kept longer).",
         ),
     ] = False,
+    idempotency_key: case.IdempotencyKey = None,
     token_file: TokenFile = None,
     as_json: JsonFlag = False,
 ) -> None:
     """Open a sharing request, as the coordinator signed in, and print its id. Personal data
-    is sealed at once."""
+    is sealed at once. With --idempotency-key, a rerun prints the same id, opening nothing."""
     dob = case.date_of_birth(subject_dob)
     cred = credential(token_file)
     settings = settings_or_exit()
@@ -111,7 +112,7 @@ def open_request(
                 await check_requester(
                     hub.infra.users, new.requested_by, new.requesting_agency, who.user_id
                 )
-                return await hub.requests.open_request(who, new)
+                return await hub.requests.open_request(who, new, idempotency_key=idempotency_key)
             except ValidationFailed as exc:  # the register's answer: refused, as before
                 fail(case.in_options(exc), EXIT_REFUSED)
 

@@ -41,11 +41,13 @@ def share(
     ],
     rating: case.RatingOption,
     subject_dob: case.SubjectDob = None,
+    idempotency_key: case.IdempotencyKey = None,
     token_file: TokenFile = None,
     as_json: JsonFlag = False,
 ) -> None:
     """Share unsolicited with another agency (agency worker), without a hub request; prints
-    the id whose decision tasks then appear in your agency's inbox."""
+    the id whose decision tasks then appear in your agency's inbox. With --idempotency-key,
+    a rerun prints the same id, sharing nothing more."""
     dob = case.date_of_birth(subject_dob)
     cred = credential(token_file)
     settings = settings_or_exit()
@@ -66,7 +68,9 @@ def share(
             except pydantic.ValidationError as exc:
                 fail(case.in_options(validation_failed(exc)), EXIT_USAGE)
             try:
-                return await share_proactively(hub.requests, who, new)
+                return await share_proactively(
+                    hub.requests, who, new, idempotency_key=idempotency_key
+                )
             except ValidationFailed as exc:  # the register's answer: refused, as before
                 fail(case.in_options(exc), EXIT_REFUSED)
 

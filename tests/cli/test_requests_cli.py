@@ -522,3 +522,40 @@ async def test_a_worker_records_that_consent_was_withdrawn(cli: Cli) -> None:
     assert recorded.metadata.actor_id == str(cli.people.worker.user.id)
     again = await cli(*withdrawn, token=worker)
     one_line_error(again, 3, "already")
+
+
+async def _opened_count(cli: Cli) -> int:
+    """How many requests and shares were ever opened."""
+    count = 0
+    async for recorded in cli.infra.store.read_all(verify=False):
+        count += recorded.event_type == "request.opened"
+    return count
+
+
+async def test_a_rerun_with_the_same_idempotency_key_opens_once(cli: Cli) -> None:
+    key = ("--idempotency-key", str(uuid.uuid4()))
+    coordinator, worker = cli.people.coordinator.token, cli.people.worker.token
+    first = await cli(*OPEN, *key, token=coordinator)
+    assert first.returncode == 0, first.stderr
+    rid = uuid.UUID(first.stdout.strip())
+    await _events(cli, rid, "request.opened")
+    before = await _opened_count(cli)
+    again = await cli(*OPEN, *key, token=coordinator)
+    assert again.returncode == 0, again.stderr
+    assert again.stdout == first.stdout
+    other = await cli(*OPEN[:-1], "red", *key, token=coordinator)
+    one_line_error(other, 3, "error: --idempotency-key: ", "other details")
+    assert await _opened_count(cli) == before
+    opened = [
+        e for e in await _events(cli, rid, "request.opened") if e.event_type == "request.opened"
+    ]
+    assert len(opened) == 1
+
+    # The same for a share; the worker's key is their own, beside the coordinator's.
+    shared = await cli(*SHARE, *key, token=worker)
+    assert shared.returncode == 0, shared.stderr
+    assert shared.stdout != first.stdout
+    shared_again = await cli(*SHARE, *key, token=worker)
+    assert shared_again.returncode == 0, shared_again.stderr
+    assert shared_again.stdout == shared.stdout
+    assert await _opened_count(cli) == before + 1
