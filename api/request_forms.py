@@ -59,6 +59,9 @@ class NewRequestForm(SubjectForm):
     consent_already_held: str = ""
     allegation_against_staff: str = ""
 
+    opening_key: str = Field("", max_length=255)
+    """The form's one-time key (``api.opening_forms``), hidden; not part of the body."""
+
     def check(self) -> dict[str, str]:
         errors = super().check()
         if "subject_dob" not in errors:

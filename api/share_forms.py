@@ -27,6 +27,9 @@ class ShareForm(SubjectForm):
     information: str = Field("", max_length=10_000)
     rating: str = ""
 
+    opening_key: str = Field("", max_length=255)
+    """The form's one-time key (``api.opening_forms``), hidden; not part of the body."""
+
     def check(self) -> dict[str, str]:
         errors = super().check()
         if "subject_dob" not in errors:

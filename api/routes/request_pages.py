@@ -32,6 +32,7 @@ from api.deps import (
     require_page,
 )
 from api.forms import FormState, PageForm, Refused, attempt
+from api.opening_forms import opening, with_key
 from api.rendering import render, render_case_form, words
 from api.request_forms import (
     NEW_REQUEST_RENAMES,
@@ -157,7 +158,7 @@ async def new_request_page(
 ) -> Response:
     require_page(principal, Action.OPEN_REQUEST)
     kept = await restored(services, principal, request.url.path)
-    form = FormState(kept or {"rating": "amber", "holding_agencies": []})
+    form = FormState(with_key(kept or {"rating": "amber", "holding_agencies": []}))
     return await _new_form(services, request, principal, csrf, agencies, form, restored=kept)
 
 
@@ -178,7 +179,9 @@ async def new_request_submit(
         await check_requester(
             services.users, new.requested_by, new.requesting_agency, str(principal.user_id)
         )
-        return await requests.open_request(actor_of(principal), new)
+        return await opening(
+            lambda key: requests.open_request(actor_of(principal), new, idempotency_key=key), form
+        )
 
     opened = await attempt(NewRequestForm, await request.form(), run, renames=NEW_REQUEST_RENAMES)
     if isinstance(opened, Refused):

@@ -22,6 +22,7 @@ from api.deps import (
     require_page,
 )
 from api.forms import FormState, PageForm, Refused, attempt
+from api.opening_forms import opening, with_key
 from api.rendering import render_case_form
 from api.routes.requests_write import new_share
 from api.schemas.requests_write import ProactiveShareCreate
@@ -64,7 +65,7 @@ async def share_page(
     agencies: Agencies,
 ) -> Response:
     require_page(principal, Action.SHARE_PROACTIVELY)
-    form = FormState({"rating": "red"})
+    form = FormState(with_key({"rating": "red"}))
     return await _form(services, request, principal, csrf, agencies, form)
 
 
@@ -81,7 +82,10 @@ async def share_submit(
 
     async def run(form: PageForm) -> UUID:
         new = new_share(ProactiveShareCreate.model_validate(form.body()))
-        return await share_proactively(requests, actor_of(principal), new)
+        return await opening(
+            lambda key: share_proactively(requests, actor_of(principal), new, idempotency_key=key),
+            form,
+        )
 
     started = await attempt(ShareForm, await request.form(), run, renames=SHARE_RENAMES)
     if isinstance(started, Refused):

@@ -8,6 +8,8 @@ header, nothing written; another user's same key opens another request.
 
 from __future__ import annotations
 
+import asyncio
+import re
 import uuid
 from collections.abc import AsyncIterator
 
@@ -19,7 +21,15 @@ from infra.users import UserDirectory
 from tests.api.stack import Stack
 from tests.api.support import Person
 from tests.api.test_proactive import share_body
-from tests.api.test_requests_flow import _all_events, request_body
+from tests.api.test_requests_flow import _all_events, csrf_of, request_body, signed_in
+
+KEY = re.compile(r'name="opening_key" value="([^"]+)"')
+
+
+def key_of(page: httpx.Response) -> str:
+    match = KEY.search(page.text)
+    assert match, "the form has no one-time key"
+    return match.group(1)
 
 
 @pytest.fixture
@@ -141,3 +151,70 @@ async def test_a_key_that_is_not_a_token_is_refused(http: httpx.AsyncClient, sta
     assert refused.status_code == 422, refused.text
     assert "Idempotency-Key" in refused.json()["detail"]
     assert await _all_events(stack) == before
+
+
+async def test_the_new_request_form_sent_twice_opens_once(stack: Stack) -> None:
+    async with signed_in(stack, "coordinator") as page:
+        shown = await page.get("/requests/new")
+        assert shown.status_code == 200, shown.text
+        other = await page.get("/requests/new")
+        assert key_of(other) != key_of(shown)  # a fresh key each time the form is shown
+        form = {
+            "csrf_token": csrf_of(shown),
+            "opening_key": key_of(shown),
+            "subject_name": "Cara Example",
+            "subject_kind": "child",
+            "requesting_agency": stack.requester,
+            "holding_agencies": [stack.holder],
+            "purpose_category": "safeguarding_welfare",
+            "purpose": "Strategy discussion",
+            "information_sought": "Contacts in the last year",
+            "rating": "amber",
+        }
+        # Refused first (a blank answer): the key comes back with the form, nothing opened.
+        before = await _all_events(stack)
+        refused = await page.post("/requests/new", data=form | {"purpose": ""})
+        assert refused.status_code == 422, refused.text
+        assert key_of(refused) == key_of(shown)
+        assert await _all_events(stack) == before
+        # A double click: both at once, then once more; one request, every answer on it.
+        both = await asyncio.gather(
+            page.post("/requests/new", data=form), page.post("/requests/new", data=form)
+        )
+        again = await page.post("/requests/new", data=form)
+        places = {r.headers.get("location") for r in (*both, again)}
+        assert [r.status_code for r in (*both, again)] == [303, 303, 303], [
+            r.text for r in (*both, again)
+        ]
+        (place,) = places
+        assert place is not None and place.startswith("/requests/")
+        assert await _all_events(stack) == before + 1
+        assert await opened(stack, place.removeprefix("/requests/")) == 1
+        # The same form changed and sent again: said on the page, nothing opened.
+        changed = await page.post("/requests/new", data=form | {"rating": "red"})
+        assert changed.status_code == 422, changed.text
+        assert "already been sent" in changed.text
+        assert await _all_events(stack) == before + 1
+
+
+async def test_the_share_form_sent_twice_shares_once(stack: Stack) -> None:
+    async with signed_in(stack, "worker") as page:
+        shown = await page.get("/shares/new")
+        assert shown.status_code == 200, shown.text
+        form = {
+            "csrf_token": csrf_of(shown),
+            "opening_key": key_of(shown),
+            "recipient_agency": stack.requester,
+            "subject_name": "Ada Example",
+            "subject_kind": "child",
+            "purpose_category": "safeguarding_welfare",
+            "purpose": "Disclosure at school today",
+            "information": "What the child said",
+            "rating": "red",
+        }
+        before = await _all_events(stack)
+        first = await page.post("/shares/new", data=form)
+        again = await page.post("/shares/new", data=form)
+        assert (first.status_code, again.status_code) == (303, 303), again.text
+        assert first.headers["location"] == again.headers["location"] == "/tasks"
+        assert await _all_events(stack) == before + 1
