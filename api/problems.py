@@ -281,9 +281,11 @@ async def _known_error(request: Request, exc: Exception) -> Response:
     detail = getattr(exc, "message", None) or str(exc)
     if isinstance(field, str):
         message = detail.removeprefix(f"{field}: ")
-        # A path parameter by its name; a GET has no body, so otherwise its query.
+        # A path parameter or a header by its name; a GET has no body, so otherwise its query.
         if field in request.path_params:
             location = "path"
+        elif "-" in field and field in request.headers:  # a header (Idempotency-Key)
+            location = "header"
         else:
             location = "query" if request.method in {"GET", "HEAD"} else "body"
         extensions["errors"] = [FieldError(field=field, location=location, message=message)]

@@ -150,7 +150,21 @@ async def test_a_key_that_is_not_a_token_is_refused(http: httpx.AsyncClient, sta
     )
     assert refused.status_code == 422, refused.text
     assert "Idempotency-Key" in refused.json()["detail"]
+    (error,) = refused.json()["errors"]
+    assert (error["field"], error["location"]) == ("Idempotency-Key", "header")
+    assert "two words" not in refused.text
     assert await _all_events(stack) == before
+
+
+async def test_the_openapi_documents_the_header_on_both_openings(
+    http: httpx.AsyncClient, stack: Stack
+) -> None:
+    spec = (await http.get("/openapi.json")).json()
+    for path in ("/api/requests", "/api/shares"):
+        parameters = spec["paths"][path]["post"]["parameters"]
+        (header,) = [p for p in parameters if p["name"] == "Idempotency-Key"]
+        assert header["in"] == "header" and header["required"] is False
+        assert "same body" in header["description"] and "422" in header["description"]
 
 
 async def test_the_new_request_form_sent_twice_opens_once(stack: Stack) -> None:
