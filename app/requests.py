@@ -252,7 +252,8 @@ class RequestService:
         return request_id
 
     async def _opened_before(self, keyed: idempotency.OpeningIds) -> bool:
-        """Whether the opening under this key exists already; refused if it asked otherwise."""
+        """Whether the opening under this key exists already (then shown in the read models,
+        as the first call waited for); refused if it asked otherwise."""
         try:
             described = await self._request(keyed.request_id).describe()
         except RPCError as exc:
@@ -262,6 +263,8 @@ class RequestService:
         memo = await described.memo()
         if not hmac.compare_digest(str(memo.get(idempotency.MEMO_DIGEST, "")), keyed.digest):
             raise idempotency.refuse_other_body()
+        # Answered as the first call was: once its opening shows in the read models (bounded).
+        await self._shown(request_stream(keyed.request_id), 1)
         return True
 
     async def _opening_recorded(
