@@ -9,6 +9,7 @@ Refusals from a workflow come back as the domain's own errors.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hmac
 import uuid
 from collections.abc import Awaitable
@@ -244,6 +245,8 @@ class RequestService:
             position = await self._opening_recorded(start, workflow_id)
         except WorkflowAlreadyStartedError:
             # The same key's other call started it first (a double submission at once).
+            with contextlib.suppress(WorkflowAlreadyStartedError):
+                await start.workflow_handle()  # the start's own answer, taken (said above)
             if keyed is not None and await self._opened_before(keyed):
                 return request_id
             raise

@@ -16,6 +16,8 @@ from collections.abc import AsyncIterator
 import httpx
 import pytest
 
+from app.requests import NewRequest
+from domain.models import Actor
 from domain.vocabulary import Role
 from infra.users import UserDirectory
 from tests.api.stack import Stack
@@ -232,3 +234,19 @@ async def test_the_share_form_sent_twice_shares_once(stack: Stack) -> None:
         assert (first.status_code, again.status_code) == (303, 303), again.text
         assert first.headers["location"] == again.headers["location"] == "/tasks"
         assert await _all_events(stack) == before + 1
+
+
+async def test_two_openings_at_once_under_one_key_open_one_request(stack: Stack) -> None:
+    """Both calls find nothing and start at once: Temporal keeps one workflow per id, and the
+    one refused finds the other's opening and answers with it."""
+    coordinator = stack.people["coordinator"]
+    actor = Actor(user_id=str(coordinator.user_id), role=coordinator.role)
+    new = NewRequest.model_validate(request_body(stack) | {"requested_by": actor.user_id})
+    key = str(uuid.uuid4())
+    before = await _all_events(stack)
+    ids = await asyncio.gather(
+        *(stack.requests.open_request(actor, new, idempotency_key=key) for _ in range(3))
+    )
+    assert len(set(ids)) == 1
+    assert await opened(stack, str(ids[0])) == 1
+    assert await _all_events(stack) == before + 1
