@@ -21,14 +21,13 @@ from domain import commands as c
 from domain.commands import Command
 from domain.events import Sealed
 from domain.events.values import (
-    Citation,
     InformationItem,
     LawfulBasis,
     LegalInstrument,
     ProtectedPerson,
 )
 from domain.facts import Assessment
-from domain.inputs import NO_CONTROLS, ItemDate
+from domain.inputs import NO_CONTROLS, ONE_LINE_PATTERN, Flag, ItemDate, NoControls
 from domain.vocabulary import (
     AdvisorCapacity,
     Art6Basis,
@@ -48,6 +47,12 @@ Text = Annotated[
     str, StringConstraints(strip_whitespace=True, min_length=1, max_length=10_000), NO_CONTROLS
 ]
 Note = Annotated[str, StringConstraints(strip_whitespace=True, max_length=10_000), NO_CONTROLS]
+CitationIn = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=3, max_length=160, pattern=r"^[^\r\n]+$"),
+    NoControls(published=ONE_LINE_PATTERN),
+]
+"""A :data:`~domain.events.values.Citation` as sent: one line of plain text."""
 
 
 async def _maybe(seal: Seal, text: str | None) -> Sealed | None:
@@ -74,7 +79,7 @@ class InstrumentIn(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     kind: InstrumentKind
-    citation: Annotated[Citation, NO_CONTROLS]
+    citation: CitationIn
     reference: Note | None = None
 
     async def instrument(self, seal: Seal) -> LegalInstrument:
@@ -176,9 +181,9 @@ class DetermineLawfulBasisBody(Action):
     """Who sharing protects, for a harm ground or para 18 (the subject when absent)."""
     para18_reason: Para18Reason | None = None
     offence_condition: OffenceCondition | None = None
-    legal_power: Annotated[Citation, NO_CONTROLS] | None = None
+    legal_power: CitationIn | None = None
     """For public task: the statute (and section) giving the function shared for."""
-    life_or_death: bool = False
+    life_or_death: Flag = False
     """Yes to: is someone's life at stake? Vital interests is refused without it."""
 
     @model_validator(mode="after")
@@ -215,8 +220,8 @@ class ItemIn(BaseModel):
     ]
     kind: FactOrOpinion
     dated: ItemDate
-    historical: bool = False
-    protect_identity: bool = False
+    historical: Flag = False
+    protect_identity: Flag = False
     """Names a referrer or third party who must not be identified to the family."""
 
 

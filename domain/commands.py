@@ -31,6 +31,7 @@ from domain.events.values import (
 )
 from domain.facts import Assessment
 from domain.frozen import Frozen
+from domain.inputs import Flag, IsoDate
 from domain.models import SharingRequest
 from domain.vocabulary import (
     AdviceRecommendation,
@@ -64,14 +65,14 @@ class ConsentAnswer(Frozen, Generic[N]):
 
     could_not_obtain_reason: CouldNotObtainReason | None = None
     given_by: ConsentGiver | None = None
-    capacity_considered: bool | None = None
+    capacity_considered: Flag | None = None
     scope: N | None = None
     note: N | None = None
 
 
 class AdviceQuestion(Frozen, Generic[T]):
     question: T
-    subject_named: bool = False
+    subject_named: Flag = False
 
 
 class AdviceAnswer(Frozen, Generic[T]):
@@ -79,7 +80,7 @@ class AdviceAnswer(Frozen, Generic[T]):
     command's own: required of every new answer, absent from older records)."""
 
     recommendation: AdviceRecommendation
-    agrees_to_share_without_consent: bool = False
+    agrees_to_share_without_consent: Flag = False
     advice: T
     position: JobTitle | None = None
 
@@ -97,9 +98,9 @@ class Decision(Frozen, Generic[T, N]):
 
 
 class Informing(Frozen, Generic[N]):
-    informed: bool
+    informed: Flag
     reason_not: NotInformedReason | None = None
-    review_on: date | None = None
+    review_on: IsoDate | None = None
     """Not informed for now: when to look again (the task stays open until then)."""
     note: N | None = None
 

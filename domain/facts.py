@@ -15,6 +15,7 @@ from domain.events.values import (
     LegalInstrument,
 )
 from domain.frozen import Frozen
+from domain.inputs import Flag
 from domain.vocabulary import (
     LEGITIMATE_PURPOSES,
     NO_CONSENT_OUTCOMES,
@@ -31,13 +32,13 @@ class Assessment(Frozen):
     """Steps 1 to 3: what the worker finds of the purpose and the information (the
     assessment's command and task body carry these too)."""
 
-    purpose_clear: bool
+    purpose_clear: Flag
     """The worker finds the stated purpose clear and genuinely of the stated category."""
-    identifiable: bool
-    confidential: bool
-    special_category: bool
-    adult_at_risk: bool = False
-    criminal_offence_data: bool = False
+    identifiable: Flag
+    confidential: Flag
+    special_category: Flag
+    adult_at_risk: Flag = False
+    criminal_offence_data: Flag = False
     """Offences or allegations (criminal offence data): a condition is needed as well."""
 
 

@@ -12,17 +12,39 @@ names the field and never echoes the value (which may be personal data).
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
-from typing import Annotated
+from typing import Annotated, Any
 
-from pydantic import AfterValidator, BeforeValidator
+from pydantic import (
+    AfterValidator,
+    BeforeValidator,
+    GetCoreSchemaHandler,
+    GetJsonSchemaHandler,
+    Strict,
+)
+from pydantic.json_schema import JsonSchemaValue
+from pydantic_core import CoreSchema, core_schema
 
 EARLIEST = date(1900, 1, 1)
 """No living person was born, and no item a hub shares was dated, before this."""
 
 ALLOWED_CONTROLS = frozenset("\t\n\r")
+
+REFUSED_RANGES = r"\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f\ud800-\udfff"
+CONTROL_FREE_PATTERN = rf"^[^{REFUSED_RANGES}]*$"
+""":func:`control_character_problem` as a regular expression (ECMA-262 and Python alike),
+published as the ``pattern`` of every free-text field: text matches it exactly when the
+rule lets it through."""
+
+ONE_LINE_PATTERN = rf"^[^\n\r{REFUSED_RANGES}]+$"
+"""Plain text on one line (no control character but a tab): what ``^[^\r\n]+$`` and
+:data:`NO_CONTROLS` let through together."""
+
+_ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 
 
 def control_character_problem(value: str) -> str | None:
@@ -39,6 +61,16 @@ def _plain(value: object) -> object:
     if problem is not None:
         raise ValueError(problem)
     return value
+
+
+def _iso_date(value: object) -> object:
+    """A date as JSON carries it: the text ``YYYY-MM-DD`` (or, from Python, a ``date``);
+    never a number of seconds, nor a date and time."""
+    if isinstance(value, date) and not isinstance(value, datetime):
+        return value
+    if isinstance(value, str) and _ISO_DATE.fullmatch(value):
+        return value
+    raise ValueError("must be a date written as YYYY-MM-DD")
 
 
 def latest_today(now: datetime | None = None) -> date:
@@ -59,7 +91,33 @@ def _not_in_future(value: date) -> date:
     return value
 
 
-NO_CONTROLS = BeforeValidator(_plain)
+@dataclass(frozen=True)
+class NoControls:
+    """Refuses control characters before anything else runs, and says so in the schema:
+    its ``pattern`` is :data:`CONTROL_FREE_PATTERN`, or ``published`` when given (a field
+    with a pattern of its own publishes both rules as one), or the field's own pattern
+    when that is stricter already (an agency code)."""
+
+    published: str | None = None
+
+    def __get_pydantic_core_schema__(
+        self, source: Any, handler: GetCoreSchemaHandler
+    ) -> CoreSchema:
+        return core_schema.no_info_before_validator_function(_plain, handler(source))
+
+    def __get_pydantic_json_schema__(
+        self, schema: CoreSchema, handler: GetJsonSchemaHandler
+    ) -> JsonSchemaValue:
+        json_schema = handler(schema)
+        target = handler.resolve_ref_schema(json_schema)
+        if self.published is not None:
+            target["pattern"] = self.published
+        else:
+            target.setdefault("pattern", CONTROL_FREE_PATTERN)
+        return json_schema
+
+
+NO_CONTROLS = NoControls()
 """Put last in a field's ``Annotated[str, StringConstraints(...), NO_CONTROLS]``: refuses
 control characters (tabs and line breaks allowed) in the text as sent, before any
 whitespace is stripped (Python counts some control characters as whitespace)."""
@@ -67,10 +125,21 @@ whitespace is stripped (Python counts some control characters as whitespace)."""
 PlainText = Annotated[str, NO_CONTROLS]
 """Any text without control characters (tabs and line breaks allowed); bound it yourself."""
 
-ItemDate = Annotated[date, AfterValidator(_not_before_1900)]
+IsoDate = Annotated[date, BeforeValidator(_iso_date)]
+"""A date, sent as ``YYYY-MM-DD`` only (what the schema's ``format: date`` says)."""
+
+Flag = Annotated[bool, Strict()]
+"""Yes or no, sent as JSON ``true`` or ``false`` only (never ``1`` nor ``"yes"``)."""
+
+ItemDate = Annotated[date, BeforeValidator(_iso_date), AfterValidator(_not_before_1900)]
 """The date of a piece of information: on or after 1900-01-01."""
 
-DateOfBirth = Annotated[date, AfterValidator(_not_before_1900), AfterValidator(_not_in_future)]
+DateOfBirth = Annotated[
+    date,
+    BeforeValidator(_iso_date),
+    AfterValidator(_not_before_1900),
+    AfterValidator(_not_in_future),
+]
 """A person's date of birth: on or after 1900-01-01 and not in the future."""
 
 

@@ -9,7 +9,6 @@ the page form shares (:func:`app.consent_withdrawal.record_withdrawal`).
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated
 from uuid import UUID
 
@@ -21,6 +20,7 @@ from api.routes.requests_write import WRITE_RESPONSES
 from api.schemas.requests_write import ShortText
 from app.consent_withdrawal import record_withdrawal
 from app.identity import actor_of
+from domain.inputs import IsoDate
 from domain.vocabulary import ConsentGiver
 from infra.packages import Outbox
 
@@ -36,7 +36,7 @@ class ConsentWithdrawalBody(BaseModel):
         description="Who withdrew it: the person, a parent or carer, or someone with "
         "parental responsibility."
     )
-    withdrawn_on: date = Field(description="The day they withdrew it (not in the future).")
+    withdrawn_on: IsoDate = Field(description="The day they withdrew it (not in the future).")
     scope: ShortText | None = Field(
         default=None, description="What the withdrawal covers, if not all of the consent."
     )

@@ -8,7 +8,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
-from domain.inputs import NO_CONTROLS
+from domain.inputs import NO_CONTROLS, Flag, IsoDate
 from domain.vocabulary import AgencyKind
 from infra.directory import RegisteredAgency, RegisteredIsp
 
@@ -28,7 +28,7 @@ class AgencyCreate(BaseModel):
     code: AgencyCode
     name: Text200
     kind: AgencyKind
-    public_authority: bool | None = Field(
+    public_authority: Flag | None = Field(
         default=None,
         description="Whether the agency is a public authority (public task is then its basis "
         "for its functions). Absent: every kind but voluntary_sector is.",
@@ -38,7 +38,7 @@ class AgencyCreate(BaseModel):
 class AgencyChange(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    public_authority: bool = Field(
+    public_authority: Flag = Field(
         description="Whether the agency is a public authority; recorded as a register event."
     )
 
@@ -71,8 +71,8 @@ class ProtocolCreate(BaseModel):
     reference: Annotated[
         str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100), NO_CONTROLS
     ]
-    valid_from: date
-    valid_to: date | None = None
+    valid_from: IsoDate
+    valid_to: IsoDate | None = None
 
 
 class ProtocolResponse(BaseModel):

@@ -7,6 +7,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from app.history import AccessEntry, RequestVerification, TimelineEntry
+from domain.inputs import Flag
 from infra.eventstore import VerifyReport
 
 
@@ -65,4 +66,4 @@ class VerifyRequest(BaseModel):
     trusted_digest: str | None = Field(
         default=None, pattern=r"^[0-9a-f]{64}$", description="A digest exported earlier."
     )
-    checkpoint: bool = Field(default=False, description="Take a checkpoint first.")
+    checkpoint: Flag = Field(default=False, description="Take a checkpoint first.")

@@ -18,11 +18,23 @@ from pydantic import (
     field_validator,
 )
 
-from domain.inputs import NO_CONTROLS, DateOfBirth, holding_agencies_problem
+from domain.inputs import (
+    NO_CONTROLS,
+    REFUSED_RANGES,
+    DateOfBirth,
+    Flag,
+    NoControls,
+    holding_agencies_problem,
+)
 from domain.vocabulary import PurposeCategory, Rating, SubjectKind
 
 AgencyCodeIn = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{1,39}$")]
-UserIdIn = Annotated[str, StringConstraints(min_length=1, max_length=128, pattern=r"^\S+$")]
+UserIdIn = Annotated[
+    str,
+    StringConstraints(min_length=1, max_length=128, pattern=r"^\S+$"),
+    NoControls(published=rf"^[^\s{REFUSED_RANGES}]+$"),
+]
+"""A user id: no spaces, no control characters."""
 LongText = Annotated[
     str, StringConstraints(strip_whitespace=True, min_length=1, max_length=10_000), NO_CONTROLS
 ]
@@ -58,8 +70,8 @@ class RequestCreate(Body):
     purpose: LongText
     information_sought: LongText
     rating: Rating
-    consent_already_held: bool = False
-    allegation_against_staff: bool = Field(
+    consent_already_held: Flag = False
+    allegation_against_staff: Flag = Field(
         default=False,
         description="About an allegation against someone who works with children: the "
         "record is kept under the policy's allegation_against_staff retention rule.",

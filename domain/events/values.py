@@ -15,7 +15,7 @@ from pydantic import AfterValidator, StringConstraints, model_validator
 
 from domain.events.base import Sealed
 from domain.frozen import Frozen
-from domain.inputs import NO_CONTROLS
+from domain.inputs import ONE_LINE_PATTERN, NoControls
 from domain.vocabulary import (
     AdviceRecommendation,
     AdvisorCapacity,
@@ -67,7 +67,7 @@ Sha256Hex = Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{64}$")]
 JobTitle = Annotated[
     str,
     StringConstraints(strip_whitespace=True, min_length=1, max_length=120, pattern=r"^[^\r\n]+$"),
-    NO_CONTROLS,
+    NoControls(published=ONE_LINE_PATTERN),
 ]
 """A member of staff's position as they give it (such as "Designated safeguarding lead"):
 about the practitioner, never the person the information is about."""

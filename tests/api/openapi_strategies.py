@@ -8,6 +8,7 @@ strings, wrong types, missing required fields and unknown ones.
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -140,11 +141,17 @@ class Builder:
         if fmt == "uuid":
             return st.uuids().map(str)
         pattern = schema.get("pattern")
-        if pattern is not None:
-            drawn = st.from_regex(pattern, fullmatch=True)
-            if pattern in self.known:
-                return st.one_of(st.sampled_from(self.known[pattern]), drawn)
-            return drawn
         low = schema.get("minLength", 0)
         high = min(schema.get("maxLength", 40), low + 40)
-        return st.text(PLAIN, min_size=low, max_size=high).filter(lambda s: len(s.strip()) >= low)
+        text = st.text(PLAIN, min_size=low, max_size=high).filter(lambda s: len(s.strip()) >= low)
+        if pattern is None:
+            return text
+        if pattern in self.known:
+            return st.one_of(
+                st.sampled_from(self.known[pattern]), st.from_regex(pattern, fullmatch=True)
+            )
+        if "minLength" in schema or "maxLength" in schema:
+            # Free text bounded in length: plain text that the pattern (the rule against
+            # control characters, as published) lets through.
+            return text.filter(lambda s: re.fullmatch(pattern, s) is not None)
+        return st.from_regex(pattern, fullmatch=True)

@@ -3,6 +3,7 @@ holders are refused with a 422 naming the field, and nothing is written."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import httpx
@@ -216,3 +217,210 @@ async def test_a_misspelt_verify_option_is_refused_naming_it(
     refused_naming(response, "checkpiont")
     fine = await http.post("/api/audit/verify", json={"checkpoint": False}, headers=compliance)
     assert fine.status_code == 200, fine.text
+
+
+# -- loose scalars: JSON says what it means, and only that is accepted ------------------------
+
+LOOSE_DATES: list[Any] = [
+    1577836800,
+    1577836800.0,
+    "2020-01-01T00:00:00",
+    "2020-01-01T00:00:00Z",
+    "2020-1-1",
+    "20200101",
+    True,
+]
+LOOSE_FLAGS: list[Any] = ["yes", "true", "on", 1, 0, "1", 1.0, None]
+
+
+async def test_a_date_in_a_request_body_is_an_iso_date_only(
+    http: httpx.AsyncClient, stack: Stack
+) -> None:
+    """A number of seconds or a date and time was read as a date of birth."""
+    before = await _all_events(stack)
+    coordinator = stack.people["coordinator"].headers
+    for dob in LOOSE_DATES:
+        body = request_body(stack, subject={"name": "Ada Example", "date_of_birth": dob})
+        response = await http.post("/api/requests", json=body, headers=coordinator)
+        refused_naming(response, "subject.date_of_birth")
+        messages = [e["message"] for e in response.json()["errors"]]
+        assert "must be a date written as YYYY-MM-DD" in messages, messages
+    assert await _all_events(stack) == before
+    await open_request(http, stack, subject={"name": "Ada Example", "date_of_birth": "2020-01-01"})
+
+
+async def test_yes_or_no_in_a_request_body_is_true_or_false_only(
+    http: httpx.AsyncClient, stack: Stack
+) -> None:
+    before = await _all_events(stack)
+    coordinator = stack.people["coordinator"].headers
+    for field in ("consent_already_held", "allegation_against_staff"):
+        for flag in LOOSE_FLAGS:
+            body = request_body(stack, **{field: flag})
+            response = await http.post("/api/requests", json=body, headers=coordinator)
+            refused_naming(response, field)
+    assert await _all_events(stack) == before
+    await open_request(http, stack, consent_already_held=True, allegation_against_staff=False)
+
+
+async def test_choices_in_a_request_body_match_exactly(
+    http: httpx.AsyncClient, stack: Stack
+) -> None:
+    before = await _all_events(stack)
+    coordinator = stack.people["coordinator"].headers
+    for field, value in (
+        ("rating", "AMBER"),
+        ("rating", "Amber"),
+        ("rating", 1),
+        ("subject_kind", "CHILD"),
+        ("purpose_category", " safeguarding_welfare"),
+        ("requesting_agency", stack.requester.upper()),
+    ):
+        response = await http.post(
+            "/api/requests", json=request_body(stack, **{field: value}), headers=coordinator
+        )
+        refused_naming(response, field)
+    assert await _all_events(stack) == before
+
+
+async def test_task_bodies_take_true_false_and_iso_dates_only(
+    http: httpx.AsyncClient, stack: Stack
+) -> None:
+    rid = await open_request(http, stack)
+    worker = stack.people["worker"]
+    task = await stack.task_id(rid, stack.holder, TaskKind.ASSESS_PURPOSE)
+    before = await stack.events(rid)
+    for flag in LOOSE_FLAGS:
+        response = await act(http, worker, task, ASSESS | {"purpose_clear": flag})
+        refused_naming(response, "assess_purpose.purpose_clear")
+        response = await act(http, worker, task, ASSESS | {"adult_at_risk": flag})
+        refused_naming(response, "assess_purpose.adult_at_risk")
+    for loose in LOOSE_DATES:
+        items = [ITEMS[0] | {"dated": loose}]
+        response = await act(http, worker, task, {"action": "select_information", "items": items})
+        refused_naming(response, "select_information.items.0.dated")
+    for flag in ("yes", 1):
+        for field in ("historical", "protect_identity"):
+            items = [ITEMS[0] | {field: flag}]
+            body = {"action": "select_information", "items": items}
+            response = await act(http, worker, task, body)
+            refused_naming(response, f"select_information.items.0.{field}")
+    assert await stack.events(rid) == before
+    done = await act(http, worker, task, ASSESS)
+    assert done.status_code == 200, done.text
+
+
+async def test_the_register_takes_true_false_and_iso_dates_only(
+    http: httpx.AsyncClient, stack: Stack
+) -> None:
+    coordinator = stack.people["coordinator"].headers
+
+    async def register() -> tuple[int, int]:
+        answer = (await http.get("/api/agencies", headers=coordinator)).json()
+        return len(answer["agencies"]), len(answer["protocols"])
+
+    before = await register()
+    protocol = {
+        "agencies": [stack.holder, stack.requester],
+        "title": "Police and children's social care ISP",
+        "reference": "ISP-0002",
+        "valid_from": "2024-01-01",
+    }
+    for field in ("valid_from", "valid_to"):
+        for loose in LOOSE_DATES:
+            response = await http.post(
+                "/api/protocols", json=protocol | {field: loose}, headers=coordinator
+            )
+            refused_naming(response, field)
+    agency = {"code": "strict_housing", "name": "Housing", "kind": "housing"}
+    for flag in LOOSE_FLAGS[:-1]:  # null is "not said" on creation
+        response = await http.post(
+            "/api/agencies", json=agency | {"public_authority": flag}, headers=coordinator
+        )
+        refused_naming(response, "public_authority")
+        response = await http.patch(
+            f"/api/agencies/{stack.holder}", json={"public_authority": flag}, headers=coordinator
+        )
+        refused_naming(response, "public_authority")
+    for kind in ("HOUSING", "Housing"):
+        response = await http.post(
+            "/api/agencies", json=agency | {"kind": kind}, headers=coordinator
+        )
+        refused_naming(response, "kind")
+    assert await register() == before
+    added = await http.post("/api/protocols", json=protocol, headers=coordinator)
+    assert added.status_code == 201, added.text
+
+
+async def test_verify_takes_true_or_false_only(http: httpx.AsyncClient, stack: Stack) -> None:
+    compliance = stack.people["compliance"].headers
+    for flag in ("yes", 1, "true"):
+        response = await http.post(
+            "/api/audit/verify", json={"checkpoint": flag}, headers=compliance
+        )
+        refused_naming(response, "checkpoint")
+
+
+def _body_strings(spec: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """Every free-text string of every request body schema, by ``Schema.field``."""
+    schemas: dict[str, Any] = spec["components"]["schemas"]
+    bodies = [
+        content["schema"]
+        for path in spec["paths"].values()
+        for operation in path.values()
+        for content in operation.get("requestBody", {}).get("content", {}).values()
+        if content.get("schema")
+    ]
+    found: dict[str, dict[str, Any]] = {}
+    seen: set[str] = set()
+
+    def walk(where: str, schema: dict[str, Any]) -> None:
+        if "$ref" in schema:
+            name = schema["$ref"].rsplit("/", 1)[1]
+            if name not in seen:
+                seen.add(name)
+                walk(name, schemas[name])
+            return
+        for key in ("anyOf", "oneOf", "allOf"):
+            for sub in schema.get(key, []):
+                walk(where, sub)
+        for sub in schema.get("discriminator", {}).get("mapping", {}).values():
+            walk(where, {"$ref": sub})
+        for name, sub in schema.get("properties", {}).items():
+            walk(f"{where}.{name}", sub)
+        if "items" in schema:
+            walk(f"{where}[]", schema["items"])
+        free = "enum" not in schema and "const" not in schema and "format" not in schema
+        if schema.get("type") == "string" and free:
+            found[where] = schema
+
+    for body in bodies:
+        walk("body", body)
+    return found
+
+
+async def test_the_schema_says_free_text_holds_no_control_characters(
+    http: httpx.AsyncClient, stack: Stack
+) -> None:
+    """Each free-text field of a body publishes a pattern that refuses what the rule
+    (domain.inputs) refuses; the server refuses such text as the pattern says."""
+    spec = (await http.get("/openapi.json")).json()
+    strings = _body_strings(spec)
+    assert "SubjectIn.name" in strings and "ItemIn.content" in strings, "\n".join(sorted(strings))
+    unsaid = sorted(
+        {
+            where
+            for where, schema in strings.items()
+            for char in [*CONTROLS, "\ud800"]
+            if re.fullmatch(schema.get("pattern", ".*"), f"abc{char}def") is not None
+        }
+    )
+    assert unsaid == [], unsaid
+    text = strings["SubjectIn.name"]["pattern"]
+    assert re.fullmatch(text, "Ada\tLovelace\n\u00e9\u2019") is not None
+    coordinator = stack.people["coordinator"].headers
+    for char in ("\x85", "\x9f", "\x0b"):
+        assert re.fullmatch(text, f"Ada{char}") is None
+        body = request_body(stack, subject={"name": f"Ada{char}Example"})
+        response = await http.post("/api/requests", json=body, headers=coordinator)
+        refused_naming(response, "subject.name")
