@@ -15,7 +15,7 @@ from pydantic import AfterValidator, StringConstraints, model_validator
 
 from domain.events.base import Sealed
 from domain.frozen import Frozen
-from domain.inputs import ONE_LINE_PATTERN, NoControls
+from domain.inputs import ONE_LINE_PATTERN, Flag, IsoDate, NoControls
 from domain.vocabulary import (
     AdviceRecommendation,
     AdvisorCapacity,
@@ -218,9 +218,9 @@ class AdviceTaken(Value):
 class InformPlan(Value):
     """Whether the person will be told their information was shared, and if not, why."""
 
-    will_inform: bool
+    will_inform: Flag
     reason_not: NotInformedReason | None = None
-    review_on: date | None = None
+    review_on: IsoDate | None = None
     """When a temporary reason (an investigation, a risk that may pass) is looked at again:
     until then an inform-person task stays open, due that day."""
 

@@ -310,6 +310,31 @@ async def test_task_bodies_take_true_false_and_iso_dates_only(
     assert done.status_code == 200, done.text
 
 
+async def test_a_decisions_plan_to_inform_takes_true_false_and_an_iso_date_only(
+    http: httpx.AsyncClient, stack: Stack
+) -> None:
+    """The decision's plan: will the person be told; if not, when to look again (the body is
+    read, and refused, before the task is looked at)."""
+    rid = await open_request(http, stack)
+    worker = stack.people["worker"]
+    task = await stack.task_id(rid, stack.holder, TaskKind.ASSESS_PURPOSE)
+    before = await stack.events(rid)
+    decision = {
+        "action": "record_decision",
+        "outcome": "not_share",
+        "reasons": "Not relevant to the strategy discussion",
+        "not_share_reasons": ["not_necessary_or_proportionate"],
+    }
+    for flag in LOOSE_FLAGS:
+        body = decision | {"inform": {"will_inform": flag}}
+        refused_naming(await act(http, worker, task, body), "record_decision.inform.will_inform")
+    not_told = {"will_inform": False, "reason_not": "would_prejudice_investigation"}
+    for loose in LOOSE_DATES:
+        body = decision | {"inform": not_told | {"review_on": loose}}
+        refused_naming(await act(http, worker, task, body), "record_decision.inform.review_on")
+    assert await stack.events(rid) == before
+
+
 async def test_the_register_takes_true_false_and_iso_dates_only(
     http: httpx.AsyncClient, stack: Stack
 ) -> None:
