@@ -9,6 +9,7 @@ from typing import Any
 import httpx
 
 from domain.decision import TaskKind
+from domain.inputs import control_character_problem
 from tests.api.stack import ASSESS, Stack
 from tests.api.test_requests_flow import ITEMS, _all_events, act, open_request, request_body
 
@@ -443,9 +444,16 @@ async def test_the_schema_says_free_text_holds_no_control_characters(
     assert unsaid == [], unsaid
     text = strings["SubjectIn.name"]["pattern"]
     assert re.fullmatch(text, "Ada\tLovelace\n\u00e9\u2019") is not None
+    for point in range(0x10000):  # the published pattern and the rule agree on every char
+        char = chr(point)
+        published = re.fullmatch(text, char) is not None
+        assert published == (control_character_problem(char) is None), hex(point)
     coordinator = stack.people["coordinator"].headers
     for char in ("\x85", "\x9f", "\x0b"):
         assert re.fullmatch(text, f"Ada{char}") is None
         body = request_body(stack, subject={"name": f"Ada{char}Example"})
         response = await http.post("/api/requests", json=body, headers=coordinator)
         refused_naming(response, "subject.name")
+    body = request_body(stack, requested_by="someone\x00else")
+    response = await http.post("/api/requests", json=body, headers=coordinator)
+    refused_naming(response, "requested_by")
