@@ -628,10 +628,12 @@ async def test_requested_by_must_name_an_active_user_of_the_requesting_agency(
 
 
 async def _decision_ended(stack: Stack, rid: str) -> None:
-    """Wait (bounded) until the holder's decision has ended: its workflow is gone."""
+    """Wait (bounded) until the holder's decision has ended and the request, its only
+    agency done, has closed: nothing more is written to it after that."""
     for _ in range(100):
-        (progress,) = (await stack.requests.view(uuid.UUID(rid))).state.agencies
-        if progress.status == "completed":
+        state = (await stack.requests.view(uuid.UUID(rid))).state
+        (progress,) = state.agencies
+        if progress.status == "completed" and state.closed_at is not None:
             return
         await asyncio.sleep(0.1)
     raise AssertionError(f"the decision on {rid} did not end")
