@@ -15,7 +15,6 @@ and menu: nothing of what was refused or not found).
 from __future__ import annotations
 
 import contextlib
-import json
 import re
 import traceback
 from collections.abc import Callable, Mapping, Sequence
@@ -31,6 +30,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 import domain.errors
+from api import problem_docs
 from api.problem_places import body_field
 from api.rendering import render
 from api.services import Services
@@ -114,62 +114,6 @@ _EXCEPTIONS: dict[type[BaseException], ProblemType] = {
     NotFoundError: _BY_STATUS[404],
     AlreadyExistsError: ProblemType(409, "already-exists", "Already exists"),
 }
-
-
-_PROBLEM_REF = {"$ref": "#/components/schemas/ProblemDetails"}
-_ANY_AUTHENTICATED = (401, 429)
-"""Every operation behind a bearer token: no or a bad token (401), too many bad ones (429)."""
-_ANY_BODY = (413, 415, 422)
-"""Every operation that reads a body: too large (413), not JSON (415), not valid (422)."""
-
-
-def document_problems(app: FastAPI) -> None:
-    """Make the app's OpenAPI document say what the handlers here answer: every 4xx and 5xx
-    is ``application/problem+json`` with :class:`ProblemDetails` (FastAPI documents the
-    route's own media type and, for its automatic 422, a schema it never sends), and every
-    operation lists the statuses any request can get (see :data:`_ANY_AUTHENTICATED` and
-    :data:`_ANY_BODY`; 422 where it takes parameters)."""
-    build = app.openapi
-
-    def openapi() -> dict[str, Any]:
-        if app.openapi_schema is None:
-            spec = build()
-            _problems_in(spec)
-            app.openapi_schema = spec
-        return app.openapi_schema
-
-    app.openapi = openapi  # type: ignore[method-assign]
-
-
-def _problems_in(spec: dict[str, Any]) -> None:
-    for operations in spec.get("paths", {}).values():
-        for operation in operations.values():
-            responses: dict[str, Any] = operation.setdefault("responses", {})
-            statuses: set[int] = set()
-            if operation.get("security"):
-                statuses.update(_ANY_AUTHENTICATED)
-            if "requestBody" in operation:
-                statuses.update(_ANY_BODY)
-            if operation.get("parameters"):
-                statuses.add(422)
-            for status in statuses:
-                responses.setdefault(str(status), {"description": kind_for_status(status).title})
-            for code, response in responses.items():
-                if code[:1] in {"4", "5"} and _is_problem(response):
-                    response["content"] = {MEDIA_TYPE: {"schema": _PROBLEM_REF}}
-    schemas = spec.get("components", {}).get("schemas", {})
-    for name in ("HTTPValidationError", "ValidationError"):  # FastAPI's, which is not sent
-        if f'/{name}"' not in json.dumps(spec.get("paths", {})) + json.dumps(schemas):
-            schemas.pop(name, None)
-
-
-def _is_problem(response: dict[str, Any]) -> bool:
-    """A response documented as a problem, as FastAPI's validation error, or not at all."""
-    content = response.get("content")
-    if not content:
-        return True
-    refs = {str(media.get("schema", {}).get("$ref", "")) for media in content.values()}
-    return refs <= {_PROBLEM_REF["$ref"], "#/components/schemas/HTTPValidationError"}
 
 
 def register_problem(exc_type: type[BaseException], status: int, slug: str, title: str) -> None:
@@ -401,7 +345,7 @@ def install_problem_handlers(app: FastAPI) -> None:
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_middleware(CrashAsProblem)
-    document_problems(app)
+    problem_docs.document_problems(app, MEDIA_TYPE, lambda status: kind_for_status(status).title)
 
 
 class CrashAsProblem:

@@ -17,7 +17,8 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from app.requests import NewRequest, RequestService, SubjectDetails
+from app.request_inputs import NewRequest, SubjectDetails
+from app.requests import RequestService
 from domain.errors import NotPermitted, ValidationFailed
 from domain.inputs import PlainText
 from domain.models import Actor

@@ -12,33 +12,31 @@ import asyncio
 import contextlib
 import hmac
 import uuid
-from collections.abc import Awaitable
 from datetime import UTC, datetime
-from typing import Any, TypeVar
+from typing import Any
 from uuid import UUID
 
 import structlog
-from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
+from pydantic import BaseModel
 from temporalio.client import (
     Client,
     WithStartWorkflowOperation,
     WorkflowHandle,
-    WorkflowUpdateFailedError,
     WorkflowUpdateRPCTimeoutOrCancelledError,
 )
 from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
-from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
+from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
 from activities.models import EventEnvelope
 from app import idempotency
 from app.brief import read_brief as read_brief
 from app.consistency import ReadModels
-from domain import errors
+from app.refusals import refusals
+from app.request_inputs import NewRequest
 from domain.commands import ChangeRating, OpenRequest, WithdrawRequest
 from domain.decision import AgencyDecisionState
 from domain.events import EventMetadata, Sealed
-from domain.inputs import DateOfBirth, PlainText, holding_agencies_problem
 from domain.models import (
     Actor,
     Agency,
@@ -51,7 +49,7 @@ from domain.permissions import Action, require
 from domain.policy import DEFAULT_POLICY, HubPolicy
 from domain.request import decide_open, decide_share_proactively, registered_holders
 from domain.tasks import TaskId
-from domain.vocabulary import PurposeCategory, Rating, SubjectKind
+from domain.vocabulary import Rating
 from infra.crypto import Keyring
 from infra.directory import AgencyDirectory, NotFoundError
 from workflows.agency_decision import AgencyDecisionWorkflow
@@ -68,49 +66,9 @@ from workflows.request_messages import (
 from workflows.request_messages import SharingRequestInput, SharingRequestResult
 from workflows.sharing_request import SharingRequestWorkflow
 
-R = TypeVar("R")
-
 log = structlog.get_logger(__name__)
 
 OPENING_WAIT_S = 10.0
-
-Text = Field(min_length=1, max_length=10_000)
-
-
-class SubjectDetails(BaseModel):
-    """Who the request is about. Sealed under the subject's own key at once."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-    name: PlainText = Field(min_length=1, max_length=200)
-    date_of_birth: DateOfBirth | None = None
-    address: PlainText | None = Field(default=None, max_length=500)
-
-
-class NewRequest(BaseModel):
-    """A coordinator's new request, in plain words, before sealing."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-    subject: SubjectDetails
-    subject_kind: SubjectKind
-    requesting_agency: str = Field(min_length=2, max_length=40)
-    requested_by: str = Field(min_length=1, max_length=128)
-    holding_agencies: list[str] = Field(min_length=1, max_length=20)
-    purpose_category: PurposeCategory
-    purpose: PlainText = Text
-    information_sought: PlainText = Text
-    rating: Rating
-    consent_already_held: bool = False
-    allegation_against_staff: bool = False
-
-    @field_validator("holding_agencies")
-    @classmethod
-    def _distinct_holders(cls, value: list[str], info: ValidationInfo) -> list[str]:
-        problem = holding_agencies_problem(info.data.get("requesting_agency"), value)
-        if problem is not None:
-            raise ValueError(problem)
-        return value
 
 
 class RequestService:
@@ -330,7 +288,7 @@ class RequestService:
         if task_id is None:
             tasks = await handle.query(AgencyDecisionWorkflow.tasks)
             task_id = str(TaskId(request_id, agency, update, tasks.version))
-        result: StepResult = await _refusals(
+        result: StepResult = await refusals(
             handle.execute_update(update, args=[actor, command], id=task_id, result_type=StepResult)
         )
         stream = agency_stream(request_id, agency)
@@ -363,7 +321,7 @@ class RequestService:
     ) -> RequestView:
         command = ChangeRating(rating=rating, rationale=await self.seal(subject_id, rationale))
         handle = self._request(request_id)
-        view = await _refusals(
+        view = await refusals(
             handle.execute_update(SharingRequestWorkflow.change_rating, args=[actor, command])
         )
         await self._shown(request_stream(request_id), view.version)
@@ -374,7 +332,7 @@ class RequestService:
     ) -> RequestView:
         command = WithdrawRequest(reason=await self.seal(subject_id, reason))
         handle = self._request(request_id)
-        view = await _refusals(
+        view = await refusals(
             handle.execute_update(SharingRequestWorkflow.withdraw, args=[actor, command])
         )
         await self._shown(request_stream(request_id), view.version)
@@ -392,50 +350,6 @@ class RequestService:
         return self.client.get_workflow_handle_for(
             SharingRequestWorkflow.run, request_workflow_id(request_id)
         )
-
-
-_REFUSALS: dict[str, type[errors.DomainError]] = {
-    "NotPermitted": errors.NotPermitted,
-    "InvalidState": errors.InvalidState,
-    "AlreadyAnswered": errors.AlreadyAnswered,
-    "DomainError": errors.DomainError,
-}
-
-
-async def _refusals(call: Awaitable[R]) -> R:
-    """Await a workflow update; a domain refusal inside comes back as the domain error."""
-    try:
-        return await call
-    except RPCError as exc:
-        if exc.status is RPCStatusCode.NOT_FOUND:
-            raise errors.InvalidState(
-                "this request or decision is no longer open (it has been completed or closed)"
-            ) from None
-        raise
-    except WorkflowUpdateFailedError as exc:
-        cause = exc.cause
-        if isinstance(cause, ApplicationError) and cause.type is not None:
-            raise domain_error(cause) from None
-        raise
-
-
-def domain_error(cause: ApplicationError) -> errors.DomainError:
-    message = cause.message
-    if cause.type == "ValidationFailed":
-        field = str(cause.details[0]) if cause.details else "input"
-        prefix = f"{field}: "
-        return errors.ValidationFailed(field, message.removeprefix(prefix))
-    if cause.type == "InconsistentDecision":
-        problems = [
-            errors.Problem(str(detail[0]), str(detail[1]))
-            for detail in cause.details
-            if isinstance(detail, list | tuple) and len(detail) == 2
-        ]
-        if not problems:  # a refusal from a workflow that did not list its problems
-            text = message.removeprefix("the decision cannot be recorded: ")
-            problems = [errors.Problem("inconsistent_decision", text)]
-        return errors.InconsistentDecision(problems)
-    return _REFUSALS.get(cause.type or "", errors.DomainError)(message)
 
 
 async def view_of(requests: RequestService, request_id: UUID) -> RequestView:

@@ -12,7 +12,6 @@ id nobody opened is a :class:`ReviewNotFoundError`.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Awaitable
 from datetime import UTC, date, datetime, timedelta
 from typing import TypeVar
 from uuid import UUID
@@ -20,12 +19,10 @@ from uuid import UUID
 from pydantic import BaseModel, ConfigDict
 from sqlalchemy import text
 from sqlalchemy.engine import RowMapping
-from temporalio.client import Client, WorkflowHandle, WorkflowUpdateFailedError
-from temporalio.exceptions import ApplicationError
-from temporalio.service import RPCError, RPCStatusCode
+from temporalio.client import Client, WorkflowHandle
 
 from app.history import TimelineEntry, request_history
-from app.requests import domain_error
+from app.refusals import refusals
 from domain import errors
 from domain.commands import DisposeRecord, RetainRecord
 from domain.inputs import control_character_problem
@@ -186,22 +183,24 @@ class RetentionService:
         review = await self.review(review_id)
         reason = await self.keyring.seal(review.subject_id, text)
         command = RetainRecord(reason=reason, next_review_on=next_review_on)
-        return await _refusals(
+        return await refusals(
             self._handle(review).execute_update(
                 RetentionReviewTaskWorkflow.retain,
                 args=[actor, command],
                 id=f"{review_id}:retain",
-            )
+            ),
+            "this review is no longer open",
         )
 
     async def dispose(self, actor: Actor, review_id: UUID, reason: DisposalReason) -> ReviewView:
         review = await self.review(review_id)
-        return await _refusals(
+        return await refusals(
             self._handle(review).execute_update(
                 RetentionReviewTaskWorkflow.dispose,
                 args=[actor, DisposeRecord(reason=reason)],
                 id=f"{review_id}:dispose",
-            )
+            ),
+            "this review is no longer open",
         )
 
     async def result(self, review_id: UUID, workflow_id: str) -> ReviewResult:
@@ -243,18 +242,3 @@ def _review(row: RowMapping, window: timedelta, now: datetime) -> RetentionRevie
         decided_at=row["decided_at"],
         next_review_on=row["next_review_on"],
     )
-
-
-async def _refusals(call: Awaitable[R]) -> R:
-    """Await a review update; a domain refusal inside comes back as the domain error."""
-    try:
-        return await call
-    except RPCError as exc:
-        if exc.status is RPCStatusCode.NOT_FOUND:
-            raise errors.InvalidState("this review is no longer open") from None
-        raise
-    except WorkflowUpdateFailedError as exc:
-        cause = exc.cause
-        if isinstance(cause, ApplicationError) and cause.type is not None:
-            raise domain_error(cause) from None
-        raise

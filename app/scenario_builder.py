@@ -16,7 +16,8 @@ from uuid import UUID, uuid4
 from pydantic import BaseModel
 
 from app.packages import PackageService
-from app.requests import NewRequest, RequestService, SubjectDetails
+from app.request_inputs import NewRequest, SubjectDetails
+from app.requests import RequestService
 from domain.commands import (
     AssessPurpose,
     DetermineLawfulBasis,

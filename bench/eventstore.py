@@ -37,11 +37,12 @@ from bench.eventstore_raw import (
     timed,
 )
 from domain.events import EventMetadata, Sealed
-from infra.crypto import Keyring, KeySession, place
+from infra.crypto import Keyring, KeySession
 from infra.db import create_engine, plain_url
 from infra.eventstore import ANY_VERSION, EventStore, NewEvent
 from infra.eventstore.read_sql import ALL_ARRAYS_SQL
 from infra.eventstore.store import _slices
+from infra.sealed_format import place
 
 
 class Bench:

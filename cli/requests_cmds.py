@@ -20,8 +20,8 @@ import typer
 from rich.table import Table
 
 from app.queries import RequestSummary
+from app.request_inputs import NewRequest, SubjectDetails
 from app.requester import check_requester
-from app.requests import NewRequest, SubjectDetails
 from app.timetext import local_time
 from app.wording import count
 from cli import case_options as case

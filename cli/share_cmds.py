@@ -16,7 +16,7 @@ import pydantic
 import typer
 
 from app.proactive import NewProactiveShare, share_proactively
-from app.requests import SubjectDetails
+from app.request_inputs import SubjectDetails
 from cli import case_options as case
 from cli.common import EXIT_REFUSED, fail, run, settings_or_exit
 from cli.directory_common import EXIT_USAGE

@@ -25,13 +25,11 @@ ends, exactly as if it had finished a moment earlier; never after.
 
 from __future__ import annotations
 
-import base64
 import binascii
 import hashlib
 import hmac
 import json
 import os
-import re
 from binascii import a2b_base64
 from collections.abc import Iterable, Sequence
 from datetime import datetime
@@ -49,25 +47,24 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from domain.events import ERASED, Erased, Sealed
 from infra.codec import derive_key
+from infra.sealed_format import (
+    MENTIONED,
+    NONCE_BYTES,
+    SEAL_AAD_V2,
+    DataKey,
+    Entry,
+    encrypt,
+    entry_of,
+    format2,
+    uuid_of,
+)
 from infra.settings import Settings
 
-NONCE_BYTES = 12
 WRAP_PURPOSE = b"mashflow subject key wrap v1"
 CHECKPOINT_PURPOSE = b"mashflow checkpoint signing v1"
 IDEMPOTENCY_PURPOSE = b"mashflow idempotency keys v1"
-_SEAL_AAD = b"mashflow sealed v1\x00"
-_SEAL_AAD_V2 = b"mashflow sealed v2\x00"
 _WRAP_AAD = b"mashflow subject key v1\x00"
 _NONCE_PURPOSE = b"mashflow sealed v2 nonce"
-_MENTIONED = re.compile(
-    rb'"subject_id": ?"([0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-'
-    rb'[0-9a-fA-F]{4}-[0-9a-fA-F]{12})"'
-)
-"""A subject id as a JSON key and value (a Sealed value's ``subject_id``), in pydantic's
-spelling or PostgreSQL's jsonb text. Inside a JSON string a quote is always escaped, so the
-pattern can only match a real key; a match that is not a Sealed value's subject only makes
-a session fetch one key too many. (Spelled out in both cases: ``re.IGNORECASE`` made the
-scan three times slower.)"""
 
 
 class KeyringError(Exception):
@@ -80,58 +77,6 @@ class KeyDestroyed(KeyringError):  # noqa: N818 - reads as a state
     def __init__(self, subject_id: UUID) -> None:
         super().__init__(f"subject {subject_id} has been erased")
         self.subject_id = subject_id
-
-
-def _seal_aad(subject_id: UUID) -> bytes:
-    return _SEAL_AAD + subject_id.bytes
-
-
-def place(stream_id: str, event_id: UUID, event_type: str, field: str) -> bytes:
-    """Where a format 2 value is stored: its stream, event, event type and field path
-    (stream ids hold no control character, the rest no newline: the newlines delimit)."""
-    return f"{stream_id}\n{event_id}\n{event_type}\n{field}".encode()
-
-
-def place_of(sealed: Sealed) -> bytes | None:
-    """The place a format 2 value names at the head of its ciphertext (None: format 1)."""
-    if sealed.sealed != 2:
-        return None
-    try:
-        raw = a2b_base64(sealed.ct, strict_mode=True)
-    except (binascii.Error, ValueError):
-        return b""
-    return raw[2 : 2 + int.from_bytes(raw[:2], "big")]
-
-
-def with_place(sealed: Sealed, where: bytes) -> Sealed:
-    """The same ciphertext claiming another place: it will not open (``rows`` uses it for
-    a value found somewhere other than where it was sealed)."""
-    try:
-        raw = a2b_base64(sealed.ct)
-    except (binascii.Error, ValueError):
-        raw = b"\x00\x00"  # not even base64: the place alone, which opens nothing
-    body = raw[2 + int.from_bytes(raw[:2], "big") :]
-    head = len(where).to_bytes(2, "big") + where
-    return Sealed(sealed=2, subject_id=sealed.subject_id, ct=base64.b64encode(head + body).decode())
-
-
-_DataKey = tuple[AESGCM, bytes]
-"""A subject's unwrapped key: its AES-GCM object, and the key of its format 2 nonces (an
-HMAC key derived from the data key, see :meth:`KeySession.seal_at_loaded`)."""
-
-_Entry = tuple[AESGCM, bytes, bytes, bytes]
-"""A loaded subject in a :class:`KeySession`: the AES-GCM object, the associated data of
-format 1, the head of format 2's associated data (before the place), the nonce key."""
-
-
-def _entry(subject_id: UUID, key: _DataKey) -> _Entry:
-    return key[0], _seal_aad(subject_id), _SEAL_AAD_V2 + subject_id.bytes, key[1]
-
-
-def _encrypt(aead: AESGCM, subject_id: UUID, value: Any) -> Sealed:
-    nonce = os.urandom(NONCE_BYTES)
-    body = aead.encrypt(nonce, to_json(value), _seal_aad(subject_id))
-    return Sealed(subject_id=subject_id, ct=base64.b64encode(nonce + body).decode("ascii"))
 
 
 class Keyring:
@@ -224,7 +169,7 @@ class Keyring:
 
     # -- used by KeySession ---------------------------------------------------------------
 
-    async def _fetch(self, subject_ids: list[UUID]) -> dict[UUID, _DataKey | None]:
+    async def _fetch(self, subject_ids: list[UUID]) -> dict[UUID, DataKey | None]:
         """Unwrapped keys by subject (None: erased); subjects without a key are left out."""
         async with self._engine.connect() as conn:
             # One statement on the driver's own connection: a replay that meets a thousand
@@ -251,7 +196,7 @@ class Keyring:
                 {"id": subject_id, "key": wrapped, "kek": self.kek_id},
             )
 
-    def _unwrap(self, subject_id: UUID, wrapped: bytes | None, kek_id: str) -> _DataKey | None:
+    def _unwrap(self, subject_id: UUID, wrapped: bytes | None, kek_id: str) -> DataKey | None:
         if wrapped is None:
             return None
         data_key = self._data_key(subject_id, wrapped, kek_id)
@@ -280,7 +225,7 @@ class KeySession:
         # Per subject, by ``subject_id.int`` (hashed in C; UUID.__hash__ is Python code, and
         # a replay looks a key up per value): its key and the associated data its values
         # are sealed under (built once, not per value), or None once erased.
-        self._keys: dict[int, _Entry | None] = {}
+        self._keys: dict[int, Entry | None] = {}
         self._unknown: set[int] = set()
         self._expected: Iterable[bytes] | None = None
 
@@ -289,14 +234,14 @@ class KeySession:
         missing = list({s for s in subject_ids if s.int not in self._keys})
         if missing:
             for subject_id, key in (await self._keyring._fetch(missing)).items():
-                self._keys[subject_id.int] = None if key is None else _entry(subject_id, key)
+                self._keys[subject_id.int] = None if key is None else entry_of(subject_id, key)
 
     def preload(self, rows: Iterable[tuple[UUID, bytes | None, str]]) -> None:
         """Keys read by the caller (``subject_id, wrapped_key, kek_id`` rows): the event
         store reads them on its own connection, without a second pool's checkout."""
         for subject_id, wrapped, kek_id in rows:
             key = self._keyring._unwrap(subject_id, wrapped, kek_id)
-            self._keys[subject_id.int] = None if key is None else _entry(subject_id, key)
+            self._keys[subject_id.int] = None if key is None else entry_of(subject_id, key)
 
     def expect(self, texts: Iterable[bytes]) -> None:
         """The stored JSON of the events about to be read (``EventStore.read_all(keys=)``).
@@ -312,7 +257,7 @@ class KeySession:
         keys, unknown = self._keys, self._unknown
         missing = [
             uid
-            for uid in map(_uuid_of, set(_MENTIONED.findall(b"\n".join(texts))))
+            for uid in map(uuid_of, set(MENTIONED.findall(b"\n".join(texts))))
             if uid.int not in keys and uid.int not in unknown
         ]
         if missing:
@@ -357,7 +302,7 @@ class KeySession:
             raise KeyringError(f"no key for subject {sealed.subject_id}")
         return self.open_loaded(sealed)
 
-    async def _sealing_key(self, subject_id: UUID) -> _Entry:
+    async def _sealing_key(self, subject_id: UUID) -> Entry:
         """The subject's loaded key, made on first use; KeyDestroyed once erased."""
         if subject_id.int not in self._keys:
             await self.load([subject_id])
@@ -370,7 +315,7 @@ class KeySession:
         return entry
 
     async def seal(self, subject_id: UUID, value: Any) -> Sealed:
-        return _encrypt((await self._sealing_key(subject_id))[0], subject_id, value)
+        return encrypt((await self._sealing_key(subject_id))[0], subject_id, value)
 
     async def seal_at(self, subject_id: UUID, value: Any, where: bytes) -> Sealed:
         """Seal ``value`` for ``subject_id`` straight into format 2, bound to ``where``
@@ -394,11 +339,7 @@ class KeySession:
             raise KeyDestroyed(subject_id)
         plain = to_json(value)
         nonce = hmac.digest(entry[3], where + b"\x00" + plain, "sha256")[:NONCE_BYTES]
-        body = entry[0].encrypt(nonce, plain, entry[2] + where)
-        head = len(where).to_bytes(2, "big") + where
-        return Sealed(
-            sealed=2, subject_id=subject_id, ct=base64.b64encode(head + nonce + body).decode()
-        )
+        return format2(entry, subject_id, nonce, plain, where)
 
     async def bind(self, sealed: Sealed, where: bytes) -> Sealed:
         """A format 1 value sealed again in format 2, bound to ``where`` (``place``) too.
@@ -419,11 +360,8 @@ class KeySession:
             plain = entry[0].decrypt(raw[:NONCE_BYTES], raw[NONCE_BYTES:], entry[1])
         except (binascii.Error, ValueError, InvalidTag):
             return sealed  # does not open for its subject: left as it is, opens for no one
-        nonce = hashlib.sha256(_SEAL_AAD_V2 + where + b"\x00" + raw).digest()[:NONCE_BYTES]
-        body = entry[0].encrypt(nonce, plain, entry[2] + where)
-        head = len(where).to_bytes(2, "big") + where
-        ct = base64.b64encode(head + nonce + body).decode("ascii")
-        return Sealed(sealed=2, subject_id=sealed.subject_id, ct=ct)
+        nonce = hashlib.sha256(SEAL_AAD_V2 + where + b"\x00" + raw).digest()[:NONCE_BYTES]
+        return format2(entry, sealed.subject_id, nonce, plain, where)
 
     async def reveal(self, value: Any) -> Any:
         """A JSON-like copy of a model or value with every Sealed opened (or ERASED)."""
@@ -445,7 +383,3 @@ def kek_id_of(kek: bytes) -> str:
     digest = hashes.Hash(hashes.SHA256())
     digest.update(derive_key(kek, WRAP_PURPOSE))
     return digest.finalize()[:8].hex()
-
-
-def _uuid_of(text: bytes) -> UUID:
-    return UUID(text.decode())

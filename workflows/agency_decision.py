@@ -9,7 +9,8 @@ deduplicated by the server):
     assess_purpose, seek_consent, record_consent, consent_not_sought,
     request_advice, give_advice, determine_lawful_basis, select_information,
     record_decision, record_informing, open_package, acknowledge_receipt,
-    revoke_package, record_consent_withdrawn (in ``workflows.consent_steps``)
+    revoke_package (in ``workflows.receipt_steps``), record_consent_withdrawn (in
+    ``workflows.consent_steps``)
 
 Signals (from the parent request, signed: ``infra.guard``): ``rating_changed``,
 ``withdrawn``.
@@ -63,7 +64,8 @@ with workflow.unsafe.imports_passed_through():
     )
     from workflows.consent_steps import ConsentWithdrawalSteps
     from workflows.decision_watch import ONE_TIMER, Alarm, count, next_due, overdue
-    from workflows.package_steps import delete_package, send_package
+    from workflows.package_steps import send_package
+    from workflows.receipt_steps import PackageReceiptSteps
     from workflows.search import PATCH as SEARCH_ATTRIBUTES
     from workflows.search import SearchAttributes
 
@@ -72,7 +74,7 @@ Decide = Callable[[datetime], list[Event]]
 
 
 @workflow.defn
-class AgencyDecisionWorkflow(ConsentWithdrawalSteps):
+class AgencyDecisionWorkflow(ConsentWithdrawalSteps, PackageReceiptSteps):
     @workflow.init
     def __init__(self, input: AgencyDecisionInput) -> None:
         self.state = input.state
@@ -362,46 +364,3 @@ class AgencyDecisionWorkflow(ConsentWithdrawalSteps):
     @record_informing.validator
     def _record_informing(self, actor: Actor, command: c.RecordInforming) -> None:
         self._check(lambda now: h.decide_inform(self.state, command, actor, now))
-
-    @workflow.update
-    async def open_package(self, actor: Actor, command: c.OpenPackage) -> StepResult:
-        return await self._step(
-            actor, lambda now: h.decide_open_package(self.state, command, actor, now)
-        )
-
-    @open_package.validator
-    def _open_package(self, actor: Actor, command: c.OpenPackage) -> None:
-        if self._sending:
-            # The log records the package sent before this workflow has taken in the
-            # answer: the handler, holding the lock, decides once it has.
-            return
-        self._check(lambda now: h.decide_open_package(self.state, command, actor, now))
-
-    @workflow.update
-    async def acknowledge_receipt(self, actor: Actor, command: c.AcknowledgeReceipt) -> StepResult:
-        return await self._step(
-            actor, lambda now: h.decide_acknowledge(self.state, command, actor, now)
-        )
-
-    @acknowledge_receipt.validator
-    def _acknowledge_receipt(self, actor: Actor, command: c.AcknowledgeReceipt) -> None:
-        if self._sending:
-            return  # as for opening: the handler decides once the sending is taken in
-        self._check(lambda now: h.decide_acknowledge(self.state, command, actor, now))
-
-    @workflow.update
-    async def revoke_package(self, actor: Actor, command: c.RevokePackage) -> StepResult:
-        async with self.lock:
-            events = decided(lambda: h.decide_revoke(self.state, command, actor, workflow.now()))
-            # Delete the sealed copy first: the event then records a recall that has happened.
-            await delete_package(command.package_id)
-            await self._apply(events, actor)
-            return StepResult(
-                version=self.writer.version,
-                position=self.writer.position,
-                tasks=open_tasks(self.state),
-            )
-
-    @revoke_package.validator
-    def _revoke_package(self, actor: Actor, command: c.RevokePackage) -> None:
-        self._check(lambda now: h.decide_revoke(self.state, command, actor, now))

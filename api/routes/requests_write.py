@@ -34,8 +34,9 @@ from api.schemas.requests_write import (
 from app import idempotency, proactive
 from app.identity import actor_of
 from app.proactive import NewProactiveShare
+from app.request_inputs import NewRequest, SubjectDetails
 from app.requester import check_requester
-from app.requests import NewRequest, RequestView, SubjectDetails, view_of
+from app.requests import RequestView, view_of
 from domain.errors import InvalidState, validation_failed
 from infra.auth import Principal
 

@@ -1,6 +1,6 @@
 """Sealed values bound to where they are stored: stream, event, event type and field.
 
-A format 2 value's associated data is its subject and its place (``infra.crypto.place``:
+A format 2 value's associated data is its subject and its place (``infra.sealed_format.place``:
 the stream, the event's id, the event type and the field's path), and the place is
 named at the head of its ciphertext. An edge that knows where its value will be stored
 seals it so (``KeySession.seal_at``); the store then has nothing to seal and reads no
@@ -33,8 +33,9 @@ from uuid import UUID
 from pydantic import BaseModel
 
 from domain.events import Event, Sealed
-from infra.crypto import Keyring, place, place_of, with_place
+from infra.crypto import Keyring
 from infra.eventstore.model import NewEvent
+from infra.sealed_format import place, place_of, with_place
 
 if TYPE_CHECKING:
     from infra.eventstore.rows import Connections

@@ -16,7 +16,7 @@ from collections.abc import AsyncIterator
 import httpx
 import pytest
 
-from app.requests import NewRequest
+from app.request_inputs import NewRequest
 from domain.models import Actor
 from domain.vocabulary import Role
 from infra.users import UserDirectory

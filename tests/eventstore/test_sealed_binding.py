@@ -21,10 +21,11 @@ from pydantic import BaseModel
 from domain.events import RecordedEvent, Sealed, registry
 from domain.events.catalogue import RatingChanged, RequestWithdrawn
 from domain.vocabulary import Rating
-from infra.crypto import Keyring, KeyringError, place, place_of, with_place
+from infra.crypto import Keyring, KeyringError
 from infra.eventstore import ANY_VERSION, EventStore, NewEvent
 from infra.eventstore.binding import misplaced, relabel_moved, sealed_fields
 from infra.eventstore.rows import CHAINED_SQL
+from infra.sealed_format import place, place_of, with_place
 from tests.eventstore.conftest import Fresh
 from tests.eventstore.events import PairRecorded
 

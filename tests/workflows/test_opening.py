@@ -11,7 +11,8 @@ from temporalio.testing import WorkflowEnvironment
 
 from app.consistency import ReadModels
 from app.container import Infrastructure
-from app.requests import NewRequest, RequestService, SubjectDetails
+from app.request_inputs import NewRequest, SubjectDetails
+from app.requests import RequestService
 from app.scenario_builder import Hub, open_request
 from domain.vocabulary import PurposeCategory, Rating, SubjectKind
 from workflows.common import request_stream, request_workflow_id
